@@ -1,0 +1,85 @@
+// Renders every figure on the page with the vendored Vega bundle, offline.
+// Charts are elements carrying their Vega-Lite spec in data-spec (JSON in a
+// <script> tag would be broken by Material's instant navigation). We render on
+// Material's document$ (fires on first load and on every instant navigation) and
+// again when the palette switches, so charts follow light and dark mode.
+(function () {
+  "use strict";
+
+  function isDark() {
+    return document.body.getAttribute("data-md-color-scheme") === "slate";
+  }
+
+  function showError(el, err) {
+    el.classList.add("sym-chart--failed");
+    el.textContent = "This chart could not be drawn: " + (err && err.message ? err.message : err);
+  }
+
+  function renderChart(el) {
+    var spec;
+    try {
+      spec = JSON.parse(el.getAttribute("data-spec"));
+    } catch (err) {
+      showError(el, err);
+      return;
+    }
+    var dark = isDark();
+    if (el._symView) {
+      el._symView.finalize();
+      el._symView = null;
+    }
+    var options = {
+      renderer: "svg",
+      // The editor and source links would leave the site; exports stay local.
+      actions: { export: true, source: false, compiled: false, editor: false },
+      config: { background: null },
+    };
+    if (dark) options.theme = "dark";
+    window
+      .vegaEmbed(el, spec, options)
+      .then(function (result) {
+        el._symView = result.view;
+        el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
+      })
+      .catch(function (err) {
+        showError(el, err);
+      });
+  }
+
+  function renderAll() {
+    if (typeof window.vegaEmbed !== "function") return;
+    document.querySelectorAll(".sym-chart[data-spec]").forEach(renderChart);
+  }
+
+  function renderMath() {
+    if (typeof window.renderMathInElement !== "function") return;
+    document.querySelectorAll(".arithmatex").forEach(function (el) {
+      window.renderMathInElement(el, {
+        delimiters: [
+          { left: "\\(", right: "\\)", display: false },
+          { left: "\\[", right: "\\]", display: true },
+        ],
+        throwOnError: false,
+      });
+    });
+  }
+
+  function onPage() {
+    renderAll();
+    renderMath();
+  }
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", onPage);
+  } else {
+    onPage();
+  }
+
+  new MutationObserver(function () {
+    document.querySelectorAll(".sym-chart[data-spec]").forEach(function (el) {
+      if (el.getAttribute("data-rendered-scheme") !== (isDark() ? "dark" : "light")) renderChart(el);
+    });
+  }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+})();

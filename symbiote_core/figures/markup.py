@@ -1,0 +1,297 @@
+"""The essay's directives, turned into HTML. No MkDocs here: any site generator can call it.
+
+Four directives, each inside double braces:
+
+    {{ figure: NAME }}              the figure, numbered, with caption and provenance
+    {{ ref: NAME }}                 "Figure N", a link with a hover preview
+    {{ value: NAME.VALUE }}         a computed number; `| FORMAT` picks a Python format
+    {{ value: NAME.VALUE | .0% }}   spec (default: 3 significant digits)
+    {{ claim: NAME.CLAIM }}         the claim's statement with its checked status
+
+Directives inside fenced code blocks and inline code are left alone, so the essay
+can show them. Every problem is a `MarkupProblem` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import markdown as md
+
+Kind = Literal["figure", "ref", "value", "claim"]
+_DIRECTIVE = re.compile(
+    r"\{\{\s*(?P<kind>figure|ref|value|claim)\s*:\s*(?P<target>[^}|]+?)\s*"
+    r"(?:\|\s*(?P<fmt>[^}]*?)\s*)?\}\}"
+)
+_FENCE = re.compile(r"^\s*(```+|~~~+)")
+_INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+
+
+@dataclass(frozen=True)
+class Directive:
+    kind: Kind
+    target: str
+    fmt: str | None
+    line: int
+    """1-based line in the source file."""
+    start: int
+    end: int
+    """Character span in the whole source text."""
+
+
+@dataclass(frozen=True)
+class MarkupProblem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class FigureView:
+    """What the page renderer needs to know about one figure."""
+
+    name: str
+    number: int | None = None
+    """Order of first appearance across the essay; None if no page embeds it."""
+    page: str | None = None
+    """Source path of the page that embeds it (for cross-references)."""
+    meta: Mapping[str, Any] | None = None
+    """The cache entry's meta (title, caption, alt, values, claims, provenance)."""
+    spec: Mapping[str, Any] | None = None
+    error: str | None = None
+    """Traceback text when the figure failed to build."""
+    files: Mapping[str, str] = field(default_factory=dict)
+    """Download name -> site path, e.g. {"data.json": "figures/x/data.json"}."""
+
+    @property
+    def values(self) -> Mapping[str, float]:
+        return (self.meta or {}).get("values", {})
+
+    @property
+    def claims(self) -> dict[str, Mapping[str, Any]]:
+        return {c["name"]: c for c in (self.meta or {}).get("claims", [])}
+
+
+def find_directives(text: str) -> list[Directive]:
+    """Every directive outside code, in order."""
+    found: list[Directive] = []
+    offset = 0
+    fence: str | None = None
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        marker = _FENCE.match(line)
+        if fence is not None:
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = None
+        elif marker:
+            fence = marker.group(1)
+        else:
+            code_spans = [m.span() for m in _INLINE_CODE.finditer(line)]
+            for m in _DIRECTIVE.finditer(line):
+                if any(a <= m.start() < b for a, b in code_spans):
+                    continue
+                found.append(Directive(m["kind"], m["target"], m["fmt"], number,
+                                       offset + m.start(), offset + m.end()))
+        offset += len(line)
+    return found
+
+
+def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
+    """Number figures by first `figure` directive over pages given in reading order.
+
+    Returns name -> (number, page). A figure embedded twice keeps its first number.
+    """
+    order: dict[str, tuple[int, str]] = {}
+    for page, text in pages:
+        for d in find_directives(text):
+            if d.kind == "figure" and d.target not in order:
+                order[d.target] = (len(order) + 1, page)
+    return order
+
+
+def format_value(value: float, fmt: str | None) -> str:
+    if fmt is None:
+        return f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
+    return format(value, fmt)
+
+
+@dataclass
+class PageRenderer:
+    """Replaces the directives of one page. Collects problems instead of raising."""
+
+    page: str
+    figures: Mapping[str, FigureView]
+    url_to: Callable[[str], str]
+    """Site path (e.g. 'superposition/#fig-x' or 'figures/x/data.json') -> URL relative to this page."""
+    page_url: Callable[[str], str]
+    """Source path of a page -> its site path (e.g. 'superposition.md' -> 'superposition/')."""
+    problems: list[MarkupProblem] = field(default_factory=list)
+
+    def render(self, text: str) -> str:
+        out: list[str] = []
+        last = 0
+        for d in find_directives(text):
+            out.append(text[last:d.start])
+            out.append(self._replace(d))
+            last = d.end
+        out.append(text[last:])
+        return "".join(out)
+
+    # -- one directive -------------------------------------------------------------
+    def _replace(self, d: Directive) -> str:
+        try:
+            if d.kind == "figure":
+                return self._figure(d)
+            if d.kind == "ref":
+                return self._ref(d)
+            if d.kind == "value":
+                return self._value(d)
+            return self._claim(d)
+        except _Problem as p:
+            self.problems.append(MarkupProblem(self.page, d.line, str(p)))
+            return _error_inline(str(p))
+
+    def _view(self, name: str, d: Directive) -> FigureView:
+        view = self.figures.get(name)
+        if view is None:
+            known = ", ".join(sorted(self.figures)) or "none"
+            raise _Problem(f"unknown figure {name!r} in {{{{ {d.kind}: {d.target} }}}} (known: {known})")
+        return view
+
+    def _split(self, d: Directive) -> tuple[FigureView, str]:
+        figure, dot, item = d.target.partition(".")
+        if not dot or not item:
+            raise _Problem(f"{d.kind} needs FIGURE.NAME, got {d.target!r}")
+        return self._view(figure, d), item
+
+    def _figure(self, d: Directive) -> str:
+        view = self._view(d.target, d)
+        if view.error is not None:
+            raise _BlockProblem(self, d, view)
+        assert view.meta is not None and view.spec is not None
+        return _figure_html(view, self.url_to)
+
+    def _ref(self, d: Directive) -> str:
+        view = self._view(d.target, d)
+        if view.number is None or view.page is None:
+            raise _Problem(f"ref to figure {d.target!r}, which no page embeds with {{{{ figure: ... }}}}")
+        href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
+        title = html.escape((view.meta or {}).get("title", view.name))
+        preview = ""
+        if "figure.svg" in view.files:
+            preview = (f'<span class="sym-ref-preview" aria-hidden="true">'
+                       f'<img src="{self.url_to(view.files["figure.svg"])}" alt="" loading="lazy">'
+                       f"<span>{title}</span></span>")
+        return (f'<span class="sym-ref"><a href="{href}" title="{title}">Figure {view.number}</a>'
+                f"{preview}</span>")
+
+    def _value(self, d: Directive) -> str:
+        view, name = self._split(d)
+        if view.error is not None:
+            raise _Problem(f"value {d.target!r}: figure {view.name!r} failed to build")
+        if name not in view.values:
+            known = ", ".join(sorted(view.values)) or "none"
+            raise _Problem(f"unknown value {name!r} of figure {view.name!r} (known: {known})")
+        try:
+            text = format_value(view.values[name], d.fmt)
+        except ValueError as e:
+            raise _Problem(f"bad format {d.fmt!r} for value {d.target!r}: {e}") from None
+        return f'<span class="sym-value" title="{html.escape(d.target)}">{html.escape(text)}</span>'
+
+    def _claim(self, d: Directive) -> str:
+        view, name = self._split(d)
+        if view.error is not None:
+            raise _Problem(f"claim {d.target!r}: figure {view.name!r} failed to build")
+        claim = view.claims.get(name)
+        if claim is None:
+            known = ", ".join(sorted(view.claims)) or "none"
+            raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
+        status = "holds" if claim["holds"] else "fails"
+        badge = "checked" if claim["holds"] else "FAILS"
+        if not claim["holds"]:
+            self.problems.append(MarkupProblem(
+                self.page, d.line, f"claim {d.target!r} does not hold: {describe_claim(claim)}"))
+        return (f'<span class="sym-claim sym-claim--{status}" title="{html.escape(describe_claim(claim))}">'
+                f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>')
+
+
+def describe_claim(claim: Mapping[str, Any]) -> str:
+    """'0.912 > 0.374 + 0.3' in the claim's own terms."""
+    right = claim["right"]
+    right_text = right if isinstance(right, str) else f"{right:.4g}"
+    margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
+    return (f"{claim['left']} = {claim['measured']:.4g} {claim['op']} {right_text}{margin}"
+            f" (threshold {claim['threshold']:.4g})")
+
+
+class _Problem(Exception):
+    pass
+
+
+class _BlockProblem(_Problem):
+    """A figure that failed to build: its error box replaces it, with the traceback."""
+
+    def __init__(self, renderer: PageRenderer, d: Directive, view: FigureView) -> None:
+        super().__init__(f"figure {view.name!r} failed to build:\n{view.error}")
+        self.view = view
+
+
+def _error_inline(message: str) -> str:
+    head, _, rest = message.partition("\n")
+    if rest:  # a traceback: show it as a block
+        return (f'\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
+                f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n")
+    return f'<span class="sym-error sym-error--inline" role="alert">{html.escape(head)}</span>'
+
+
+def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
+    meta = view.meta or {}
+    caption = md.markdown(meta.get("caption", ""), extensions=["attr_list"])
+    spec = html.escape(json.dumps(view.spec, separators=(",", ":")), quote=True)
+    alt = html.escape(meta.get("alt", ""))
+    svg = view.files.get("figure.svg")
+    fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
+    number = f"Figure {view.number}." if view.number else "Figure."
+    # The blank lines keep Markdown from wrapping this block in a paragraph.
+    return (
+        f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'
+        f'<div class="sym-chart" role="img" aria-label="{alt}" data-spec="{spec}"></div>{fallback}\n'
+        f'<figcaption><p class="sym-figure-title"><strong>{number}</strong> '
+        f'{html.escape(meta.get("title", view.name))}</p>{caption}</figcaption>\n'
+        f"{_provenance_html(view, url_to)}\n</figure>\n\n"
+    )
+
+
+def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
+    meta = view.meta or {}
+    versions = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items()))
+    rows = [
+        ("Rebuild", f"<code>python -m symbiote_core.figures build {view.name} --force</code>"),
+        ("Source", f"<code>figures_src/{view.name}.py</code>"),
+        ("Cache key", f"<code>{html.escape(str(meta.get('key', '?'))[:16])}</code>"),
+        ("Commit", f"<code>{html.escape(str(meta.get('commit', 'unknown')))}</code>"),
+        ("Seed", html.escape(str(meta.get("seed")))),
+        ("Params", f"<code>{html.escape(json.dumps(meta.get('params', {})))}</code>"),
+        ("Versions", html.escape(versions)),
+        ("Compute time", f"{float(meta.get('compute_seconds', 0.0)):.1f} s"),
+    ]
+    downloads = " · ".join(f'<a href="{url_to(path)}" download>{html.escape(label)}</a>'
+                           for label, path in view.files.items())
+    if downloads:
+        rows.append(("Download", downloads))
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (f'<details class="sym-provenance"><summary>Provenance and data</summary>'
+            f"<table>{body}</table></details>")
+
+
+def iter_targets(text: str) -> Iterator[tuple[Directive, str]]:
+    """(directive, figure name) for every directive: what a page needs built."""
+    for d in find_directives(text):
+        yield d, d.target.partition(".")[0]
