@@ -1,0 +1,173 @@
+"""The MkDocs side of the essay build: figures, directives, claims page, offline assets.
+
+`mkdocs_hooks.py` (the file named in mkdocs.yml) re-imports this module on every
+build, so `mkdocs serve` picks up edits to it. One `EssaySite` lives for one build:
+
+- on_config: IPYTHONDIR with the offline Altair renderer for notebooks; the notebook
+  cache folder keyed on the project's source (mkdocs-jupyter keys on notebook bytes only).
+- on_files: build stale figures (cached ones cost a hash), add their artefacts, the
+  vendored Vega bundle and the generated claims page to the site.
+- on_nav: number figures in reading order across the whole essay.
+- on_page_markdown: replace directives; problems become warnings naming file and line
+  (so `--strict` fails) and visible error boxes (so `mkdocs serve` keeps running).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
+from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
+
+from symbiote_core.figures import build as engine
+from symbiote_core.figures.markup import FigureView, MarkupProblem, PageRenderer, describe_claim, figure_order
+from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.vendor import vega_bundle
+
+log = logging.getLogger("mkdocs.plugins.symbiote")
+
+CLAIMS_PAGE = "claims.md"
+VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
+_SOURCE_DIRS = ("symbiote_core", "figures_src")
+
+
+class EssaySite:
+    def __init__(self, command: str | None) -> None:
+        self.command = command
+        self.views: dict[str, FigureView] = {}
+        self.problems: list[MarkupProblem] = []
+        self.root = Path.cwd()
+        self.engine: engine.Engine | None = None
+
+    # -- on_config ---------------------------------------------------------------
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.root = Path(config.config_file_path).resolve().parent
+        self.engine = engine.Engine(root=self.root)
+        cache = self.root / ".cache"
+        os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is not None:
+            # Executed notebooks import the project: key their cache on its source too.
+            jupyter.config["cache_dir"] = str(cache / "mkdocs-jupyter" / source_digest(self.root))
+        return config
+
+    # -- on_files ----------------------------------------------------------------
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        assert self.engine is not None
+        results = engine.build(self.engine, on_event=_log_event)
+        for result in results:
+            view = FigureView(name=result.name)
+            if result.status == "failed" or result.entry is None:
+                view.error = result.error or "unknown error"
+                log.warning("figure %r failed to build (figures_src/%s.py):\n%s",
+                            result.name, result.name, view.error)
+            else:
+                entry = result.entry
+                view.meta, view.spec = entry.meta, entry.spec
+                for label, path in entry.files().items():
+                    site_path = f"figures/{result.name}/{label}"
+                    files.append(File.generated(config, site_path, abs_src_path=str(path)))
+                    view.files[label] = site_path
+                for claim in entry.meta.get("claims", []):
+                    if not claim["holds"]:
+                        log.warning("claim %s.%s does not hold: %s (figures_src/%s.py)",
+                                    result.name, claim["name"], describe_claim(claim), result.name)
+            self.views[result.name] = view
+        files.append(File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache"))))
+        files.append(File.generated(config, CLAIMS_PAGE, content=claims_page(self.views)))
+        return files
+
+    # -- on_nav ------------------------------------------------------------------
+    def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+        pages = [(p.file.src_uri, p.file.content_string) for p in nav.pages
+                 if p.file.src_uri.endswith(".md")]
+        for name, (number, page) in figure_order(pages).items():
+            if name in self.views:
+                self.views[name].number, self.views[name].page = number, page
+        return nav
+
+    # -- on_page_markdown ---------------------------------------------------------
+    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        src = page.file.src_uri
+        shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
+        renderer = PageRenderer(
+            page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
+            figures=self.views,
+            url_to=lambda target: get_relative_url(target, page.file.url),
+            page_url=lambda source: files.get_file_from_path(source).url if files.get_file_from_path(source) else source,
+        )
+        out = renderer.render(markdown)
+        for problem in renderer.problems:
+            log.warning(str(problem))
+        self.problems.extend(renderer.problems)
+        return out
+
+    # -- on_post_build -------------------------------------------------------------
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.command == "build" and self.problems:
+            listing = "\n".join(f"  {p}" for p in self.problems)
+            raise PluginError(f"{len(self.problems)} problem(s) in the essay's directives:\n{listing}")
+
+
+def _log_event(name: str, kind: str, info: Any = None) -> None:
+    if kind == "start":
+        log.info("figure %s: computing...", name)
+    elif kind == "done":
+        log.info("figure %s: done %s", name, info or "")
+    elif kind == "failed":
+        log.info("figure %s: failed", name)
+
+
+def source_digest(root: Path) -> str:
+    """A short hash of every project source file (what an executed notebook may import)."""
+    h = hashlib.sha256()
+    for folder in _SOURCE_DIRS:
+        for path in sorted((root / folder).rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    h.update((root / "pyproject.toml").read_bytes())
+    return h.hexdigest()[:16]
+
+
+def claims_page(views: dict[str, FigureView]) -> str:
+    """The generated appendix: every claim, its measured value and its status."""
+    lines = [
+        "# Claims checked by the build",
+        "",
+        "Every claim in the essay is a named comparison on data computed at build time. "
+        "The build fails when one stops holding. This page is generated; its numbers come "
+        "from the same cache entries as the figures.",
+        "",
+        "| Figure | Claim | Statement | Measured | Compared with | Status |",
+        "|---|---|---|---|---|---|",
+    ]
+    total = holding = 0
+    for name in sorted(views):
+        view = views[name]
+        figure = f"{{{{ ref: {name} }}}}" if view.number else f"`{name}`"
+        if view.error is not None:
+            lines.append(f"| {figure} | — | figure failed to build | — | — | "
+                         f'<span class="sym-claim--fails">FAILED</span> |')
+            continue
+        for claim in view.claims.values():
+            total += 1
+            holding += claim["holds"]
+            right = claim["right"] if isinstance(claim["right"], str) else f"{claim['right']:.4g}"
+            margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
+            status = ('<span class="sym-claim--holds">holds</span>' if claim["holds"]
+                      else '<span class="sym-claim--fails">FAILS</span>')
+            lines.append(
+                f"| {figure} | `{claim['name']}` | {claim['statement']} | "
+                f"`{claim['left']}` = {claim['measured']:.4g} | {claim['op']} `{right}`{margin} "
+                f"= {claim['threshold']:.4g} | {status} |"
+            )
+    lines += ["", f"{holding} of {total} claims hold.", ""]
+    return "\n".join(lines)
