@@ -8,6 +8,7 @@ float32 results. Parallelism comes from separate processes instead.
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 import torch
@@ -20,8 +21,24 @@ def make_deterministic(seed: int, threads: int = 1) -> torch.Generator:
     """
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    _deterministic_kernels()
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def _deterministic_kernels() -> None:
+    """`torch.use_deterministic_algorithms(True)`, without its 1.4 s import.
+
+    The public call also sets `torch._inductor.config.deterministic`, and importing that
+    config pulls in sympy and ~800 modules: 1.4 s in every figure worker process. Nothing
+    here uses torch.compile (it broke bit-reproducibility), so unless inductor is already
+    loaded only the kernel flag is set. Pitfall: code that starts using torch.compile
+    after this call should call `torch.use_deterministic_algorithms(True)` itself.
+    """
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(True)
+    else:
+        setter(True, warn_only=False)

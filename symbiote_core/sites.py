@@ -179,6 +179,14 @@ def _call(model: nn.Module, batch: Any) -> Any:
     return model(batch)
 
 
+def _grab(store: dict[str, torch.Tensor], name: str) -> HookFn:
+    def fn(tensor: torch.Tensor, *, site: str) -> None:
+        # clone: a later in-place op in the host would otherwise change the stored copy.
+        store[name] = tensor.detach().clone()
+
+    return fn
+
+
 def stream(
     model: nn.Module,
     sites: str | Sequence[str],
@@ -193,21 +201,15 @@ def stream(
     arguments). Keys are the site strings as given. Hooks live only while a batch
     runs, so nothing stays attached between yields. The model's train/eval mode is
     left as it is: call `model.eval()` first if it has dropout or batch norm.
+    Pitfall: a module called several times in one forward pass yields its last call.
     """
     names = [sites] if isinstance(sites, str) else list(dict.fromkeys(sites))
     for name in names:
         resolve(model, name)  # fail before running anything
     for batch in _batches(inputs, batch_size):
         store: dict[str, torch.Tensor] = {}
-
-        def grab(name: str) -> HookFn:
-            def fn(tensor: torch.Tensor, *, site: str) -> None:
-                # clone: a later in-place op in the host would otherwise change it.
-                store[name] = tensor.detach().clone()
-
-            return fn
-
-        with torch.no_grad(), hooks(model, [(name, grab(name)) for name in names]):
+        grabs = [(name, _grab(store, name)) for name in names]
+        with torch.no_grad(), hooks(model, grabs):
             _call(model, batch)
         missing = [name for name in names if name not in store]
         if missing:

@@ -97,8 +97,16 @@ def find_directives(text: str) -> list[Directive]:
             for m in _DIRECTIVE.finditer(line):
                 if any(a <= m.start() < b for a, b in code_spans):
                     continue
-                found.append(Directive(m["kind"], m["target"], m["fmt"], number,
-                                       offset + m.start(), offset + m.end()))
+                found.append(
+                    Directive(
+                        m["kind"],
+                        m["target"],
+                        m["fmt"],
+                        number,
+                        offset + m.start(),
+                        offset + m.end(),
+                    )
+                )
         offset += len(line)
     return found
 
@@ -138,7 +146,7 @@ class PageRenderer:
         out: list[str] = []
         last = 0
         for d in find_directives(text):
-            out.append(text[last:d.start])
+            out.append(text[last : d.start])
             out.append(self._replace(d))
             last = d.end
         out.append(text[last:])
@@ -162,7 +170,9 @@ class PageRenderer:
         view = self.figures.get(name)
         if view is None:
             known = ", ".join(sorted(self.figures)) or "none"
-            raise _Problem(f"unknown figure {name!r} in {{{{ {d.kind}: {d.target} }}}} (known: {known})")
+            raise _Problem(
+                f"unknown figure {name!r} in {{{{ {d.kind}: {d.target} }}}} (known: {known})"
+            )
         return view
 
     def _split(self, d: Directive) -> tuple[FigureView, str]:
@@ -181,16 +191,22 @@ class PageRenderer:
     def _ref(self, d: Directive) -> str:
         view = self._view(d.target, d)
         if view.number is None or view.page is None:
-            raise _Problem(f"ref to figure {d.target!r}, which no page embeds with {{{{ figure: ... }}}}")
+            raise _Problem(
+                f"ref to figure {d.target!r}, which no page embeds with {{{{ figure: ... }}}}"
+            )
         href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
         title = html.escape((view.meta or {}).get("title", view.name))
         preview = ""
         if "figure.svg" in view.files:
-            preview = (f'<span class="sym-ref-preview" aria-hidden="true">'
-                       f'<img src="{self.url_to(view.files["figure.svg"])}" alt="" loading="lazy">'
-                       f"<span>{title}</span></span>")
-        return (f'<span class="sym-ref"><a href="{href}" title="{title}">Figure {view.number}</a>'
-                f"{preview}</span>")
+            preview = (
+                f'<span class="sym-ref-preview" aria-hidden="true">'
+                f'<img src="{self.url_to(view.files["figure.svg"])}" alt="" loading="lazy">'
+                f"<span>{title}</span></span>"
+            )
+        return (
+            f'<span class="sym-ref"><a href="{href}" title="{title}">Figure {view.number}</a>'
+            f"{preview}</span>"
+        )
 
     def _value(self, d: Directive) -> str:
         view, name = self._split(d)
@@ -216,10 +232,15 @@ class PageRenderer:
         status = "holds" if claim["holds"] else "fails"
         badge = "checked" if claim["holds"] else "FAILS"
         if not claim["holds"]:
-            self.problems.append(MarkupProblem(
-                self.page, d.line, f"claim {d.target!r} does not hold: {describe_claim(claim)}"))
-        return (f'<span class="sym-claim sym-claim--{status}" title="{html.escape(describe_claim(claim))}">'
-                f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>')
+            self.problems.append(
+                MarkupProblem(
+                    self.page, d.line, f"claim {d.target!r} does not hold: {describe_claim(claim)}"
+                )
+            )
+        return (
+            f'<span class="sym-claim sym-claim--{status}" title="{html.escape(describe_claim(claim))}">'
+            f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>'
+        )
 
 
 def describe_claim(claim: Mapping[str, Any]) -> str:
@@ -227,8 +248,10 @@ def describe_claim(claim: Mapping[str, Any]) -> str:
     right = claim["right"]
     right_text = right if isinstance(right, str) else f"{right:.4g}"
     margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
-    return (f"{claim['left']} = {claim['measured']:.4g} {claim['op']} {right_text}{margin}"
-            f" (threshold {claim['threshold']:.4g})")
+    return (
+        f"{claim['left']} = {claim['measured']:.4g} {claim['op']} {right_text}{margin}"
+        f" (threshold {claim['threshold']:.4g})"
+    )
 
 
 class _Problem(Exception):
@@ -246,8 +269,10 @@ class _BlockProblem(_Problem):
 def _error_inline(message: str) -> str:
     head, _, rest = message.partition("\n")
     if rest:  # a traceback: show it as a block
-        return (f'\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
-                f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n")
+        return (
+            f'\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
+            f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n"
+        )
     return f'<span class="sym-error sym-error--inline" role="alert">{html.escape(head)}</span>'
 
 
@@ -264,7 +289,7 @@ def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'
         f'<div class="sym-chart" role="img" aria-label="{alt}" data-spec="{spec}"></div>{fallback}\n'
         f'<figcaption><p class="sym-figure-title"><strong>{number}</strong> '
-        f'{html.escape(meta.get("title", view.name))}</p>{caption}</figcaption>\n'
+        f"{html.escape(meta.get('title', view.name))}</p>{caption}</figcaption>\n"
         f"{_provenance_html(view, url_to)}\n</figure>\n\n"
     )
 
@@ -276,19 +301,23 @@ def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         ("Rebuild", f"<code>python -m symbiote_core.figures build {view.name} --force</code>"),
         ("Source", f"<code>figures_src/{view.name}.py</code>"),
         ("Cache key", f"<code>{html.escape(str(meta.get('key', '?'))[:16])}</code>"),
-        ("Commit", f"<code>{html.escape(str(meta.get('commit', 'unknown')))}</code>"),
+        ("Commit", f"<code>{html.escape(str(meta.get('git', 'unknown')))}</code>"),
         ("Seed", html.escape(str(meta.get("seed")))),
         ("Params", f"<code>{html.escape(json.dumps(meta.get('params', {})))}</code>"),
         ("Versions", html.escape(versions)),
         ("Compute time", f"{float(meta.get('compute_seconds', 0.0)):.1f} s"),
     ]
-    downloads = " · ".join(f'<a href="{url_to(path)}" download>{html.escape(label)}</a>'
-                           for label, path in view.files.items())
+    downloads = " · ".join(
+        f'<a href="{url_to(path)}" download>{html.escape(label)}</a>'
+        for label, path in view.files.items()
+    )
     if downloads:
         rows.append(("Download", downloads))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return (f'<details class="sym-provenance"><summary>Provenance and data</summary>'
-            f"<table>{body}</table></details>")
+    return (
+        f'<details class="sym-provenance"><summary>Provenance and data</summary>'
+        f"<table>{body}</table></details>"
+    )
 
 
 def iter_targets(text: str) -> Iterator[tuple[Directive, str]]:

@@ -27,9 +27,16 @@ from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from symbiote_core.figures import build as engine
-from symbiote_core.figures.markup import FigureView, MarkupProblem, PageRenderer, describe_claim, figure_order
+from symbiote_core.figures.build import build
+from symbiote_core.figures.markup import (
+    FigureView,
+    MarkupProblem,
+    PageRenderer,
+    describe_claim,
+    figure_order,
+)
 from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
@@ -45,12 +52,12 @@ class EssaySite:
         self.views: dict[str, FigureView] = {}
         self.problems: list[MarkupProblem] = []
         self.root = Path.cwd()
-        self.engine: engine.Engine | None = None
+        self.engine: Engine | None = None
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
-        self.engine = engine.Engine(root=self.root)
+        self.engine = Engine(root=self.root)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         jupyter = config.plugins.get("mkdocs-jupyter")
@@ -62,13 +69,17 @@ class EssaySite:
     # -- on_files ----------------------------------------------------------------
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.engine is not None
-        results = engine.build(self.engine, on_event=_log_event)
+        results = build(self.engine, on_event=_log_event)
         for result in results:
             view = FigureView(name=result.name)
             if result.status == "failed" or result.entry is None:
                 view.error = result.error or "unknown error"
-                log.warning("figure %r failed to build (figures_src/%s.py):\n%s",
-                            result.name, result.name, view.error)
+                log.warning(
+                    "figure %r failed to build (figures_src/%s.py):\n%s",
+                    result.name,
+                    result.name,
+                    view.error,
+                )
             else:
                 entry = result.entry
                 view.meta, view.spec = entry.meta, entry.spec
@@ -78,31 +89,45 @@ class EssaySite:
                     view.files[label] = site_path
                 for claim in entry.meta.get("claims", []):
                     if not claim["holds"]:
-                        log.warning("claim %s.%s does not hold: %s (figures_src/%s.py)",
-                                    result.name, claim["name"], describe_claim(claim), result.name)
+                        log.warning(
+                            "claim %s.%s does not hold: %s (figures_src/%s.py)",
+                            result.name,
+                            claim["name"],
+                            describe_claim(claim),
+                            result.name,
+                        )
             self.views[result.name] = view
-        files.append(File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache"))))
+        files.append(
+            File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
+        )
         files.append(File.generated(config, CLAIMS_PAGE, content=claims_page(self.views)))
         return files
 
     # -- on_nav ------------------------------------------------------------------
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
-        pages = [(p.file.src_uri, p.file.content_string) for p in nav.pages
-                 if p.file.src_uri.endswith(".md")]
+        pages = [
+            (p.file.src_uri, p.file.content_string)
+            for p in nav.pages
+            if p.file.src_uri.endswith(".md")
+        ]
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
         return nav
 
     # -- on_page_markdown ---------------------------------------------------------
-    def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_markdown(
+        self, markdown: str, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         src = page.file.src_uri
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
             url_to=lambda target: get_relative_url(target, page.file.url),
-            page_url=lambda source: files.get_file_from_path(source).url if files.get_file_from_path(source) else source,
+            page_url=lambda source: (
+                files.get_file_from_path(source).url if files.get_file_from_path(source) else source
+            ),
         )
         out = renderer.render(markdown)
         for problem in renderer.problems:
@@ -114,16 +139,16 @@ class EssaySite:
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.command == "build" and self.problems:
             listing = "\n".join(f"  {p}" for p in self.problems)
-            raise PluginError(f"{len(self.problems)} problem(s) in the essay's directives:\n{listing}")
+            raise PluginError(
+                f"{len(self.problems)} problem(s) in the essay's directives:\n{listing}"
+            )
 
 
-def _log_event(name: str, kind: str, info: Any = None) -> None:
+def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
     if kind == "start":
         log.info("figure %s: computing...", name)
     elif kind == "done":
-        log.info("figure %s: done %s", name, info or "")
-    elif kind == "failed":
-        log.info("figure %s: failed", name)
+        log.info("figure %s: %s in %.1f s", name, info.get("status"), info.get("seconds", 0.0))
 
 
 def source_digest(root: Path) -> str:
@@ -154,16 +179,21 @@ def claims_page(views: dict[str, FigureView]) -> str:
         view = views[name]
         figure = f"{{{{ ref: {name} }}}}" if view.number else f"`{name}`"
         if view.error is not None:
-            lines.append(f"| {figure} | — | figure failed to build | — | — | "
-                         f'<span class="sym-claim--fails">FAILED</span> |')
+            lines.append(
+                f"| {figure} | — | figure failed to build | — | — | "
+                f'<span class="sym-claim--fails">FAILED</span> |'
+            )
             continue
         for claim in view.claims.values():
             total += 1
             holding += claim["holds"]
             right = claim["right"] if isinstance(claim["right"], str) else f"{claim['right']:.4g}"
             margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
-            status = ('<span class="sym-claim--holds">holds</span>' if claim["holds"]
-                      else '<span class="sym-claim--fails">FAILS</span>')
+            status = (
+                '<span class="sym-claim--holds">holds</span>'
+                if claim["holds"]
+                else '<span class="sym-claim--fails">FAILS</span>'
+            )
             lines.append(
                 f"| {figure} | `{claim['name']}` | {claim['statement']} | "
                 f"`{claim['left']}` = {claim['measured']:.4g} | {claim['op']} `{right}`{margin} "

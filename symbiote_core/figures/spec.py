@@ -54,11 +54,24 @@ class Claim:
     def evaluate(self, values: Mapping[str, float]) -> ClaimResult:
         """Compare the named values; a missing name raises `KeyError` naming it."""
         left = _lookup(values, self.left, self.name)
-        right = self.right if isinstance(self.right, int | float) else _lookup(values, self.right, self.name)
+        right = (
+            self.right
+            if isinstance(self.right, int | float)
+            else _lookup(values, self.right, self.name)
+        )
         threshold = float(right) + self.margin
         holds = bool(_OPERATORS[self.op](float(left), threshold))
-        return ClaimResult(self.name, self.statement, self.left, self.op, self.right,
-                           self.margin, float(left), threshold, holds)
+        return ClaimResult(
+            self.name,
+            self.statement,
+            self.left,
+            self.op,
+            self.right,
+            self.margin,
+            float(left),
+            threshold,
+            holds,
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +94,10 @@ def _lookup(values: Mapping[str, float], name: str, claim: str) -> float:
     try:
         return values[name]
     except KeyError:
-        raise KeyError(f"claim {claim!r} names value {name!r}, which the figure does not define "
-                       f"(known: {', '.join(sorted(values))})") from None
+        raise KeyError(
+            f"claim {claim!r} names value {name!r}, which the figure does not define "
+            f"(known: {', '.join(sorted(values))})"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -105,7 +120,7 @@ class Figure:
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self.params) or isinstance(self.params, type):
             raise TypeError("Figure.params must be a dataclass instance")
-        if not getattr(type(self.params), "__dataclass_params__").frozen:
+        if not type(self.params).__dataclass_params__.frozen:
             raise TypeError("Figure.params must be a frozen dataclass")
         names = [c.name for c in self.claims]
         if len(names) != len(set(names)):

@@ -5,10 +5,13 @@
     logits   = unembed(hidden)                        # site `unembed`, (batch, p)
 
 Trained full-batch with AdamW and strong weight decay on a seeded fraction of all
-p^2 pairs. With half the pairs it generalises within a few hundred steps; with 30%
-of them test accuracy stays low long after train accuracy hits 100% and then jumps
-(grokking). The learned algorithm is Fourier-based: the embedding concentrates on a
-few key frequencies (see `symbiote_core.fourier`).
+p^2 pairs. Measured on 1 thread (p = 59, defaults): with half the pairs, test
+accuracy passes 99% at 450-650 steps (seeds 0-3), ~5 ms a step; the embedding then
+keeps cleaning up, and by 1,500 steps its top 5 frequencies hold 73-77% of its
+non-constant norm (20% at init). With `train_fraction=0.3` train accuracy is 100% by
+step 100 while test accuracy stays near 0 until ~1,500 steps and passes 50% only at
+3,000-3,400 (99% at ~5,600; 6,000 steps take ~30 s): the grokking curve. The learned
+algorithm is Fourier-based (see `symbiote_core.fourier`).
 
 Why an MLP rather than a one-layer transformer: it is several times cheaper on one
 CPU thread and learns the same Fourier algorithm (Gromov 2023; Nanda et al. 2023).
@@ -39,17 +42,19 @@ class ModAddConfig:
     d_model: int = 64
     """Width of the token embedding."""
 
-    d_mlp: int = 256
-    """Number of hidden ReLU neurons (the `mlp.hidden` site)."""
+    d_mlp: int = 128
+    """Number of hidden ReLU neurons (the `mlp.hidden` site). 256 behaved the same
+    and cost twice as much."""
 
     train_fraction: float = 0.5
     """Fraction of the p^2 pairs used for training; the rest is the test set."""
 
-    steps: int = 1_000
+    steps: int = 1_500
     """Full-batch optimiser steps."""
 
-    lr: float = 3e-3
-    """AdamW learning rate (constant)."""
+    lr: float = 1e-2
+    """AdamW learning rate (constant). 3e-3 generalised too, but later (~1,150 steps
+    at 50% train, one seed of two not at 99% by 1,500)."""
 
     weight_decay: float = 1.0
     """AdamW weight decay; strong decay is what makes the host grok."""
@@ -158,12 +163,12 @@ class ModAddModel(nn.Module):
 
 
 @torch.no_grad()
-def evaluate(
-    model: ModAddModel, pairs: torch.Tensor, targets: torch.Tensor
-) -> tuple[float, float]:
+def evaluate(model: ModAddModel, pairs: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
     """(cross-entropy loss, accuracy) of `model` on `pairs` `(n, 2)` with `targets` `(n,)`."""
     logits = model(pairs)
-    return F.cross_entropy(logits, targets).item(), (logits.argmax(-1) == targets).float().mean().item()
+    return F.cross_entropy(logits, targets).item(), (
+        logits.argmax(-1) == targets
+    ).float().mean().item()
 
 
 def train_modadd(cfg: ModAddConfig, progress: bool = False) -> tuple[ModAddModel, TrainLog]:
@@ -193,7 +198,12 @@ def train_modadd(cfg: ModAddConfig, progress: bool = False) -> tuple[ModAddModel
             test_loss, test_acc = evaluate(model, x_test, y_test)
             log.record(
                 step,
-                {"train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss, "test_acc": test_acc},
+                {
+                    "train_loss": train_loss,
+                    "train_acc": train_acc,
+                    "test_loss": test_loss,
+                    "test_acc": test_acc,
+                },
             )
         if cfg.checkpoint_every and (step % cfg.checkpoint_every == 0 or step == cfg.steps):
             log.checkpoints[step] = {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -40,4 +40,5 @@ __all__ = [
     "make_symbiote",
     "register",
     "splice_transcoder",
+    "train_probe_with_control",
 ]

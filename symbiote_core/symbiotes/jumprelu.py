@@ -58,7 +58,9 @@ def _kernel(pre: torch.Tensor, threshold: torch.Tensor, bandwidth: float) -> tor
 
 class _JumpReLU(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, pre: torch.Tensor, threshold: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    def forward(
+        ctx: Any, pre: torch.Tensor, threshold: torch.Tensor, bandwidth: float
+    ) -> torch.Tensor:
         ctx.save_for_backward(pre, threshold)
         ctx.bandwidth = bandwidth
         return pre * (pre > threshold)
@@ -67,13 +69,17 @@ class _JumpReLU(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
         pre, threshold = ctx.saved_tensors
         grad_pre = grad * (pre > threshold)
-        grad_threshold = -(threshold / ctx.bandwidth) * _kernel(pre, threshold, ctx.bandwidth) * grad
+        grad_threshold = (
+            -(threshold / ctx.bandwidth) * _kernel(pre, threshold, ctx.bandwidth) * grad
+        )
         return grad_pre, grad_threshold.sum_to_size(threshold.shape), None
 
 
 class _Step(torch.autograd.Function):
     @staticmethod
-    def forward(ctx: Any, pre: torch.Tensor, threshold: torch.Tensor, bandwidth: float) -> torch.Tensor:
+    def forward(
+        ctx: Any, pre: torch.Tensor, threshold: torch.Tensor, bandwidth: float
+    ) -> torch.Tensor:
         ctx.save_for_backward(pre, threshold)
         ctx.bandwidth = bandwidth
         return (pre > threshold).to(pre.dtype)

@@ -35,7 +35,12 @@ class MatryoshkaConfig(BatchTopKConfig):
             self.prefixes = tuple(sorted({m for m in sizes if m > 0}))
         self.prefixes = tuple(self.prefixes)
         increasing = all(a < b for a, b in zip(self.prefixes, self.prefixes[1:], strict=False))
-        if not self.prefixes or not increasing or self.prefixes[0] < 1 or self.prefixes[-1] != self.d_sae:
+        if (
+            not self.prefixes
+            or not increasing
+            or self.prefixes[0] < 1
+            or self.prefixes[-1] != self.d_sae
+        ):
             raise ValueError(
                 f"MatryoshkaConfig.prefixes must increase from >= 1 and end at d_sae={self.d_sae}, "
                 f"got {self.prefixes}"
@@ -58,7 +63,9 @@ class MatryoshkaSAE(BatchTopKSAE):
         start = 0
         for stop in self.cfg.prefixes:  # type: ignore[union-attr]
             # Each prefix adds its block of latents to the previous prefix's reconstruction.
-            recon = recon + torch.einsum("...ns,nso->...no", z[..., start:stop], W_dec[:, start:stop])
+            recon = recon + torch.einsum(
+                "...ns,nso->...no", z[..., start:stop], W_dec[:, start:stop]
+            )
             total = total + _mean_examples((recon - target).pow(2).sum(-1))
             start = stop
         return total / len(self.cfg.prefixes), recon  # type: ignore[arg-type]

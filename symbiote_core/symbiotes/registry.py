@@ -80,9 +80,7 @@ def make_dictionary(cfg: SymbioteConfig) -> nn.Module:
 
     cls = get(cfg.kind)
     if not issubclass(cls, Dictionary):
-        raise ValueError(
-            f"kind {cfg.kind!r} is not a sparse dictionary; use make_symbiote for it"
-        )
+        raise ValueError(f"kind {cfg.kind!r} is not a sparse dictionary; use make_symbiote for it")
     return cls(cfg)
 
 

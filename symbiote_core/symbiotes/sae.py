@@ -54,7 +54,7 @@ class DictionaryConfig(SymbioteConfig):
     """Number of latents (dictionary atoms)."""
     n_instances: int = 1
     """Dictionaries trained together as one set of tensors (see module docstring)."""
-    dead_after: int = 50_000
+    dead_after: int = 10_000
     """A latent that has not fired for this many training examples counts as dead."""
 
     def __post_init__(self) -> None:
@@ -107,7 +107,7 @@ class Dictionary(nn.Module):
 
     def __init__(self, cfg: DictionaryConfig, *, d_out: int | None = None) -> None:
         super().__init__()
-        if not isinstance(cfg, self.config_class):
+        if type(cfg) is not self.config_class:  # a subclass config names another kind
             raise ValueError(
                 f"{type(self).__name__} needs a {self.config_class.__name__}, got {type(cfg).__name__}"
             )
@@ -127,7 +127,9 @@ class Dictionary(nn.Module):
         self.b_dec = nn.Parameter(torch.zeros(*lead, self.d_out))  # (n?, d_out)
         # Training-only state: not saved, so a loaded dictionary starts counting afresh.
         self.register_buffer(
-            "examples_since_fired", torch.zeros(*lead, self.d_sae, dtype=torch.long), persistent=False
+            "examples_since_fired",
+            torch.zeros(*lead, self.d_sae, dtype=torch.long),
+            persistent=False,
         )
 
     # ----- shapes: internally every tensor carries the instance dimension -----
@@ -214,7 +216,10 @@ class Dictionary(nn.Module):
         return _mean_examples((recon - target).pow(2).sum(-1)), recon
 
     def loss(
-        self, x: torch.Tensor, target: torch.Tensor | None = None, offset: torch.Tensor | None = None
+        self,
+        x: torch.Tensor,
+        target: torch.Tensor | None = None,
+        offset: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Total loss (sum over instances) and per-instance parts, each (n,) or ().
 

@@ -35,7 +35,9 @@ class TopKConfig(DictionaryConfig):
         super().__post_init__()
         for k in self.values("k"):
             if not isinstance(k, int) or not 1 <= k <= self.d_sae:
-                raise ValueError(f"{type(self).__name__}.k must be ints in [1, d_sae], got {self.k!r}")
+                raise ValueError(
+                    f"{type(self).__name__}.k must be ints in [1, d_sae], got {self.k!r}"
+                )
         if self.aux_k is not None and self.aux_k < 1:
             raise ValueError(f"{type(self).__name__}.aux_k must be >= 1 or None, got {self.aux_k}")
         if self.aux_coeff < 0:

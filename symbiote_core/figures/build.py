@@ -1,0 +1,625 @@
+"""Plan and build figures: cheap key checks here, compute and render in worker processes.
+
+`plan` reads sources and the cache and imports nothing (the MkDocs process calls it on
+every rebuild). `build` hands every figure whose entry is missing to a fresh `spawn`
+worker process, one process per figure: a fresh interpreter sees edited source, and
+no global state (RNGs, caches filled at import) leaks from one figure into the next.
+Inside its worker a figure is built under its file lock:
+
+1. recompute the keys from the source about to be imported; if another builder wrote
+   the entry while we waited for the lock, report "cached";
+2. `make_deterministic(params.seed or 0, threads=1)`, import the figure module;
+3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
+   its JSON (so a render bug, once fixed, costs no recompute);
+4. evaluate values and claims, `render(data)`, `chart.to_dict()`, the SVG, and write
+   the out entry atomically (see `cache.py`).
+
+meta.json of an out entry: name, key, data_key, module, deps, title, caption, alt,
+params, seed, values, claims (`ClaimResult.to_json()` each), versions, git,
+compute_seconds, render_seconds, data_reused, created, engine_format and sha256 (of
+spec.json, data.json, figure.svg). A data entry's meta.json has name, data_key, module,
+deps, params, seed, versions, git, compute_seconds, created, engine_format and sha256.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import faulthandler
+import importlib
+import json
+import logging
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from symbiote_core.figures.cache import (
+    CorruptEntryError,
+    DataEntry,
+    FigureEntry,
+    clear_temp,
+    dumps,
+    figure_lock,
+    log_path,
+    prune,
+    read_data_entry,
+    read_figure_entry,
+    remove_entry,
+    warn_corrupt,
+    write_entry,
+)
+from symbiote_core.figures.deps import SourceCache, is_tracked
+from symbiote_core.figures.keys import ENGINE_FORMAT, FigureKeys, figure_keys, library_versions
+from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
+
+log = logging.getLogger("symbiote_core.figures")
+
+PlanStatus = Literal["cached", "stale", "data-cached"]
+Status = Literal["computed", "rendered", "cached", "failed"]
+EventCallback = Callable[[str, str, dict[str, Any]], None]
+"""`on_event(name, kind, info)`, called in the calling process as things happen. Kinds:
+"cached" (info: seconds), "corrupt" (info: problem, naming the rejected entry's path),
+"start" (info: retry, True when rerun alone after another worker crashed), "done"
+(info: status "computed" | "rendered" | "cached", seconds), "failed" (info: error,
+seconds)."""
+
+
+@dataclass(frozen=True)
+class FigurePlan:
+    """What `build` would do for one figure, found without importing it."""
+
+    name: str
+    key: str
+    data_key: str
+    status: PlanStatus
+    """"cached": the out entry is valid; "data-cached": only render is needed;
+    "stale": compute must run."""
+    module_path: Path
+    deps: tuple[Path, ...]
+    problems: tuple[str, ...] = ()
+    """Entries found on disk but rejected (corrupt); build removes and rebuilds them."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    name: str
+    status: Status
+    """"computed": compute and render ran; "rendered": data came from the cache;
+    "cached": nothing ran; "failed": see `error`."""
+    seconds: float
+    """Time the worker spent on this figure (imports included); 0 when cached."""
+    entry: FigureEntry | None
+    """The verified entry; None when failed."""
+    error: str | None = None
+    """The worker's full traceback, naming the figure module and the stage that failed."""
+    log_path: Path | None = None
+    """stdout and stderr of the figure's worker, when one ran."""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def plan(engine: Engine, names: list[str] | None = None) -> list[FigurePlan]:
+    """The status of each figure (all when `names` is None); imports no figure."""
+    names = resolve_names(engine, names)
+    sources, versions = SourceCache(engine), library_versions()
+    return [_inspect(engine, name, sources, versions)[0] for name in names]
+
+
+def load_entry(engine: Engine, name: str) -> FigureEntry | None:
+    """The verified entry for figure `name`'s current source, or None (not built, or corrupt)."""
+    resolve_names(engine, [name])
+    keys = figure_keys(engine, name)
+    try:
+        return read_figure_entry(engine, name, keys.key)
+    except CorruptEntryError as error:
+        warn_corrupt(error)
+        return None
+
+
+def build(
+    engine: Engine,
+    names: list[str] | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    on_event: EventCallback | None = None,
+) -> list[BuildResult]:
+    """Bring figures (all when `names` is None) up to date; one result per name, in order.
+
+    `force` recomputes even when cached. `jobs` caps worker processes (default: CPU
+    count). A failing figure never stops the others; a claim that does not hold is
+    recorded in the entry, not a failure.
+    """
+    emit = on_event or _ignore
+    names = resolve_names(engine, names)
+    sources, versions = SourceCache(engine), library_versions()
+    results: dict[str, BuildResult] = {}
+    reported: set[str] = set()
+    stale: list[str] = []
+    for name in names:
+        try:
+            figure_plan, entry = _inspect(engine, name, sources, versions, report=reported)
+        except Exception:
+            error = f"figure {name!r}: could not compute its cache key\n{traceback.format_exc()}"
+            results[name] = BuildResult(name, "failed", 0.0, None, error)
+            emit(name, "failed", {"error": error, "seconds": 0.0})
+            continue
+        for problem in figure_plan.problems:
+            emit(name, "corrupt", {"problem": problem})
+        if entry is not None and not force:
+            results[name] = BuildResult(name, "cached", 0.0, entry)
+            emit(name, "cached", {"seconds": 0.0})
+        else:
+            stale.append(name)
+
+    def finish(outcome: _Outcome) -> None:
+        for warning in outcome.warnings:
+            if warning not in reported:
+                log.warning("%s; removed, rebuilding", warning)
+        result = _to_result(engine, outcome)
+        results[outcome.name] = result
+        if result.ok:
+            emit(result.name, "done", {"status": result.status, "seconds": result.seconds})
+        else:
+            emit(result.name, "failed", {"error": result.error, "seconds": result.seconds})
+
+    if stale:
+        _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish)
+    return [results[name] for name in names]
+
+
+def _ignore(name: str, kind: str, info: dict[str, Any]) -> None:
+    pass
+
+
+def _inspect(
+    engine: Engine,
+    name: str,
+    sources: SourceCache,
+    versions: dict[str, str],
+    report: set[str] | None = None,
+) -> tuple[FigurePlan, FigureEntry | None]:
+    """Keys and cache status of one figure; corrupt entries are logged when `report` is given."""
+    keys = figure_keys(engine, name, sources, versions)
+    problems: list[CorruptEntryError] = []
+    entry = None
+    try:
+        entry = read_figure_entry(engine, name, keys.key)
+    except CorruptEntryError as error:
+        problems.append(error)
+    status: PlanStatus = "cached"
+    if entry is None:
+        status = "stale"
+        try:
+            if read_data_entry(engine, name, keys.data_key) is not None:
+                status = "data-cached"
+        except CorruptEntryError as error:
+            problems.append(error)
+    if report is not None:
+        for error in problems:
+            warn_corrupt(error)
+            report.add(str(error))
+    figure_plan = FigurePlan(
+        name=name,
+        key=keys.key,
+        data_key=keys.data_key,
+        status=status,
+        module_path=keys.module_path,
+        deps=keys.deps,
+        problems=tuple(str(error) for error in problems),
+    )
+    return figure_plan, entry
+
+
+def git_revision(root: Path) -> str:
+    """`git rev-parse --short HEAD`, plus "-dirty" if the worktree has changes; "unknown"."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}-dirty" if status else head
+
+
+# --------------------------------------------------------------------------- workers
+
+
+@dataclass(frozen=True)
+class _Task:
+    engine: Engine
+    name: str
+    force: bool
+    git: str
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    name: str
+    status: Status
+    seconds: float
+    key: str | None = None
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    log_path: Path | None = None
+
+
+def _run_workers(
+    engine: Engine,
+    names: list[str],
+    force: bool,
+    jobs: int | None,
+    git: str,
+    emit: EventCallback,
+    finish: Callable[[_Outcome], None],
+) -> None:
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
+    lost = _run_pool(engine, names, force, workers, git, emit, finish, isolated=False)
+    # A worker that dies without a Python error (out of memory, a native crash) breaks
+    # the whole pool and every figure running beside it. Retry those one by one in
+    # their own pools, so only the culprit fails.
+    for name in lost:
+        _run_pool(engine, [name], force, 1, git, emit, finish, isolated=True)
+
+
+def _run_pool(
+    engine: Engine,
+    names: list[str],
+    force: bool,
+    workers: int,
+    git: str,
+    emit: EventCallback,
+    finish: Callable[[_Outcome], None],
+    isolated: bool,
+) -> list[str]:
+    """Run `names` with at most `workers` at once; returns the names lost to a broken pool."""
+    lost: list[str] = []
+    pending = deque(names)
+    running: dict[Future[_Outcome], str] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
+        while pending or running:
+            # Submit only as many as can run, so "start" means started, not queued.
+            while pending and len(running) < workers:
+                name = pending.popleft()
+                try:
+                    future = pool.submit(_work, _Task(engine, name, force, git))
+                except BrokenProcessPool:
+                    lost += [name, *pending]
+                    pending.clear()
+                    break
+                running[future] = name
+                emit(name, "start", {"retry": isolated})
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    if not isolated:
+                        lost.append(name)
+                        continue
+                    outcome = _Outcome(name, "failed", 0.0, error=_died_message(engine, name))
+                except Exception:
+                    outcome = _Outcome(
+                        name,
+                        "failed",
+                        0.0,
+                        error=f"figure {name!r}: its worker could not run\n{traceback.format_exc()}",
+                    )
+                finish(outcome)
+    return lost
+
+
+def _died_message(engine: Engine, name: str) -> str:
+    module = engine.relative(engine.module_path(name))
+    text = (
+        f"figure {name!r} ({module}): its worker process died without a Python error "
+        "(killed, out of memory, os._exit, or a crash in native code)"
+    )
+    return text + _log_tail(log_path(engine, name))
+
+
+def _to_result(engine: Engine, outcome: _Outcome) -> BuildResult:
+    if outcome.status == "failed" or outcome.key is None:
+        return BuildResult(
+            outcome.name, "failed", outcome.seconds, None, outcome.error, outcome.log_path
+        )
+    try:
+        entry = read_figure_entry(engine, outcome.name, outcome.key)
+    except CorruptEntryError as error:
+        entry, problem = None, str(error)
+    else:
+        problem = f"figure {outcome.name!r}: its worker wrote no entry at {outcome.key}"
+    if entry is None:
+        return BuildResult(outcome.name, "failed", outcome.seconds, None, problem, outcome.log_path)
+    return BuildResult(outcome.name, outcome.status, outcome.seconds, entry, None, outcome.log_path)
+
+
+class _Stage:
+    """What the worker is doing, for the failure message."""
+
+    now = "waiting for its lock"
+    logging = False
+    """Whether output goes to this run's log yet (else the log is an older run's)."""
+
+
+def _work(task: _Task) -> _Outcome:
+    """Build one figure; runs in a fresh worker process. Never raises: failures are returned."""
+    start = time.perf_counter()
+    engine, name = task.engine, task.name
+    stage = _Stage()
+    warnings: list[str] = []
+    logfile = log_path(engine, name)
+    try:
+        if str(engine.root) not in sys.path:
+            sys.path.insert(0, str(engine.root))
+        with figure_lock(engine, name):
+            stage.now = "checking the cache"
+            clear_temp(engine, name)  # leftovers of a worker that was killed mid-write
+            keys = figure_keys(engine, name)
+            cached_data = None
+            if not task.force:
+                if _valid_or_remove(lambda: read_figure_entry(engine, name, keys.key), warnings):
+                    return _Outcome(
+                        name,
+                        "cached",
+                        time.perf_counter() - start,
+                        keys.key,
+                        warnings=tuple(warnings),
+                    )
+                cached_data = _valid_or_remove(
+                    lambda: read_data_entry(engine, name, keys.data_key), warnings
+                )
+            logfile.parent.mkdir(parents=True, exist_ok=True)
+            with _output_to(logfile):
+                stage.logging = True
+                status = _make(task, keys, cached_data, stage)
+        return _Outcome(
+            name,
+            status,
+            time.perf_counter() - start,
+            keys.key,
+            warnings=tuple(warnings),
+            log_path=logfile,
+        )
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        module = engine.relative(engine.module_path(name))
+        error = (
+            f"figure {name!r} ({module}) failed while {stage.now}:\n"
+            f"{traceback.format_exc()}{_log_tail(logfile) if stage.logging else ''}"
+        )
+        return _Outcome(
+            name,
+            "failed",
+            time.perf_counter() - start,
+            error=error,
+            warnings=tuple(warnings),
+            log_path=logfile,
+        )
+
+
+def _valid_or_remove(read: Callable[[], Any], warnings: list[str]) -> Any:
+    try:
+        return read()
+    except CorruptEntryError as error:
+        warnings.append(str(error))
+        remove_entry(error.path)
+        return None
+
+
+def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage) -> Status:
+    """Compute (unless cached), evaluate, render and store one figure. Call under its lock."""
+    engine, name = task.engine, task.name
+    _use_project_sources(engine)
+    # torch is imported here, in the worker, never by the engine in the calling process.
+    from symbiote_core.runtime import make_deterministic
+
+    module = engine.relative(keys.module_path)
+    make_deterministic(0, threads=1)  # covers RNG use at import time too
+    engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
+    stage.now = "importing its module"
+    figure = load_figure(name, engine)
+    seed = figure.seed()
+    make_deterministic(seed if seed is not None else 0, threads=1)
+    params = _plain(dataclasses.asdict(figure.params))
+    common = {
+        "name": name,
+        "data_key": keys.data_key,
+        "module": module,
+        "deps": [engine.relative(path) for path in keys.deps],
+        "params": params,
+        "seed": seed,
+        "versions": keys.versions,
+        "engine_format": ENGINE_FORMAT,
+    }
+
+    if cached is None:
+        stage.now = "running compute"
+        started = time.perf_counter()
+        data = figure.compute(figure.params)
+        compute_seconds = time.perf_counter() - started
+        stage.now = "checking what compute imported"
+        _check_loaded_sources(engine, keys, engine_loaded)
+        stage.now = "storing compute's data"
+        raw = _to_json(data, f"figure {name!r} ({module}): compute returned")
+        data_meta = {
+            **common,
+            "git": task.git,
+            "compute_seconds": compute_seconds,
+            "created": _now(),
+        }
+        write_entry(engine, "data", name, keys.data_key, {"data.json": raw}, data_meta, task.force)
+        prune(engine, "data", name, keys.data_key)
+        status: Status = "computed"
+    else:
+        raw, status = cached.raw, "rendered"
+        compute_seconds = cached.meta.get("compute_seconds")
+
+    # Both paths continue from the stored JSON, so a render from cached data sees exactly
+    # what a render after a fresh compute sees (tuples as lists, keys as strings).
+    stage.now = "evaluating values and claims"
+    values = figure.evaluate_values(json.loads(raw))
+    claims = [claim.evaluate(values).to_json() for claim in figure.claims]
+
+    stage.now = "rendering"
+    import vl_convert  # imported here: only workers render
+
+    started = time.perf_counter()
+    chart = figure.render(json.loads(raw))
+    spec = chart.to_dict()
+    spec_bytes = _to_json(spec, f"figure {name!r} ({module}): render's chart spec")
+    svg = vl_convert.vegalite_to_svg(spec).encode()
+    render_seconds = time.perf_counter() - started
+
+    stage.now = "checking what render imported"
+    _check_loaded_sources(engine, keys, engine_loaded)
+    stage.now = "writing its cache entry"
+    meta = {
+        **common,
+        "key": keys.key,
+        "title": figure.title,
+        "caption": figure.caption,
+        "alt": figure.alt,
+        "values": values,
+        "claims": claims,
+        "git": task.git,
+        "compute_seconds": compute_seconds,
+        "render_seconds": render_seconds,
+        "data_reused": cached is not None,
+        "created": _now(),
+    }
+    files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
+    write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
+    prune(engine, "out", name, keys.key)
+    return status
+
+
+def _use_project_sources(engine: Engine) -> None:
+    """Import the project packages from `engine.root`, whatever this process found first.
+
+    To run at all the worker imported `symbiote_core` from the parent's path, which may
+    be another checkout than the root (a test's copy of the project shares one
+    virtualenv). The keys hash the files under the root, so those must be what runs:
+    drop project modules loaded from elsewhere (the engine's own modules stay) and put
+    the root first on the path.
+    """
+    root = str(engine.root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    for top in engine.project_packages:
+        loaded = getattr(sys.modules.get(top), "__file__", None)
+        if loaded is None or Path(loaded).resolve().is_relative_to(engine.root):
+            continue
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            if is_tracked(engine, name):
+                del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str]) -> None:
+    """Refuse to cache results of project code that the figure's keys do not cover.
+
+    Every project module loaded since the figure was imported must be the figure module
+    or one of its static dependencies, loaded from under the root. Otherwise an edit
+    to it would not invalidate the cache, and a stale result would be served later.
+    """
+    allowed = {path.resolve() for path in (keys.module_path, *keys.deps)}
+    unseen = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name in exempt or file is None or not is_tracked(engine, name):
+            continue
+        if Path(file).resolve() not in allowed:
+            unseen.append(f"{name} ({file})")
+    if unseen:
+        raise FigureError(
+            f"figure {keys.name!r} ({engine.relative(keys.module_path)}) ran project code "
+            f"that its cache key does not cover: {', '.join(sorted(unseen))}. The static "
+            "import analysis (symbiote_core/figures/deps.py) could not see these imports "
+            "(a computed module name, or a module used as a value); import them with a "
+            "plain `import` or `from ... import` in the figure or the module that uses them."
+        )
+
+
+def _to_json(obj: Any, what: str) -> bytes:
+    try:
+        return dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what} something that is not plain JSON ({exc}); return lists, dicts, str, "
+            "int, float and None only (tensor.tolist(), float(x)), and no NaN or infinity"
+        ) from exc
+
+
+def _plain(obj: Any) -> Any:
+    """Params as JSON; anything exotic (a Path, an enum) becomes its str."""
+    return json.loads(json.dumps(obj, default=str))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors, so native code and
+    tqdm too) to `path`, and a traceback there if the process crashes natively."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "wb") as stream:
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        faulthandler.enable(file=stream)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            faulthandler.disable()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").rstrip()
+    except OSError:
+        return ""
+    if not text:
+        return ""
+    tail = "\n".join(text.splitlines()[-lines:])
+    return f"\n--- last lines of {path} ---\n{tail}"

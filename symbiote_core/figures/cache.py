@@ -1,0 +1,339 @@
+"""The figure cache on disk: layout, atomic writes, verified reads, locks, pruning.
+
+Layout under `Engine.cache_dir`:
+
+    data/<name>/<data_key>/   data.json, meta.json          what compute returned
+    out/<name>/<key>/         spec.json, data.json, figure.svg, meta.json
+    locks/<name>.lock         one lock per figure, held while it is built
+    tmp/<name>.<level>.<id>/  entries being written (removed or renamed away)
+    logs/<name>.log           stdout and stderr of the figure's last worker
+
+An entry is written in full under `tmp/`, then renamed into place, so a reader sees
+it whole or not at all. `meta.json` records the sha256 of every other file and is
+written last; a read checks every checksum, and an entry that fails is reported and
+never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import FileLock
+
+from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.spec import ClaimResult
+
+log = logging.getLogger("symbiote_core.figures")
+
+Level = Literal["data", "out"]
+DATA_FILES = ("data.json",)
+OUT_FILES = ("spec.json", "data.json", "figure.svg")
+META = "meta.json"
+
+
+class CorruptEntryError(Exception):
+    """An entry whose files do not match its meta.json; it must not be served."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"corrupt figure cache entry {path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def entry_dir(engine: Engine, level: Level, name: str, key: str) -> Path:
+    return engine.cache_dir / level / name / key
+
+
+def figure_lock(engine: Engine, name: str) -> FileLock:
+    """The lock held while figure `name` is built, by any process on this machine."""
+    path = engine.cache_dir / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path)
+
+
+def log_path(engine: Engine, name: str) -> Path:
+    return engine.cache_dir / "logs" / f"{name}.log"
+
+
+def dumps(obj: Any, *, indent: int | None = None) -> bytes:
+    """Strict, deterministic JSON: sorted keys, no NaN or infinity (browsers reject them)."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(
+        obj,
+        sort_keys=True,
+        allow_nan=False,
+        ensure_ascii=False,
+        indent=indent,
+        separators=separators,
+    )
+    return text.encode()
+
+
+def sha256(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def read_entry(
+    path: Path, files: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """`(meta, {file: bytes})` of a verified entry; None if absent; raises if corrupt."""
+    if not path.is_dir():
+        return None
+    try:
+        meta = json.loads((path / META).read_bytes())
+    except FileNotFoundError:
+        raise CorruptEntryError(path, "meta.json is missing") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CorruptEntryError(path, f"meta.json does not parse ({exc})") from None
+    sums = meta.get("sha256") if isinstance(meta, dict) else None
+    if not isinstance(sums, dict):
+        raise CorruptEntryError(path, "meta.json has no sha256 table")
+    payloads: dict[str, bytes] = {}
+    for name in files:
+        if name not in sums:
+            raise CorruptEntryError(path, f"meta.json lists no checksum for {name}")
+        try:
+            payload = (path / name).read_bytes()
+        except FileNotFoundError:
+            raise CorruptEntryError(path, f"{name} is missing") from None
+        if sha256(payload) != sums[name]:
+            raise CorruptEntryError(path, f"{name} does not match its checksum")
+        payloads[name] = payload
+    return meta, payloads
+
+
+def write_entry(
+    engine: Engine,
+    level: Level,
+    name: str,
+    key: str,
+    files: dict[str, bytes],
+    meta: dict[str, Any],
+    replace: bool = False,
+) -> Path:
+    """Write an entry atomically and return its folder.
+
+    The files go into a fresh folder under `tmp/`, meta.json (with every checksum)
+    last, and the folder is renamed into place. If the final folder already exists,
+    another builder got there first: theirs is kept and ours discarded, unless
+    `replace` (a forced rebuild, under the figure's lock) removes theirs first.
+    """
+    final = entry_dir(engine, level, name, key)
+    tmp_root = engine.cache_dir / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_root / f"{name}.{level}.{uuid.uuid4().hex}"
+    tmp.mkdir()
+    try:
+        for filename, payload in files.items():
+            (tmp / filename).write_bytes(payload)
+        meta = {**meta, "sha256": {f: sha256(p) for f, p in files.items()}}
+        (tmp / META).write_bytes(dumps(meta, indent=2))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if replace:
+            remove_entry(final)
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            # Lost the race to another builder (only possible outside the lock): keep theirs.
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def remove_entry(path: Path) -> None:
+    """Delete an entry folder; rename first so no reader sees it half-deleted."""
+    if not path.exists():
+        return
+    doomed = path.parent / f".removing.{uuid.uuid4().hex}"
+    try:
+        os.rename(path, doomed)
+    except OSError:
+        doomed = path
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def clear_temp(engine: Engine, name: str) -> None:
+    """Remove `name`'s leftovers in tmp/ (from a killed worker). Call under its lock."""
+    tmp_root = engine.cache_dir / "tmp"
+    if tmp_root.is_dir():
+        for leftover in tmp_root.glob(f"{name}.*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def prune(engine: Engine, level: Level, name: str, current: str) -> None:
+    """Keep the newest `engine.keep` entries of `name` at `level` (always `current`)."""
+    folder = engine.cache_dir / level / name
+    if not folder.is_dir():
+        return
+    entries = [p for p in folder.iterdir() if p.is_dir() and p.name != current]
+    entries.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in entries[max(engine.keep - 1, 0) :]:
+        remove_entry(old)
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One verified, rendered figure, as read from the cache. Never holds torch objects.
+
+    `meta` is meta.json as written (see `build.py` for its fields); `spec` the
+    Vega-Lite spec; `data` what compute returned. The accessors below read `meta`.
+    """
+
+    name: str
+    path: Path
+    """The entry folder `out/<name>/<key>/`."""
+    meta: dict[str, Any]
+    spec: dict[str, Any]
+    data: Any
+
+    @property
+    def spec_path(self) -> Path:
+        return self.path / "spec.json"
+
+    @property
+    def data_path(self) -> Path:
+        return self.path / "data.json"
+
+    @property
+    def svg_path(self) -> Path:
+        return self.path / "figure.svg"
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / META
+
+    def files(self) -> dict[str, Path]:
+        """Every file of the entry by its name: figure.svg, spec.json, data.json, meta.json."""
+        return {name: self.path / name for name in (*OUT_FILES, META)}
+
+    def svg(self) -> str:
+        return self.svg_path.read_text(encoding="utf-8")
+
+    @property
+    def key(self) -> str:
+        return self.meta["key"]
+
+    @property
+    def data_key(self) -> str:
+        return self.meta["data_key"]
+
+    @property
+    def title(self) -> str:
+        return self.meta["title"]
+
+    @property
+    def caption(self) -> str:
+        return self.meta["caption"]
+
+    @property
+    def alt(self) -> str:
+        return self.meta["alt"]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.meta["params"]
+
+    @property
+    def values(self) -> dict[str, float | int]:
+        return self.meta["values"]
+
+    @property
+    def claims(self) -> tuple[ClaimResult, ...]:
+        return tuple(ClaimResult(**claim) for claim in self.meta["claims"])
+
+    @property
+    def claims_holding(self) -> tuple[int, int]:
+        """(claims that hold, all claims)."""
+        claims = self.claims
+        return sum(c.holds for c in claims), len(claims)
+
+    @property
+    def failed_claims(self) -> tuple[ClaimResult, ...]:
+        return tuple(c for c in self.claims if not c.holds)
+
+
+def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None:
+    """The verified out entry `key` of `name`; None if absent; raises if corrupt."""
+    path = entry_dir(engine, "out", name, key)
+    found = read_entry(path, OUT_FILES)
+    if found is None:
+        return None
+    meta, payloads = found
+    try:
+        spec = json.loads(payloads["spec.json"])
+        data = json.loads(payloads["data.json"])
+    except ValueError as exc:
+        raise CorruptEntryError(path, f"a checksummed file does not parse ({exc})") from None
+    for field in ("key", "data_key", "title", "caption", "alt", "values", "claims", "params"):
+        if field not in meta:
+            raise CorruptEntryError(path, f"meta.json lacks {field!r}")
+    if meta["key"] != key:
+        raise CorruptEntryError(path, f"meta.json names key {meta['key']}, not its folder's")
+    return FigureEntry(name=name, path=path, meta=meta, spec=spec, data=data)
+
+
+@dataclass(frozen=True)
+class DataEntry:
+    """A verified data entry: what compute returned, as parsed JSON and as stored bytes."""
+
+    path: Path
+    meta: dict[str, Any]
+    data: Any
+    raw: bytes
+
+
+def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | None:
+    """The verified data entry `data_key` of `name`; None if absent; raises if corrupt."""
+    path = entry_dir(engine, "data", name, data_key)
+    found = read_entry(path, DATA_FILES)
+    if found is None:
+        return None
+    meta, payloads = found
+    raw = payloads["data.json"]
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise CorruptEntryError(path, f"data.json does not parse ({exc})") from None
+    if meta.get("data_key") != data_key:
+        raise CorruptEntryError(path, "meta.json names another data_key than its folder's")
+    return DataEntry(path=path, meta=meta, data=data, raw=raw)
+
+
+def clean(engine: Engine, names: list[str] | None = None) -> list[Path]:
+    """Delete every cached entry, log and leftover of `names` (all cached names if None).
+
+    Each figure is cleaned under its lock, so a build in progress is never cut in half.
+    Returns the folders removed.
+    """
+    if names is None:
+        found: set[str] = set()
+        for level in ("data", "out"):
+            folder = engine.cache_dir / level
+            if folder.is_dir():
+                found.update(p.name for p in folder.iterdir() if p.name.isidentifier())
+        names = sorted(found)
+    removed = []
+    for name in names:
+        with figure_lock(engine, name):
+            for level in ("data", "out"):
+                folder = engine.cache_dir / level / name
+                if folder.exists():
+                    remove_entry(folder)
+                    removed.append(folder)
+            clear_temp(engine, name)
+            log_path(engine, name).unlink(missing_ok=True)
+    return removed
+
+
+def warn_corrupt(error: CorruptEntryError) -> None:
+    log.warning("%s; it will be removed and rebuilt", error)

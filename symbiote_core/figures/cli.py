@@ -1,0 +1,175 @@
+"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...]`.
+
+`build` shows one line per figure (a spinner and elapsed time on a terminal, plain
+lines otherwise), then a summary table. Exit code 1 if a figure failed, or with
+`--strict` if a claim does not hold; 2 for a usage error such as an unknown name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from symbiote_core.figures.build import BuildResult, build, plan
+from symbiote_core.figures.cache import clean
+from symbiote_core.figures.registry import Engine, FigureError, static_title
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    try:
+        engine = _engine(args)
+        if args.command == "list":
+            return _list(engine, console)
+        if args.command == "build":
+            return _build(engine, args, console)
+        return _clean(engine, args, console)
+    except FigureError as error:
+        errors.print(f"error: {error}", markup=False)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m symbiote_core.figures", description="Build the essay's figures."
+    )
+    parser.add_argument("--root", type=Path, help="repository root (default: found from here)")
+    parser.add_argument("--figures-package", default="figures_src")
+    parser.add_argument(
+        "--project-packages",
+        default="symbiote_core,figures_src",
+        help="comma-separated packages whose source enters the cache keys",
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, help="default: $SYMBIOTE_FIGURE_CACHE or <root>/.cache/figures"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every figure, its title and whether it is cached")
+    build_cmd = commands.add_parser("build", help="compute and render stale figures")
+    build_cmd.add_argument("names", nargs="*", metavar="NAME")
+    build_cmd.add_argument("--force", action="store_true", help="recompute even if cached")
+    build_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
+    build_cmd.add_argument(
+        "--strict", action="store_true", help="exit 1 when a claim does not hold"
+    )
+    clean_cmd = commands.add_parser("clean", help="delete cached entries")
+    clean_cmd.add_argument("names", nargs="*", metavar="NAME")
+    return parser
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    options: dict[str, Any] = {
+        "figures_package": args.figures_package,
+        "project_packages": tuple(p for p in args.project_packages.split(",") if p),
+    }
+    if args.cache_dir is not None:
+        options["cache_dir"] = args.cache_dir
+    if args.root is not None:
+        return Engine(root=args.root, **options)
+    return Engine.discover(**options)
+
+
+def _list(engine: Engine, console: Console) -> int:
+    table = Table("name", "title", "status")
+    for item in plan(engine):
+        title = static_title(item.module_path.read_text(encoding="utf-8")) or "?"
+        status = {"cached": "cached", "data-cached": "stale (render only)"}.get(
+            item.status, "stale"
+        )
+        table.add_row(item.name, title, status)
+    console.print(table)
+    return 0
+
+
+def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.registry import resolve_names
+
+    names = resolve_names(engine, args.names) if args.names else None
+    removed = clean(engine, names)
+    console.print(f"removed {len(removed)} cache folder(s) under {engine.cache_dir}")
+    return 0
+
+
+def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    names = args.names or None
+    if console.is_terminal:
+        with Progress(
+            SpinnerColumn(finished_text=" "),
+            TextColumn("{task.description}"),
+            TextColumn("{task.fields[state]}"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            tasks: dict[str, TaskID] = {}
+
+            def on_event(name: str, kind: str, info: dict[str, Any]) -> None:
+                if name not in tasks:
+                    tasks[name] = progress.add_task(name, total=1, state="", start=False)
+                task = tasks[name]
+                if kind == "start":
+                    progress.start_task(task)
+                    progress.update(task, state="running")
+                elif kind in ("done", "cached", "failed"):
+                    state = info.get("status", kind)
+                    progress.update(task, state=state, completed=1)
+                    progress.stop_task(task)
+                elif kind == "corrupt":
+                    progress.console.print(f"[yellow]warning[/]: {info['problem']}")
+
+            results = build(engine, names, args.force, args.jobs, on_event)
+    else:
+        started: dict[str, float] = {}
+
+        def on_event(name: str, kind: str, info: dict[str, Any]) -> None:
+            if kind == "start":
+                started[name] = time.perf_counter()
+                console.print(f"{name}: running", markup=False)
+            elif kind in ("done", "failed"):
+                seconds = info.get("seconds", 0.0)
+                console.print(f"{name}: {info.get('status', kind)} ({seconds:.1f} s)", markup=False)
+            elif kind == "cached":
+                console.print(f"{name}: cached", markup=False)
+            elif kind == "corrupt":
+                console.print(f"warning: {info['problem']}", markup=False)
+
+        results = build(engine, names, args.force, args.jobs, on_event)
+    return _summarise(results, args.strict, console)
+
+
+def _summarise(results: list[BuildResult], strict: bool, console: Console) -> int:
+    table = Table("figure", "status", "seconds", "claims holding", title="figures")
+    failing_claims = []
+    for result in results:
+        if result.entry is not None:
+            holding, total = result.entry.claims_holding
+            claims = f"{holding}/{total}"
+            failing_claims += [(result.name, c) for c in result.entry.failed_claims]
+        else:
+            claims = "-"
+        style = {"failed": "red", "computed": "green", "rendered": "cyan"}.get(result.status)
+        table.add_row(result.name, result.status, f"{result.seconds:.1f}", claims, style=style)
+    console.print(table)
+    for name, claim in failing_claims:
+        console.print(
+            f"claim does not hold: {name}.{claim.name}: {claim.left} = {claim.measured:g} "
+            f"is not {claim.op} {claim.threshold:g} ({claim.statement})",
+            markup=False,
+            soft_wrap=True,
+        )
+    failed = [result for result in results if not result.ok]
+    for result in failed:
+        console.rule(f"{result.name} failed")
+        # soft_wrap: a traceback keeps its lines, whatever the terminal width.
+        console.print(result.error or "(no error text)", markup=False, soft_wrap=True)
+    if failed:
+        return 1
+    return 1 if strict and failing_claims else 0

@@ -1,0 +1,242 @@
+"""Cache keys of a figure, computed from source text without importing anything.
+
+Two keys, so that editing prose never retrains a model:
+
+`data_key` names the output of `compute(params)`. It hashes
+- the figure module with everything that cannot change the data removed: a
+  normalised AST dump (so comments, formatting and docstrings do not count) without
+  the `title`, `caption`, `alt`, `values`, `claims` and `render` arguments of the
+  `FIGURE = Figure(...)` call, and without top-level functions and simple assignments
+  that only those removed parts use (the render function, `_render*` / `_chart*`
+  helpers, value getters), so a compute helper is never dropped;
+- the same normalised dump of every project module the figure imports, transitively
+  (see `deps.py`), keyed by its path under the root;
+- `symbiote_core/runtime.py`, which the worker calls to seed and pin threads;
+- the versions of python, torch and numpy, and `ENGINE_FORMAT`.
+Params are written in the module source, so they are covered by it.
+
+`key` names the rendered entry (spec, svg, values, claims, text). It hashes the raw
+bytes of the figure module and of every dependency (a comment edit re-renders, which
+takes seconds), plus the altair and vl-convert-python versions on top of the above.
+
+So: caption, claims or render edits re-render from cached data; edits to compute,
+params or any imported library code recompute. Versions are read with
+`importlib.metadata`, never by importing torch. Bump `ENGINE_FORMAT` whenever the engine
+changes what it stores or how it seeds, renders or evaluates (that invalidates every
+entry); engine refactors that do not change results need no bump.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+from symbiote_core.figures.deps import SourceCache, dependency_sources
+from symbiote_core.figures.registry import Engine, find_figure_call
+
+ENGINE_FORMAT = 1
+"""Bump when the engine changes what it writes or how a worker computes or renders."""
+
+COMPUTE_DISTRIBUTIONS = ("torch", "numpy")
+RENDER_DISTRIBUTIONS = ("altair", "vl-convert-python")
+RUNTIME_MODULE = "symbiote_core.runtime"
+
+# Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
+# (so positional arguments are recognised too).
+_FIGURE_FIELDS = ("title", "caption", "alt", "params", "compute", "render", "values", "claims")
+_NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims"})
+_RENDER_PREFIXES = ("_render", "_chart")
+
+
+@dataclass(frozen=True)
+class FigureKeys:
+    name: str
+    key: str
+    """sha256 of everything the rendered entry depends on."""
+    data_key: str
+    """sha256 of everything `compute(params)` depends on."""
+    module_path: Path
+    deps: tuple[Path, ...]
+    """Project files the figure module imports, transitively (not the module itself)."""
+    versions: dict[str, str]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that enter the keys; read from package metadata, importing nothing."""
+    versions = {
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "engine_format": str(ENGINE_FORMAT),
+    }
+    for dist in (*COMPUTE_DISTRIBUTIONS, *RENDER_DISTRIBUTIONS):
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = "absent"
+    return versions
+
+
+def figure_keys(
+    engine: Engine,
+    name: str,
+    sources: SourceCache | None = None,
+    versions: dict[str, str] | None = None,
+) -> FigureKeys:
+    """Both keys of figure `name`. Pass one `SourceCache` for several figures of a plan."""
+    sources = sources or SourceCache(engine)
+    versions = versions or library_versions()
+    module_name = engine.module_name(name)
+    module = sources.module(module_name)
+    if module is None:
+        raise FileNotFoundError(f"figure module {engine.module_path(name)} does not exist")
+    deps = dependency_sources(engine, module_name, sources)
+    runtime = _runtime_source(engine)
+
+    full = hashlib.sha256()
+    data = hashlib.sha256()
+    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_DISTRIBUTIONS}
+    _feed(full, "versions", json.dumps(versions, sort_keys=True).encode())
+    _feed(data, "versions", json.dumps(compute_versions, sort_keys=True).encode())
+    _feed(full, "runtime", runtime)
+    _feed(data, "runtime", _normalised(runtime, None))
+    _feed(full, engine.relative(module.path), module.source)
+    _feed(data, engine.relative(module.path), data_fingerprint(module.source, module.tree))
+    for dep in deps:
+        _feed(full, engine.relative(dep.path), dep.source)
+        _feed(data, engine.relative(dep.path), _normalised(dep.source, dep.tree))
+    return FigureKeys(
+        name=name,
+        key=full.hexdigest(),
+        data_key=data.hexdigest(),
+        module_path=module.path,
+        deps=tuple(dep.path for dep in deps),
+        versions=versions,
+    )
+
+
+def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
+    # Length-prefixed, so two different (label, payload) sequences never collide by
+    # concatenation.
+    for part in (label.encode(), payload):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+
+
+def _runtime_source(engine: Engine) -> bytes:
+    """The seeding module's bytes, located without importing it (it imports torch).
+
+    The copy under the root when there is one (that is what the worker runs, see
+    `build._use_project_sources`), else the installed one.
+    """
+    local = engine.root.joinpath(*RUNTIME_MODULE.split(".")).with_suffix(".py")
+    if local.is_file():
+        return local.read_bytes()
+    spec = importlib.util.find_spec(RUNTIME_MODULE)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"cannot locate {RUNTIME_MODULE}, which the build needs")
+    return Path(spec.origin).read_bytes()
+
+
+def _normalised(source: bytes, tree: ast.Module | None) -> bytes:
+    """AST dump without docstrings; the raw bytes when the file does not parse."""
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return source
+    tree = copy.deepcopy(tree)
+    _strip_docstrings(tree)
+    return ast.dump(tree).encode()
+
+
+def data_fingerprint(source: bytes, tree: ast.Module | None = None) -> bytes:
+    """The part of a figure module that `compute(params)` can depend on, as a string.
+
+    Raw bytes when the module does not parse, so a broken figure still gets a key.
+    """
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return source
+    tree = copy.deepcopy(tree)  # the SourceCache tree is shared: never mutate it
+    _strip_docstrings(tree)
+    call = find_figure_call(tree)
+    if call is None:
+        # No recognisable FIGURE call: keep the whole module (safe, only slower).
+        return ast.dump(tree).encode()
+    removed: list[ast.AST] = []
+    kept_keywords = []
+    for keyword in call.keywords:
+        (removed if keyword.arg in _NOT_DATA else kept_keywords).append(keyword)
+    call.keywords = kept_keywords
+    for index, arg in enumerate(call.args):
+        if index < len(_FIGURE_FIELDS) and _FIGURE_FIELDS[index] in _NOT_DATA:
+            removed.append(arg)
+            call.args[index] = ast.Constant(value=None)
+    _drop_unused_definitions(tree, removed)
+    return ast.dump(tree).encode()
+
+
+def _drop_unused_definitions(tree: ast.Module, removed: list[ast.AST]) -> None:
+    """Remove top-level functions and simple assignments that only the removed parts use.
+
+    Candidates are names the removed arguments refer to, plus `_render*` / `_chart*`
+    functions; a candidate goes only if nothing left in the module refers to it, so a
+    helper shared with compute stays.
+    """
+    candidates = set().union(*(_names(node) for node in removed)) if removed else set()
+    for node in tree.body:
+        name = _defined_name(node)
+        if name and name.startswith(_RENDER_PREFIXES):
+            candidates.add(name)
+    changed = True
+    while changed:
+        changed = False
+        for node in list(tree.body):
+            name = _defined_name(node)
+            if name is None or name == "FIGURE" or name not in candidates:
+                continue
+            others = [other for other in tree.body if other is not node]
+            if any(name in _names(other) for other in others):
+                continue
+            tree.body.remove(node)
+            candidates |= _names(node)
+            changed = True
+
+
+def _defined_name(node: ast.stmt) -> str | None:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return node.name
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target = node.targets[0]
+        return target.id if isinstance(target, ast.Name) else None
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return node.target.id
+    return None
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+
+
+def _strip_docstrings(tree: ast.AST) -> None:
+    """Drop every bare string statement: docstrings, and attribute docstrings under fields.
+
+    They never change what code computes. The tree is only dumped, never compiled,
+    so a body left empty does no harm.
+    """
+    _DropBareStrings().visit(tree)
+
+
+class _DropBareStrings(ast.NodeTransformer):
+    def visit_Expr(self, node: ast.Expr) -> ast.Expr | None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return None
+        return node

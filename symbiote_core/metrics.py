@@ -1,0 +1,149 @@
+"""How good is a symbiote: reconstruction, sparsity, faithfulness, feature recovery.
+
+Conventions: activations and latents are `(batch, [n_instances,] width)`. Metrics
+reduce over the batch (dim 0) and the width (last dim) and keep any dimensions in
+between, so a batched set of dictionaries gets one number per instance. Flatten
+sequence positions into the batch first. Direction sets are `(n, d)` rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.optimize import linear_sum_assignment
+from torch import nn
+
+from symbiote_core.interventions import Intervention, ablate_all, intervene, splice
+from symbiote_core.sites import collect
+
+
+def mse(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over batch and features; (n_instances,) or ()."""
+    return (x - recon).pow(2).mean(dim=(0, -1))
+
+
+def fvu(x: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    """Fraction of variance unexplained: residual energy over energy about the batch mean."""
+    residual = (x - recon).pow(2).sum(dim=(0, -1))
+    total = (x - x.mean(0)).pow(2).sum(dim=(0, -1))
+    return residual / total
+
+
+def l0(latents: torch.Tensor) -> torch.Tensor:
+    """Mean number of non-zero latents per example; (n_instances,) or ()."""
+    return (latents != 0).float().sum(-1).mean(0)
+
+
+def dead_fraction(latents: torch.Tensor) -> torch.Tensor:
+    """Fraction of latents that are zero on every example of the batch."""
+    return (~(latents != 0).any(0)).float().mean(-1)
+
+
+def loss_recovered(clean_loss: float, spliced_loss: float, ablated_loss: float) -> float:
+    """`(ablated - spliced) / (ablated - clean)`: 1 when the splice costs nothing, 0 when
+    it is as bad as ablating the site."""
+    if ablated_loss == clean_loss:
+        raise ValueError(
+            "ablated_loss equals clean_loss: ablating the site changes nothing to recover"
+        )
+    return (ablated_loss - spliced_loss) / (ablated_loss - clean_loss)
+
+
+class SpliceLosses(NamedTuple):
+    """Host losses with the site as is, spliced by the symbiote, and ablated."""
+
+    clean: float
+    spliced: float
+    ablated: float
+    recovered: float
+    """`loss_recovered(clean, spliced, ablated)`."""
+
+
+@torch.no_grad()
+def splice_loss_recovered(
+    model: nn.Module,
+    site: str,
+    symbiote: Any,
+    inputs: torch.Tensor,
+    loss_fn: Callable[[Any, torch.Tensor], torch.Tensor],
+    ablation: Literal["zero", "mean"] = "mean",
+) -> SpliceLosses:
+    """Run `model(inputs)` clean, with `site` spliced by `symbiote`, and with it ablated.
+
+    `loss_fn(output, inputs)` returns the host's scalar loss. Mean ablation uses the
+    site's mean over `inputs` (dim 0). The model's train/eval mode is left as it is.
+    """
+
+    def run(interventions: Iterable[Intervention]) -> float:
+        with intervene(model, interventions):
+            return float(loss_fn(model(inputs), inputs))
+
+    mean = collect(model, site, inputs)[site].mean(0) if ablation == "mean" else None
+    clean = run([])
+    spliced = run([Intervention(site, splice(symbiote))])
+    ablated = run([Intervention(site, ablate_all(ablation, mean))])
+    return SpliceLosses(clean, spliced, ablated, loss_recovered(clean, spliced, ablated))
+
+
+def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of every row of `a` (n_a, d) with every row of `b` (n_b, d)."""
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            f"need (n_a, d) and (n_b, d) direction sets, got {tuple(a.shape)}, {tuple(b.shape)}"
+        )
+    return F.normalize(a.double(), dim=1) @ F.normalize(b.double(), dim=1).T  # (n_a, n_b)
+
+
+def mean_max_cosine(learned: torch.Tensor, true: torch.Tensor, absolute: bool = False) -> float:
+    """For each true direction, the best cosine among the learned ones; averaged.
+
+    Signed by default (a dictionary atom pointing the opposite way is a different
+    feature); `absolute=True` counts antipodal matches.
+    """
+    cos = cosine_matrix(learned, true)
+    cos = cos.abs() if absolute else cos
+    return cos.max(0).values.mean().item()
+
+
+def mcc(learned: torch.Tensor, true: torch.Tensor, absolute: bool = False) -> float:
+    """Mean cosine of the best one-to-one matching of learned to true directions.
+
+    Hungarian matching (`scipy.optimize.linear_sum_assignment`) maximises the summed
+    cosine; the mean runs over min(n_learned, n_true) matched pairs. Unlike
+    `mean_max_cosine`, one learned direction cannot match several true ones.
+    """
+    cos = cosine_matrix(learned, true)
+    cos = cos.abs() if absolute else cos
+    rows, cols = linear_sum_assignment(cos.numpy(), maximize=True)
+    return float(np.mean(cos.numpy()[rows, cols]))
+
+
+def random_directions(n: int, d: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """`n` random unit vectors in `d` dimensions, (n, d): the control for recovery scores."""
+    return F.normalize(torch.randn(n, d, generator=generator), dim=1)
+
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    """Fraction of examples whose arg-max class is the target."""
+    return (logits.argmax(-1) == targets).float().mean().item()
+
+
+def selectivity(score: float, control_score: float) -> float:
+    """Probe score minus its control's: what the host adds over a random host."""
+    return score - control_score
+
+
+def kl_divergence(logits_p: torch.Tensor, logits_q: torch.Tensor) -> torch.Tensor:
+    """Mean KL(P || Q) over examples, P and Q given as logits over the last dimension.
+
+    Use P = the clean host's output and Q = the host under intervention to measure
+    collateral change.
+    """
+    logp = F.log_softmax(logits_p.double(), dim=-1)
+    logq = F.log_softmax(logits_q.double(), dim=-1)
+    kl = (logp.exp() * (logp - logq)).sum(-1)
+    return kl.reshape(-1).mean().to(logits_p.dtype)

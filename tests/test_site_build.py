@@ -1,0 +1,116 @@
+"""The essay builds strictly, and breaks loudly (naming file and line) when it should."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from conftest import run_mkdocs
+
+FIGURE = "superposition_recovery"
+
+
+def test_strict_build_renders_figures_values_and_claims(built_site: Path) -> None:
+    page = (built_site / "superposition" / "index.html").read_text()
+    assert f'id="fig-{FIGURE}"' in page
+    assert 'class="sym-chart"' in page and "data-spec=" in page
+    # Every directive outside code was replaced.
+    body = re.sub(r"<pre.*?</pre>|<code.*?</code>", "", page, flags=re.S)
+    assert "{{ value:" not in body and "{{ claim:" not in body
+    assert 'class="sym-value"' in page
+    assert "sym-claim--holds" in page and "sym-claim--fails" not in page
+    for name in ("spec.json", "data.json", "figure.svg"):
+        assert (built_site / "figures" / FIGURE / name).stat().st_size > 100
+    claims = (built_site / "claims" / "index.html").read_text()
+    assert "dictionary_beats_random" in claims and "FAILS" not in claims
+
+
+def test_offline_assets_are_local(built_site: Path) -> None:
+    html = (built_site / "index.html").read_text()
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+    for src in re.findall(r'<script[^>]+src="([^"]+)"', html):
+        assert not src.startswith(("http:", "https:", "//")), src
+    assert (built_site / "assets/vendor/vega/vega-bundle.js").stat().st_size > 500_000
+
+
+def test_unknown_value_fails_naming_file_and_line(project_copy) -> None:
+    project = project_copy()
+    page = project / "essay" / "superposition.md"
+    lines = page.read_text().splitlines()
+    lines.insert(3, "A typo: {{ value: superposition_recovery.no_such_value }}.")
+    page.write_text("\n".join(lines) + "\n")
+    result = run_mkdocs(project, strict=False)
+    assert result.returncode != 0
+    assert "essay/superposition.md:4" in result.stderr + result.stdout
+    assert "no_such_value" in result.stderr + result.stdout
+
+
+def test_unknown_figure_fails_naming_file_and_line(project_copy) -> None:
+    project = project_copy()
+    page = project / "essay" / "index.md"
+    page.write_text(page.read_text() + "\nSee {{ ref: no_such_figure }}.\n")
+    result = run_mkdocs(project, strict=False)
+    out = result.stderr + result.stdout
+    assert result.returncode != 0
+    line = len(page.read_text().splitlines())
+    assert f"essay/index.md:{line}" in out and "no_such_figure" in out
+
+
+def test_failing_claim_fails_strict_build_and_is_marked(project_copy) -> None:
+    project = project_copy()
+    module = project / "figures_src" / f"{FIGURE}.py"
+    source = module.read_text()
+    # Demand the impossible of one claim; data is reused (only the claims changed).
+    patched = re.sub(r'(name="dictionary_beats_random".*?margin=)([0-9.]+)', r"\g<1>10.0",
+                     source, count=1, flags=re.S)
+    assert patched != source, "could not find the claim's margin to patch"
+    module.write_text(patched)
+    strict = run_mkdocs(project)
+    assert strict.returncode != 0
+    assert "dictionary_beats_random" in strict.stderr + strict.stdout
+    lenient = run_mkdocs(project, strict=False)
+    assert lenient.returncode == 0, lenient.stderr
+    page = (project / "site" / "superposition" / "index.html").read_text()
+    assert "sym-claim--fails" in page
+    claims = (project / "site" / "claims" / "index.html").read_text()
+    assert "FAILS" in claims
+
+
+def test_raising_figure_shows_error_box_and_fails_strict(project_copy) -> None:
+    project = project_copy()
+    (project / "figures_src" / "broken_demo.py").write_text(BROKEN_FIGURE)
+    page = project / "essay" / "index.md"
+    page.write_text(page.read_text() + "\n{{ figure: broken_demo }}\n")
+    strict = run_mkdocs(project)
+    assert strict.returncode != 0
+    assert "broken_demo" in strict.stderr + strict.stdout
+    lenient = run_mkdocs(project, strict=False)
+    assert lenient.returncode == 0, lenient.stderr
+    html = (project / "site" / "index.html").read_text()
+    assert 'class="sym-error"' in html
+    assert "ZeroDivisionError" in html and "broken_demo.py" in html
+
+
+BROKEN_FIGURE = '''"""A figure whose compute raises, to test the error path."""
+from dataclasses import dataclass
+
+from symbiote_core.figures.spec import Figure
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 0
+
+
+def compute(p: Params) -> dict:
+    return {"x": 1 / 0}
+
+
+def render(data: dict):
+    import altair as alt
+    return alt.Chart(alt.Data(values=[data])).mark_point()
+
+
+FIGURE = Figure(title="Broken", caption="Raises.", alt="Nothing.", params=Params(),
+                compute=compute, render=render)
+'''
