@@ -13,8 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-_COPY_IGNORE = shutil.ignore_patterns(".venv", ".cache", "site", ".git", "test-artifacts",
-                                      "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache")
 
 
 def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
@@ -33,6 +31,13 @@ def run_mkdocs(project: Path, *args: str, strict: bool = True,
                           text=True, timeout=900)
 
 
+def project_files() -> list[str]:
+    """What a clone would hold: tracked files plus untracked ones git does not ignore."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [rel for rel in listed.splitlines() if (ROOT / rel).is_file()]
+
+
 @pytest.fixture(scope="session")
 def built_site() -> Path:
     """The real essay, built strictly once per test session."""
@@ -47,7 +52,9 @@ def project_copy(tmp_path: Path) -> Callable[[], Path]:
 
     def make() -> Path:
         target = tmp_path / "project"
-        shutil.copytree(ROOT, target, ignore=_COPY_IGNORE)
+        for rel in project_files():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, target / rel)
         return target
 
     return make

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser

@@ -4,15 +4,22 @@
 every rebuild). `build` hands every figure whose entry is missing to a fresh `spawn`
 worker process, one process per figure: a fresh interpreter sees edited source, and
 no global state (RNGs, caches filled at import) leaks from one figure into the next.
-Inside its worker a figure is built under its file lock:
+Inside its worker a figure is built under its file lock (`cache.figure_lock`):
 
 1. recompute the keys from the source about to be imported; if another builder wrote
    the entry while we waited for the lock, report "cached";
-2. `make_deterministic(params.seed or 0, threads=1)`, import the figure module;
+2. import project packages from `engine.root` (not from another checkout the worker
+   happened to find first), `make_deterministic(0)`, import the figure module, then
+   `make_deterministic(params.seed or 0, threads=1)`;
 3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
    its JSON (so a render bug, once fixed, costs no recompute);
 4. evaluate values and claims, `render(data)`, `chart.to_dict()`, the SVG, and write
    the out entry atomically (see `cache.py`).
+Before anything is stored, every project module loaded since the figure was imported
+must be one its keys hash: a computed import the static analysis missed fails the
+figure instead of caching a result that later edits would not invalidate. A worker's
+stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
+breaks the pool; the figures it took down are retried alone, so only the culprit fails.
 
 meta.json of an out entry: name, key, data_key, module, deps, title, caption, alt,
 params, seed, values, claims (`ClaimResult.to_json()` each), versions, git,
@@ -279,12 +286,12 @@ def _run_workers(
     finish: Callable[[_Outcome], None],
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
-    lost = _run_pool(engine, names, force, workers, git, emit, finish, isolated=False)
+    lost = _run_pool(engine, names, force, workers, git, emit, finish)
     # A worker that dies without a Python error (out of memory, a native crash) breaks
     # the whole pool and every figure running beside it. Retry those one by one in
     # their own pools, so only the culprit fails.
     for name in lost:
-        _run_pool(engine, [name], force, 1, git, emit, finish, isolated=True)
+        _run_pool(engine, [name], force, 1, git, emit, finish, retry=True)
 
 
 def _run_pool(
@@ -295,10 +302,11 @@ def _run_pool(
     git: str,
     emit: EventCallback,
     finish: Callable[[_Outcome], None],
-    isolated: bool,
+    retry: bool = False,
 ) -> list[str]:
     """Run `names` with at most `workers` at once; returns the names lost to a broken pool."""
-    lost: list[str] = []
+    unstarted: list[str] = []
+    broken: list[str] = []  # running when a worker died: the culprit is among them
     pending = deque(names)
     running: dict[Future[_Outcome], str] = {}
     context = multiprocessing.get_context("spawn")
@@ -310,11 +318,11 @@ def _run_pool(
                 try:
                     future = pool.submit(_work, _Task(engine, name, force, git))
                 except BrokenProcessPool:
-                    lost += [name, *pending]
+                    unstarted += [name, *pending]
                     pending.clear()
                     break
                 running[future] = name
-                emit(name, "start", {"retry": isolated})
+                emit(name, "start", {"retry": retry})
             if not running:
                 break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -323,19 +331,18 @@ def _run_pool(
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    if not isolated:
-                        lost.append(name)
-                        continue
-                    outcome = _Outcome(name, "failed", 0.0, error=_died_message(engine, name))
+                    broken.append(name)
+                    continue
                 except Exception:
-                    outcome = _Outcome(
-                        name,
-                        "failed",
-                        0.0,
-                        error=f"figure {name!r}: its worker could not run\n{traceback.format_exc()}",
-                    )
+                    error = f"figure {name!r}: its worker could not run\n{traceback.format_exc()}"
+                    outcome = _Outcome(name, "failed", 0.0, error=error)
                 finish(outcome)
-    return lost
+    if len(broken) == 1:
+        # Only one figure was running when the pool broke: that one is the culprit.
+        (name,) = broken
+        finish(_Outcome(name, "failed", 0.0, error=_died_message(engine, name)))
+        broken = []
+    return broken + unstarted
 
 
 def _died_message(engine: Engine, name: str) -> str:
@@ -440,6 +447,7 @@ def _valid_or_remove(read: Callable[[], Any], warnings: list[str]) -> Any:
 def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage) -> Status:
     """Compute (unless cached), evaluate, render and store one figure. Call under its lock."""
     engine, name = task.engine, task.name
+    stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
     # torch is imported here, in the worker, never by the engine in the calling process.
     from symbiote_core.runtime import make_deterministic

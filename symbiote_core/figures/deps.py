@@ -213,9 +213,26 @@ def _resolve_chain(engine: Engine, module: str, chain: str) -> list[Effect]:
     return effects
 
 
+# Attributes every module has: asking for them never reaches `__getattr__`.
+_MODULE_ATTRIBUTES = frozenset(
+    {
+        "__name__",
+        "__file__",
+        "__path__",
+        "__spec__",
+        "__loader__",
+        "__package__",
+        "__doc__",
+        "__dict__",
+        "__cached__",
+        "__builtins__",
+    }
+)
+
+
 def _lazy_effects(engine: Engine, source: ModuleSource, name: str) -> list[Effect]:
     """What `source.__getattr__(name)` may import."""
-    if name != ANY and name in source.defined:
+    if name in source.defined or name in _MODULE_ATTRIBUTES:
         return []
     effects = list(source.lazy)
     if not source.dynamic:

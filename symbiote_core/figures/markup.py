@@ -163,7 +163,8 @@ class PageRenderer:
                 return self._value(d)
             return self._claim(d)
         except _Problem as p:
-            self.problems.append(MarkupProblem(self.page, d.line, str(p)))
+            if p.report:
+                self.problems.append(MarkupProblem(self.page, d.line, str(p)))
             return _error_inline(str(p))
 
     def _view(self, name: str, d: Directive) -> FigureView:
@@ -183,8 +184,8 @@ class PageRenderer:
 
     def _figure(self, d: Directive) -> str:
         view = self._view(d.target, d)
-        if view.error is not None:
-            raise _BlockProblem(self, d, view)
+        if view.error is not None:  # reported once, where the build failed
+            raise _Problem(f"figure {view.name!r} failed to build:\n{view.error}", report=False)
         assert view.meta is not None and view.spec is not None
         return _figure_html(view, self.url_to)
 
@@ -211,7 +212,7 @@ class PageRenderer:
     def _value(self, d: Directive) -> str:
         view, name = self._split(d)
         if view.error is not None:
-            raise _Problem(f"value {d.target!r}: figure {view.name!r} failed to build")
+            raise _Problem(f"value {d.target!r}: figure {view.name!r} failed to build", report=False)
         if name not in view.values:
             known = ", ".join(sorted(view.values)) or "none"
             raise _Problem(f"unknown value {name!r} of figure {view.name!r} (known: {known})")
@@ -224,19 +225,13 @@ class PageRenderer:
     def _claim(self, d: Directive) -> str:
         view, name = self._split(d)
         if view.error is not None:
-            raise _Problem(f"claim {d.target!r}: figure {view.name!r} failed to build")
+            raise _Problem(f"claim {d.target!r}: figure {view.name!r} failed to build", report=False)
         claim = view.claims.get(name)
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
         status = "holds" if claim["holds"] else "fails"
         badge = "checked" if claim["holds"] else "FAILS"
-        if not claim["holds"]:
-            self.problems.append(
-                MarkupProblem(
-                    self.page, d.line, f"claim {d.target!r} does not hold: {describe_claim(claim)}"
-                )
-            )
         return (
             f'<span class="sym-claim sym-claim--{status}" title="{html.escape(describe_claim(claim))}">'
             f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>'
@@ -255,15 +250,12 @@ def describe_claim(claim: Mapping[str, Any]) -> str:
 
 
 class _Problem(Exception):
-    pass
+    """A directive that cannot be rendered. `report=False`: already reported elsewhere
+    (a figure that failed to build), so the page only shows the error box."""
 
-
-class _BlockProblem(_Problem):
-    """A figure that failed to build: its error box replaces it, with the traceback."""
-
-    def __init__(self, renderer: PageRenderer, d: Directive, view: FigureView) -> None:
-        super().__init__(f"figure {view.name!r} failed to build:\n{view.error}")
-        self.view = view
+    def __init__(self, message: str, report: bool = True) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def _error_inline(message: str) -> str:

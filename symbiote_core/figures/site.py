@@ -43,7 +43,7 @@ log = logging.getLogger("mkdocs.plugins.symbiote")
 
 CLAIMS_PAGE = "claims.md"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
-_SOURCE_DIRS = ("symbiote_core", "figures_src")
+_NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 
 
 class EssaySite:
@@ -152,9 +152,9 @@ def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
 
 
 def source_digest(root: Path) -> str:
-    """A short hash of every project source file (what an executed notebook may import)."""
+    """A short hash of every library source file (what an executed notebook may import)."""
     h = hashlib.sha256()
-    for folder in _SOURCE_DIRS:
+    for folder in _NOTEBOOK_IMPORTS:
         for path in sorted((root / folder).rglob("*.py")):
             h.update(path.relative_to(root).as_posix().encode())
             h.update(path.read_bytes())

@@ -61,13 +61,15 @@ class InductionConfig:
     max_span: int = 12
     """Longest repeated span L; 2 * max_span <= seq_len."""
 
-    steps: int = 2_000
-    """Optimiser steps, each on a fresh batch."""
+    steps: int = 1_000
+    """Optimiser steps, each on a fresh batch. Measured (seeds 0-2, defaults): training
+    accuracy passes 0.8 at 400-500 steps, after a plateau near chance."""
 
-    batch_size: int = 64
-    """Sequences per step."""
+    batch_size: int = 128
+    """Sequences per step. 64 at lr 1e-3 formed the circuit anywhere from 1,000 to
+    more than 2,500 steps depending on the seed."""
 
-    lr: float = 1e-3
+    lr: float = 3e-3
     """AdamW learning rate (constant after a short warm-up)."""
 
     weight_decay: float = 0.01

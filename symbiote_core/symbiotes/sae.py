@@ -27,7 +27,8 @@ instances' losses, so each instance gets exactly the gradients it would get alon
 (and Adam is per-parameter), while one set of batched matmuls trains them all.
 `instance(i)` pulls instance i out as a plain single dictionary. With
 `n_instances = 1` (the default) weights have no instance dimension and inputs are
-`(..., d_in)`.
+`(..., d_in)`. Shape comments write the instance dimension as `n?` (present only
+when n_instances > 1) and `[n,]` in signatures.
 """
 
 from __future__ import annotations

@@ -1,0 +1,105 @@
+"""Directives -> HTML, without MkDocs: numbering, values, claims, refs, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from symbiote_core.figures.markup import (
+    FigureView,
+    PageRenderer,
+    figure_order,
+    find_directives,
+    format_value,
+)
+
+META = {
+    "title": "A figure", "caption": "It *shows* things.", "alt": "alt text", "key": "abc123",
+    "git": "deadbee", "seed": 0, "params": {"seed": 0}, "versions": {"torch": "2.13.0"},
+    "compute_seconds": 1.5,
+    "values": {"score": 0.91234, "count": 512},
+    "claims": [
+        {"name": "good", "statement": "Score is high.", "left": "score", "op": ">",
+         "right": 0.5, "margin": 0.0, "measured": 0.91234, "threshold": 0.5, "holds": True},
+        {"name": "bad", "statement": "Score is huge.", "left": "score", "op": ">",
+         "right": "count", "margin": 0.0, "measured": 0.91234, "threshold": 512.0, "holds": False},
+    ],
+}
+
+
+def renderer(**views: FigureView) -> PageRenderer:
+    return PageRenderer(page="essay/page.md", figures=views,
+                        url_to=lambda target: "../" + target, page_url=lambda src: src[:-3] + "/")
+
+
+def view(name: str = "fig", **kw) -> FigureView:
+    return FigureView(name=name, number=kw.pop("number", 1), page=kw.pop("page", "page.md"),
+                      meta=kw.pop("meta", META), spec={"mark": "point"},
+                      files={"figure.svg": f"figures/{name}/figure.svg"}, **kw)
+
+
+def test_directives_in_code_are_left_alone() -> None:
+    text = "a {{ value: f.x }}\n```\n{{ value: f.y }}\n```\nb `{{ ref: f }}` {{ ref: g }}\n"
+    found = find_directives(text)
+    assert [(d.kind, d.target, d.line) for d in found] == [("value", "f.x", 1), ("ref", "g", 5)]
+    assert text[found[0].start:found[0].end] == "{{ value: f.x }}"
+
+
+def test_figures_are_numbered_in_reading_order_across_pages() -> None:
+    pages = [("a.md", "{{ ref: later }} {{ figure: first }}"),
+             ("b.md", "{{ figure: later }}\n{{ figure: first }}")]
+    assert figure_order(pages) == {"first": (1, "a.md"), "later": (2, "b.md")}
+
+
+@pytest.mark.parametrize(("value", "fmt", "text"), [
+    (0.91234, None, "0.912"), (0.91234, ".2f", "0.91"), (0.5, ".0%", "50%"),
+    (512, None, "512"), (12345, None, "12,345"),
+])
+def test_format_value(value: float, fmt: str | None, text: str) -> None:
+    assert format_value(value, fmt) == text
+
+
+def test_values_claims_and_refs_render() -> None:
+    r = renderer(fig=view())
+    out = r.render("S {{ value: fig.score | .2f }}, n={{ value: fig.count }}. "
+                   "{{ claim: fig.good }} See {{ ref: fig }}.")
+    assert ">0.91</span>" in out and ">512</span>" in out
+    assert "sym-claim--holds" in out and "Score is high." in out
+    assert '<a href="../page/#fig-fig"' in out and "Figure 1</a>" in out
+    assert "figures/fig/figure.svg" in out  # the hover preview
+    assert r.problems == []
+
+
+def test_failing_claim_is_marked_on_the_page() -> None:
+    out = renderer(fig=view()).render("{{ claim: fig.bad }}")
+    assert "sym-claim--fails" in out and "FAILS" in out
+
+
+def test_figure_block_has_spec_caption_and_provenance() -> None:
+    out = renderer(fig=view(number=3)).render("before\n\n{{ figure: fig }}\n\nafter")
+    assert 'id="fig-fig"' in out and "data-spec=" in out and "&quot;mark&quot;" in out
+    assert "<strong>Figure 3.</strong>" in out and "<em>shows</em>" in out
+    assert "python -m symbiote_core.figures build fig --force" in out and "deadbee" in out
+
+
+@pytest.mark.parametrize(("directive", "message"), [
+    ("{{ value: fig.nope }}", "unknown value 'nope' of figure 'fig'"),
+    ("{{ claim: fig.nope }}", "unknown claim 'nope' of figure 'fig'"),
+    ("{{ ref: other }}", "unknown figure 'other'"),
+    ("{{ value: fig }}", "needs FIGURE.NAME"),
+    ("{{ value: fig.score | .2z }}", "bad format"),
+])
+def test_problems_name_file_and_line(directive: str, message: str) -> None:
+    r = renderer(fig=view())
+    out = r.render(f"line one\nline two {directive}\n")
+    assert len(r.problems) == 1
+    assert str(r.problems[0]).startswith("essay/page.md:2: ")
+    assert message in str(r.problems[0])
+    assert 'class="sym-error' in out
+
+
+def test_failed_figure_shows_its_traceback() -> None:
+    broken = FigureView(name="fig", number=1, page="page.md",
+                        error="Traceback ...\nZeroDivisionError: division by zero")
+    r = renderer(fig=broken)
+    out = r.render("{{ figure: fig }}")
+    assert 'class="sym-error"' in out and "ZeroDivisionError" in out

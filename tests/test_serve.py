@@ -1,0 +1,84 @@
+"""`mkdocs serve` while writing: prose edits recompute nothing, a broken figure shows an
+error box and the server stays up."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import mkdocs_env
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return None
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout  # a limit on waiting, not an assertion on speed
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_serve_survives_edits(project_copy, tmp_path: Path) -> None:
+    project = project_copy()
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}",
+             "--livereload"],
+            cwd=project, env=mkdocs_env(), stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    page_url = base + "superposition/"
+    try:
+        wait_for(lambda: "sym-chart" in (fetch(page_url) or ""), "the first build", 600)
+        logged = len(log_path.read_text())
+
+        # A prose edit shows up and recomputes no figure.
+        page = project / "essay" / "superposition.md"
+        page.write_text(page.read_text() + "\nA sentence added while serving.\n")
+        wait_for(lambda: "added while serving" in (fetch(page_url) or ""), "the prose edit", 120)
+        since_edit = log_path.read_text()[logged:]
+        assert "computing" not in since_edit, since_edit
+
+        # A figure that raises: its error box replaces it, and the server keeps serving.
+        module = project / "figures_src" / "superposition_recovery.py"
+        source = module.read_text()
+        broken = source.replace("    probs = p.feature_probabilities\n",
+                                "    raise RuntimeError('broken on purpose by test_serve')\n", 1)
+        assert broken != source
+        module.write_text(broken)
+        wait_for(lambda: "broken on purpose" in (fetch(page_url) or ""), "the error box", 300)
+        html = fetch(page_url) or ""
+        assert 'class="sym-error"' in html
+        assert server.poll() is None, "mkdocs serve died"
+
+        # Fixing it brings the figure back (from the cache: the data key is the old one).
+        module.write_text(source)
+        wait_for(lambda: "broken on purpose" not in (fetch(page_url) or "broken on purpose"),
+                 "the fixed figure", 300)
+        assert 'id="fig-superposition_recovery"' in (fetch(page_url) or "")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
