@@ -100,18 +100,30 @@ def main() -> None:
     features = SeededFeatures(activations, args.seed)  # the same batches, from step 0
     theirs_s = timed(
         lambda: train_toy_sae(
-            theirs, feature_dict, features, training_samples=samples,  # type: ignore[arg-type]
-            batch_size=args.batch_size, lr=args.lr,
+            theirs,
+            feature_dict,
+            features,
+            training_samples=samples,  # type: ignore[arg-type]
+            batch_size=args.batch_size,
+            lr=args.lr,
         )
     )
 
-    control = random_directions(args.features, args.d_in, torch.Generator().manual_seed(args.seed + 3))
-    rows = [("symbiote_core", ours.W_dec, ours_s), ("SAELens", theirs.W_dec, theirs_s), ("random", control, None)]
+    control = random_directions(
+        args.features, args.d_in, torch.Generator().manual_seed(args.seed + 3)
+    )
+    rows = [
+        ("symbiote_core", ours.W_dec, ours_s),
+        ("SAELens", theirs.W_dec, theirs_s),
+        ("random", control, None),
+    ]
     print(f"{'library':<14} {'steps/s':>8} {'MCC':>6} {'MCC (SAELens fn)':>17}")
     for name, W_dec, seconds in rows:
         W = W_dec.detach()
         rate = f"{args.steps / seconds:8.1f}" if seconds else f"{'-':>8}"
-        print(f"{name:<14} {rate} {mcc(W, true, absolute=True):6.3f} {mean_correlation_coefficient(W, true):17.3f}")
+        print(
+            f"{name:<14} {rate} {mcc(W, true, absolute=True):6.3f} {mean_correlation_coefficient(W, true):17.3f}"
+        )
     print(f"speed ratio symbiote_core / SAELens: {theirs_s / ours_s:.2f}x")
 
 

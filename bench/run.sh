@@ -11,8 +11,7 @@ if [[ ! -f "$STAMP" ]]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --upgrade pip
     "$VENV/bin/pip" install --quiet torch==2.13.0 numpy "sae-lens>=6.54,<6.55"
-    "$VENV/bin/pip" install --quiet --no-deps -e .
-    "$VENV/bin/pip" install --quiet safetensors tqdm scipy
+    "$VENV/bin/pip" install --quiet -e .  # torch==2.13.0 is already there, so nothing big
     touch "$STAMP"
 fi
 exec "$VENV/bin/python" bench/bench_saelens.py "$@"

@@ -20,6 +20,7 @@ def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
     # Copies of the project share the real figure cache: their keys are the same
     # wherever a file is unchanged, so only what a test edits is recomputed.
     env["SYMBIOTE_FIGURE_CACHE"] = str(cache or ROOT / ".cache" / "figures")
+    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(ROOT / ".cache" / "mkdocs-jupyter")
     return env
 
 

@@ -29,7 +29,9 @@ def test_batch_structure() -> None:
         assert torch.equal(tokens[s : s + L], tokens[s + L : s + 2 * L])
         # Every token is distinct apart from the repeat.
         assert len(set(tokens.tolist())) == 16 - L
-        assert batch.target_mask[row].nonzero().flatten().tolist() == list(range(s + L, s + 2 * L - 1))
+        assert batch.target_mask[row].nonzero().flatten().tolist() == list(
+            range(s + L, s + 2 * L - 1)
+        )
     again = make_batch(cfg, 200, torch.Generator().manual_seed(0))
     assert torch.equal(batch.tokens, again.tokens)
 
@@ -68,7 +70,14 @@ def test_hook_points_and_shapes() -> None:
     batch = make_batch(cfg, 3, torch.Generator().manual_seed(0))
     assert model(batch.tokens).shape == (3, 16, 20)
     modules = dict(model.named_modules())
-    for name in ("embed", "pos_embed", "hook_embed", "blocks.1.attn.hook_z", "blocks.1.hook_resid_post", "unembed"):
+    for name in (
+        "embed",
+        "pos_embed",
+        "hook_embed",
+        "blocks.1.attn.hook_z",
+        "blocks.1.hook_resid_post",
+        "unembed",
+    ):
         assert name in modules, name
     patterns = attention_patterns(model, batch.tokens)
     assert [p.shape for p in patterns] == [(3, 4, 16, 16)] * 2
@@ -88,10 +97,14 @@ def test_config_validation(kwargs: dict) -> None:
 
 
 def test_training_is_bit_reproducible() -> None:
-    cfg = InductionConfig(d_model=16, n_heads=2, seq_len=16, max_span=6, vocab_size=20, steps=20, log_every=10)
+    cfg = InductionConfig(
+        d_model=16, n_heads=2, seq_len=16, max_span=6, vocab_size=20, steps=20, log_every=10
+    )
     model_a, log_a = train_induction(cfg)
     model_b, log_b = train_induction(cfg)
-    for (name, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values(), strict=True):
+    for (name, a), b in zip(
+        model_a.state_dict().items(), model_b.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b), name
     assert log_a.metrics == log_b.metrics and log_a.steps == [10, 20]
 
@@ -118,35 +131,41 @@ def eval_batch() -> object:
 
 @pytest.mark.slow
 def test_two_layers_grow_an_induction_circuit(eval_batch) -> None:
-    # Default config (2 layers, 4 heads, d_model 64, 1,500 steps): ~30 s on 1 thread.
-    model, log = train_induction(InductionConfig(steps=1500, seed=0))
-    # Measured (seed 0): held-out accuracy 0.94.
+    # Default config (2 layers, 4 heads, d_model 64, batch 128, 1,000 steps):
+    # ~25 s on 1 thread alone, ~50 s with another process on the second core.
+    model, _ = train_induction(InductionConfig(seed=0))
+    # Measured (seed 0): held-out accuracy 0.998.
     accuracy = repeat_accuracy(model, eval_batch)
-    assert accuracy > 0.8
+    assert accuracy > 0.9
 
     layer0, layer1 = attention_patterns(model, eval_batch.tokens)
     prev0, ind1 = previous_token_score(layer0), induction_score(layer1, eval_batch)
-    # Measured (seed 0): layer-0 previous-token scores 0.59, 0.21, 0.13, 0.13 (a
-    # uniform head scores 0.10); layer-1 induction scores 0.86, 0.83, 0.89, 0.78 (layer 0's
-    # at most 0.06). Thresholds 0.4 and 0.5 leave margins of ~0.2 and ~0.3.
-    assert prev0.max() > 0.4
+    # Measured (seed 0): layer-0 previous-token scores 0.82, 0.10, 0.15, 0.10 (a uniform
+    # head scores 0.10); layer-1 induction scores 0.97, 0.93, 0.98, 0.96, against at
+    # most 0.05 in layer 0. Thresholds leave margins of ~0.3 and ~0.4.
+    assert prev0.max() > 0.5
     assert ind1.max() > 0.5
     assert induction_score(layer0, eval_batch).max() < 0.2
 
     # Ablations (zeroing heads at hook_z). Measured (seed 0): the previous-token head
-    # alone drops accuracy 0.94 -> 0.12, any other layer-0 head leaves 0.93; all
-    # layer-1 induction heads together -> 0.01. Each layer-1 head alone only to
-    # 0.92-0.93: the others compensate.
+    # alone drops accuracy 0.998 -> 0.13, any other layer-0 head leaves 0.997; all
+    # layer-1 induction heads together -> 0.005. Each layer-1 head alone leaves
+    # 0.996-0.998: the other three compensate, so no single-head test there.
     best_prev = int(prev0.argmax())
     others = [h for h in range(len(prev0)) if h != best_prev]
     assert _ablated_accuracy(model, eval_batch, 0, [best_prev]) < 0.4
-    assert _ablated_accuracy(model, eval_batch, 0, [others[0]]) > accuracy - 0.1
+    assert _ablated_accuracy(model, eval_batch, 0, [others[0]]) > accuracy - 0.05
     induction_heads = (ind1 > 0.5).nonzero().flatten().tolist()
-    assert _ablated_accuracy(model, eval_batch, 1, induction_heads) < 0.2
+    assert _ablated_accuracy(model, eval_batch, 1, induction_heads) < 0.1
 
 
 @pytest.mark.slow
-def test_one_layer_control_stays_near_chance(eval_batch) -> None:
-    model, _ = train_induction(InductionConfig(n_layers=1, steps=1500, seed=0))
-    # Measured (seed 0): ONE_LAYER against 0.94 for two layers.
-    assert repeat_accuracy(model, eval_batch) < 0.3
+def test_one_layer_control_stays_far_below(eval_batch) -> None:
+    # Same data and steps, one layer (~20 s). It cannot compose heads, but it is not at
+    # 1/64 either: it learns to guess among earlier tokens that have not repeated yet.
+    # Measured (seed 0): 0.27 held out (training accuracy still creeping up, 0.28 at
+    # step 1,000), against 0.998 for two layers; no head with induction score > 0.25.
+    model, _ = train_induction(InductionConfig(n_layers=1, seed=0))
+    assert repeat_accuracy(model, eval_batch) < 0.4
+    (layer0,) = attention_patterns(model, eval_batch.tokens)
+    assert induction_score(layer0, eval_batch).max() < 0.4

@@ -42,6 +42,7 @@ from symbiote_core.figures.vendor import vega_bundle
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 CLAIMS_PAGE = "claims.md"
+NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 
@@ -63,7 +64,8 @@ class EssaySite:
         jupyter = config.plugins.get("mkdocs-jupyter")
         if jupyter is not None:
             # Executed notebooks import the project: key their cache on its source too.
-            jupyter.config["cache_dir"] = str(cache / "mkdocs-jupyter" / source_digest(self.root))
+            notebooks = Path(os.environ.get(NOTEBOOK_CACHE_ENV) or cache / "mkdocs-jupyter")
+            jupyter.config["cache_dir"] = str(notebooks / source_digest(self.root))
         return config
 
     # -- on_files ----------------------------------------------------------------

@@ -7,7 +7,14 @@ find where that token occurred before and copy the token that followed it. With
 two layers this becomes a circuit: a *previous-token head* in layer 0 writes "the
 token before me was x" into each position, and an *induction head* in layer 1 uses
 it as a key to attend from the current token to the position after its earlier
-occurrence. A 1-layer model cannot compose heads and stays near chance.
+occurrence. A 1-layer model cannot compose heads; it only learns to guess among
+earlier tokens that have not repeated yet.
+
+Measured on 1 thread with the defaults (seeds 0-2): training accuracy sits near 0.03
+for ~200 steps, then passes 0.8 by step 400-500; held-out accuracy 0.998-0.999 after
+1,000 steps (20-25 s alone, 35-50 s sharing the CPU). Layer 0 grows one or two
+previous-token heads (score 0.79-0.82), layer 1 four induction heads (0.86-0.98).
+The 1-layer control ends at 0.26-0.27.
 
 Why L and the start vary: with a fixed offset between the copies the model reaches
 100% by attending a fixed number of positions back (a positional shortcut) and
@@ -261,7 +268,9 @@ def attention_patterns(model: InductionModel, tokens: torch.Tensor) -> list[torc
     return patterns
 
 
-def train_induction(cfg: InductionConfig, progress: bool = False) -> tuple[InductionModel, TrainLog]:
+def train_induction(
+    cfg: InductionConfig, progress: bool = False
+) -> tuple[InductionModel, TrainLog]:
     """Train on fresh batches; seeded and bit-reproducible on one thread.
 
     Logs `loss` and `acc` (the training batch's induction targets) every `cfg.log_every` steps.

@@ -236,10 +236,11 @@ class Dictionary(nn.Module):
         recon_loss, recon = self.recon_loss(z, tl, ol)
         sparsity = self.sparsity_loss(z, pre)
         aux = self.aux_loss(pre, z, (tl - recon).detach())
+        active = z > 0  # (..., n, d_sae)
         if self.training:
-            self._count_firing(z)
+            self._count_firing(active)
         per_instance = recon_loss + sparsity + aux  # (n,)
-        l0 = _mean_examples((z > 0).sum(-1).float())
+        l0 = _mean_examples(active.sum(-1).float())
         parts = {"recon": recon_loss, "sparsity": sparsity, "aux": aux, "l0": l0}
         return per_instance.sum(), {k: self._squeeze(v.detach()) for k, v in parts.items()}
 
@@ -247,11 +248,11 @@ class Dictionary(nn.Module):
         return t.squeeze(0) if self.n_instances == 1 else t
 
     @torch.no_grad()
-    def _count_firing(self, z: torch.Tensor) -> None:
-        fired = (z > 0).reshape(-1, self.n_instances, self.d_sae).any(0)  # (n, d_sae)
+    def _count_firing(self, active: torch.Tensor) -> None:
+        active = active.reshape(-1, self.n_instances, self.d_sae)  # (examples, n, d_sae)
         counter = self._lift(self.examples_since_fired)
-        counter += z.reshape(-1, self.n_instances, self.d_sae).shape[0]
-        counter[fired] = 0
+        counter += active.shape[0]
+        counter[active.any(0)] = 0
 
     def dead_mask(self) -> torch.Tensor:
         """Latents that have not fired for `cfg.dead_after` training examples; (n?, d_sae)."""

@@ -62,11 +62,14 @@ class _KSparse(Dictionary):
         dead = self._lift(self.dead_mask())  # (n, d_sae)
         if not dead.any():
             return z.new_zeros(self.n_instances)
-        aux_k = min(self.cfg.aux_k or max(self.d_in // 2, 1), self.d_sae)
-        vals, idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1)
-        # relu(-inf) = 0: live latents picked when too few are dead contribute nothing.
-        z_aux = torch.zeros_like(pre).scatter(-1, idx, torch.relu(vals))
-        recon_aux = torch.einsum("...ns,nso->...no", z_aux, self._lift(self.W_dec))
+        # Work on the columns dead in some instance only: usually few, so the top-k is cheap.
+        cols = dead.any(0).nonzero().squeeze(-1)  # (c,)
+        pre_dead = pre[..., cols].masked_fill(~dead[:, cols], float("-inf"))  # (..., n, c)
+        aux_k = min(self.cfg.aux_k or max(self.d_in // 2, 1), cols.numel())
+        vals, idx = pre_dead.topk(aux_k, dim=-1)
+        # relu(-inf) = 0: columns live in this instance, picked when too few are dead, add nothing.
+        z_aux = torch.zeros_like(pre_dead).scatter(-1, idx, torch.relu(vals))
+        recon_aux = torch.einsum("...nc,nco->...no", z_aux, self._lift(self.W_dec)[:, cols])
         err = _mean_examples((recon_aux - residual).pow(2).sum(-1))  # (n,)
         return self.cfg.aux_coeff * err * dead.any(-1)
 
