@@ -122,8 +122,13 @@ def mcc(learned: torch.Tensor, true: torch.Tensor, absolute: bool = False) -> fl
     return float(np.mean(cos.numpy()[rows, cols]))
 
 
-def random_directions(n: int, d: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """`n` random unit vectors in `d` dimensions, (n, d): the control for recovery scores."""
+def random_directions(n: int, d: int, generator: torch.Generator) -> torch.Tensor:
+    """`n` random unit vectors in `d` dimensions, (n, d): the control for recovery scores.
+
+    The generator is required: drawn from the global RNG right after
+    `make_deterministic(seed)`, the "random" control replayed the toy host's own
+    initial weights (MCC 1.0).
+    """
     return F.normalize(torch.randn(n, d, generator=generator), dim=1)
 
 

@@ -122,11 +122,14 @@ def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> Non
 
 def test_cross_reference_resolves_to_the_figure(browser, site_url: str) -> None:
     session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url + "claims/")
+    page = session.open(site_url)
     link = page.locator(".sym-ref a").first
     assert link.inner_text().startswith("Figure ")
     link.hover()
-    assert page.locator(".sym-ref-preview img").first.is_visible()
+    preview = page.locator(".sym-ref-preview img").first
+    preview.wait_for(state="visible", timeout=5_000)
+    box = preview.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 50
     link.click()
     page.wait_for_url("**/superposition/#fig-superposition_recovery")
     assert page.locator("#fig-superposition_recovery").count() == 1

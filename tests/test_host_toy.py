@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -111,7 +112,7 @@ def test_training_is_bit_reproducible() -> None:
     assert torch.equal(model_a.W, model_b.W) and torch.equal(model_a.b, model_b.b)
     assert log_a.metrics == log_b.metrics
     assert log_a.steps == list(range(100, 301, 100))
-    model_c, _ = train_toy(ToyConfig(**{**cfg.__dict__, "seed": 1}))
+    model_c, _ = train_toy(dataclasses.replace(cfg, seed=1))
     assert not torch.equal(model_a.W, model_c.W)
 
 

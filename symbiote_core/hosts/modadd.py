@@ -165,10 +165,10 @@ class ModAddModel(nn.Module):
 @torch.no_grad()
 def evaluate(model: ModAddModel, pairs: torch.Tensor, targets: torch.Tensor) -> tuple[float, float]:
     """(cross-entropy loss, accuracy) of `model` on `pairs` `(n, 2)` with `targets` `(n,)`."""
-    logits = model(pairs)
-    return F.cross_entropy(logits, targets).item(), (
-        logits.argmax(-1) == targets
-    ).float().mean().item()
+    logits = model(pairs)  # (n, p)
+    loss = F.cross_entropy(logits, targets).item()
+    accuracy = (logits.argmax(-1) == targets).float().mean().item()
+    return loss, accuracy
 
 
 def train_modadd(cfg: ModAddConfig, progress: bool = False) -> tuple[ModAddModel, TrainLog]:

@@ -17,7 +17,9 @@ Choices, each a known footgun elsewhere:
 - Decoder rows are kept at unit norm by renormalising after every optimiser step
   (`post_step`), so a latent's value is its contribution's norm and an L1 penalty
   cannot be dodged by shrinking latents and growing decoder rows.
-- `W_enc` starts as `W_dec.T` (tied initialisation, Gao et al. 2024).
+- `W_enc` starts as `W_dec.T` (tied initialisation, Gao et al. 2024), and the
+  initial weights depend on `cfg.seed` alone, never on the global RNG (see
+  `init_generator` for the trap this avoids).
 
 Many dictionaries at once: with `n_instances = n > 1` every weight gets a leading
 instance dimension (`W_enc: (n, d_in, d_sae)`), inputs are `(..., n, d_in)` and
@@ -57,12 +59,16 @@ class DictionaryConfig(SymbioteConfig):
     """Dictionaries trained together as one set of tensors (see module docstring)."""
     dead_after: int = 10_000
     """A latent that has not fired for this many training examples counts as dead."""
+    seed: int = 0
+    """Seeds the initial weights through a private generator (see `init_generator`)."""
 
     def __post_init__(self) -> None:
         for name in ("d_in", "d_sae", "n_instances", "dead_after"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{type(self).__name__}.{name} must be an int >= 1, got {value!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"{type(self).__name__}.seed must be an int >= 0, got {self.seed!r}")
         for name in self.per_instance:
             value = getattr(self, name)
             if isinstance(value, list | tuple):
@@ -117,11 +123,13 @@ class Dictionary(nn.Module):
         self.autoencoder = d_out is None
         self.d_out = cfg.d_in if d_out is None else d_out
         lead = self._lead()
-        W_dec = _unit_rows(torch.randn(*lead, self.d_sae, self.d_out))
+        gen = init_generator(cfg.seed)
+        W_dec = _unit_rows(torch.randn(*lead, self.d_sae, self.d_out, generator=gen))
         if self.autoencoder:
             W_enc = W_dec.transpose(-1, -2).clone()
         else:
-            W_enc = _unit_rows(torch.randn(*lead, self.d_sae, self.d_in)).transpose(-1, -2)
+            W_enc = torch.randn(*lead, self.d_sae, self.d_in, generator=gen)
+            W_enc = _unit_rows(W_enc).transpose(-1, -2)
         self.W_enc = nn.Parameter(W_enc.contiguous())  # (n?, d_in, d_sae)
         self.W_dec = nn.Parameter(W_dec)  # (n?, d_sae, d_out)
         self.b_enc = nn.Parameter(torch.zeros(*lead, self.d_sae))  # (n?, d_sae)
@@ -288,6 +296,19 @@ class Dictionary(nn.Module):
             single.load_state_dict({k: v[i] for k, v in self.state_dict().items()})
         single.train(self.training)
         return single
+
+
+def init_generator(seed: int) -> torch.Generator:
+    """The generator a dictionary's initial weights come from: a mix of `seed`.
+
+    Why not the global RNG or `Generator().manual_seed(seed)`: hosts here draw their
+    weights from exactly such a stream, and a 512 -> 64 dictionary built from the same
+    seed started *equal* to the toy host's initial feature directions (MCC 1.0 before
+    any training), which silently inflates every recovery score. The mix (a
+    splitmix64-style odd multiplier) keeps the init a pure function of the config
+    while sharing no stream with `manual_seed(seed)`.
+    """
+    return torch.Generator().manual_seed((seed * 0x9E3779B97F4A7C15 + 0x5AE) % 2**63)
 
 
 def _unit_rows(w: torch.Tensor) -> torch.Tensor:

@@ -64,6 +64,22 @@
     });
   }
 
+  // Hover previews of figure references: placed beside the link, inside the viewport.
+  function placePreview(event) {
+    var ref = event.target.closest && event.target.closest(".sym-ref");
+    if (!ref) return;
+    var preview = ref.querySelector(".sym-ref-preview");
+    if (!preview) return;
+    var link = ref.getBoundingClientRect();
+    var width = Math.min(288, window.innerWidth - 16);
+    preview.style.width = width + "px";
+    preview.style.left = Math.max(8, Math.min(link.left, window.innerWidth - width - 8)) + "px";
+    var below = link.bottom + 6;
+    preview.style.top = (below + 240 < window.innerHeight ? below : Math.max(8, link.top - 246)) + "px";
+  }
+  document.addEventListener("mouseover", placePreview);
+  document.addEventListener("focusin", placePreview);
+
   function onPage() {
     renderAll();
     renderMath();
