@@ -253,12 +253,13 @@ FIGURE = Figure(
     title="A dictionary symbiote finds the features the host packed into its hidden layer",
     caption=(
         f"Toy hosts squeeze {PARAMS.n_features} sparse features into {PARAMS.d_hidden} "
-        "dimensions, one host per feature probability. Left: how well each reader's directions match the true feature "
-        "directions (1 is a perfect match for every feature): TopK dictionaries trained on "
-        "the hidden activations (two sizes), random unit directions of the same number, "
-        "and the host's neurons. Right: for the probability picked with the buttons, the "
-        "best cosine each true feature gets. With the training budget used here, the "
-        "densest features defeat the dictionary too."
+        "dimensions, one host per feature probability. The line chart shows how well each "
+        "reader's directions match the true feature directions (1 is a perfect match for "
+        "every feature): TopK dictionaries trained on the hidden activations (two sizes), "
+        "random unit directions of the same number, and the host's neurons. The histogram "
+        "shows, for the probability picked with the buttons, the best cosine each true "
+        "feature gets. With the training budget used here, the densest features defeat "
+        "the dictionary too."
     ),
     alt=(
         "Line chart: the full-size dictionary's mean max cosine is near 1 at low feature "

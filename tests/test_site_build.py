@@ -114,3 +114,16 @@ def render(data: dict):
 FIGURE = Figure(title="Broken", caption="Raises.", alt="Nothing.", params=Params(),
                 compute=compute, render=render)
 '''
+
+
+def test_notebook_reruns_when_library_source_changes(project_copy) -> None:
+    project = project_copy()
+    first = run_mkdocs(project)
+    assert first.returncode == 0, first.stderr
+    library = project / "symbiote_core" / "metrics.py"
+    library.write_text(library.read_text() + "\n# an edit the notebook must see\n")
+    second = run_mkdocs(project)
+    assert second.returncode == 0, second.stderr
+    # mkdocs-jupyter keys its cache on the notebook's bytes only; ours adds the library's.
+    assert "Converting notebook (execute=True)" in second.stderr + second.stdout
+    assert "Cache hit" not in second.stderr + second.stdout

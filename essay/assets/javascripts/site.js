@@ -23,6 +23,11 @@
       showError(el, err);
       return;
     }
+    // Side-by-side panels do not fit a phone: stack them instead of shrinking them.
+    if (spec.hconcat && el.clientWidth < 640) {
+      spec.vconcat = spec.hconcat;
+      delete spec.hconcat;
+    }
     var dark = isDark();
     if (el._symView) {
       el._symView.finalize();
