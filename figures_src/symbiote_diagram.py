@@ -1,0 +1,350 @@
+"""A host and the symbiotes grown on it, drawn from the code objects the experiments use.
+
+The host column is the induction transformer of section 5, listed in the order its
+sites actually fire during a forward pass (recorded through scoped hooks), with the
+activation shape at each site. The symbiotes are real objects too: a probe and a
+dictionary built for the widths they read, a transcoder spliced over one attention
+layer, and a steering intervention. Which sites each one reads and writes comes from
+their `Intervention` objects, not from a hand-made picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+
+from symbiote_core.figures.spec import Figure
+
+HOST_SITES = (
+    "hook_embed",
+    "blocks.0.attn",
+    "blocks.0.hook_resid_post",
+    "blocks.1.attn",
+    "blocks.1.hook_resid_post",
+    "unembed",
+)
+"""Candidate sites of the host column; the figure keeps the order they fire in."""
+
+# Layout, in data units: host boxes span x in [-HOST_HALF, HOST_HALF], symbiotes sit at x = 1.
+HOST_HALF, SYMBIOTE_HALF, HALF_BOX = 0.42, 0.22, 0.25
+HOST_EDGE, SYMBIOTE_EDGE = HOST_HALF, 1.0 - SYMBIOTE_HALF
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 0
+    batch: int = 2
+    dictionary_size: int = 256
+    dictionary_k: int = 8
+
+
+def compute(p: Params) -> dict[str, Any]:
+    import torch
+
+    from symbiote_core.hosts.induction import InductionConfig, InductionModel, make_batch
+    from symbiote_core.interventions import Intervention, steer_feature
+    from symbiote_core.sites import hooks, parse_site
+    from symbiote_core.symbiotes.probe import LinearProbe, ProbeConfig
+    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
+    from symbiote_core.symbiotes.transcoder import Transcoder, TranscoderConfig, splice_transcoder
+
+    cfg = InductionConfig(seed=p.seed)
+    host = InductionModel(cfg)  # untrained: the drawing needs structure and shapes only
+    tokens = make_batch(cfg, p.batch, torch.Generator().manual_seed(p.seed)).tokens
+
+    fired: list[tuple[str, tuple[int, ...]]] = []
+
+    def record(tensor: torch.Tensor, *, site: str) -> None:
+        fired.append((site, tuple(tensor.shape)))
+
+    with torch.no_grad(), hooks(host, [(site, record) for site in HOST_SITES]):
+        host(tokens)
+    widths = {parse_site(site).module: shape[-1] for site, shape in fired}
+
+    probe_site = "blocks.0.hook_resid_post"
+    dictionary_site = "blocks.1.hook_resid_post"
+    probe = LinearProbe(ProbeConfig(d_in=widths[probe_site], n_outputs=cfg.vocab_size))
+    dictionary = TopKSAE(
+        TopKConfig(
+            d_in=widths[dictionary_site], d_sae=p.dictionary_size, k=p.dictionary_k, seed=p.seed
+        )
+    )
+    transcoder = Transcoder(
+        TranscoderConfig(
+            dictionary=TopKConfig(
+                d_in=widths["blocks.1.attn"], d_sae=p.dictionary_size, k=p.dictionary_k, seed=p.seed
+            ),
+            d_out=widths["blocks.1.attn"],
+        )
+    )
+    steer = Intervention(dictionary_site, steer_feature(dictionary, 0, scale=1.0))
+    splice = splice_transcoder(transcoder, "blocks.1.attn")  # [read input, write output]
+
+    symbiotes = [
+        _symbiote(
+            "probe",
+            probe,
+            reads=[probe_site],
+            writes=[],
+            job="predicts a known variable (here: the previous token)",
+        ),
+        _symbiote(
+            "dictionary",
+            dictionary,
+            reads=[dictionary_site],
+            writes=[],
+            job="rebuilds the site from a few of its atoms",
+        ),
+        _symbiote(
+            "transcoder",
+            transcoder,
+            reads=[i.site for i in splice if parse_site(i.site).kind == "input"],
+            writes=[i.site for i in splice if parse_site(i.site).kind == "output"],
+            job="stands in for the attention layer, sparsely",
+        ),
+        _symbiote(
+            "steerer", None, reads=[], writes=[steer.site], job="adds a dictionary atom to the site"
+        ),
+    ]
+    host_nodes = [
+        {
+            "site": site,
+            "module": parse_site(site).module,
+            "shape": list(shape),
+            "kind": type(host.get_submodule(parse_site(site).module)).__name__,
+        }
+        for site, shape in fired
+    ]
+    return {
+        "host": host_nodes,
+        "symbiotes": symbiotes,
+        "host_parameters": sum(t.numel() for t in host.parameters()),
+    }
+
+
+def _symbiote(
+    name: str, module: Any, *, reads: list[str], writes: list[str], job: str
+) -> dict[str, Any]:
+    from symbiote_core.sites import parse_site
+
+    parameters = sum(t.numel() for t in module.parameters()) if module is not None else 0
+    return {
+        "name": name,
+        "job": job,
+        "parameters": parameters,
+        "reads": [parse_site(s).name for s in reads],
+        "writes": [parse_site(s).name for s in writes],
+    }
+
+
+def _layout(data: dict[str, Any]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Host sites down the left, symbiotes on the right beside the sites they touch.
+
+    An edge meets a host box at its top for an `:input` site and at its bottom for an
+    `:output` site, so a transcoder's read and write stay apart.
+    """
+    row = {node["module"]: i for i, node in enumerate(data["host"])}
+    hosts = [
+        dict(
+            node,
+            x=0.0,
+            y=float(row[node["module"]]),
+            label=node["module"],
+            detail=" x ".join(map(str, node["shape"])),
+        )
+        for node in data["host"]
+    ]
+
+    def anchor(site: str) -> float:
+        module, _, kind = site.partition(":")
+        return row[module] + (-HALF_BOX if kind == "input" else HALF_BOX)
+
+    placed: list[dict] = []
+    for s in sorted(data["symbiotes"], key=lambda s: _mean(map(anchor, s["reads"] + s["writes"]))):
+        wanted = _mean(map(anchor, s["reads"] + s["writes"]))
+        # No two symbiote boxes may overlap: push a box down below the previous one.
+        y = max(wanted, placed[-1]["y"] + 0.85) if placed else wanted
+        size = f"{s['parameters']:,} parameters" if s["parameters"] else "no parameters of its own"
+        placed.append(dict(s, x=1.0, y=y, label=s["name"], detail=size))
+    edges = []
+    for s in placed:
+        edges += [
+            {
+                "symbiote": s["name"],
+                "direction": "reads",
+                "site": site,
+                "x": HOST_EDGE,
+                "y": anchor(site),
+                "x2": SYMBIOTE_EDGE,
+                "y2": s["y"] - (0.12 if s["writes"] else 0.0),  # keep read and write apart
+            }
+            for site in s["reads"]
+        ]
+        edges += [
+            {
+                "symbiote": s["name"],
+                "direction": "writes",
+                "site": site,
+                "x": SYMBIOTE_EDGE,
+                "y": s["y"] + (0.12 if s["reads"] else 0.0),
+                "x2": HOST_EDGE,
+                "y2": anchor(site),
+            }
+            for site in s["writes"]
+        ]
+    return hosts, placed, edges
+
+
+def _mean(values: Any) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
+def render(data: dict[str, Any]) -> alt.Chart:
+    hosts, symbiotes, edges = _layout(data)
+    n_rows = len(hosts)
+    xs = alt.Scale(domain=[-HOST_HALF - 0.02, 1.0 + SYMBIOTE_HALF + 0.02])
+    ys = alt.Scale(domain=[n_rows - 0.4, -0.6])  # first site at the top
+    x = alt.X("x:Q", axis=None, scale=xs)
+    y = alt.Y("y:Q", axis=None, scale=ys)
+    hover = alt.selection_point(
+        fields=["symbiote"], on="pointerover", empty=True, clear="pointerout"
+    )
+    colors = alt.Scale(domain=["reads", "writes"], range=["#00897b", "#ef6c00"])
+
+    host_boxes = (
+        alt.Chart(alt.Data(values=hosts))
+        .mark_rect(cornerRadius=4, color="#607d8b", opacity=0.18, stroke="#607d8b")
+        .encode(
+            x=alt.X("x0:Q", scale=xs, axis=None),
+            x2="x1:Q",
+            y=alt.Y("y0:Q", scale=ys, axis=None),
+            y2="y1:Q",
+            tooltip=[
+                alt.Tooltip("site:N"),
+                alt.Tooltip("kind:N", title="module"),
+                alt.Tooltip("detail:N", title="activation shape"),
+            ],
+        )
+        .transform_calculate(
+            x0=f"datum.x - {HOST_HALF}",
+            x1=f"datum.x + {HOST_HALF}",
+            y0=f"datum.y - {HALF_BOX}",
+            y1=f"datum.y + {HALF_BOX}",
+        )
+    )
+    host_text = (
+        alt.Chart(alt.Data(values=hosts)).mark_text(fontSize=11).encode(x=x, y=y, text="label:N")
+    )
+    flow = (
+        alt.Chart(alt.Data(values=hosts[1:]))
+        .mark_rule(color="#607d8b")
+        .encode(
+            x=x,
+            y=alt.Y("top:Q", scale=ys, axis=None),
+            y2="bottom:Q",
+        )
+        .transform_calculate(top=f"datum.y - {1 - HALF_BOX}", bottom=f"datum.y - {HALF_BOX}")
+    )
+
+    edge_lines = (
+        alt.Chart(alt.Data(values=edges))
+        .mark_rule(strokeWidth=2)
+        .encode(
+            x=x,
+            y=y,
+            x2="x2:Q",
+            y2="y2:Q",
+            color=alt.Color(
+                "direction:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")
+            ),
+            strokeDash=alt.StrokeDash(
+                "direction:N",
+                legend=None,
+                scale=alt.Scale(domain=["reads", "writes"], range=[[1, 0], [5, 3]]),
+            ),
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.15)),
+            tooltip=["symbiote:N", "direction:N"],
+        )
+    )
+    heads = (
+        alt.Chart(alt.Data(values=edges))
+        .mark_point(shape="triangle", filled=True, size=60)
+        .encode(
+            x=alt.X("x2:Q", scale=xs, axis=None),
+            y=alt.Y("y2:Q", scale=ys, axis=None),
+            angle=alt.Angle("angle:Q", scale=None),
+            color=alt.Color("direction:N", scale=colors, legend=None),
+            opacity=alt.condition(hover, alt.value(1.0), alt.value(0.15)),
+        )
+        .transform_calculate(
+            # Vega's triangle points up; turn it along the edge (y grows downward on screen).
+            angle="90 + atan2(datum.y2 - datum.y, datum.x2 - datum.x) * 180 / PI",
+        )
+    )
+    symbiote_boxes = (
+        alt.Chart(alt.Data(values=symbiotes))
+        .mark_rect(cornerRadius=10, color="#00897b", opacity=0.12, stroke="#00897b")
+        .encode(
+            x=alt.X("x0:Q", scale=xs, axis=None),
+            x2="x1:Q",
+            y=alt.Y("y0:Q", scale=ys, axis=None),
+            y2="y1:Q",
+            opacity=alt.condition(hover, alt.value(0.3), alt.value(0.08)),
+            tooltip=[
+                alt.Tooltip("name:N", title="symbiote"),
+                alt.Tooltip("job:N"),
+                alt.Tooltip("detail:N", title="size"),
+            ],
+        )
+        .transform_calculate(
+            symbiote="datum.name",
+            x0=f"datum.x - {SYMBIOTE_HALF}",
+            x1=f"datum.x + {SYMBIOTE_HALF}",
+            y0=f"datum.y - {HALF_BOX}",
+            y1=f"datum.y + {HALF_BOX}",
+        )
+        .add_params(hover)
+    )
+    symbiote_text = (
+        alt.Chart(alt.Data(values=symbiotes))
+        .mark_text(fontSize=11, fontWeight="bold", color="#00897b")
+        .encode(x=x, y=y, text="label:N")
+    )
+
+    return (
+        alt.layer(host_boxes, flow, host_text, edge_lines, heads, symbiote_boxes, symbiote_text)
+        .properties(
+            width=340,
+            height=48 * n_rows,
+            description="Diagram: the host's sites from embedding to unembedding in a column, "
+            "with four symbiotes beside it and arrows for the sites each reads "
+            "or writes.",
+        )
+        .configure_view(stroke=None)
+    )
+
+
+FIGURE = Figure(
+    title="A host and four symbiotes grown on it",
+    caption=(
+        "Left: the sites of the two-layer attention-only transformer used in section 5, "
+        "in the order they fire in a forward pass; hover one for its activation shape. "
+        "Right: symbiotes built for those sites by the same library calls the experiments "
+        "use. Solid arrows are reads, dashed arrows writes; hover a symbiote to isolate "
+        "its arrows. A probe and a dictionary only read. A transcoder reads a component's "
+        "input and replaces its output. A steerer only writes."
+    ),
+    alt=(
+        "A column of six host sites, embedding to unembedding, joined by short lines. To "
+        "the right, four boxes: probe and dictionary with arrows from the residual stream "
+        "after each layer, a transcoder reading the input of layer 1's attention and "
+        "writing its output, and a steerer writing into the final residual stream."
+    ),
+    params=Params(),
+    compute=compute,
+    render=render,
+    values={"host_parameters": lambda d: d["host_parameters"]},
+)
