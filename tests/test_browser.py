@@ -18,9 +18,25 @@ from conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = ["", "superposition/", "reproduce/", "claims/", "notebooks/superposition_lab/"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of the built site, as a URL path relative to its root."""
+    pages = [p.parent.relative_to(site).as_posix() for p in site.rglob("index.html")]
+    return sorted(
+        ("" if p == "." else p + "/")
+        for p in pages
+        if not p.startswith(("assets", "search", "figures"))
+    )
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -31,7 +47,8 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_site)))
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_site))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
@@ -40,7 +57,9 @@ def site_url(built_site: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.fail("Debian chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -60,7 +79,10 @@ class Session:
 
     def _route(self, route) -> None:
         url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in ("127.0.0.1", "localhost"):
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in (
+            "127.0.0.1",
+            "localhost",
+        ):
             route.continue_()
         else:
             self.blocked.append(url)
@@ -81,16 +103,19 @@ def wait_for_charts(page) -> int:
         page.wait_for_function(
             """() => [...document.querySelectorAll('.sym-chart')].every(
                    el => el.querySelector('svg .mark-group, svg path, svg text'))""",
-            timeout=20_000)
+            timeout=20_000,
+        )
     return count
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_renders_offline(browser, site_url: str, scheme: str) -> None:
+def test_every_page_renders_offline(browser, built_site: Path, site_url: str, scheme: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
     charts_seen = 0
-    for rel in PAGES:
+    pages = site_pages(built_site)
+    assert {"", "superposition/", "claims/", "notebooks/superposition_lab/"} <= set(pages)
+    for rel in pages:
         page = session.open(site_url + rel)
         charts_seen += wait_for_charts(page)
         name = rel.strip("/").replace("/", "_") or "index"
@@ -99,7 +124,8 @@ def test_every_page_renders_offline(browser, site_url: str, scheme: str) -> None
     session.context.close()
     assert session.blocked == [], f"requests left loopback: {session.blocked}"
     assert session.errors == [], f"console errors: {session.errors}"
-    assert charts_seen >= 2, "expected the essay figure and the notebook chart to render"
+    figures = len(list((built_site / "figures").iterdir()))
+    assert charts_seen >= figures + 1, "every figure and the notebook chart should render"
 
 
 def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> None:
@@ -114,7 +140,9 @@ def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> Non
     page.locator("form[data-md-component=palette] label:visible").first.click()
     page.wait_for_function(
         """() => document.querySelector('#fig-superposition_recovery .sym-chart')
-               .getAttribute('data-rendered-scheme') === 'dark'""", timeout=10_000)
+               .getAttribute('data-rendered-scheme') === 'dark'""",
+        timeout=10_000,
+    )
     assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
     assert session.blocked == [] and session.errors == []
     session.context.close()
