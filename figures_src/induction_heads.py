@@ -23,6 +23,7 @@ HOSTS = ("2 layers", "1 layer (control)")
 METRICS = ("previous-token score", "induction score")
 METRIC_COLORS = ("#ef6c00", "#00897b")
 SPAN_COLOR = "#8e24aa"
+CELL_COLOR = "#00897b"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ def compute(p: Params) -> dict[str, Any]:
     from symbiote_core.hosts.induction import attention_patterns, repeat_accuracy
 
     batch = evaluation_batch(p.seed, p.eval_sequences)
-    hosts = {name: train_host(p.seed, n_layers) for name, n_layers in zip(HOSTS, (2, 1))}
+    hosts = {
+        name: train_host(p.seed, n_layers) for name, n_layers in zip(HOSTS, (2, 1), strict=True)
+    }
     host, control = hosts[HOSTS[0]], hosts[HOSTS[1]]
 
     scores = [
@@ -151,10 +154,15 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         _heatmap(data, 1, _induction_head(data), "Layer 1"),
     )
     summary = alt.vconcat(_score_chart(data), _accuracy_chart(data))
-    return alt.hconcat(heatmaps, summary).properties(
-        description="Attention heatmaps of one layer-0 and one layer-1 head on an example "
-        "sequence with a repeated span, and the previous-token and induction scores of "
-        "every head of the 2-layer host and the 1-layer control."
+    # Independent legends stay beside their own panel when the site stacks the panels.
+    return (
+        alt.hconcat(heatmaps, summary)
+        .resolve_legend(color="independent", shape="independent", opacity="independent")
+        .properties(
+            description="Attention heatmaps of one layer-0 and one layer-1 head on an example "
+            "sequence with a repeated span, and the previous-token and induction scores of "
+            "every head of the 2-layer host and the 1-layer control."
+        )
     )
 
 
@@ -172,12 +180,12 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
     x = alt.X(
         "x0:Q",
         scale=alt.Scale(domain=extent, nice=False, zero=False),
-        axis=alt.Axis(values=list(range(0, seq_len, 4)), title="key position (attended to)"),
+        axis=alt.Axis(values=list(range(0, seq_len, 4)), grid=False, title="key position"),
     )
     y = alt.Y(
         "y0:Q",
         scale=alt.Scale(domain=extent, nice=False, zero=False, reverse=True),
-        axis=alt.Axis(values=list(range(0, seq_len, 4)), title="query position"),
+        axis=alt.Axis(values=list(range(0, seq_len, 4)), grid=False, title="query position"),
     )
     cells = (
         alt.Chart(alt.Data(values=[c for c in data["cells"] if c["layer"] == layer]))
@@ -185,17 +193,21 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
         .transform_calculate(
             x0="datum.k - 0.5", x1="datum.k + 0.5", y0="datum.q - 0.5", y1="datum.q + 0.5"
         )
-        .mark_rect()
+        .mark_rect(color=CELL_COLOR)
         .encode(
             x=x,
             x2="x1:Q",
             y=y,
             y2="y1:Q",
-            color=alt.Color(
+            # Opacity, not a colour ramp: zero attention shows the page behind it, so the
+            # heatmap reads the same on the light and the dark theme.
+            opacity=alt.Opacity(
                 "weight:Q",
-                scale=alt.Scale(scheme="greys", domain=[0, 1]),
-                legend=alt.Legend(title="attention", orient="right", gradientLength=120)
-                if layer == 0
+                scale=alt.Scale(domain=[0, 1], range=[0, 1]),
+                legend=alt.Legend(
+                    title="attention", orient="bottom", direction="horizontal", gradientLength=120
+                )
+                if layer == 1
                 else None,
             ),
             tooltip=[
@@ -229,8 +241,7 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
         alt.Chart(
             alt.Data(
                 values=[
-                    {"x0": q - span + 1, "y0": q}
-                    for q in range(start + span, start + 2 * span - 1)
+                    {"x0": q - span + 1, "y0": q} for q in range(start + span, start + 2 * span - 1)
                 ]
             )
         )
@@ -241,13 +252,13 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
         (cells + block + targets)
         .add_params(pick)
         .properties(
-            width=250,
-            height=250,
+            width=240,
+            height=240,
             title=alt.Title(
                 alt.expr(f"'{title} head ' + {pick.name}"),
-                subtitle="dashed: second copy (rows) reading the first (columns)"
+                subtitle="dashed: second copy (rows) × first copy (columns)"
                 if layer == 0
-                else "squares: the token after the current token's first occurrence",
+                else "squares: where an induction head should look",
             ),
         )
     )
@@ -257,7 +268,7 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
     rows = [
         {"label": r["label"], "host": r["host"], "metric": metric, "score": r[field]}
         for r in data["scores"]
-        for metric, field in zip(METRICS, ("previous_token", "induction"))
+        for metric, field in zip(METRICS, ("previous_token", "induction"), strict=True)
     ]
     order = [r["label"] for r in data["scores"]]
     y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=120))
@@ -270,7 +281,7 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
             color=alt.Color(
                 "metric:N",
                 scale=alt.Scale(domain=list(METRICS), range=list(METRIC_COLORS)),
-                legend=alt.Legend(title=None, orient="bottom", direction="vertical"),
+                legend=alt.Legend(title=None, orient="top", direction="horizontal"),
             ),
             shape=alt.Shape(
                 "metric:N",
@@ -316,9 +327,7 @@ def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
         .encode(
             x="accuracy:Q",
             tooltip=[
-                alt.Tooltip(
-                    "accuracy:Q", format=".3f", title="guessing among tokens seen once"
-                )
+                alt.Tooltip("accuracy:Q", format=".3f", title="guessing among tokens seen once")
             ],
         )
     )
