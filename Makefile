@@ -39,6 +39,8 @@ test: $(STAMP) chromium
 	$(PY) -m pytest
 
 bench: $(STAMP)
+	$(PY) -m symbiote_core.figures build
+	$(PY) bench/bench_build.py
 	bash bench/run.sh
 
 clean:
