@@ -34,19 +34,24 @@ Heads = dict[int, list[int]]
 """Which heads to knock out: layer -> head indices."""
 
 
-def train_host(seed: int, n_layers: int) -> InductionModel:
-    """The host of section 5 with the library's default recipe (1,000 steps).
+def host_config(seed: int, n_layers: int) -> InductionConfig:
+    """The host of section 5: the library's default recipe (1,000 steps).
 
     Why the default step count: at 700 steps one seed in three (seed 2) had not yet
     formed the circuit, so fewer steps would make the figures depend on luck.
     """
-    model, _ = train_induction(InductionConfig(n_layers=n_layers, seed=seed))
+    return InductionConfig(n_layers=n_layers, seed=seed)
+
+
+def train_host(seed: int, n_layers: int) -> InductionModel:
+    model, _ = train_induction(host_config(seed, n_layers))
     return model
 
 
 def evaluation_batch(seed: int, size: int) -> Batch:
     """Held-out sequences from their own generator, apart from the training stream."""
-    return make_batch(InductionConfig(), size, torch.Generator().manual_seed(10_000 + seed))
+    cfg = host_config(seed, n_layers=2)  # the data do not depend on the layer count
+    return make_batch(cfg, size, torch.Generator().manual_seed(10_000 + seed))
 
 
 def head_scores(model: InductionModel, batch: Batch) -> list[dict[str, float | int]]:
@@ -78,9 +83,12 @@ def head_outputs(model: InductionModel, batch: Batch) -> list[torch.Tensor]:
     return [store[site] for site in sites]
 
 
-def knock_out(model: InductionModel, batch: Batch, heads: Heads) -> list[Intervention]:
-    """Mean-ablate `heads`: their `hook_z` becomes the batch mean at each position."""
-    outputs = head_outputs(model, batch)
+def knock_out(outputs: Sequence[torch.Tensor], heads: Heads) -> list[Intervention]:
+    """Mean-ablate `heads`: their `hook_z` becomes the batch mean at each position.
+
+    `outputs` are the clean run's per-head outputs (`head_outputs`) on the batch that
+    the knockout will be evaluated on.
+    """
     return [
         Intervention(f"blocks.{layer}.attn.hook_z", _set_heads(outputs[layer].mean(0), chosen))
         for layer, chosen in heads.items()
@@ -102,7 +110,7 @@ def _set_heads(mean: torch.Tensor, heads: Sequence[int]) -> HookFn:
 
 def remove_from_reads(
     model: InductionModel,
-    batch: Batch,
+    outputs: Sequence[torch.Tensor],
     source: tuple[int, int],
     reader_layer: int,
     reader_heads: Iterable[int],
@@ -110,6 +118,8 @@ def remove_from_reads(
 ) -> Intervention:
     """Path ablation: mean-ablate head `source` = (layer, head) only where the given
     heads of `reader_layer` read it as query, key or value (`parts`, e.g. "k" or "qv").
+    `outputs` are the clean run's per-head outputs (`head_outputs`) on the batch the
+    intervention will run on.
 
     The host is linear up to each softmax (no MLP, no LayerNorm), so the source head's
     contribution to a reader's q, k or v is exactly `W_{q,k,v} W_O^h (z_h - mean z_h)`
@@ -121,7 +131,7 @@ def remove_from_reads(
         raise ValueError(f"layer {reader_layer} cannot read head {source}: it comes before")
     attn = model.blocks[layer].attn
     d_model, d_head = attn.W_O.weight.shape[0], attn.d_head
-    z = head_outputs(model, batch)[layer][:, :, head]  # (batch, seq, d_head)
+    z = outputs[layer][:, :, head]  # (batch, seq, d_head), from the clean run
     w_o = attn.W_O.weight[:, head * d_head : (head + 1) * d_head]  # (d_model, d_head)
     delta = (z - z.mean(0)) @ w_o.T  # (batch, seq, d_model): what this sequence adds
     w_qkv = model.blocks[reader_layer].attn.W_QKV.weight.detach()  # (3 d_model, d_model)

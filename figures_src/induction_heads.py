@@ -19,11 +19,13 @@ import altair as alt
 
 from symbiote_core.figures.spec import Claim, Figure
 
-HOSTS = ("2 layers", "1 layer (control)")
+HOSTS = ("2 layers", "1 layer")
 METRICS = ("previous-token score", "induction score")
 METRIC_COLORS = ("#ef6c00", "#00897b")
-SPAN_COLOR = "#8e24aa"
+SPAN_COLOR = "#e91e63"  # bright enough for the dark theme too
 CELL_COLOR = "#00897b"
+CONFIG_VALUES = ("seq_len", "vocab_size", "min_span", "max_span", "d_model", "n_heads", "steps")
+"""Host settings (fields of `InductionConfig`) that the prose quotes."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ def compute(p: Params) -> dict[str, Any]:
     from figures_src._induction import (
         evaluation_batch,
         head_scores,
+        host_config,
         train_host,
         uniform_previous_token_score,
     )
@@ -89,6 +92,7 @@ def compute(p: Params) -> dict[str, Any]:
         "guess_baseline": guess,
         "control_in_candidates": in_candidates,
         "eval_sequences": p.eval_sequences,
+        "config": {f: getattr(host_config(p.seed, 2), f) for f in CONFIG_VALUES},
     }
 
 
@@ -152,7 +156,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     heatmaps = alt.vconcat(
         _heatmap(data, 0, _previous_token_head(data), "Layer 0"),
         _heatmap(data, 1, _induction_head(data), "Layer 1"),
-    )
+    ).resolve_legend(opacity="independent")  # one legend, under the lower heatmap
     summary = alt.vconcat(_score_chart(data), _accuracy_chart(data))
     # Independent legends stay beside their own panel when the site stacks the panels.
     return (
@@ -300,7 +304,7 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
         )
     )
     return (uniform + dots).properties(
-        width=250,
+        width=230,
         height=300,
         title=alt.Title(
             "What each head attends to",
@@ -332,11 +336,11 @@ def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
         )
     )
     return (chart + guess).properties(
-        width=250,
+        width=230,
         height=60,
         title=alt.Title(
             "Next-token accuracy",
-            subtitle="dashed: a uniform guess among tokens seen once so far",
+            subtitle="dashed: guessing among tokens seen once",
         ),
     )
 
@@ -346,12 +350,12 @@ PARAMS = Params()
 FIGURE = Figure(
     title="A previous-token head in layer 0, induction heads in layer 1",
     caption=(
-        "Left: attention of one head of the 2-layer host on a held-out sequence whose "
+        "The heatmaps show the attention of one head of the 2-layer host on a held-out sequence whose "
         f"span of {PARAMS.example_span} tokens is written twice; each row is a query "
         "position, each column a position it can attend to (the radio buttons pick the "
         "head). The layer-0 head looks one token back; the layer-1 head looks, from each "
         "token of the second copy, at the token that followed the same token in the "
-        "first copy (squares). Right: two attention scores for every head of the 2-layer "
+        "first copy (squares). The dot plot gives two attention scores for every head of the 2-layer "
         "host and of a 1-layer host trained the same way, averaged over "
         f"{PARAMS.eval_sequences} held-out sequences, and both hosts' accuracy on the "
         "predictable tokens of the second copy."
@@ -368,6 +372,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
+        **{f: (lambda d, f=f: d["config"][f]) for f in CONFIG_VALUES},
         "eval_sequences": lambda d: d["eval_sequences"],
         "example_span": lambda d: d["example"]["span"],
         "accuracy_two_layers": lambda d: d["accuracy"][HOSTS[0]],
