@@ -111,10 +111,21 @@ def _bars(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _closed_loops(planes: list[dict[str, Any]], P: int) -> list[dict[str, Any]]:
-    """The plane's points, plus each loop's first point (order 0) again at its end, so
-    the line drawn through them in `order` closes the circle."""
-    return planes + [dict(r, order=P) for r in planes if r["order"] == 0]
+def _loops(planes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (host, frequency) holding its tokens' coordinates as arrays in token
+    order, token 0 repeated at the end so the line through them closes. Arrays keep the
+    page small: field names once per loop instead of once per point."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in planes:
+        groups.setdefault((r["host"], r["k"]), []).append(r)
+    loops = []
+    for (host, k), rows in groups.items():
+        rows = sorted(rows, key=lambda r: r["token"])
+        rows.append(rows[0])
+        loops.append(
+            {"host": host, "k": k, "x": [r["x"] for r in rows], "y": [r["y"] for r in rows]}
+        )
+    return loops
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
@@ -141,14 +152,20 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             ),
             y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share of embedding norm"),
             color=alt.Color("kind:N", scale=KEY_COLORS, title=None),
-            opacity=alt.condition(pick, alt.value(1), alt.value(0.75)),
-            stroke=alt.condition(pick, alt.value("#212121"), alt.value(None)),
             tooltip=[
                 alt.Tooltip("k:O", title="frequency"),
                 alt.Tooltip("share:Q", format=".1%", title="share (trained)"),
             ],
         )
         .add_params(pick)
+    )
+    # An orange marker above the picked bar: fading or outlining bars would blur the
+    # key/other colours, and a dark outline vanishes in the dark scheme.
+    marker = (
+        bars.transform_filter(alt.datum.host == "trained")
+        .transform_filter(pick)
+        .mark_point(shape="triangle-down", size=70, filled=True, color="#ef6c00", opacity=1)
+        .encode(x="k:O", y="share:Q", yOffset=alt.value(-8))
     )
     untrained_ticks = (
         bars.transform_filter(alt.datum.host == "untrained")
@@ -171,13 +188,23 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             tooltip=[alt.Tooltip("threshold:Q", format=".1%", title="key threshold")],
         )
     )
-    spectrum = alt.layer(trained_bars, untrained_ticks, threshold_line).properties(
-        width=300, height=240, title="Embedding spectrum"
+    spectrum = alt.layer(trained_bars, untrained_ticks, threshold_line, marker).properties(
+        width=260, height=220, title="Embedding spectrum"
     )
 
     limit = max(max(abs(r["x"]), abs(r["y"])) for r in data["planes"]) * 1.05
     axis_scale = alt.Scale(domain=[-limit, limit], nice=False)
-    plane = alt.Chart(alt.Data(values=_closed_loops(data["planes"], P))).transform_filter(pick)
+    plane = (
+        alt.Chart(alt.Data(values=_loops(data["planes"])))
+        .transform_filter(pick)
+        .transform_flatten(["x", "y"])
+        .transform_window(i="row_number()", groupby=["host", "k"])
+        .transform_calculate(
+            token=f"(datum.i - 1) % {P}",
+            # Around the circle token x sits at position k x mod p; the repeat closes it.
+            order=f"datum.i > {P} ? {P} : (datum.k * (datum.i - 1)) % {P}",
+        )
+    )
     host_colors = alt.Scale(domain=list(HOSTS), range=["#00897b", "#757575"])
     loops = plane.mark_line(strokeWidth=1, opacity=0.6).encode(
         x=alt.X("x:Q", scale=axis_scale, title=None, axis=alt.Axis(labels=False, ticks=False)),
@@ -197,13 +224,13 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         ],
     )
     label = (
-        plane.transform_filter((alt.datum.host == "trained") & (alt.datum.token == 0))
+        plane.transform_filter((alt.datum.host == "trained") & (alt.datum.i == 1))
         .transform_calculate(caption="'frequency k = ' + datum.k")
-        .mark_text(align="left", baseline="top", x=4, y=4, fontSize=12)
+        .mark_text(align="left", baseline="top", x=4, y=4, fontSize=12, color="#808080")
         .encode(text="caption:N")
     )
     circle = alt.layer(loops, dots, label).properties(
-        width=260, height=260, title="Embedding in frequency k's plane"
+        width=220, height=220, title="Embedding in frequency k's plane"
     )
     return (
         alt.hconcat(spectrum, circle)
@@ -240,20 +267,23 @@ PARAMS = Params()
 FIGURE = Figure(
     title="A few frequencies hold almost all of the trained embedding; none stand out at initialisation",
     caption=(
-        "Left: how the embedding's squared norm (its constant part removed) spreads over "
-        f"the frequencies of Z<sub>{PARAMS.host.p}</sub>, for the trained host (bars; "
-        "dark bars are key frequencies, above the dashed line at twice a flat spectrum's "
-        "share) and for the same host at initialisation (grey ticks). Right: every token's "
-        "embedding component in the selected frequency's plane, drawn at a scale where "
-        "the mean squared radius is that frequency's share; lines join the tokens in the "
-        "order k·x mod p. Click a bar or use the slider to pick a frequency."
+        "The spectrum shows how the embedding's squared norm (its constant part removed) "
+        f"spreads over the frequencies of Z<sub>{PARAMS.host.p}</sub>: bars for the trained "
+        "host (dark bars are key frequencies, above the dashed line at twice a flat "
+        "spectrum's share), grey ticks for the same host at initialisation. The plane "
+        "shows the whole embedding, centred, projected onto the plane of the selected "
+        "frequency's cosine and sine parts, for both hosts; lines join the tokens in the "
+        "order k·x mod p, and the scale is set so that a frequency alone in its plane has "
+        "a mean squared radius equal to its share. Click a bar or use the slider to pick "
+        "a frequency (the orange marker shows which)."
     ),
     alt=(
         "Bar chart over 29 frequencies: a handful of tall bars, each holding around a "
         "tenth of the trained embedding's norm, and near-zero bars elsewhere; grey ticks "
         "for the untrained host sit low and even everywhere. Beside it, a scatter plot "
-        "where, for a key frequency, the 59 tokens lie evenly spaced on a closed loop, "
-        "while the untrained host's tokens form a small tangle near the centre."
+        "where, for a key frequency, the 59 trained tokens lie evenly spaced on a closed "
+        "loop while the untrained host's tokens form a tangle; at other frequencies both "
+        "are tangles near the centre."
     ),
     params=PARAMS,
     compute=compute,

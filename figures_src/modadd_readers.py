@@ -101,16 +101,14 @@ def compute(p: Params) -> dict[str, Any]:
         UNTRAINED: untrained_acts,
         **{(DICTIONARY, k): z for k, z in latents.items()},
     }
-    names = {PROBE_KEY: probe_units["key_names"], PROBE_OTHER: probe_units["other_names"]}
-    unit_names = {NEURONS: "neuron", RANDOM: "direction", UNTRAINED: "untrained neuron"}
+    probe_names = {PROBE_KEY: probe_units["key_names"], PROBE_OTHER: probe_units["other_names"]}
     units = []
     for group, f in functions.items():
         reader, k = group if isinstance(group, tuple) else (group, None)
+        names = probe_names.get(reader) or _unit_names(reader, k, f.shape[1])
         # Token selectivity only means something for non-negative units.
         tokens = reader in (NEURONS, DICTIONARY)
-        label = unit_names.get(reader, f"latent (k = {k})")
-        unit_names_here = names.get(reader) or [f"{label} {j}" for j in range(f.shape[1])]
-        units += _units(f, reader, P, key, unit_names_here, tokens=tokens, k=k)
+        units += _units(f, reader, P, key, names, tokens=tokens, k=k)
     return {
         "p": P,
         "key": key,
@@ -124,7 +122,16 @@ def compute(p: Params) -> dict[str, Any]:
         "headline_k": p.headline_k,
         "single_threshold": p.single_threshold,
         "dictionary_size": p.dictionary_size,
+        "probe_test_fraction": p.probe_test_fraction,
     }
+
+
+def _unit_names(reader: str, k: int | None, n: int) -> list[str]:
+    """Names shown in tooltips and above the heat map, e.g. "neuron 12"."""
+    if reader == DICTIONARY:
+        return [f"latent {j} ({k} active)" for j in range(n)]
+    noun = {NEURONS: "neuron", RANDOM: "direction", UNTRAINED: "untrained neuron"}[reader]
+    return [f"{noun} {j}" for j in range(n)]
 
 
 def _probes(
@@ -334,7 +341,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     dict_k = alt.param(
         name="dictionary_k",
         value=data["headline_k"],
-        bind=alt.binding_radio(options=data["ks"], name="dictionary k "),
+        bind=alt.binding_radio(options=data["ks"], name="dictionary: active latents per input "),
     )
     shown = alt.param(
         name="shown",
@@ -387,8 +394,26 @@ def _r2_chart(data: dict[str, Any]) -> alt.LayerChart:
         y="control_r2:Q", tooltip=tooltip
     )
     return alt.layer(bars, ticks).properties(
-        width=300, height=150, title="Probes: can cos and sin of k(a+b) be read out?"
+        width=270, height=140, title="Can a probe read cos, sin of k(a+b)?"
     )
+
+
+UNIT_FIELDS = ("index", "unit", "purity", "frequency", "key", "token_selectivity", "answer_share")
+
+
+def _unit_columns(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The units grouped by reader (and dictionary), each field an array: field names
+    once per group instead of once per unit keeps the page small. The chart flattens
+    them back into one row per unit."""
+    groups: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for u in units:
+        group = groups.setdefault(
+            (u["reader"], u["k"]),
+            {"reader": u["reader"], "k": u["k"], **{f: [] for f in UNIT_FIELDS}},
+        )
+        for f in UNIT_FIELDS:
+            group[f].append(u[f])
+    return list(groups.values())
 
 
 def _kind(row: dict[str, Any]) -> str:
@@ -399,7 +424,11 @@ def _kind(row: dict[str, Any]) -> str:
 
 def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
     # No data here: the layer below holds the units once for both dots and medians.
-    units = alt.Chart().transform_filter((alt.datum.reader != DICTIONARY) | (alt.datum.k == dict_k))
+    units = (
+        alt.Chart()
+        .transform_filter((alt.datum.reader != DICTIONARY) | (alt.datum.k == dict_k))
+        .transform_flatten(list(UNIT_FIELDS))
+    )
     y = alt.Y(
         "reader:N",
         sort=list(READERS),
@@ -414,7 +443,7 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
             x=alt.X(
                 "purity:Q",
                 scale=alt.Scale(domain=[0, 1]),
-                title="frequency purity (share of variance in best frequency)",
+                title=["frequency purity", "(variance share of best frequency)"],
             ),
             y=y,
             yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.4, 1.4])),
@@ -432,7 +461,7 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
     )
     medians = (
         units.transform_aggregate(median="median(purity)", groupby=["reader"])
-        .mark_tick(color="#212121", thickness=2, size=22)
+        .mark_tick(color="#757575", thickness=3, size=24)  # visible on both schemes
         .encode(
             x="median:Q",
             y=y,
@@ -448,9 +477,9 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
         )
     )
     return (
-        alt.layer(threshold, dots, medians, data=alt.Data(values=data["units"]))
+        alt.layer(threshold, dots, medians, data=alt.Data(values=_unit_columns(data["units"])))
         .add_params(dict_k)
-        .properties(width=220, height=230, title="How single-frequency is each unit?")
+        .properties(width=180, height=220, title="How single-frequency is each unit?")
     )
 
 
@@ -477,21 +506,22 @@ def _heatmap(data: dict[str, Any], dict_k: alt.Parameter, shown: alt.Parameter) 
                 "value:Q",
                 scale=alt.Scale(scheme="blueorange", domain=[-100, 100]),
                 title="activation (centred, % of max)",
-                legend=alt.Legend(gradientLength=200, direction="horizontal"),
+                legend=alt.Legend(gradientLength=180, direction="horizontal"),
             ),
             tooltip=["a:O", "b:O", alt.Tooltip("value:Q", title="activation (%)")],
         )
     )
     label = (
         chosen.transform_calculate(
-            caption="datum.unit + ': purity ' + format(datum.purity, '.2f') + ', best k = '"
+            caption="datum.unit + ': purity ' + format(datum.purity, '.2f') + ', frequency '"
             " + datum.frequency"
         )
-        .mark_text(align="left", baseline="bottom", x=0, y=-6, fontSize=11)
+        # Mid grey: the theme does not recolour text marks, and this reads on both schemes.
+        .mark_text(align="left", baseline="bottom", x=0, y=-6, fontSize=11, color="#808080")
         .encode(text="caption:N")
     )
     return alt.layer(cells, label).properties(
-        width=280, height=280, title=alt.TitleParams("One typical unit over every input", offset=22)
+        width=236, height=236, title=alt.TitleParams("One typical unit over every input", offset=22)
     )
 
 
@@ -528,16 +558,16 @@ FIGURE = Figure(
     title="Probes, neurons and a dictionary read the same layer and report different units",
     caption=(
         f"All readers look at the host's {PARAMS.site} activations over every pair (a, b). "
-        "Top left: held-out R² of a linear probe trained to output cos and sin of "
-        "2πk(a+b)/p, for every frequency k (bars; dark bars at the embedding's key "
-        "frequencies) and for the same probe on the untrained host (grey ticks). Bottom "
-        "left: frequency purity of every unit each reader offers (a probe's read-out, a "
-        "neuron, a dictionary latent, a random direction in neuron space, a neuron of the "
-        "untrained host); black ticks are medians, the dashed line is the "
-        f"single-frequency threshold of {PARAMS.single_threshold}. The buttons pick the "
-        f"TopK dictionary ({PARAMS.dictionary_size} latents, k active per input). Right: "
-        "the unit of median purity of the reader picked in the menu, as a map over "
-        "a (rows) and b (columns)."
+        "The bar chart gives the held-out R² of a linear probe trained to output cos and "
+        "sin of 2πk(a+b)/p, for every frequency k (dark bars at the embedding's key "
+        "frequencies), and of the same probe on the untrained host (grey ticks). The "
+        "strip chart gives the frequency purity of every unit each reader offers (a "
+        "probe's read-out, a neuron, a dictionary latent, a random direction in neuron "
+        "space, a neuron of the untrained host); grey ticks are medians, the dashed line "
+        f"is the single-frequency threshold of {PARAMS.single_threshold}. The buttons set "
+        f"how many of its {PARAMS.dictionary_size} latents the TopK dictionary keeps "
+        "active per input. The heat map shows the unit of median purity of the reader "
+        "picked in the menu, over a (rows) and b (columns)."
     ),
     alt=(
         "Bar chart: probe R² is above 0.9 at the key frequencies and near zero at most "
@@ -556,6 +586,8 @@ FIGURE = Figure(
         "dead_neurons": lambda d: d["dead_neurons"],
         "dictionary_size": lambda d: d["dictionary_size"],
         "headline_k": lambda d: d["headline_k"],
+        "n_dictionaries": lambda d: len(d["ks"]),
+        "probe_fit_fraction": lambda d: 1 - d["probe_test_fraction"],
         "smallest_k": lambda d: min(d["ks"]),
         "largest_k": lambda d: max(d["ks"]),
         "single_threshold": lambda d: d["single_threshold"],
@@ -664,8 +696,8 @@ FIGURE = Figure(
         ),
         Claim(
             name="sparse_dictionary_finds_tokens",
-            statement="Most latents of the sparse dictionary put more than half their "
-            "activation on a single value of a or of b.",
+            statement="The sparse dictionary's latents are, for the most part, detectors "
+            "of a single input token.",
             left="dictionary_token_share",
             op=">",
             right=0.75,

@@ -60,7 +60,6 @@ def compute(p: Params) -> dict[str, Any]:
         "fit_accuracy": p.fit_accuracy,
         "grok_accuracy": p.grok_accuracy,
         "generalised_accuracy": p.generalised_accuracy,
-        "seconds": log.seconds,
     }
 
 
@@ -88,14 +87,21 @@ def _peak_test_loss(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _long(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per (step, split), step 0 dropped: the step axis is logarithmic."""
+    """One row per (step, split), step 0 dropped: the step axis is logarithmic. Each row
+    also carries both splits' values, for a tooltip that shows them side by side."""
+
+    def short(x: float) -> float:
+        # A log axis drops zeros; float32 cross-entropy here never gets below ~1e-7.
+        return float(f"{max(x, 1e-12):.4g}")
+
     return [
         {
             "step": r["step"],
-            "split": split,
-            "accuracy": r[f"{split}_acc"],
-            # A log axis drops zeros; float32 cross-entropy here never gets below ~1e-7.
-            "loss": max(r[f"{split}_loss"], 1e-12),
+            "pairs": split,
+            "accuracy": round(r[f"{split}_acc"], 4),
+            "loss": short(r[f"{split}_loss"]),
+            **{f"{s}_accuracy": round(r[f"{s}_acc"], 4) for s in SPLITS},
+            **{f"{s}_loss": short(r[f"{s}_loss"]) for s in SPLITS},
         }
         for r in data["log"]
         if r["step"] > 0
@@ -132,20 +138,28 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             clear="pointerout",
             empty=False,  # nothing highlighted until the pointer is on the chart
         )
-        base = alt.Chart(alt.Data(values=rows)).encode(x=step_x)
+        base = alt.Chart().encode(x=step_x)  # the rows come once, from the top level
         lines = base.mark_line(strokeWidth=2).encode(
-            y=y, color=alt.Color("split:N", scale=COLORS, title="pairs")
+            y=y, color=alt.Color("pairs:N", scale=COLORS, title="pairs")
         )
         points = (
             base.mark_point(filled=True, size=40)
             .encode(
                 y=y,
-                color=alt.Color("split:N", scale=COLORS),
+                color=alt.Color("pairs:N", scale=COLORS),
                 opacity=alt.condition(hover, alt.value(1), alt.value(0)),
+                # Numbers only: Vega-Lite 6 reads nominal tooltip fields from the wrong
+                # object under a `nearest` selection and shows "undefined".
                 tooltip=[
                     alt.Tooltip("step:Q"),
-                    alt.Tooltip("split:N", title="pairs"),
-                    alt.Tooltip(f"{field}:Q", format=".3~g" if field == "loss" else ".1%"),
+                    *[
+                        alt.Tooltip(
+                            f"{split}_{field}:Q",
+                            format=".3~g" if field == "loss" else ".1%",
+                            title=f"{split} {field}",
+                        )
+                        for split in SPLITS
+                    ],
                 ],
             )
             .add_params(hover)
@@ -156,7 +170,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             .mark_rect(color="#9e9e9e", opacity=0.15)
             .encode(x="from:Q", x2="to:Q", tooltip=[alt.Tooltip("label:N", title="")])
         )
-        return alt.layer(shade, lines, rule, points).properties(width=300, height=220, title=title)
+        return alt.layer(shade, lines, rule, points).properties(width=260, height=200, title=title)
 
     accuracy_y = alt.Y(
         "accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"
@@ -169,13 +183,17 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     loss_y = alt.Y(
         "loss:Q",
         scale=alt.Scale(type="log"),
-        axis=alt.Axis(values=[1e-6, 1e-4, 1e-2, 1, 100], format="~g"),
+        axis=alt.Axis(
+            values=[1e-6, 1e-4, 1e-2, 1, 100],
+            labelExpr="datum.value < 0.01 ? format(datum.value, '.0e') : format(datum.value, '~g')",
+        ),
         title="cross-entropy (log scale)",
     )
     return (
         alt.hconcat(
             alt.layer(panel("accuracy", "Accuracy", accuracy_y), chance),
             panel("loss", "Loss", loss_y),
+            data=alt.Data(values=rows),
         )
         .resolve_scale(color="shared")
         .configure_legend(orient="bottom")
@@ -193,11 +211,11 @@ FIGURE = Figure(
     caption=(
         f"Accuracy and loss of the host on (a + b) mod {PARAMS.host.p}, on the "
         f"{PARAMS.host.train_fraction:.0%} of all pairs it trains on (orange) and on the "
-        "held-out pairs (teal), measured every "
-        f"{PARAMS.log_every} steps; the step axis is logarithmic. The grey band runs "
-        f"from the step where training accuracy first reaches {PARAMS.fit_accuracy:.0%} "
-        f"to the step where test accuracy first reaches {PARAMS.grok_accuracy:.0%}. The "
-        "dashed line is chance. Hover to read the values at a step."
+        f"held-out pairs (teal), measured every {PARAMS.log_every} steps; the step axes "
+        "are logarithmic. The grey band runs from the step where training accuracy first "
+        f"reaches {PARAMS.fit_accuracy:.0%} to the step where test accuracy first reaches "
+        f"{PARAMS.grok_accuracy:.0%}. The dashed line is chance. Hover to read the values "
+        "at a step."
     ),
     alt=(
         "Two line charts against training step on a log scale. Left: training accuracy "
@@ -229,7 +247,6 @@ FIGURE = Figure(
         "initial_loss": lambda d: d["log"][0]["test_loss"],
         "final_train_acc": lambda d: d["log"][-1]["train_acc"],
         "final_test_acc": lambda d: d["log"][-1]["test_acc"],
-        "seconds": lambda d: d["seconds"],
     },
     claims=(
         Claim(
