@@ -29,6 +29,13 @@ def test_strict_build_renders_figures_values_and_claims(built_site: Path) -> Non
     assert "dictionary_beats_random" in claims and "FAILS" not in claims
 
 
+def test_methods_page_lists_every_figure_with_its_params(built_site: Path) -> None:
+    methods = (built_site / "methods" / "index.html").read_text()
+    for folder in (built_site / "figures").iterdir():
+        assert f"figures_src/{folder.name}.py" in methods, folder.name
+    assert "dictionary_sizes" in methods and "failed to build" not in methods
+
+
 def test_offline_assets_are_local(built_site: Path) -> None:
     html = (built_site / "index.html").read_text()
     assert "fonts.googleapis" not in html and "fonts.gstatic" not in html

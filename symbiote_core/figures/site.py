@@ -15,6 +15,7 @@ build, so `mkdocs serve` picks up edits to it. One `EssaySite` lives for one bui
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -42,6 +43,7 @@ from symbiote_core.figures.vendor import vega_bundle
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 CLAIMS_PAGE = "claims.md"
+METHODS_PAGE = "methods.md"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
@@ -104,6 +106,7 @@ class EssaySite:
         )
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
+        files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
         return files
 
     # -- on_nav ------------------------------------------------------------------
@@ -125,6 +128,8 @@ class EssaySite:
         src = page.file.src_uri
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(self.views)
+        elif src == METHODS_PAGE and page.file.generated_by:
+            markdown = methods_page(self.views)
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
@@ -205,4 +210,39 @@ def claims_page(views: dict[str, FigureView]) -> str:
                 f"= {claim['threshold']:.4g} | {status} |"
             )
     lines += ["", f"{holding} of {total} claims hold.", ""]
+    return "\n".join(lines)
+
+
+def methods_page(views: dict[str, FigureView]) -> str:
+    """The generated methods appendix: every figure's parameters, as its build used them."""
+    lines = [
+        "# Methods: every figure's parameters",
+        "",
+        "Each figure is computed by `compute(params)` in its module under `figures_src/`. "
+        "The tables below are generated from the parameters recorded with each cached "
+        "result, so they always describe the numbers on the page. Rebuild one figure with "
+        "`python -m symbiote_core.figures build NAME --force`.",
+        "",
+    ]
+    order = sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name))
+    for view in order:
+        heading = f"Figure {view.number}" if view.number else "Not embedded"
+        if view.error is not None or view.meta is None:
+            lines += [f"## {heading}: `{view.name}`", "", "This figure failed to build.", ""]
+            continue
+        meta = view.meta
+        lines += [
+            f"## {heading}: {meta.get('title', view.name)}",
+            "",
+            (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
+            + f"source `figures_src/{view.name}.py` · seed {meta.get('seed')} · "
+            f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
+            "",
+            "| parameter | value |",
+            "|---|---|",
+        ]
+        for name, value in meta.get("params", {}).items():
+            shown = json.dumps(value) if not isinstance(value, str) else value
+            lines.append(f"| `{name}` | `{shown}` |")
+        lines.append("")
     return "\n".join(lines)
