@@ -34,20 +34,11 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from symbiote_core.hosts.toy import ToyConfig, ToyModel, toy_activations, train_toy
+    from figures_src._toy import host_config, train_dictionary
+    from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
     from symbiote_core.metrics import fvu, mean_max_cosine, random_directions
-    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
-    from symbiote_core.train import TrainConfig, train
 
-    cfg = ToyConfig(
-        n_features=p.n_features,
-        d_hidden=p.d_hidden,
-        feature_probability=p.feature_probability,
-        steps=p.host_steps,
-        batch_size=256,
-        lr=3e-3,
-        seed=p.seed,
-    )
+    cfg = host_config(p)
     trained, _ = train_toy(cfg)
     untrained = ToyModel(cfg, generator=torch.Generator().manual_seed(p.seed + 10)).eval()
     hosts = {"trained host": trained, "random host": untrained}
@@ -57,13 +48,8 @@ def compute(p: Params) -> dict[str, Any]:
         name: toy_activations(host, p.n_activations, generator, instance=0)[0]
         for name, host in hosts.items()
     }
-    k = max(1, round(p.n_features * p.feature_probability))
-    sae = TopKSAE(TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, n_instances=2, k=k, seed=p.seed))
-    train(
-        sae,
-        torch.stack([acts[h] for h in HOSTS], dim=1),  # (samples, 2, d_hidden)
-        TrainConfig(steps=p.dictionary_steps, batch_size=256, lr=3e-3, seed=p.seed, progress=False),
-    )
+    stacked = torch.stack([acts[h] for h in HOSTS], dim=1)  # (samples, 2, d_hidden)
+    sae = train_dictionary(p, stacked, n_instances=2)
 
     random = random_directions(p.n_features, p.d_hidden, torch.Generator().manual_seed(p.seed + 2))
     x_eval = trained.sample_features(p.n_eval, torch.Generator().manual_seed(p.seed + 3))

@@ -43,33 +43,16 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from symbiote_core.hosts.toy import ToyConfig, toy_activations, train_toy
+    from figures_src._toy import host_config, train_dictionary
+    from symbiote_core.hosts.toy import toy_activations, train_toy
     from symbiote_core.interventions import Intervention, add, intervene
     from symbiote_core.metrics import random_directions
-    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
-    from symbiote_core.train import TrainConfig, train
 
-    host, _ = train_toy(
-        ToyConfig(
-            n_features=p.n_features,
-            d_hidden=p.d_hidden,
-            feature_probability=p.feature_probability,
-            steps=p.host_steps,
-            batch_size=256,
-            lr=3e-3,
-            seed=p.seed,
-        )
-    )
+    host, _ = train_toy(host_config(p))
     acts, _ = toy_activations(
         host, p.n_activations, torch.Generator().manual_seed(p.seed + 1), instance=0
     )
-    k = max(1, round(p.n_features * p.feature_probability))
-    sae = TopKSAE(TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, k=k, seed=p.seed))
-    train(
-        sae,
-        acts,
-        TrainConfig(steps=p.dictionary_steps, batch_size=256, lr=3e-3, seed=p.seed, progress=False),
-    )
+    sae = train_dictionary(p, acts)
 
     inputs = host.sample_features(p.n_inputs, torch.Generator().manual_seed(p.seed + 2))
     with torch.no_grad():
