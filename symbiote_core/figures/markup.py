@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -212,7 +212,9 @@ class PageRenderer:
     def _value(self, d: Directive) -> str:
         view, name = self._split(d)
         if view.error is not None:
-            raise _Problem(f"value {d.target!r}: figure {view.name!r} failed to build", report=False)
+            raise _Problem(
+                f"value {d.target!r}: figure {view.name!r} failed to build", report=False
+            )
         if name not in view.values:
             known = ", ".join(sorted(view.values)) or "none"
             raise _Problem(f"unknown value {name!r} of figure {view.name!r} (known: {known})")
@@ -225,7 +227,9 @@ class PageRenderer:
     def _claim(self, d: Directive) -> str:
         view, name = self._split(d)
         if view.error is not None:
-            raise _Problem(f"claim {d.target!r}: figure {view.name!r} failed to build", report=False)
+            raise _Problem(
+                f"claim {d.target!r}: figure {view.name!r} failed to build", report=False
+            )
         claim = view.claims.get(name)
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
@@ -238,11 +242,17 @@ class PageRenderer:
         )
 
 
-def describe_claim(claim: Mapping[str, Any]) -> str:
-    """'0.912 > 0.374 + 0.3' in the claim's own terms."""
+def claim_terms(claim: Mapping[str, Any]) -> tuple[str, str]:
+    """The right-hand side ('random_mmcs' or '0.5') and margin (' + 0.3' or '') as text."""
     right = claim["right"]
     right_text = right if isinstance(right, str) else f"{right:.4g}"
     margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
+    return right_text, margin
+
+
+def describe_claim(claim: Mapping[str, Any]) -> str:
+    """'0.912 > 0.374 + 0.3' in the claim's own terms."""
+    right_text, margin = claim_terms(claim)
     return (
         f"{claim['left']} = {claim['measured']:.4g} {claim['op']} {right_text}{margin}"
         f" (threshold {claim['threshold']:.4g})"
@@ -310,9 +320,3 @@ def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         f'<details class="sym-provenance"><summary>Provenance and data</summary>'
         f"<table>{body}</table></details>"
     )
-
-
-def iter_targets(text: str) -> Iterator[tuple[Directive, str]]:
-    """(directive, figure name) for every directive: what a page needs built."""
-    for d in find_directives(text):
-        yield d, d.target.partition(".")[0]

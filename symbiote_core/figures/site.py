@@ -33,6 +33,7 @@ from symbiote_core.figures.markup import (
     FigureView,
     MarkupProblem,
     PageRenderer,
+    claim_terms,
     describe_claim,
     figure_order,
 )
@@ -135,9 +136,7 @@ class EssaySite:
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
             url_to=lambda target: get_relative_url(target, page.file.url),
-            page_url=lambda source: (
-                files.get_file_from_path(source).url if files.get_file_from_path(source) else source
-            ),
+            page_url=lambda source: _site_path(files, source),
         )
         out = renderer.render(markdown)
         for problem in renderer.problems:
@@ -159,6 +158,12 @@ def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
         log.info("figure %s: computing...", name)
     elif kind == "done":
         log.info("figure %s: %s in %.1f s", name, info.get("status"), info.get("seconds", 0.0))
+
+
+def _site_path(files: Files, source: str) -> str:
+    """Site path of a page given its source path (the source itself if it is not a page)."""
+    file = files.get_file_from_path(source)
+    return file.url if file is not None else source
 
 
 def source_digest(root: Path) -> str:
@@ -197,8 +202,7 @@ def claims_page(views: dict[str, FigureView]) -> str:
         for claim in view.claims.values():
             total += 1
             holding += claim["holds"]
-            right = claim["right"] if isinstance(claim["right"], str) else f"{claim['right']:.4g}"
-            margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
+            right, margin = claim_terms(claim)
             status = (
                 '<span class="sym-claim--holds">holds</span>'
                 if claim["holds"]
