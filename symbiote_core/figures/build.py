@@ -61,6 +61,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from symbiote_core.figures import imports
 from symbiote_core.figures.cache import (
     CorruptEntryError,
     DataEntry,
@@ -76,7 +77,6 @@ from symbiote_core.figures.cache import (
     warn_corrupt,
     write_entry,
 )
-from symbiote_core.figures import imports
 from symbiote_core.figures.deps import SourceCache, is_tracked
 from symbiote_core.figures.keys import ENGINE_FORMAT, FigureKeys, figure_keys, library_versions
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names

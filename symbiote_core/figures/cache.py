@@ -129,7 +129,9 @@ def _check_meta_sum(path: Path, meta: dict[str, Any]) -> None:
     try:
         actual = meta_checksum(meta)
     except (TypeError, ValueError) as exc:  # e.g. a NaN that json.loads accepted
-        raise CorruptEntryError(path, f"meta.json holds a value JSON cannot carry ({exc})") from None
+        raise CorruptEntryError(
+            path, f"meta.json holds a value JSON cannot carry ({exc})"
+        ) from None
     if actual != claimed:
         raise CorruptEntryError(path, "meta.json does not match its own checksum")
 
