@@ -540,6 +540,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     stage.now = "importing its module"
     figure = load_figure(name, engine)
+    _check_names(figure, f"figure {name!r} ({module})")
     seed = figure.seed()
     make_deterministic(seed if seed is not None else 0, threads=1)
     params = _plain(dataclasses.asdict(figure.params))
@@ -615,6 +616,18 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)
     return status
+
+
+def _check_names(figure: Any, where: str) -> None:
+    """Value and claim names must be identifiers: directives name them as FIGURE.NAME,
+    and pages show them as code, where any other character could end the code."""
+    names = [*figure.values, *(claim.name for claim in figure.claims)]
+    bad = [n for n in names if not (isinstance(n, str) and n.isidentifier())]
+    if bad:
+        raise FigureError(
+            f"{where}: value and claim names must be Python identifiers, got "
+            f"{', '.join(repr(n) for n in bad)}"
+        )
 
 
 def _use_project_sources(engine: Engine) -> None:

@@ -352,26 +352,24 @@ def _check_format(d: Directive) -> None:
 # Links (`[`, `]`), code spans that could swallow our tags (a backtick) and table cells
 # (`|`). Emphasis and math characters stay: they cannot run anything, and `$x_1$` in a
 # statement must still reach the math extension.
-_MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"} | {"\n": " "})
+_MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"})
 
 
 def _inert(fragment: str) -> str:
     """An HTML fragment that Markdown (which runs on the page after us) cannot turn into
     links or code, nor split across table cells.
 
-    Markdown keeps inline tags as they are but still parses the text between them:
-    a statement like `[x](javascript:...)` would become a link, and `|` would split a
-    table cell. Those characters are written as character references in text (never
-    inside tags); browsers show them the same. Block-level
-    output (a figure) starts with a blank line, and Markdown does not parse inside
-    block HTML, so it is left alone (its math must reach KaTeX as `$`).
+    Markdown keeps inline tags but still parses the text around them, and its link
+    pattern runs before its HTML pattern, so `[x](javascript:...)` becomes a link even
+    inside an attribute value. Those characters are written as character references
+    everywhere in the fragment (our own tags and attribute names never use them; in
+    text and attribute values browsers decode them back). Inline fragments also get
+    their newlines as references, so a statement cannot end a table row.
     """
-    if fragment.startswith("\n\n"):
-        return fragment
-    parts = re.split(r"(<[^>]*>)", fragment)
-    return "".join(
-        part if part.startswith("<") else part.translate(_MARKDOWN_ACTIVE) for part in parts
-    )
+    inert = fragment.translate(_MARKDOWN_ACTIVE)
+    if fragment.startswith("\n\n"):  # a block (a figure): Markdown leaves it alone
+        return inert
+    return inert.replace("\n", "&#10;")
 
 
 def escape(text: Any) -> str:
@@ -391,17 +389,21 @@ class _Problem(Exception):
 def _error_inline(message: str) -> str:
     head, _, rest = message.partition("\n")
     if rest:  # a traceback: show it as a block
+        # Blank lines around: a block, so Markdown neither wraps nor parses it.
         return (
-            f'\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
-            f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n"
+            f'\n\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
+            f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n\n"
         )
     return f'<span class="sym-error sym-error--inline" role="alert">{html.escape(head)}</span>'
 
 
 def caption_html(caption: str) -> str:
-    """A caption's Markdown as HTML, sanitised: raw HTML, scripts, event attributes and
-    `javascript:` links are dropped (nh3, the Ammonia sanitiser, decides what is safe)."""
-    return nh3.clean(md.markdown(str(caption), extensions=["attr_list"]))
+    """A caption's Markdown as HTML, safely: raw HTML is shown as text (every `<` is
+    escaped before Markdown runs, as markdown-it's `html: false` does), and the result
+    is sanitised by nh3 (the Ammonia sanitiser), which drops `javascript:` links and
+    any attribute that could run code (attr_list's `{: onclick=... }`)."""
+    source = str(caption).replace("<", "&lt;")
+    return nh3.clean(md.markdown(source, extensions=["attr_list"]))
 
 
 def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
