@@ -101,7 +101,7 @@ def project_copy(tmp_path: Path) -> Callable[[], Path]:
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.spec import Claim, Figure
+from symbiote_core.figures.spec import Claim, Figure, Null
 
 TEXT = {text!r}
 
@@ -109,11 +109,12 @@ TEXT = {text!r}
 @dataclass(frozen=True)
 class Params:
     label: str = TEXT
-    seed: int = 0
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
 
 
 def compute(p: Params) -> dict:
-    return {{"rows": [{{"x": i, "y": i * i, "label": p.label}} for i in range(4)]}}
+    rows = [{{"x": i, "y": i * i, "label": p.label}} for i in range(4)]
+    return {{"rows": rows, "tops": [9 + s for s in p.seeds], "nulls": [0 for _ in p.seeds]}}
 
 
 def render(data: dict):
@@ -133,8 +134,12 @@ FIGURE = Figure(
     params=Params(),
     compute=compute,
     render=render,
-    values={{"top": lambda d: d["rows"][-1]["y"]}},
-    claims=(Claim("top_positive", TEXT, "top", ">", 0.0),),
+    values={{"top": lambda d: d["tops"], "null_top": lambda d: d["nulls"]}},
+    claims=(
+        Claim(name="top_positive", statement=TEXT, left="top", op=">", right=0.0,
+              control=TEXT, why=TEXT,
+              null=Null(description=TEXT, values={{"top": "null_top"}})),
+    ),
 )
 '''
 

@@ -7,6 +7,7 @@ a hash-seed-dependent compute, a killed CLI.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -122,10 +123,11 @@ def test_an_edit_saved_mid_build_is_never_stored_under_the_old_key(tmp_path: Pat
 # ------------------------------------------------------------------ case 2
 
 
-def flip(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
+def edit_meta(path: Path, change) -> None:
+    """Change meta.json's content and write it back as valid JSON (its checksum kept)."""
+    meta = json.loads(path.read_bytes())
+    change(meta)
+    path.write_text(json.dumps(meta, indent=2))
 
 
 def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
@@ -135,13 +137,13 @@ def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
     alpha, beta = (r.entry for r in build(engine, ["alpha", "beta"]))
     assert alpha is not None and beta is not None
     # One value and one claim verdict changed; both files still parse.
-    flip(alpha.meta_path, '"n_points": 6', '"n_points": 7')
-    flip(beta.meta_path, '"holds": false', '"holds": true')
+    edit_meta(alpha.meta_path, lambda meta: meta["values"].update(n_points=[7]))
+    edit_meta(beta.meta_path, lambda meta: meta["claims"][1].update(verdict="holds"))
     for entry in (alpha, beta):
         with pytest.raises(CorruptEntryError, match=r"meta\.json does not match its own checksum"):
             read_figure_entry(engine, entry.name, entry.key)
     data_meta = entry_dir(engine, "data", "alpha", alpha.data_key) / "meta.json"
-    flip(data_meta, '"n": 6', '"n": 5')
+    edit_meta(data_meta, lambda meta: meta["params"].update(n=5))
     with pytest.raises(CorruptEntryError, match="own checksum"):
         read_data_entry(engine, "alpha", alpha.data_key)
 
@@ -157,7 +159,7 @@ def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
         assert "does not match its own checksum" in lines[0]
     rebuilt_alpha = read_figure_entry(engine, "alpha", alpha.key)
     rebuilt_beta = read_figure_entry(engine, "beta", beta.key)
-    assert rebuilt_alpha is not None and rebuilt_alpha.values["n_points"] == 6
+    assert rebuilt_alpha is not None and rebuilt_alpha.values["n_points"] == [6]
     assert rebuilt_beta is not None
     assert {c.name: c.holds for c in rebuilt_beta.claims} == {"positive": True, "huge": False}
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import markdown
 import pytest
+import test_markup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,31 +26,7 @@ from symbiote_core.figures.markup import FigureView, PageRenderer, find_directiv
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.site import claims_page, markdown_literal_views, methods_page
 
-META = {
-    "title": "A figure",
-    "caption": "It *shows* things.",
-    "alt": "alt text",
-    "key": "abc123",
-    "git": "deadbee",
-    "seed": 0,
-    "params": {"seed": 0},
-    "versions": {"torch": "2.13.0"},
-    "compute_seconds": 1.5,
-    "values": {"score": 0.91234, "count": 512, "huge": 10**400},
-    "claims": [
-        {
-            "name": "good",
-            "statement": "Score is high.",
-            "left": "score",
-            "op": ">",
-            "right": 0.5,
-            "margin": 0.0,
-            "measured": 0.91234,
-            "threshold": 0.5,
-            "holds": True,
-        },
-    ],
-}
+META = {**test_markup.META, "values": {**test_markup.VALUES, "huge": 10**400}}
 
 
 def renderer(meta: dict | None = None) -> PageRenderer:
@@ -101,7 +78,7 @@ def test_a_directive_may_span_lines() -> None:
     )
     out = r.render(text)
     assert r.problems == []
-    assert ">0.91</span>" in out and "Score is high." in out
+    assert ">0.91 ± 0.02</span>" in out and "Score is high." in out
     assert [d.line for d in find_directives(text)] == [2, 4]
 
 
@@ -155,7 +132,8 @@ def hostile_meta() -> dict:
         params={"label": PAYLOAD, "seed": 0},
         versions={"torch": PAYLOAD},
     )
-    meta["claims"][0]["statement"] = PAYLOAD
+    for field in ("statement", "control", "why", "null_description"):
+        meta["claims"][0][field] = PAYLOAD
     return meta
 
 

@@ -48,13 +48,14 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from symbiote_core.figures.build import build
+from symbiote_core.figures.claims_page import claims_page
+from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
     FigureView,
     MarkupProblem,
     PageRenderer,
-    claim_terms,
-    describe_claim,
     figure_order,
+    markdown_literal,
 )
 from symbiote_core.figures.notebook import write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
@@ -152,9 +153,10 @@ class EssaySite:
                 for claim in entry.meta.get("claims", []):
                     if not claim["holds"]:
                         log.warning(
-                            "claim %s.%s does not hold: %s (figures_src/%s.py)",
+                            "claim %s.%s %s: %s (figures_src/%s.py)",
                             result.name,
                             claim["name"],
+                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
                             describe_claim(claim),
                             result.name,
                         )
@@ -260,9 +262,9 @@ class EssaySite:
     ) -> str:
         src = page.file.src_uri
         # The appendix pages are Markdown built from figure text: every string that came
-        # from a figure module reaches them as literal text (see `markdown_literal_views`).
+        # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(markdown_literal_views(self.views))
+            markdown = claims_page(self.views)  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(markdown_literal_views(self.views))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
@@ -378,17 +380,6 @@ def source_digest(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def markdown_literal(text: str) -> str:
-    """`text` as literal Markdown text: no tag, link, code span, table cell or directive
-    can start inside it. Identifiers come out unchanged."""
-    escaped = html.escape(text, quote=True)
-    return escaped.translate(_MARKDOWN_LITERAL).replace("{{", "&#123;{")
-
-
-# Math characters ($, backslash, _, braces) stay, so `$x_1$` in a title still reaches KaTeX.
-_MARKDOWN_LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"} | {"\n": " "})
-
-
 def _literal(obj: Any) -> Any:
     if isinstance(obj, str):
         return markdown_literal(obj)
@@ -406,46 +397,6 @@ def markdown_literal_views(views: dict[str, FigureView]) -> dict[str, FigureView
         name: dataclasses.replace(view, meta=_literal(dict(view.meta)) if view.meta else view.meta)
         for name, view in views.items()
     }
-
-
-def claims_page(views: dict[str, FigureView]) -> str:
-    """The generated appendix: every claim, its measured value and its status."""
-    lines = [
-        "# Claims checked by the build",
-        "",
-        "Every claim in the essay is a named comparison on data computed at build time. "
-        "The build fails when one stops holding. This page is generated; its numbers come "
-        "from the same cache entries as the figures.",
-        "",
-        "| Figure | Claim | Statement | Measured | Compared with | Status |",
-        "|---|---|---|---|---|---|",
-    ]
-    total = holding = 0
-    for name in sorted(views):
-        view = views[name]
-        figure = f"{{{{ ref: {name} }}}}" if view.number else f"`{name}`"
-        if view.error is not None:
-            lines.append(
-                f"| {figure} | — | figure failed to build | — | — | "
-                f'<span class="sym-claim--fails">FAILED</span> |'
-            )
-            continue
-        for claim in view.claims.values():
-            total += 1
-            holding += claim["holds"]
-            right, margin = claim_terms(claim)
-            status = (
-                '<span class="sym-claim--holds">holds</span>'
-                if claim["holds"]
-                else '<span class="sym-claim--fails">FAILS</span>'
-            )
-            lines.append(
-                f"| {figure} | `{claim['name']}` | {claim['statement']} | "
-                f"`{claim['left']}` = {claim['measured']:.4g} | {claim['op']} `{right}`{margin} "
-                f"= {claim['threshold']:.4g} | {status} |"
-            )
-    lines += ["", f"{holding} of {total} claims hold.", ""]
-    return "\n".join(lines)
 
 
 def methods_page(views: dict[str, FigureView]) -> str:
@@ -470,7 +421,7 @@ def methods_page(views: dict[str, FigureView]) -> str:
             f"## {heading}: {meta.get('title', view.name)}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `figures_src/{view.name}.py` · seed {meta.get('seed')} · "
+            + f"source `figures_src/{view.name}.py` · seeds {_seeds_text(meta)} · "
             f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
             "",
             "| parameter | value |",
@@ -482,3 +433,8 @@ def methods_page(views: dict[str, FigureView]) -> str:
             lines.append(f"| <code>{name}</code> | <code>{shown}</code> |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _seeds_text(meta: dict[str, Any]) -> str:
+    seeds = meta.get("seeds") or []
+    return ", ".join(str(s) for s in seeds) if seeds else "none"
