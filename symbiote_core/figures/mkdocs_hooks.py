@@ -53,7 +53,7 @@ def on_config(config: Any) -> Any:
     if _site is not None:  # the previous build of `mkdocs serve` ended without shutdown
         _site.on_shutdown()
     _site = _fresh_site_module().EssaySite(_command, _dirty)
-    return _site.on_config(config)
+    return _guard("on_config", lambda: _site.on_config(config), config)
 
 
 def on_files(files: Any, config: Any) -> Any:
