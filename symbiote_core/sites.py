@@ -34,6 +34,11 @@ Pitfalls: a hook that edits its tensor in place edits the host's activation for
 every later reader too; return a new tensor instead. A call index that a forward
 pass never reaches is an error when that pass ends, but only when the pass ran
 through the model given to `hooks` (a submodule run on its own ends no pass).
+Hooks run in the order they were registered, so a reader registered inside an
+intervention's block sees the edit, and hooks registered earlier do not: transformers
+5 records `output_hidden_states` with hooks of its own, added on a model's first call,
+so the hidden state it reports for an edited module is the value before the edit
+(everything downstream is edited). Read edited sites with `collect` instead.
 """
 
 from __future__ import annotations
