@@ -388,7 +388,7 @@ def _batches(inputs: Inputs, batch_size: int | None) -> Iterator[Any]:
         yield from inputs
 
 
-def call_model(model: nn.Module, batch: Any, forward: Forward | None = None) -> Any:
+def _call(model: nn.Module, batch: Any, forward: Forward | None = None) -> Any:
     """Run one batch: `forward(model, batch)` if given, else by the batch's type.
 
     A mapping is passed as keyword arguments, a tuple or list as positional
@@ -438,7 +438,7 @@ def stream(
         store: dict[str, torch.Tensor] = {}
         grabs = [(name, _grab(store, name)) for name in names]
         with torch.no_grad(), _registered(model, grabs, check_calls=False) as reg:
-            call_model(model, batch, forward)
+            _call(model, batch, forward)
         problems = reg.missing_calls()
         for parsed, _, _ in reg.resolved:
             count = reg.calls[parsed.module].count
