@@ -46,3 +46,25 @@ def test_readme_example_saves_a_dictionary(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "my_dictionary" / "cfg.json").exists()
     assert (tmp_path / "my_dictionary" / "model.safetensors").exists()
+
+
+def test_readme_hugging_face_example_streams_and_exports(tmp_path: Path) -> None:
+    blocks = [item for item in listings() if item[0].startswith("README.md")]
+    assert len(blocks) >= 2, "the README's library section has a Hugging Face example"
+    _, code = blocks[1]
+    script = tmp_path / "example.py"
+    checks = """
+import json, pathlib
+assert logits.shape == (2, 10, 500)
+index = json.loads(pathlib.Path("acts/index.json").read_text())
+assert index["config"]["dtype"] == "bfloat16" and acts.n_rows < 64 * 16 * 32  # padding dropped
+assert acts.n_shards == len(list(pathlib.Path("acts").glob("shard-*.safetensors"))) > 1
+back = sc.load_saelens("my_sae")
+x = torch.randn(5, 64)
+assert torch.equal(back.encode(x), sae.encode(x))
+"""
+    script.write_text(code + checks)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "my_sae" / "sae_weights.safetensors").exists()
