@@ -74,9 +74,7 @@ def main() -> None:
     print(line("plain MkDocs, hooks removed", plain))
     print(line("with figures, values, claims", ours))
     print(line("plan() over every figure", planning))
-    print(
-        f"ratio (with figures / plain): {statistics.median(ours) / statistics.median(plain):.2f}x"
-    )
+    print(f"ratio (with figures / plain): {statistics.median(ours) / statistics.median(plain):.2f}x")
 
 
 if __name__ == "__main__":
