@@ -126,6 +126,11 @@ def save_saelens(
             threshold = sae.threshold.detach().clamp_min(0).expand(sae.d_sae)  # type: ignore[union-attr]
         state["threshold"] = threshold.to(torch.float32).contiguous()
     folder = Path(folder)
+    if (folder / CONFIG_FILE).exists() and "kind" in json.loads((folder / CONFIG_FILE).read_text()):
+        raise ValueError(
+            f"{folder} holds a symbiote saved by symbiote_core.save; its cfg.json would be "
+            "overwritten: give the SAELens copy its own folder"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     save_file(state, str(folder / WEIGHTS_FILE))
     (folder / CONFIG_FILE).write_text(json.dumps(cfg, indent=2) + "\n")

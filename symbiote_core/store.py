@@ -235,10 +235,12 @@ class ActivationShards:
 
     @property
     def n_shards(self) -> int:
+        """Shard files in the folder."""
         return len(self.shard_rows)
 
     @property
     def n_rows(self) -> int:
+        """Rows over all shards."""
         return sum(self.shard_rows)
 
     def __len__(self) -> int:
@@ -250,6 +252,7 @@ class ActivationShards:
 
     @property
     def disk_dtype(self) -> str:
+        """The dtype the shards were written in ("float32", "float16", "bfloat16")."""
         return str(self.index["config"]["dtype"])
 
     def shard(self, i: int) -> tuple[torch.Tensor, ...]:

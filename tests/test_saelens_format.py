@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from symbiote_core.io import save
+from symbiote_core.io import load, save
 from symbiote_core.runtime import make_deterministic
 from symbiote_core.saelens import load_saelens, save_saelens
 from symbiote_core.symbiotes import (
@@ -195,6 +195,10 @@ def test_unsupported_files_and_symbiotes_are_refused(tmp_path: Path) -> None:
     ours = TopKSAE(TopKConfig(d_in=D_IN, d_sae=D_SAE, k=3))
     with pytest.raises(ValueError, match="not a SAELens SAE"):
         load_saelens(save(ours, tmp_path / "ours"))  # this library's own format
+    with pytest.raises(ValueError, match=r"is not a saved symbiote.*use load_saelens"):
+        load(save_saelens(ours, tmp_path / "theirs"))
+    with pytest.raises(ValueError, match="would be overwritten"):
+        save_saelens(ours, tmp_path / "ours")
     with pytest.raises(ValueError, match=r"instance\(i\) of 2"):
         save_saelens(TopKSAE(TopKConfig(d_in=D_IN, d_sae=D_SAE, k=3, n_instances=2)), tmp_path)
     tc = Transcoder(TranscoderConfig(dictionary=TopKConfig(d_in=D_IN, d_sae=D_SAE, k=3), d_out=4))
