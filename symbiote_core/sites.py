@@ -472,4 +472,13 @@ def collect(
     for store in stream(model, sites, inputs, batch_size=batch_size, forward=forward):
         for name, tensor in store.items():
             parts.setdefault(name, []).append(tensor)
+    shapes = {name: {tuple(c.shape[1:]) for c in chunks} for name, chunks in parts.items()}
+    for name, seen in shapes.items():
+        if len(seen) > 1:
+            raise ValueError(
+                f"site {name!r}: batches gave activations of shapes {sorted(seen)} past dim 0 "
+                "(sequences of different lengths?), so they cannot be concatenated; pad the "
+                "batches to one length, or use stream(), or write_activations() which keeps "
+                "one row per position"
+            )
     return {name: torch.cat(chunks) for name, chunks in parts.items()}

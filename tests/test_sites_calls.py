@@ -258,3 +258,10 @@ def test_unsupported_output_names_the_site() -> None:
 
     with pytest.raises(TypeError, match=r"site ':output'.*returned str"):
         collect(Strange(), ":output", torch.zeros(1))
+
+
+def test_collect_names_batches_of_different_lengths() -> None:
+    model = KeywordModel()
+    batches = [{"input_ids": torch.randint(0, 10, (2, t))} for t in (5, 7)]
+    with pytest.raises(ValueError, match=r"site 'embed'.*\(5, 4\), \(7, 4\).*write_activations"):
+        collect(model, "embed", batches)
