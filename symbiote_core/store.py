@@ -112,7 +112,8 @@ class _ShardWriter:
         for site in self.sites:
             joined = torch.cat(self.pending[site])
             shard[site] = joined[:n].contiguous()
-            self.pending[site] = [joined[n:]] if joined.shape[0] > n else []
+            # clone: a view of the remainder would keep the whole joined buffer alive
+            self.pending[site] = [joined[n:].clone()] if joined.shape[0] > n else []
         save_file(shard, str(self.folder / _shard_name(len(self.shards))))
         self.shards.append(n)
         self.pending_rows -= n
