@@ -51,9 +51,11 @@ from symbiote_core.figures.build import build
 from symbiote_core.figures.claims_page import claims_page
 from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
+    CLAIMS_PAGE,
     FigureView,
     MarkupProblem,
     PageRenderer,
+    claim_places,
     figure_order,
     markdown_literal,
 )
@@ -64,7 +66,6 @@ from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
-CLAIMS_PAGE = "claims.md"
 METHODS_PAGE = "methods.md"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
@@ -179,6 +180,12 @@ class EssaySite:
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
+        for view in self.views.values():
+            view.claim_pages = {}
+        for (figure, claim), page in claim_places(pages).items():
+            if figure in self.views:
+                self.views[figure].claim_pages[claim] = page
+        self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -264,7 +271,9 @@ class EssaySite:
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(self.views)  # it escapes with markdown_literal
+            markdown = claims_page(
+                self.views, getattr(self, "page_titles", {})
+            )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(markdown_literal_views(self.views))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
@@ -438,3 +447,11 @@ def methods_page(views: dict[str, FigureView]) -> str:
 def _seeds_text(meta: dict[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _first_heading(markdown: str) -> str | None:
+    """A page's H1 text (what its nav entry shows), read from its Markdown source."""
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
