@@ -8,8 +8,10 @@ labelled by what it matches best (cosine above `match_cosine`): a parent's direc
 a child's, or the sum of a parent's and one of its children's (the composite that a
 parent and child make when they fire together).
 
-The null is a host of the same shape whose features fire independently, with the same
-rates: no hierarchy, so no parent-and-child composite ever occurs on purpose.
+The control is a host of the same shape whose features fire independently, with the
+same rates: no hierarchy, so a parent and one of its children fire together only by
+chance. The null is a second such host per seed: two hosts without a hierarchy should
+not differ in how many composites their dictionaries find.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from symbiote_core.figures.spec import Claim, Figure, Null
 
 LABELS = ("parent", "child", "parent + child", "unmatched")
 CONDITIONS = ("hierarchical", "independent")
+REPLICATE = "independent, second host"
+"""A second independent host per seed (its own initial weights): the claim's null."""
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,8 @@ class Params:
     d_hidden: int = 10
     parent_probability: float = 0.1
     host_steps: int = 1500
-    dictionary_sizes: tuple[int, ...] = (6, 12, 24, 30, 48)
-    """From one atom per parent, through one per child (24), to one per feature (30)."""
+    dictionary_sizes: tuple[int, ...] = (6, 12, 24, 30)
+    """From one atom per parent (6), through one per child (24), to one per feature (30)."""
     k: int = 2
     """A parent and its child fire together: two atoms per active parent."""
     dictionary_steps: int = 1000
@@ -76,12 +80,13 @@ def compute(p: Params) -> dict[str, Any]:
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
 
-    instances = [(cond, s) for cond in CONDITIONS for s in p.seeds]
-    conditions = [cond for cond, _ in instances]
+    instances = [(cond, s) for cond in (*CONDITIONS, REPLICATE) for s in p.seeds]
+    conditions = ["independent" if c == REPLICATE else c for c, _ in instances]
     n = _n_features(p)
     host = ToyModel(ToyConfig(n_features=n, d_hidden=p.d_hidden, n_instances=len(instances)))
-    for i, (_, seed) in enumerate(instances):  # a seed's two hosts start alike
-        nn.init.xavier_normal_(host.W.data[i], generator=torch.Generator().manual_seed(seed))
+    for i, (cond, seed) in enumerate(instances):  # a seed's first two hosts start alike
+        start = seed + (1_000 if cond == REPLICATE else 0)
+        nn.init.xavier_normal_(host.W.data[i], generator=torch.Generator().manual_seed(start))
     optimiser = torch.optim.Adam(host.parameters(), lr=p.lr)
     generator = torch.Generator().manual_seed(p.seeds[0])
     for _ in range(p.host_steps):
@@ -157,6 +162,10 @@ def compute(p: Params) -> dict[str, Any]:
     }
 
 
+def _slug(text: str) -> str:
+    return text.replace(" + ", "_").replace(", ", "_").replace(" ", "_")
+
+
 def _share(data: dict[str, Any], condition: str, size: int, label: str) -> list[float]:
     by_seed = {
         r["seed"]: r[label] / r["size"]
@@ -169,6 +178,8 @@ def _share(data: dict[str, Any], condition: str, size: int, label: str) -> list[
 def render(data: dict[str, Any]) -> alt.Chart:
     means: dict[tuple[str, int, str], list[float]] = {}
     for r in data["rows"]:
+        if r["condition"] == REPLICATE:
+            continue
         for label in LABELS:
             means.setdefault((r["condition"], r["size"], label), []).append(r[label] / r["size"])
     rows = [
@@ -227,10 +238,10 @@ FIGURE = Figure(
         "n_features": lambda d: d["n_features"],
         "d_hidden": lambda d: d["d_hidden"],
         **{
-            f"{label.replace(' + ', '_').replace(' ', '_')}_{cond}_at_{size}": (
+            f"{_slug(label)}_{_slug(cond)}_at_{size}": (
                 lambda d, cond=cond, size=size, label=label: _share(d, cond, size, label)
             )
-            for cond in CONDITIONS
+            for cond in (*CONDITIONS, REPLICATE)
             for size in PARAMS.dictionary_sizes
             for label in LABELS
         },
@@ -246,11 +257,10 @@ FIGURE = Figure(
             control="the same dictionary on a host whose features fire independently",
             why="any excess counts, on every seed; the null asks the same of two independent hosts",
             null=Null(
-                description="the independent host's child atoms in place of the "
-                "hierarchical host's composites",
+                description="a second independent host in place of the hierarchical one",
                 values={
                     f"parent_child_hierarchical_at_{_PER_CHILD}": (
-                        f"child_independent_at_{_PER_CHILD}"
+                        f"parent_child_independent_second_host_at_{_PER_CHILD}"
                     )
                 },
             ),
