@@ -59,7 +59,7 @@ from symbiote_core.figures.markup import (
     figure_order,
     markdown_literal,
 )
-from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
@@ -67,6 +67,7 @@ from symbiote_core.figures.vendor import vega_bundle
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 METHODS_PAGE = "methods.md"
+NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
@@ -165,6 +166,15 @@ class EssaySite:
         files.append(
             File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
         )
+        # Every lab notebook is also offered as .ipynb, beside its page's source.
+        for source in [
+            f for f in files if f.src_uri.startswith(NOTEBOOKS) and f.src_uri.endswith(".py")
+        ]:
+            files.append(
+                File.generated(
+                    config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
+                )
+            )
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
