@@ -123,7 +123,7 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
         "caption",
         "alt",
         "params",
-        "seed",
+        "seeds",
         "values",
         "claims",
         "versions",
@@ -135,9 +135,9 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
         "engine_format",
         "sha256",
     }
-    assert entry.title == "Alpha line" and entry.meta["seed"] == 7
-    assert entry.params == {"seed": 7, "n": 6}
-    assert entry.values["n_points"] == 6
+    assert entry.title == "Alpha line" and entry.meta["seeds"] == [7]
+    assert entry.params == {"seeds": [7], "n": 6}
+    assert entry.values["n_points"] == [6]
     assert entry.meta["git"] == "unknown"  # the temporary root is no git checkout
     assert entry.meta["deps"] == [
         "figs/__init__.py",
@@ -247,7 +247,7 @@ def test_a_library_edit_changes_only_the_keys_of_figures_that_import_it(project:
         ("def compute(", "# the experiment\ndef compute("),  # a comment
         ("mark_line()", "mark_point()"),  # render
         ('encode(x="x:Q"', 'encode(x="x:O"'),  # a _chart helper only render uses
-        ('"n_points", ">", 0', '"n_points", ">=", 1'),  # claims
+        ('op=">",\n            right=0,', 'op=">=",\n            right=1,'),  # claims
         ("len(data[", "0 + len(data["),  # values
     ],
 )
@@ -268,7 +268,7 @@ def test_prose_and_render_edits_change_key_but_not_data_key(
     ("old", "new"),
     [
         ("n: int = 6", "n: int = 7"),  # params
-        ("random.Random(params.seed)", "random.Random(params.seed + 1)"),  # compute
+        ("random.Random(params.seeds[0])", "random.Random(params.seeds[0] + 1)"),  # compute
     ],
 )
 def test_compute_edits_change_data_key(tmp_path: Path, old: str, new: str) -> None:
@@ -514,7 +514,7 @@ def test_cli_list_build_and_errors(built: Built) -> None:
 
     strict = run_cli(built.engine, "build", "beta", "--strict")
     assert strict.returncode == 1
-    assert "claim does not hold: beta.huge" in strict.stdout
+    assert "claim fails: beta.huge" in strict.stdout
 
     unknown = run_cli(built.engine, "build", "alpah")
     assert unknown.returncode == 2

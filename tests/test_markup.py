@@ -11,17 +11,27 @@ from symbiote_core.figures.markup import (
     find_directives,
     format_value,
 )
+from symbiote_core.figures.spec import Claim, Null
+
+VALUES = {"score": [0.91234, 0.9, 0.93], "count": 512, "chance": [0.1, 0.12, 0.11]}
+
+
+def _claim(name: str, statement: str, right: str | float) -> dict:
+    claim = Claim(name=name, statement=statement, left="score", op=">", right=right,
+                  control="chance", why="a test", null=Null(description="chance level",
+                                                           values={"score": "chance"}))
+    return claim.evaluate(VALUES).to_json()
+
 
 META = {
     "title": "A figure", "caption": "It *shows* things.", "alt": "alt text", "key": "abc123",
-    "git": "deadbee", "seed": 0, "params": {"seed": 0}, "versions": {"torch": "2.13.0"},
-    "compute_seconds": 1.5,
-    "values": {"score": 0.91234, "count": 512},
+    "git": "deadbee", "seeds": [0, 1, 2], "params": {"seeds": [0, 1, 2]},
+    "versions": {"torch": "2.13.0"}, "compute_seconds": 1.5,
+    "values": VALUES,
     "claims": [
-        {"name": "good", "statement": "Score is high.", "left": "score", "op": ">",
-         "right": 0.5, "margin": 0.0, "measured": 0.91234, "threshold": 0.5, "holds": True},
-        {"name": "bad", "statement": "Score is huge.", "left": "score", "op": ">",
-         "right": "count", "margin": 0.0, "measured": 0.91234, "threshold": 512.0, "holds": False},
+        _claim("good", "Score is high.", 0.5),
+        _claim("bad", "Score is huge.", "count"),
+        _claim("trivial", "Score is positive.", -1.0),
     ],
 }
 
@@ -53,6 +63,11 @@ def test_figures_are_numbered_in_reading_order_across_pages() -> None:
 @pytest.mark.parametrize(("value", "fmt", "text"), [
     (0.91234, None, "0.912"), (0.91234, ".2f", "0.91"), (0.5, ".0%", "50%"),
     (512, None, "512"), (12345, None, "12,345"),
+    ([0.9, 1.0, 1.1], ".2f", "1.00 ± 0.10"), ([0.9, 1.0, 1.1], None, "1 ± 0.1"),
+    ([0.9, 1.0, 1.1], ".2f range", "0.90–1.10"), ([0.9, 1.0, 1.1], "range", "0.9–1.1"),
+    ([0.9, 1.0, 1.1], ".1f mean", "1.0"), ([0.9, 1.0, 1.1], ".1f min", "0.9"),
+    ([0.9, 1.0, 1.1], ".1f max", "1.1"), ([0.9, 1.0, 1.1], ".2f sd", "0.10"),
+    ([0.5, 0.25], ".0% seeds", "50%, 25%"), ([3], ".1f", "3.0 ± 0.0"),
 ])
 def test_format_value(value: float, fmt: str | None, text: str) -> None:
     assert format_value(value, fmt) == text
@@ -62,7 +77,8 @@ def test_values_claims_and_refs_render() -> None:
     r = renderer(fig=view())
     out = r.render("S {{ value: fig.score | .2f }}, n={{ value: fig.count }}. "
                    "{{ claim: fig.good }} See {{ ref: fig }}.")
-    assert ">0.91</span>" in out and ">512</span>" in out
+    assert ">0.91 ± 0.02</span>" in out and ">512</span>" in out
+    assert "mean of 3 seeds (0.9123, 0.9, 0.93)" in out
     assert "sym-claim--holds" in out and "Score is high." in out
     assert '<a href="../page/#fig-fig"' in out and "Figure 1</a>" in out
     assert "figures/fig/figure.svg" in out  # the hover preview
@@ -72,6 +88,11 @@ def test_values_claims_and_refs_render() -> None:
 def test_failing_claim_is_marked_on_the_page() -> None:
     out = renderer(fig=view()).render("{{ claim: fig.bad }}")
     assert "sym-claim--fails" in out and "FAILS" in out
+
+
+def test_claim_that_holds_on_its_null_is_marked_cannot_fail() -> None:
+    out = renderer(fig=view()).render("{{ claim: fig.trivial }}")
+    assert "sym-claim--cannotfail" in out and "CANNOT FAIL" in out
 
 
 def test_figure_block_has_spec_caption_and_provenance() -> None:
@@ -87,6 +108,8 @@ def test_figure_block_has_spec_caption_and_provenance() -> None:
     ("{{ ref: other }}", "unknown figure 'other'"),
     ("{{ value: fig }}", "needs FIGURE.NAME"),
     ("{{ value: fig.score | .2z }}", "bad format"),
+    ("{{ value: fig.count | .2f range }}", "needs a per-seed value"),
+    ("{{ value: fig.score | .2f spread }}", "unknown spread 'spread'"),
 ])
 def test_problems_name_file_and_line(directive: str, message: str) -> None:
     r = renderer(fig=view())

@@ -35,7 +35,7 @@ from symbiote_core.figures.registry import (
     figure_names,
     load_figure,
 )
-from symbiote_core.figures.spec import Claim, ClaimResult, Figure
+from symbiote_core.figures.spec import Claim, ClaimResult, Figure, Null
 
 __all__ = [
     "ENGINE_FORMAT",
@@ -50,6 +50,7 @@ __all__ = [
     "FigureError",
     "FigureKeys",
     "FigurePlan",
+    "Null",
     "UnknownFigureError",
     "clean",
     "figure_keys",

@@ -22,10 +22,10 @@ stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of m
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
 
 meta.json of an out entry: name, key, data_key, module, deps, title, caption, alt,
-params, seed, values, claims (`ClaimResult.to_json()` each), versions, git,
+params, seeds, values, claims (`ClaimResult.to_json()` each), versions, git,
 compute_seconds, render_seconds, data_reused, created, engine_format and sha256 (of
 spec.json, data.json, figure.svg). A data entry's meta.json has name, data_key, module,
-deps, params, seed, versions, git, compute_seconds, created, engine_format and sha256.
+deps, params, seeds, versions, git, compute_seconds, created, engine_format and sha256.
 """
 
 from __future__ import annotations
@@ -457,8 +457,10 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     stage.now = "importing its module"
     figure = load_figure(name, engine)
-    seed = figure.seed()
-    make_deterministic(seed if seed is not None else 0, threads=1)
+    seeds = figure.seeds()
+    # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
+    # covers RNG use that code did not seed itself.
+    make_deterministic(seeds[0] if seeds else 0, threads=1)
     params = _plain(dataclasses.asdict(figure.params))
     common = {
         "name": name,
@@ -466,7 +468,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
         "module": module,
         "deps": [engine.relative(path) for path in keys.deps],
         "params": params,
-        "seed": seed,
+        "seeds": list(seeds),
         "versions": keys.versions,
         "engine_format": ENGINE_FORMAT,
     }

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from filelock import FileLock
 
 from symbiote_core.figures.registry import Engine
-from symbiote_core.figures.spec import ClaimResult
+from symbiote_core.figures.spec import ClaimResult, Value
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -244,12 +244,12 @@ class FigureEntry:
         return self.meta["params"]
 
     @property
-    def values(self) -> dict[str, float | int]:
+    def values(self) -> dict[str, Value]:
         return self.meta["values"]
 
     @property
     def claims(self) -> tuple[ClaimResult, ...]:
-        return tuple(ClaimResult(**claim) for claim in self.meta["claims"])
+        return tuple(ClaimResult.from_json(claim) for claim in self.meta["claims"])
 
     @property
     def claims_holding(self) -> tuple[int, int]:

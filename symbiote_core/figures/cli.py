@@ -19,6 +19,7 @@ from rich.table import Table
 
 from symbiote_core.figures.build import BuildResult, build, plan
 from symbiote_core.figures.cache import clean
+from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.registry import Engine, FigureError, static_title
 
 
@@ -160,8 +161,8 @@ def _summarise(results: list[BuildResult], strict: bool, console: Console) -> in
     console.print(table)
     for name, claim in failing_claims:
         console.print(
-            f"claim does not hold: {name}.{claim.name}: {claim.left} = {claim.measured:g} "
-            f"is not {claim.op} {claim.threshold:g} ({claim.statement})",
+            f"claim {claim.verdict}: {name}.{claim.name}: {describe_claim(claim.to_json())} "
+            f"({claim.statement})",
             markup=False,
             soft_wrap=True,
         )

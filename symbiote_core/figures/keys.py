@@ -41,7 +41,7 @@ from pathlib import Path
 from symbiote_core.figures.deps import SourceCache, dependency_sources
 from symbiote_core.figures.registry import Engine, find_figure_call
 
-ENGINE_FORMAT = 1
+ENGINE_FORMAT = 2  # 2: per-seed values; claims over seeds with a null
 """Bump when the engine changes what it writes or how a worker computes or renders."""
 
 COMPUTE_DISTRIBUTIONS = ("torch", "numpy")

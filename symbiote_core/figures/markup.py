@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import markdown as md
 
+from symbiote_core.figures.claimtext import describe_claim
+
 Kind = Literal["figure", "ref", "value", "claim"]
 _DIRECTIVE = re.compile(
     r"\{\{\s*(?P<kind>figure|ref|value|claim)\s*:\s*(?P<target>[^}|]+?)\s*"
@@ -72,7 +74,7 @@ class FigureView:
     """Download name -> site path, e.g. {"data.json": "figures/x/data.json"}."""
 
     @property
-    def values(self) -> Mapping[str, float]:
+    def values(self) -> Mapping[str, float | int | list[float]]:
         return (self.meta or {}).get("values", {})
 
     @property
@@ -124,10 +126,66 @@ def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]
     return order
 
 
-def format_value(value: float, fmt: str | None) -> str:
-    if fmt is None:
+SPREADS = ("pm", "mean", "sd", "range", "min", "max", "seeds")
+"""How `{{ value: F.V | FORMAT SPREAD }}` shows a per-seed value: mean ± sd (`pm`, the
+default), the mean, the sd, min–max, the min, the max, or every seed's value."""
+
+
+def format_value(value: float | int | list[float], fmt: str | None) -> str:
+    """A constant with a Python format spec; a per-seed value with a spec and a spread.
+
+    `fmt` is `SPEC`, `SPREAD` or `SPEC SPREAD`: `.2f`, `range`, `.0% range`. Raises
+    `ValueError` for a bad spec, or a spread asked of a constant.
+    """
+    spec, spread = _split_format(fmt)
+    if not isinstance(value, list):
+        if spread is not None:
+            raise ValueError(f"{spread!r} needs a per-seed value; this one is a constant")
+        return _format_number(value, spec)
+    if not value:
+        raise ValueError("a per-seed value with no seeds")
+    seeds = [float(v) for v in value]
+    mean = sum(seeds) / len(seeds)
+    sd = (sum((v - mean) ** 2 for v in seeds) / (len(seeds) - 1)) ** 0.5 if len(seeds) > 1 else 0.0
+    one = lambda v: _format_number(v, spec)  # noqa: E731
+    spread = spread or "pm"
+    if spread == "pm":
+        return f"{one(mean)} ± {one(sd)}"
+    if spread == "range":
+        return f"{one(min(seeds))}–{one(max(seeds))}"
+    if spread == "seeds":
+        return ", ".join(one(v) for v in seeds)
+    picked = {"mean": mean, "sd": sd, "min": min(seeds), "max": max(seeds)}[spread]
+    return one(picked)
+
+
+def _split_format(fmt: str | None) -> tuple[str | None, str | None]:
+    words = (fmt or "").split()
+    if len(words) > 2:
+        raise ValueError(f"expected 'SPEC', 'SPREAD' or 'SPEC SPREAD', got {fmt!r}")
+    if len(words) == 2:
+        if words[1] not in SPREADS:
+            raise ValueError(
+                f"unknown spread {words[1]!r} in {fmt!r} (known: {', '.join(SPREADS)})"
+            )
+        return words[0], words[1]
+    if words and words[0] in SPREADS:
+        return None, words[0]
+    return (words[0] if words else None), None
+
+
+def _format_number(value: float | int, spec: str | None) -> str:
+    if spec is None:
         return f"{value:,}" if isinstance(value, int) else f"{value:.3g}"
-    return format(value, fmt)
+    return format(value, spec)
+
+
+def value_title(target: str, value: float | int | list[float]) -> str:
+    """The hover text of a quoted number: where it comes from, and each seed's value."""
+    if not isinstance(value, list):
+        return target
+    seeds = ", ".join(f"{v:.4g}" for v in value)
+    return f"{target}: mean of {len(value)} seeds ({seeds})"
 
 
 @dataclass
@@ -220,9 +278,10 @@ class PageRenderer:
             raise _Problem(f"unknown value {name!r} of figure {view.name!r} (known: {known})")
         try:
             text = format_value(view.values[name], d.fmt)
-        except ValueError as e:
+        except (ValueError, TypeError) as e:
             raise _Problem(f"bad format {d.fmt!r} for value {d.target!r}: {e}") from None
-        return f'<span class="sym-value" title="{html.escape(d.target)}">{html.escape(text)}</span>'
+        title = html.escape(value_title(d.target, view.values[name]))
+        return f'<span class="sym-value" title="{title}">{html.escape(text)}</span>'
 
     def _claim(self, d: Directive) -> str:
         view, name = self._split(d)
@@ -234,29 +293,14 @@ class PageRenderer:
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        status = "holds" if claim["holds"] else "fails"
-        badge = "checked" if claim["holds"] else "FAILS"
+        verdict = claim["verdict"]
+        status = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}[verdict]
+        badge = {"holds": "checked", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}[verdict]
         return (
-            f'<span class="sym-claim sym-claim--{status}" title="{html.escape(describe_claim(claim))}">'
+            f'<span class="sym-claim sym-claim--{status}" '
+            f'title="{html.escape(describe_claim(claim))}">'
             f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>'
         )
-
-
-def claim_terms(claim: Mapping[str, Any]) -> tuple[str, str]:
-    """The right-hand side ('random_mmcs' or '0.5') and margin (' + 0.3' or '') as text."""
-    right = claim["right"]
-    right_text = right if isinstance(right, str) else f"{right:.4g}"
-    margin = f" + {claim['margin']:.4g}" if claim.get("margin") else ""
-    return right_text, margin
-
-
-def describe_claim(claim: Mapping[str, Any]) -> str:
-    """'0.912 > 0.374 + 0.3' in the claim's own terms."""
-    right_text, margin = claim_terms(claim)
-    return (
-        f"{claim['left']} = {claim['measured']:.4g} {claim['op']} {right_text}{margin}"
-        f" (threshold {claim['threshold']:.4g})"
-    )
 
 
 class _Problem(Exception):
@@ -304,7 +348,7 @@ def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         ("Source", f"<code>figures_src/{view.name}.py</code>"),
         ("Cache key", f"<code>{html.escape(str(meta.get('key', '?'))[:16])}</code>"),
         ("Commit", f"<code>{html.escape(str(meta.get('git', 'unknown')))}</code>"),
-        ("Seed", html.escape(str(meta.get("seed")))),
+        ("Seeds", html.escape(", ".join(str(s) for s in meta.get("seeds", [])) or "none")),
         ("Params", f"<code>{html.escape(json.dumps(meta.get('params', {})))}</code>"),
         ("Versions", html.escape(versions)),
         ("Compute time", f"{float(meta.get('compute_seconds', 0.0)):.1f} s"),

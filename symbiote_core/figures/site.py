@@ -29,12 +29,12 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
 from symbiote_core.figures.build import build
+from symbiote_core.figures.claims_page import claims_page
+from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
     FigureView,
     MarkupProblem,
     PageRenderer,
-    claim_terms,
-    describe_claim,
     figure_order,
 )
 from symbiote_core.figures.notebook import write_ipython_dir
@@ -95,9 +95,10 @@ class EssaySite:
                 for claim in entry.meta.get("claims", []):
                     if not claim["holds"]:
                         log.warning(
-                            "claim %s.%s does not hold: %s (figures_src/%s.py)",
+                            "claim %s.%s %s: %s (figures_src/%s.py)",
                             result.name,
                             claim["name"],
+                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
                             describe_claim(claim),
                             result.name,
                         )
@@ -177,46 +178,6 @@ def source_digest(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def claims_page(views: dict[str, FigureView]) -> str:
-    """The generated appendix: every claim, its measured value and its status."""
-    lines = [
-        "# Claims checked by the build",
-        "",
-        "Every claim in the essay is a named comparison on data computed at build time. "
-        "The build fails when one stops holding. This page is generated; its numbers come "
-        "from the same cache entries as the figures.",
-        "",
-        "| Figure | Claim | Statement | Measured | Compared with | Status |",
-        "|---|---|---|---|---|---|",
-    ]
-    total = holding = 0
-    for name in sorted(views):
-        view = views[name]
-        figure = f"{{{{ ref: {name} }}}}" if view.number else f"`{name}`"
-        if view.error is not None:
-            lines.append(
-                f"| {figure} | — | figure failed to build | — | — | "
-                f'<span class="sym-claim--fails">FAILED</span> |'
-            )
-            continue
-        for claim in view.claims.values():
-            total += 1
-            holding += claim["holds"]
-            right, margin = claim_terms(claim)
-            status = (
-                '<span class="sym-claim--holds">holds</span>'
-                if claim["holds"]
-                else '<span class="sym-claim--fails">FAILS</span>'
-            )
-            lines.append(
-                f"| {figure} | `{claim['name']}` | {claim['statement']} | "
-                f"`{claim['left']}` = {claim['measured']:.4g} | {claim['op']} `{right}`{margin} "
-                f"= {claim['threshold']:.4g} | {status} |"
-            )
-    lines += ["", f"{holding} of {total} claims hold.", ""]
-    return "\n".join(lines)
-
-
 def methods_page(views: dict[str, FigureView]) -> str:
     """The generated methods appendix: every figure's parameters, as its build used them."""
     lines = [
@@ -239,7 +200,7 @@ def methods_page(views: dict[str, FigureView]) -> str:
             f"## {heading}: {meta.get('title', view.name)}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `figures_src/{view.name}.py` · seed {meta.get('seed')} · "
+            + f"source `figures_src/{view.name}.py` · seeds {_seeds_text(meta)} · "
             f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
             "",
             "| parameter | value |",
@@ -250,3 +211,8 @@ def methods_page(views: dict[str, FigureView]) -> str:
             lines.append(f"| `{name}` | `{shown}` |")
         lines.append("")
     return "\n".join(lines)
+
+
+def _seeds_text(meta: dict[str, Any]) -> str:
+    seeds = meta.get("seeds") or []
+    return ", ".join(str(s) for s in seeds) if seeds else "none"

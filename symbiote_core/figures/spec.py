@@ -6,21 +6,38 @@ adapter use it, and a figure module imports it at top level.
 A figure module in `figures_src/` defines one module-level `FIGURE = Figure(...)`.
 `compute(params)` runs the experiment (torch allowed, imported inside the module
 that needs it) and returns plain JSON-serialisable data. `render(data)` turns that
-data into an Altair chart and must not touch torch. Values are named numbers read
-from the data that prose may quote; claims are named comparisons between values
-(or a value and a constant) that the build checks.
+data into an Altair chart and must not touch torch.
+
+Seeds. An experiment's params carry `seeds: tuple[int, ...]`; compute runs every seed
+(batched as instances where it can) and seeds each RNG it uses explicitly.
+
+Values are named numbers read from the data that prose may quote. A value is either a
+constant of the set-up (a number) or a measurement, one number per seed in params
+order (a list). Prose shows a per-seed value as its mean and spread.
+
+Claims are named comparisons between values that the build checks over seeds. Each
+claim names its control, says where its threshold comes from, and declares a null:
+the same comparison on values that the same compute produced, in the same run, where
+the effect should be absent. A claim that also holds on its null could not have
+failed, and the build reports it as "cannot fail".
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
-from collections.abc import Callable, Mapping
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Data = dict[str, Any]
+Value = float | int | list[float]
+"""A constant (a number) or a measurement (one number per seed)."""
 Comparison = Literal[">", ">=", "<", "<="]
+Aggregate = Literal["every_seed", "mean_lower_bound"]
+Verdict = Literal["holds", "fails", "cannot fail"]
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
@@ -28,15 +45,33 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
 }
+AGGREGATES: dict[str, str] = {
+    "every_seed": "holds on every seed",
+    "mean_lower_bound": "the one-sided 95% lower confidence bound of the mean per-seed "
+    "gap (Student's t over seeds) clears zero",
+}
+CONFIDENCE = 0.95
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Null:
+    """Where the claimed effect should be absent: an untrained host, permuted labels,
+    random directions. `values` maps the claim's value names to the values that the
+    same compute code measured, in the same run, on that null."""
+
+    description: str
+    values: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Claim:
-    """A named comparison the build checks: `left op right (+ margin)`.
+    """A named comparison the build checks: `left op right + margin`, over seeds.
 
     `left` and `right` name values of the same figure; `right` may also be a
-    constant. The claim holds when `left op right + margin`; keep the margin in the
-    claim (not folded into a constant) so the appendix shows what was compared.
+    constant. Keep the margin in the claim (not folded into a constant) so the
+    appendix shows what was compared. Per seed, the gap is how far the comparison
+    clears its threshold (positive when it holds); `aggregate` says how gaps over
+    seeds decide the claim.
     """
 
     name: str
@@ -46,51 +81,175 @@ class Claim:
     op: Comparison
     right: str | float
     margin: float = 0.0
+    control: str
+    """What the left side is compared against, in words."""
+    why: str
+    """Where the threshold or margin comes from: the control, the seed spread, or a
+    stated scientific criterion; never the measured value."""
+    null: Null
+    aggregate: Aggregate = "every_seed"
 
     def __post_init__(self) -> None:
         if self.op not in _OPERATORS:
             raise ValueError(f"claim {self.name!r}: unknown comparison {self.op!r}")
+        if self.aggregate not in AGGREGATES:
+            known = ", ".join(AGGREGATES)
+            raise ValueError(
+                f"claim {self.name!r}: unknown aggregate {self.aggregate!r} (known: {known})"
+            )
+        for text in ("statement", "control", "why"):
+            if not str(getattr(self, text)).strip():
+                raise ValueError(f"claim {self.name!r}: {text} is empty")
+        if not isinstance(self.null, Null):
+            raise TypeError(f"claim {self.name!r}: null must be a Null, not {self.null!r}")
+        compared = {self.left} | ({self.right} if isinstance(self.right, str) else set())
+        if not self.null.values:
+            raise ValueError(f"claim {self.name!r}: its null replaces no value")
+        stray = sorted(set(self.null.values) - compared)
+        if stray:
+            raise ValueError(
+                f"claim {self.name!r}: its null replaces {', '.join(stray)}, which the claim "
+                f"does not compare (it compares {', '.join(sorted(compared))})"
+            )
 
-    def evaluate(self, values: Mapping[str, float]) -> ClaimResult:
-        """Compare the named values; a missing name raises `KeyError` naming it."""
+    def evaluate(self, values: Mapping[str, Value]) -> ClaimResult:
+        """Test the claim, and the same comparison on its null; a missing name raises
+        `KeyError` naming it."""
+        real = self._test(values)
+        null_values = dict(values)
+        for name, replacement in self.null.values.items():
+            null_values[name] = _lookup(values, replacement, self.name)
+        null = self._test(null_values)
+        verdict: Verdict = (
+            "cannot fail" if real.holds and null.holds else ("holds" if real.holds else "fails")
+        )
+        return ClaimResult(
+            name=self.name,
+            statement=self.statement,
+            control=self.control,
+            why=self.why,
+            left=self.left,
+            op=self.op,
+            right=self.right,
+            margin=self.margin,
+            aggregate=self.aggregate,
+            real=real,
+            null_description=self.null.description,
+            null_values=dict(self.null.values),
+            null=null,
+            verdict=verdict,
+        )
+
+    def _test(self, values: Mapping[str, Value]) -> Evaluation:
         left = _lookup(values, self.left, self.name)
         right = (
             self.right
             if isinstance(self.right, int | float)
             else _lookup(values, self.right, self.name)
         )
-        threshold = float(right) + self.margin
-        holds = bool(_OPERATORS[self.op](float(left), threshold))
-        return ClaimResult(
-            self.name,
-            self.statement,
-            self.left,
-            self.op,
-            self.right,
-            self.margin,
-            float(left),
-            threshold,
-            holds,
-        )
+        lefts, rights = _broadcast(left, right, self.name)
+        sign = 1.0 if self.op in (">", ">=") else -1.0
+        gaps = [sign * (a - (b + self.margin)) for a, b in zip(lefts, rights, strict=True)]
+        seed_holds = [
+            bool(_OPERATORS[self.op](a, b + self.margin))
+            for a, b in zip(lefts, rights, strict=True)
+        ]
+        strict = self.op in (">", "<")
+        if self.aggregate == "every_seed":
+            statistic = min(gaps)
+            holds = all(seed_holds)
+        else:
+            statistic = mean_lower_bound(gaps, self.name)
+            holds = statistic > 0 if strict else statistic >= 0
+        return Evaluation(lefts, rights, gaps, seed_holds, statistic, bool(holds))
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of a claim's comparison: per seed, then aggregated."""
+
+    left: list[float]
+    right: list[float]
+    gaps: list[float]
+    """Per seed: how far the comparison clears its threshold (> 0 when it holds)."""
+    seed_holds: list[bool]
+    statistic: float
+    """The aggregate gap: the smallest gap, or the lower confidence bound of the mean."""
+    holds: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClaimResult:
     name: str
     statement: str
+    control: str
+    why: str
     left: str
     op: str
     right: str | float
     margin: float
-    measured: float
-    threshold: float
-    holds: bool
+    aggregate: str
+    real: Evaluation
+    null_description: str
+    null_values: dict[str, str]
+    null: Evaluation
+    verdict: Verdict
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict == "holds"
+
+    @property
+    def measured(self) -> float:
+        """The left side's mean over seeds."""
+        return statistics.fmean(self.real.left)
+
+    @property
+    def threshold(self) -> float:
+        """What the left side's mean is compared with: the right side's mean + margin."""
+        return statistics.fmean(self.real.right) + self.margin
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["holds"] = self.holds  # readers that only need the verdict
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClaimResult:
+        fields = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in fields}
+        kwargs["real"] = Evaluation(**data["real"])
+        kwargs["null"] = Evaluation(**data["null"])
+        return cls(**kwargs)
 
 
-def _lookup(values: Mapping[str, float], name: str, claim: str) -> float:
+def mean_lower_bound(gaps: Sequence[float], claim: str = "?") -> float:
+    """One-sided lower confidence bound (level `CONFIDENCE`) of the mean of `gaps`."""
+    if len(gaps) < 2:
+        raise ValueError(
+            f"claim {claim!r}: aggregate 'mean_lower_bound' needs at least 2 seeds, got {len(gaps)}"
+        )
+    from scipy.stats import t  # lazily: only workers evaluate claims
+
+    spread = statistics.stdev(gaps) / math.sqrt(len(gaps))
+    return statistics.fmean(gaps) - float(t.ppf(CONFIDENCE, len(gaps) - 1)) * spread
+
+
+def _broadcast(left: Value, right: Value, claim: str) -> tuple[list[float], list[float]]:
+    lefts = [float(v) for v in left] if isinstance(left, list) else None
+    rights = [float(v) for v in right] if isinstance(right, list) else None
+    if lefts is None and rights is None:
+        return [float(left)], [float(right)]  # type: ignore[arg-type]
+    if lefts is None:
+        lefts = [float(left)] * len(rights)  # type: ignore[arg-type]
+    if rights is None:
+        rights = [float(right)] * len(lefts)  # type: ignore[arg-type]
+    if len(lefts) != len(rights):
+        raise ValueError(f"claim {claim!r}: its sides have {len(lefts)} and {len(rights)} seeds")
+    return lefts, rights
+
+
+def _lookup(values: Mapping[str, Value], name: str, claim: str) -> Value:
     try:
         return values[name]
     except KeyError:
@@ -98,6 +257,17 @@ def _lookup(values: Mapping[str, float], name: str, claim: str) -> float:
             f"claim {claim!r} names value {name!r}, which the figure does not define "
             f"(known: {', '.join(sorted(values))})"
         ) from None
+
+
+def summarise(value: Value) -> dict[str, float]:
+    """Mean, sample standard deviation, min and max of a per-seed value."""
+    seeds = [float(v) for v in value] if isinstance(value, list) else [float(value)]
+    return {
+        "mean": statistics.fmean(seeds),
+        "sd": statistics.stdev(seeds) if len(seeds) > 1 else 0.0,
+        "min": min(seeds),
+        "max": max(seeds),
+    }
 
 
 @dataclass(frozen=True)
@@ -114,7 +284,7 @@ class Figure:
     compute: Callable[[Any], Data]
     render: Callable[[Data], Any]
     """data -> altair.Chart (or any object with `to_dict()` giving a Vega-Lite spec)."""
-    values: Mapping[str, Callable[[Data], float | int]] = field(default_factory=dict)
+    values: Mapping[str, Callable[[Data], Value]] = field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
 
     def __post_init__(self) -> None:
@@ -125,18 +295,52 @@ class Figure:
         names = [c.name for c in self.claims]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate claim names: {names}")
+        seeds = getattr(self.params, "seeds", None)
+        if seeds is not None and (
+            not isinstance(seeds, tuple)
+            or not seeds
+            or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
+            or len(set(seeds)) != len(seeds)
+        ):
+            raise TypeError(f"Figure.params.seeds must be a tuple of distinct ints, got {seeds!r}")
 
-    def seed(self) -> int | None:
-        return getattr(self.params, "seed", None)
+    def seeds(self) -> tuple[int, ...]:
+        """The seeds the experiment runs, in the order per-seed values follow."""
+        seeds = getattr(self.params, "seeds", None)
+        if seeds is not None:
+            return tuple(seeds)
+        seed = getattr(self.params, "seed", None)
+        return (seed,) if seed is not None else ()
 
-    def evaluate_values(self, data: Data) -> dict[str, float | int]:
-        """Every named value, checked to be a plain number (so prose can format it)."""
-        out: dict[str, float | int] = {}
+    def evaluate_values(self, data: Data) -> dict[str, Value]:
+        """Every named value, checked to be a number or one number per seed."""
+        n_seeds = len(self.seeds())
+        out: dict[str, Value] = {}
         for name, fn in self.values.items():
-            value = fn(data)
-            if hasattr(value, "item"):  # a numpy or torch scalar
-                value = value.item()
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"value {name!r} is {type(value).__name__}, not a number")
-            out[name] = value
+            out[name] = _plain_value(name, fn(data), n_seeds)
         return out
+
+
+def _plain_value(name: str, value: Any, n_seeds: int) -> Value:
+    if hasattr(value, "tolist"):  # a numpy or torch scalar or array
+        value = value.tolist()
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, list):
+        if len(value) != n_seeds:
+            raise TypeError(
+                f"value {name!r} has {len(value)} entries; a per-seed value needs one per "
+                f"seed ({n_seeds})"
+            )
+        return [_number(name, v) for v in value]
+    return _number(name, value)
+
+
+def _number(name: str, value: Any) -> float | int:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"value {name!r} is {type(value).__name__}, not a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"value {name!r} is {value}, not a finite number")
+    return value
