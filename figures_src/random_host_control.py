@@ -105,6 +105,12 @@ def _row(data: dict[str, Any], host: str, field: str) -> list[float]:
     return per_seed(data["rows"], field, data["seeds"], host=host)
 
 
+def _loss_removed(data: dict[str, Any], host: str) -> list[float]:
+    """Per seed, the share of a silent host's loss that this host removes."""
+    losses = _row(data, host, "task_loss")
+    return [1 - loss / silent for loss, silent in zip(losses, data["silent_loss"], strict=True)]
+
+
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     readers = (
         ("dictionary", "dictionary_mmcs"),
@@ -211,6 +217,8 @@ FIGURE = Figure(
         "trained_loss": lambda d: _row(d, "trained host", "task_loss"),
         "random_host_loss": lambda d: _row(d, "random host", "task_loss"),
         "half_silent_loss": lambda d: [s / 2 for s in d["silent_loss"]],
+        "trained_loss_removed": lambda d: _loss_removed(d, "trained host"),
+        "random_host_loss_removed": lambda d: _loss_removed(d, "random host"),
         "trained_fvu": lambda d: _row(d, "trained host", "fvu"),
         "random_host_fvu": lambda d: _row(d, "random host", "fvu"),
         "silent_loss": lambda d: d["silent_loss"],

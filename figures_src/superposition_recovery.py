@@ -76,7 +76,7 @@ def compute(p: Params) -> dict[str, Any]:
     from symbiote_core.metrics import random_directions
 
     seeds, n, d = list(p.seeds), p.n_features, p.d_hidden
-    probs = list(p.feature_probabilities)
+    probs = p.feature_probabilities
     if p.headline_probability not in probs:
         raise ValueError("superposition_recovery: headline_probability must be in the sweep")
     # Instances: (probability, seed), probability-major. Seed s has the same initial
@@ -389,6 +389,7 @@ FIGURE = Figure(
             left="dictionary_mmcs",
             op=">",
             right="halfway_to_perfect",
+            margin=0.0,
             control="as many random unit directions as the dictionary has atoms (one per "
             "feature), scored the same way",
             why="a criterion fixed before measuring: the threshold is the midpoint between "
