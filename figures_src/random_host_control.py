@@ -197,6 +197,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
+        "n_seeds": lambda d: len(d["seeds"]),
         "trained_mmcs": lambda d: _row(d, "trained host", "dictionary_mmcs"),
         "random_host_mmcs": lambda d: _row(d, "random host", "dictionary_mmcs"),
         "random_host_halfway": lambda d: [

@@ -371,6 +371,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
+        "n_seeds": lambda d: len(d["seeds"]),
         "headline_dose": lambda d: d["headline_dose"],
         "n_features": lambda d: d["n_features"],
         "d_hidden": lambda d: d["d_hidden"],

@@ -209,6 +209,13 @@ def _best_control(data: dict[str, Any], host: str) -> list[float]:
     return [max(seed) for seed in zip(*columns, strict=True)]
 
 
+def _gap(data: dict[str, Any], host: str) -> list[float]:
+    """Per seed, the neurons' MMCS minus the rotated neuron frame's."""
+    neurons = _v(data, "neurons (matched)", host=host)
+    rotated = _v(data, "rotated neuron frame (matched)", host=host)
+    return [a - b for a, b in zip(neurons, rotated, strict=True)]
+
+
 def _halfway(data: dict[str, Any]) -> list[float]:
     """Per seed, halfway from the random control's MMCS to a perfect match (1)."""
     return [(r + 1) / 2 for r in _v(data, "random directions")]
@@ -335,6 +342,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
+        "n_seeds": lambda d: len(d["seeds"]),
         "n_features": lambda d: d["n_features"],
         "d_hidden": lambda d: d["d_hidden"],
         "matched_atoms": lambda d: d["matched_atoms"],
@@ -365,6 +373,8 @@ FIGURE = Figure(
         "rotated_mmcs": lambda d: _v(d, "rotated neuron frame (matched)"),
         "matched_random_mmcs": lambda d: _v(d, "random directions (matched)"),
         "matched_best_control_mmcs": lambda d: _best_control(d, "linear"),
+        "linear_neuron_gap": lambda d: _gap(d, "linear"),
+        "relu_neuron_gap": lambda d: _gap(d, "relu"),
         "relu_matched_dictionary_mmcs": lambda d: _v(d, "dictionary (matched)", host="relu"),
         "relu_untrained_matched_mmcs": lambda d: _v(
             d, "untrained dictionary (matched)", host="relu"
