@@ -190,8 +190,8 @@ FIGURE = Figure(
     alt=(
         "Grouped bars: dictionary match near 1 for both the trained and the random host; "
         "the untrained dictionary and random directions low for both; a second chart "
-        "shows the random host's task loss far above the trained host's and above the "
-        "loss of a host that outputs nothing."
+        "shows the random host's task loss far above the trained host's, a little below "
+        "the dashed line of a host that outputs nothing."
     ),
     params=PARAMS,
     compute=compute,

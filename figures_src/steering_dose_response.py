@@ -291,7 +291,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         "direction:N",
         scale=alt.Scale(domain=list(KINDS), range=list(COLORS)),
         title="steered along",
-        legend=alt.Legend(orient="bottom", columns=2),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320),
     )
     pick = alt.selection_point(fields=["direction"], bind="legend")
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
@@ -365,7 +365,8 @@ FIGURE = Figure(
         "Two line charts and a strip chart. The dictionary atom's target change rises "
         "nearly as fast as the oracle's, far above the neuron, random directions and the "
         "untrained dictionary; its collateral change stays below theirs per unit of target "
-        "change. The strip shows most targets' atom gains close to their oracle gains."
+        "change. In the strip, the atoms' per-target dots lie with the oracle's, the other "
+        "kinds' well to their left."
     ),
     params=PARAMS,
     compute=compute,

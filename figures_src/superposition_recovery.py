@@ -285,7 +285,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     )
     matched_chart = (
         matched_base.mark_tick(thickness=2, size=12).encode(
-            x=alt.X("mean(mmcs):Q", scale=alt.Scale(domain=[0, 1]), title="mean max cosine")
+            x=alt.X("mean(mmcs):Q", scale=alt.Scale(zero=False), title="mean max cosine")
         )
         + matched_base.mark_circle(size=22, opacity=0.55).encode(
             x="mmcs:Q",
