@@ -225,10 +225,11 @@ def _per_gain(data: dict[str, Any], kind: str) -> list[float]:
     return [c / g if g > 0 else float("inf") for c, g in zip(collaterals, gains, strict=True)]
 
 
-def _share_of_oracle(data: dict[str, Any]) -> list[float]:
-    """Per seed, the median over targets of the atom's gain over the oracle's."""
+def _share_of_oracle(data: dict[str, Any], summary: str = "median") -> list[float]:
+    """Per seed, the median (or `min`) over targets of the atom's gain over the oracle's."""
     import statistics
 
+    pick = statistics.median if summary == "median" else min
     at = {
         (r["seed"], r["target"], r["direction"]): r["gain"]
         for r in data["rows"]
@@ -238,7 +239,7 @@ def _share_of_oracle(data: dict[str, Any]) -> list[float]:
     for seed in data["seeds"]:
         targets = [t["target"] for t in data["targets"] if t["seed"] == seed]
         shares = [at[(seed, t, KINDS[0])] / at[(seed, t, KINDS[5])] for t in targets]
-        out.append(statistics.median(shares))
+        out.append(pick(shares))
     return out
 
 
@@ -399,6 +400,7 @@ FIGURE = Figure(
         "half_random_collateral_per_gain": lambda d: [r / 2 for r in _per_gain(d, KINDS[4])],
         "oracle_collateral_per_gain": lambda d: _per_gain(d, KINDS[5]),
         "atom_share_of_oracle": _share_of_oracle,
+        "atom_share_lowest": lambda d: _share_of_oracle(d, "min"),
         "well_chosen_share": lambda d: _well_chosen(d, "chosen_atom_cosine"),
         "picked_best_share": _picked_best,
         "available_share": lambda d: _well_chosen(d, "best_atom_cosine"),
