@@ -217,12 +217,8 @@ class ToyModel(nn.Module):
         k, n = hi - lo, cfg.n_features
         p = self.feature_probability[lo:hi, None]  # (inst, 1)
         if cfg.correlation == "none":
-            # One uniform draw does both jobs: u < p fires the feature, and given that,
-            # u / p is uniform on [0, 1). Half the random numbers of two draws, and the
-            # draws were most of a training step's time.
-            u = torch.rand(batch, k, n, generator=generator)
-            return torch.where(u < p, u / p, torch.zeros(()))  # (batch, inst, features)
-        if cfg.correlation == "correlated":
+            active = torch.rand(batch, k, n, generator=generator) < p
+        elif cfg.correlation == "correlated":
             pair = torch.rand(batch, k, n // 2, generator=generator) < p
             active = pair.repeat_interleave(2, dim=-1)
         else:  # anticorrelated: a pair fires with prob 2p, then one of its two features
