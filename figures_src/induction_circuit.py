@@ -475,9 +475,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
                 scale=alt.Scale(
                     domain=[0, top_lost], range=["#eceff1", "#e65100"], interpolate="rgb"
                 ),
-                legend=alt.Legend(
-                    title="loss added when knocked out (nats)", orient="bottom", gradientLength=110
-                ),
+                legend=alt.Legend(title="loss added (nats)", orient="bottom", gradientLength=110),
             ),
             tooltip=[
                 "node:N",

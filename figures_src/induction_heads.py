@@ -429,23 +429,29 @@ PARAMS = Params()
 FIGURE = Figure(
     title="A previous-token head in layer 0, induction heads in layer 1",
     caption=(
-        "The heatmaps show the attention of one head of the 2-layer host on a held-out sequence whose "
+        "The heatmaps show the attention of one head of the 2-layer host (the first seed's) "
+        "on a held-out sequence whose "
         f"span of {PARAMS.example_span} tokens is written twice; each row is a query "
         "position, each column a position it can attend to (the radio buttons pick the "
         "head). The layer-0 head looks one token back; the layer-1 head looks, from each "
         "token of the second copy, at the token that followed the same token in the "
-        "first copy (squares). The dot plot gives two attention scores for every head of the 2-layer "
-        "host and of a 1-layer host trained the same way, averaged over "
-        f"{PARAMS.eval_sequences} held-out sequences, and both hosts' accuracy on the "
-        "predictable tokens of the second copy."
+        "first copy (squares). The dot plot gives two attention scores for every head of "
+        "the 2-layer host and of a 1-layer host trained the same way, one mark per seed "
+        f"({len(PARAMS.seeds)} seeds), averaged over {PARAMS.eval_sequences} held-out "
+        "sequences per seed. Head indices mean nothing across seeds, so each seed's heads "
+        "are ranked within their layer (layer 0 by previous-token score, layer 1 and the "
+        "control by induction score). The bars give both hosts' accuracy on the "
+        "predictable tokens of the second copy: mean over seeds, one tick per seed."
     ),
     alt=(
         "Two heatmaps. The layer-0 head's attention lies on the line just below the "
         "diagonal; the layer-1 head's attention, inside the dashed block, lies on a line "
-        "offset by the span length, through the marked squares. A dot plot shows one "
-        "layer-0 head with a high previous-token score, all layer-1 heads with induction "
-        "scores near one, and every head of the 1-layer control low on both. A bar chart "
-        "shows the 2-layer host near perfect accuracy and the control far below."
+        "offset by the span length, through the marked squares. A dot plot with one mark "
+        "per seed shows, in every seed, one or more layer-0 heads with a high "
+        "previous-token score, most layer-1 heads with induction scores near "
+        "one, and every head of the 1-layer control low on both. A bar chart shows the "
+        "2-layer host near perfect accuracy on every seed and the control far below, a "
+        "little above the guessing line."
     ),
     params=PARAMS,
     compute=compute,

@@ -14,6 +14,15 @@ Why L and the start vary: with a fixed offset between the copies the model reach
 100% by attending a fixed number of positions back (a positional shortcut) and
 grows no induction circuit.
 
+The default recipe (seq 16, d_model 32, batch 64, lr 1e-2, 500 steps) was chosen for
+cost and reliability. Measured on seeds 0-19 (CPU seconds, 1 thread, other processes
+running): training accuracy leaves its plateau between steps 200 and 400 on 19 of the 20
+seeds (held-out accuracy 0.95-1.00, best layer-1 induction score 0.92-0.99); seed 15
+never leaves it (accuracy 0.35, best induction score 0.21): about one seed in twenty
+fails. 20 seeds batched cost 51 CPU s. Earlier recipes: seq 32 and d_model 64 at lr 3e-3
+needed ~1,000 steps and failed on seed 4 of five; at seq 32, lr 1e-2 formed the circuit
+on 4 of 8 seeds in 600 steps; at seq 16, lr 3e-3 on 8 of 10; batch 32 on 9 of 10.
+
 Seeds train together. One host per entry of `InductionConfig.seeds` ("instances") lives
 in one set of tensors with a leading instance axis, as in `symbiote_core.hosts.toy`:
 the loss is a sum over instances, so each instance's gradient is its own, and AdamW is
