@@ -189,36 +189,39 @@ def eval_batch() -> object:
 
 @pytest.mark.slow
 def test_two_layers_grow_an_induction_circuit_on_every_seed(eval_batch) -> None:
-    # Default recipe, the essay's five seeds batched: ~12 s on one thread alone.
+    # Default recipe, the essay's five seeds batched: ~13 CPU s on one thread.
     model, _ = train_induction(InductionConfig(seeds=SEEDS))
     accuracy = repeat_accuracy(model, eval_batch)
-    # Measured (seeds 0-4): held-out accuracy 0.97-0.99 on every seed.
+    # Measured (seeds 0-4): held-out accuracy 0.98-0.99 on every seed.
     assert (accuracy > 0.9).all(), accuracy
 
     layer0, layer1 = attention_patterns(model, eval_batch.tokens)
     prev0, ind1 = previous_token_score(layer0), induction_score(layer1, eval_batch)
     # A uniform head scores 0.16 on the previous-token score at seq 16. Measured: the
-    # best layer-0 head 0.6-0.8, every layer-1 head an induction head (> 0.8), layer 0
-    # at most ~0.1 as induction heads.
+    # best layer-0 head 0.68-0.80; three or four induction heads per seed in layer 1
+    # (0.92-0.98; seed 0 has a fourth head at 0.24); layer 0 at most ~0.1 as induction heads.
     assert (prev0.max(dim=-1).values > 0.5).all(), prev0
     assert (ind1.max(dim=-1).values > 0.5).all(), ind1
     assert (induction_score(layer0, eval_batch).max(dim=-1).values < 0.3).all()
 
-    # Ablations (zeroing heads at hook_z), per seed: the previous-token head alone
-    # breaks induction; another single layer-0 head does not; all of layer 1 does.
-    n_heads = prev0.shape[1]
-    best = torch.nn.functional.one_hot(prev0.argmax(dim=-1), n_heads).bool()
-    assert (_ablated_accuracy(model, eval_batch, 0, best) < 0.5).all()
-    other = torch.nn.functional.one_hot((prev0.argmax(dim=-1) + 1) % n_heads, n_heads).bool()
-    assert (_ablated_accuracy(model, eval_batch, 0, other) > accuracy - 0.1).all()
+    # Ablations (zeroing heads at hook_z), per seed. Layer 0 often has two
+    # previous-token heads that back each other up, so they are removed together:
+    # that breaks induction; removing the other layer-0 heads does not; removing all of
+    # layer 1 does. Measured: 0.14-0.25 accuracy, within 0.004 of intact, 0.01-0.02.
+    prev_heads = prev0 > 0.5
+    assert (~prev_heads).any(dim=-1).all()  # every seed keeps a head for the control
+    assert (_ablated_accuracy(model, eval_batch, 0, prev_heads) < 0.5).all()
+    assert (_ablated_accuracy(model, eval_batch, 0, ~prev_heads) > accuracy - 0.1).all()
+    best = prev_heads
     everyone = torch.ones_like(best)
     assert (_ablated_accuracy(model, eval_batch, 1, everyone) < 0.2).all()
 
 
 @pytest.mark.slow
 def test_one_layer_control_stays_far_below(eval_batch) -> None:
-    # Same data and steps, one layer (~6 s). It cannot compose heads, but it is not at
-    # 1/64 either: it learns to guess among earlier tokens that have not repeated yet.
+    # Same data and steps, one layer (~6 CPU s). It cannot compose heads, but it is not
+    # at 1/64 either: it learns to guess among earlier tokens that have not repeated yet.
+    # Measured: 0.31-0.36 held out (best induction score 0.28-0.37 on the figure's batch).
     model, _ = train_induction(InductionConfig(n_layers=1, seeds=SEEDS))
     assert (repeat_accuracy(model, eval_batch) < 0.6).all()
     (layer0,) = attention_patterns(model, eval_batch.tokens)
