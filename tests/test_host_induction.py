@@ -226,3 +226,39 @@ def test_one_layer_control_stays_far_below(eval_batch) -> None:
     assert (repeat_accuracy(model, eval_batch) < 0.6).all()
     (layer0,) = attention_patterns(model, eval_batch.tokens)
     assert (induction_score(layer0, eval_batch).max(dim=-1).values < 0.4).all()
+
+
+def test_path_ablation_removes_exactly_the_source_heads_contribution() -> None:
+    # The figures' path ablation subtracts a layer-0 head's (mean-centred) output from
+    # what chosen layer-1 heads read. The host is linear up to each softmax, so the
+    # edited q/k/v must equal W_QKV applied to the residual stream minus that output.
+    from figures_src._induction import head_outputs, remove_from_reads
+    from symbiote_core.interventions import intervene
+    from symbiote_core.sites import collect
+
+    cfg = InductionConfig(seeds=(0, 1), **{**SMALL, "n_heads": 4})
+    model = InductionModel(cfg).eval()
+    with torch.no_grad():  # weights of order one, so a wrong edit is far above tolerance
+        for param in model.parameters():
+            param.mul_(25.0)
+    batch = make_batch(cfg, 6, seed_generators(cfg.seeds))
+    outputs = head_outputs(model, batch)
+    sources = torch.tensor([[False, True, False, True], [True, False, False, False]])
+    readers = torch.tensor([[True, False, True, False], [False, False, False, True]])
+    cut = remove_from_reads(model, outputs, sources, readers, "k")
+    with intervene(model, [cut]):
+        edited = collect(model, "blocks.1.attn.hook_qkv", batch.tokens)["blocks.1.attn.hook_qkv"]
+    resid = collect(model, "blocks.0.hook_resid_post", batch.tokens)["blocks.0.hook_resid_post"]
+    z = outputs[0]  # (I, B, T, H, dh)
+    away = (z - z.mean(dim=1, keepdim=True)) * sources[:, None, None, :, None]
+    delta = away.flatten(-2) @ model.blocks[0].attn.W_O.detach()[:, None]  # (I, B, T, D)
+    clean = resid @ model.blocks[1].attn.W_QKV.detach()[:, None]  # (I, B, T, 3D)
+    without = (resid - delta) @ model.blocks[1].attn.W_QKV.detach()[:, None]
+    D, dh = cfg.d_model, cfg.d_model // cfg.n_heads
+    assert (without - clean).abs().max() > 0.1  # the cut is not negligible
+    for i in range(2):
+        for part in range(3):
+            for h in range(cfg.n_heads):
+                cols = slice(part * D + h * dh, part * D + (h + 1) * dh)
+                want = without if (part == 1 and readers[i, h]) else clean
+                torch.testing.assert_close(edited[i, ..., cols], want[i, ..., cols])
