@@ -38,6 +38,8 @@ from symbiote_core.figures.markup import (
     figure_order,
 )
 from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.palette import palette_script
+from symbiote_core.figures.publication import Publication
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
@@ -47,6 +49,7 @@ CLAIMS_PAGE = "claims.md"
 METHODS_PAGE = "methods.md"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
+PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 
 
@@ -57,11 +60,13 @@ class EssaySite:
         self.problems: list[MarkupProblem] = []
         self.root = Path.cwd()
         self.engine: Engine | None = None
+        self.publication: Publication | None = None
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
         self.engine = Engine(root=self.root)
+        self.publication = Publication.from_config(self.root, config)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         jupyter = config.plugins.get("mkdocs-jupyter")
@@ -109,6 +114,11 @@ class EssaySite:
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
+        files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
+        assert self.publication is not None
+        for file in self.publication.files(config):
+            files.append(file)
         return files
 
     # -- on_nav ------------------------------------------------------------------
@@ -121,6 +131,8 @@ class EssaySite:
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
+        assert self.publication is not None
+        self.publication.nav(nav)
         return nav
 
     # -- on_page_markdown ---------------------------------------------------------
@@ -133,6 +145,13 @@ class EssaySite:
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(self.views)
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
+        assert self.publication is not None
+        markdown = self.publication.page_markdown(
+            markdown,
+            page,
+            files,
+            os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
+        )
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
@@ -145,13 +164,17 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
+    # -- on_post_page ----------------------------------------------------------------
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        assert self.publication is not None
+        return self.publication.post_page(output)
+
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
-        if self.command == "build" and self.problems:
-            listing = "\n".join(f"  {p}" for p in self.problems)
-            raise PluginError(
-                f"{len(self.problems)} problem(s) in the essay's directives:\n{listing}"
-            )
+        problems = [*self.problems, *(self.publication.problems if self.publication else [])]
+        if self.command == "build" and problems:
+            listing = "\n".join(f"  {p}" for p in problems)
+            raise PluginError(f"{len(problems)} problem(s) in the essay's directives:\n{listing}")
 
 
 def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
