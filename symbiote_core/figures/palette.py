@@ -106,6 +106,9 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
     return {
         "background": c("background"),
         "font": FONT,
+        # The chart is one image with the figure's alt text (site.js labels the SVG);
+        # per-mark ARIA roles without names would be noise, and fail axe's svg-img-alt.
+        "aria": False,
         "view": {"stroke": c("grid")},
         "axis": {
             **text,
@@ -127,7 +130,7 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
             "font": FONT,
         },
         "text": {"color": c("ink"), "fontSize": MIN_FONT_PX},
-        "mark": {"color": c("symbiote")},
+        "mark": {"color": c("symbiote"), "aria": False},
         "range": {"category": [c(r) for r in CATEGORY_ORDER]},
     }
 

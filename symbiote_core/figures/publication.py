@@ -57,6 +57,10 @@ _LICENCE_URLS = {
 _H1 = re.compile(r"^# .+$", re.M)
 _IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
 _PREVIEW_IMG = re.compile(r'(<span class="sym-ref-preview"[^>]*>\s*<img\b[^>]*?)\ssrc="')
+_INLINE_SPEC = re.compile(
+    r'(<figure class="sym-figure"[^>]*\bdata-figure="(?P<name>[\w.-]+)"[^>]*>\s*'
+    r'<div class="sym-chart"[^>]*?)\sdata-spec="[^"]*"'
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Publication:
     history: History = field(init=False)
     index: CitationIndex | None = None
     byline_pages: set[str] = field(default_factory=set)
+    site_files: Files | None = None
     titles: dict[str, str] = field(default_factory=dict)
     problems: list[CitationProblem] = field(default_factory=list)
 
@@ -134,7 +139,8 @@ class Publication:
             File.generated(config, ABOUT_PAGE, content="# About this essay\n"),
         ]
 
-    def nav(self, nav: Navigation) -> None:
+    def nav(self, nav: Navigation, files: Files) -> None:
+        self.site_files = files
         pages = []
         for page in nav.pages:
             src = page.file.src_uri
@@ -170,9 +176,20 @@ class Publication:
             markdown = _insert_after_title(markdown, self.byline_html(src, page_url))
         return markdown
 
-    def post_page(self, output: str) -> str:
+    def post_page(self, output: str, page: Page) -> str:
+        """Lazy media: preview images and figure specs are fetched when needed, not on load."""
         output = _PREVIEW_IMG.sub(r'\1 data-src="', output)
-        return _IMG.sub('<img loading="lazy" decoding="async"', output)
+        output = _IMG.sub('<img loading="lazy" decoding="async"', output)
+
+        def spec_src(m: re.Match[str]) -> str:
+            # The figure's spec is also a site file: fetch it when the chart nears view
+            # instead of inlining it (hundreds of KB) in every page load.
+            path = f"figures/{m['name']}/spec.json"
+            if self.site_files is None or self.site_files.get_file_from_path(path) is None:
+                return m.group(0)
+            return f'{m.group(1)} data-spec-src="{get_relative_url(path, page.file.url)}"'
+
+        return _INLINE_SPEC.sub(spec_src, output)
 
     # -- byline, citation, about --------------------------------------------------------
     def byline_html(self, src: str, page_url: Any) -> str:

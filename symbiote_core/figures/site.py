@@ -132,7 +132,7 @@ class EssaySite:
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
         assert self.publication is not None
-        self.publication.nav(nav)
+        self.publication.nav(nav, files)
         return nav
 
     # -- on_page_markdown ---------------------------------------------------------
@@ -167,7 +167,7 @@ class EssaySite:
     # -- on_post_page ----------------------------------------------------------------
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         assert self.publication is not None
-        return self.publication.post_page(output)
+        return self.publication.post_page(output, page)
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
