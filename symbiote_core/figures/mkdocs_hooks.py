@@ -46,6 +46,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     return _site.on_page_markdown(markdown, page, config, files)
 
 
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return _site.on_page_content(html, page, config, files)
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
     return _site.on_post_page(output, page, config)
 

@@ -54,7 +54,7 @@ _LICENCE_URLS = {
     "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
     "MIT": "https://opensource.org/license/mit",
 }
-_H1 = re.compile(r"^# .+$", re.M)
+_H1 = re.compile(r"<h1\b[^>]*>.*?</h1>", re.S)
 _IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
 _PREVIEW_IMG = re.compile(r'(<span class="sym-ref-preview"[^>]*>\s*<img\b[^>]*?)\ssrc="')
 _INLINE_SPEC = re.compile(
@@ -172,9 +172,17 @@ class Publication:
         for problem in renderer.problems:
             log.warning(str(problem))
         self.problems.extend(renderer.problems)
-        if src in self.byline_pages:
-            markdown = _insert_after_title(markdown, self.byline_html(src, page_url))
         return markdown
+
+    def page_content(self, content: str, page: Page, files: Files) -> str:
+        """The byline, under the page's title (in HTML, so Markdown line numbers, which
+        error messages quote, stay those of the source file)."""
+        src = page.file.src_uri
+        if src not in self.byline_pages:
+            return content
+        url_to = lambda target: get_relative_url(target, page.file.url)  # noqa: E731
+        page_url = lambda source: url_to(_site_path(files, source))  # noqa: E731
+        return _insert_after_title(content, self.byline_html(src, page_url))
 
     def post_page(self, output: str, page: Page) -> str:
         """Lazy media: preview images and figure specs are fetched when needed, not on load."""
@@ -304,8 +312,8 @@ def _site_path(files: Files, source: str) -> str:
     return file.url if file is not None else source
 
 
-def _insert_after_title(markdown: str, block: str) -> str:
-    m = _H1.search(markdown)
+def _insert_after_title(content: str, block: str) -> str:
+    m = _H1.search(content)
     if m is None:
-        return f"{block}\n\n{markdown}"
-    return f"{markdown[: m.end()]}\n\n{block}\n{markdown[m.end() :]}"
+        return f"{block}\n{content}"
+    return f"{content[: m.end()]}\n{block}\n{content[m.end() :]}"

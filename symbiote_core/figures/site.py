@@ -164,6 +164,11 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
+    # -- on_page_content -------------------------------------------------------------
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.publication is not None
+        return self.publication.page_content(html, page, files)
+
     # -- on_post_page ----------------------------------------------------------------
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         assert self.publication is not None
