@@ -96,7 +96,8 @@ class Bibliography:
     problems: list[CitationProblem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        text = self.path.read_text(encoding="utf-8")
+        # A project without a bibliography has no references: every citation is unknown.
+        text = self.path.read_text(encoding="utf-8") if self.path.is_file() else ""
         # pybtex keeps no line numbers: find each entry's own for error messages.
         self.lines = {
             m.group(1): text.count("\n", 0, m.start()) + 1 for m in _ENTRY_START.finditer(text)

@@ -102,7 +102,8 @@ class Publication:
     site_url: str
     byline_section: str = "Essay"
     repo_url: str | None = None
-    meta: Meta = field(init=False)
+    meta: Meta | None = field(init=False)
+    """None without a CITATION.cff (a test's small site): no byline, no about page."""
     bibliography: Bibliography = field(init=False)
     history: History = field(init=False)
     index: CitationIndex | None = None
@@ -112,7 +113,8 @@ class Publication:
     problems: list[CitationProblem] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.meta = Meta.load(self.root / CFF_FILE)
+        cff = self.root / CFF_FILE
+        self.meta = Meta.load(cff) if cff.is_file() else None
         bib = self.docs_dir / BIB_FILE
         self.bibliography = Bibliography(bib, display=bib.relative_to(self.root).as_posix())
         for problem in self.bibliography.problems:
@@ -134,10 +136,12 @@ class Publication:
     # -- files and nav ---------------------------------------------------------------
     def files(self, config: MkDocsConfig) -> list[File]:
         # Their text is written in page_markdown, once every page has been scanned.
-        return [
-            File.generated(config, BIBLIOGRAPHY_PAGE, content="# References\n"),
-            File.generated(config, ABOUT_PAGE, content="# About this essay\n"),
-        ]
+        files = []
+        if self.bibliography.path.is_file():
+            files.append(File.generated(config, BIBLIOGRAPHY_PAGE, content="# References\n"))
+        if self.meta is not None:
+            files.append(File.generated(config, ABOUT_PAGE, content="# About this essay\n"))
+        return files
 
     def nav(self, nav: Navigation, files: Files) -> None:
         self.site_files = files
@@ -178,7 +182,7 @@ class Publication:
         """The byline, under the page's title (in HTML, so Markdown line numbers, which
         error messages quote, stay those of the source file)."""
         src = page.file.src_uri
-        if src not in self.byline_pages:
+        if src not in self.byline_pages or self.meta is None:
             return content
         url_to = lambda target: get_relative_url(target, page.file.url)  # noqa: E731
         page_url = lambda source: url_to(_site_path(files, source))  # noqa: E731
@@ -201,6 +205,7 @@ class Publication:
 
     # -- byline, citation, about --------------------------------------------------------
     def byline_html(self, src: str, page_url: Any) -> str:
+        assert self.meta is not None
         about = page_url(ABOUT_PAGE)
         changed = self.history.last_change(f"essay/{src}")
         parts = [
@@ -222,6 +227,7 @@ class Publication:
 
     def bibtex(self) -> str:
         """The essay's own BibTeX entry, written by pybtex."""
+        assert self.meta is not None
         year = str(self.meta.released.year)
         key = "symbioticnetworks" + year
         entry = Entry(
@@ -238,12 +244,14 @@ class Publication:
         return BibliographyData(entries={key: entry}).to_string("bibtex").strip()
 
     def citation_text(self) -> str:
+        assert self.meta is not None
         return (
             f"{', '.join(self.meta.authors)} ({self.meta.released.year}). "
             f"*{self.meta.title}*. Version {self.meta.version}. <{self.site_url}>"
         )
 
     def about_markdown(self, page_url: Any) -> str:
+        assert self.meta is not None
         licences = "".join(
             f"\n- [{_licence_name(lic)}]({_LICENCE_URLS.get(lic, '#')}): "
             + ("the essay's text and figures" if lic.startswith("CC") else "the code")
