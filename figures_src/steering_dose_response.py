@@ -263,6 +263,20 @@ def _picked_best(data: dict[str, Any]) -> list[float]:
     return out
 
 
+def _picked_when_available(data: dict[str, Any]) -> list[float]:
+    """Per seed, among targets for which some atom has cosine >= `well_chosen_cosine`
+    with the true direction, the share whose chosen atom is the closest one."""
+    out = []
+    for seed in data["seeds"]:
+        ts = [
+            t
+            for t in data["targets"]
+            if t["seed"] == seed and t["best_atom_cosine"] >= data["well_chosen_cosine"]
+        ]
+        out.append(sum(t["chosen_atom_cosine"] == t["best_atom_cosine"] for t in ts) / len(ts))
+    return out
+
+
 def _min_firings(data: dict[str, Any]) -> list[int]:
     return [min(t["firings"] for t in data["targets"] if t["seed"] == s) for s in data["seeds"]]
 
@@ -403,6 +417,7 @@ FIGURE = Figure(
         "atom_share_lowest": lambda d: _share_of_oracle(d, "min"),
         "well_chosen_share": lambda d: _well_chosen(d, "chosen_atom_cosine"),
         "picked_best_share": _picked_best,
+        "picked_when_available": _picked_when_available,
         "available_share": lambda d: _well_chosen(d, "best_atom_cosine"),
         "well_chosen_cosine": lambda d: d["well_chosen_cosine"],
     },
