@@ -21,9 +21,11 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 LABELS = ("parent", "child", "parent + child", "unmatched")
+ROLE_OF_LABEL = ("symbiote", "probe", "neuron", "control")
 CONDITIONS = ("hierarchical", "independent")
 REPLICATE = "independent, second host"
 """A second independent host per seed (its own initial weights): the claim's null."""
@@ -198,6 +200,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
                 "matches:N",
                 sort=list(LABELS),
                 title="atom matches",
+                scale=alt.Scale(**palette.scale(dict(zip(LABELS, ROLE_OF_LABEL, strict=True)))),
                 legend=alt.Legend(orient="bottom"),
             ),
             order=alt.Order("matches_order:Q"),

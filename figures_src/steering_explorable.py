@@ -18,6 +18,7 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Figure
 
 KINDS = ("dictionary atom", "best neuron", "random direction")
@@ -142,7 +143,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
             y=alt.Y("change:Q", title="mean change of the output"),
             color=alt.Color(
                 "role:N",
-                scale=alt.Scale(domain=["target", "other"], range=["#00897b", "#9e9e9e"]),
+                scale=alt.Scale(**palette.scale({"target": "symbiote", "other": "control"})),
                 legend=alt.Legend(title=None, orient="top"),
             ),
             tooltip=["feature:O", alt.Tooltip("change:Q", format=".4f")],

@@ -21,6 +21,7 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 METRICS = (
@@ -190,12 +191,14 @@ def render(data: dict[str, Any]) -> alt.Chart:
     panels = []
     for _, label in METRICS:
         base = alt.Chart(alt.Data(values=rows)).transform_filter(alt.datum.metric == label)
-        seeds = base.mark_point(opacity=0.55, size=28, filled=True).encode(
+        seeds = base.mark_point(
+            opacity=0.55, size=28, filled=True, color=palette.color("symbiote")
+        ).encode(
             x=x,
             y=alt.Y("value:Q", title=label, scale=alt.Scale(zero=False)),
             tooltip=["seed:O", "coupling:O", alt.Tooltip("value:Q", format=".4g")],
         )
-        mean = base.mark_line().encode(x=x, y="mean(value):Q")
+        mean = base.mark_line(color=palette.color("symbiote")).encode(x=x, y="mean(value):Q")
         panels.append((seeds + mean).properties(width=200, height=150, title=label))
     return alt.vconcat(alt.hconcat(*panels[:2]), alt.hconcat(*panels[2:])).properties(
         description="Four panels against coupling strength: the host's task loss, how many "
