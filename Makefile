@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: serve build figures test lint chromium bench clean
+.PHONY: serve build figures test lint chromium bench clean clean-figures
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -43,5 +43,11 @@ bench: $(STAMP)
 	$(PY) bench/bench_build.py
 	bash bench/run.sh
 
+# `clean` keeps the figure cache: every entry is verified on read (a corrupt one is
+# reported and rebuilt), and recomputing all figures takes minutes.
 clean:
-	rm -rf site .cache test-artifacts
+	rm -rf site .site.building-* .site.old-* test-artifacts .cache/mkdocs-jupyter .cache/ipython .cache/vendor
+
+# Drop every cached figure too (each is recomputed by the next build).
+clean-figures: clean
+	$(PY) -m symbiote_core.figures clean

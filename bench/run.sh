@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark symbiote_core's TopK dictionary against SAELens's, in one process.
+# symbiote_core against SAELens: the SAELens file format checked by SAELens itself
+# (bench/saelens_format.py), then the same TopK dictionary trained by both (bench_saelens.py).
 # SAELens lives in its own venv (bench/.venv-saelens) so the project's venv stays lean;
 # symbiote_core is installed into it in editable mode. torch is pinned to the local CPU
 # wheel: any other version (or a bare `torch`) pulls a multi-GB CUDA build.
@@ -14,4 +15,5 @@ if [[ ! -f "$STAMP" ]]; then
     "$VENV/bin/pip" install --quiet -e .  # torch==2.13.0 is already there, so nothing big
     touch "$STAMP"
 fi
+"$VENV/bin/python" bench/saelens_format.py
 exec "$VENV/bin/python" bench/bench_saelens.py "$@"

@@ -85,6 +85,14 @@ _export(
     "kl_divergence",
 )
 _export("symbiote_core.io", "save", "load")
+_export(
+    "symbiote_core.store",
+    "ShardConfig",
+    "ActivationShards",
+    "write_activations",
+    "open_activations",
+)
+_export("symbiote_core.saelens", "save_saelens", "load_saelens")
 _export("symbiote_core.hosts.toy", "ToyModel", "ToyConfig", "train_toy")
 _export("symbiote_core.hosts.modadd", "ModAddConfig", "train_modadd")
 _export("symbiote_core.hosts.induction", "InductionConfig", "train_induction")
@@ -97,7 +105,9 @@ _SUBMODULES = (
     "io",
     "metrics",
     "runtime",
+    "saelens",
     "sites",
+    "store",
     "symbiotes",
     "train",
 )

@@ -43,7 +43,12 @@ class Intervention:
 
 @contextmanager
 def intervene(model: nn.Module, interventions: Iterable[Intervention]) -> Iterator[nn.Module]:
-    """Apply all `interventions` while the block runs; every hook is removed on exit."""
+    """Apply all `interventions` while the block runs; every hook is removed on exit.
+
+    A site may address one call of a module used several times (`"layer:output#1"`);
+    a call that a forward pass of `model` never reaches is a RuntimeError when that
+    pass ends. Without an index, every call is edited (see `symbiote_core.sites`).
+    """
     items = list(interventions)
     for item in items:
         if not isinstance(item, Intervention):

@@ -41,6 +41,9 @@ def load(folder: str | Path) -> nn.Module:
     if not cfg_path.exists():
         raise ValueError(f"{folder} holds no {CONFIG_FILE}: not a saved symbiote")
     meta = json.loads(cfg_path.read_text())
+    if "kind" not in meta:
+        hint = " (a SAELens SAE? use load_saelens)" if "architecture" in meta else ""
+        raise ValueError(f"{cfg_path} is not a saved symbiote: it names no 'kind'{hint}")
     cfg = registry.config_class(meta["kind"]).from_dict(meta["config"])
     symbiote = registry.make_symbiote(cfg)
     symbiote.load_state_dict(load_file(str(folder / WEIGHTS_FILE)), strict=True)

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch import nn
@@ -28,6 +28,20 @@ from tqdm import tqdm
 Batch = torch.Tensor | tuple[torch.Tensor, ...]
 BatchFn = Callable[[int, torch.Generator], Batch]
 """`batch_fn(step, generator) -> batch`: fresh data per step (e.g. a synthetic generator)."""
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+    """Data that makes its own batches, e.g. activation shards on disk (`symbiote_core.store`)."""
+
+    def batches(
+        self, batch_size: int, generator: torch.Generator
+    ) -> Iterator[tuple[torch.Tensor, ...]]:
+        """Endless batches of `batch_size` rows in an order fixed by `generator`."""
+        ...
+
+
+Data = torch.Tensor | tuple[torch.Tensor, ...] | BatchFn | BatchSource
 
 
 @dataclass
@@ -91,10 +105,11 @@ def _as_tuple(batch: Batch) -> tuple[torch.Tensor, ...]:
 
 
 def _sampler(
-    data: torch.Tensor | tuple[torch.Tensor, ...] | BatchFn,
-    batch_size: int,
-    generator: torch.Generator,
+    data: Data, batch_size: int, generator: torch.Generator
 ) -> Iterator[tuple[torch.Tensor, ...]]:
+    if isinstance(data, BatchSource):
+        yield from data.batches(batch_size, generator)
+        return
     if callable(data) and not isinstance(data, torch.Tensor):
         step = 0
         while True:
@@ -121,14 +136,16 @@ def _to_log(value: torch.Tensor) -> float | list[float]:
 
 def train(
     symbiote: nn.Module,
-    data: torch.Tensor | tuple[torch.Tensor, ...] | BatchFn,
+    data: Data,
     cfg: TrainConfig | None = None,
 ) -> TrainResult:
     """Train `symbiote` with Adam on `data`; returns the loss history.
 
     `data` is a tensor of examples (rows sampled in seeded epochs), a tuple of
     tensors sampled with the same rows (e.g. `(x, y)` for probes and transcoders),
-    or `batch_fn(step, generator)` returning a batch. The symbiote is in train mode
+    `batch_fn(step, generator)` returning a batch, or a `BatchSource` such as
+    `store.open_activations(folder)` (activations on disk, read in a seeded order
+    without loading them all). The symbiote is in train mode
     while it trains and is put back in its previous mode afterwards.
     """
     cfg = cfg if cfg is not None else TrainConfig()

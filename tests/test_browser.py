@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, make_mini_project, run_mkdocs
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -174,3 +174,56 @@ def test_phone_width_has_no_horizontal_overflow(browser, site_url: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "superposition--phone.png"), full_page=True)
     assert overflow <= 1
     session.context.close()
+
+
+# ------------------------------------------------------------ injected markup (issue 7)
+
+PAYLOAD = (
+    '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
+    '<svg onload="window.__pwned=1"></svg>`</code><script>window.__pwned=1</script>`'
+    " | [x](javascript:window.__pwned=1) {{ value: probe.top }}"
+)
+CAPTION_PAYLOAD = (
+    PAYLOAD + "\n\n[click](javascript:window.__pwned=1) ![i](javascript:window.__pwned=1)"
+    '\n\nA paragraph with an attribute list.\n{: onclick="window.__pwned=1" }'
+)
+
+
+@pytest.fixture(scope="module")
+def probe_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small site whose probe figure carries a script in every text field: title, alt,
+    caption, claim statement, a param, the data's labels and the chart's titles."""
+    project = make_mini_project(tmp_path_factory.mktemp("probe") / "mini", text=PAYLOAD,
+                                caption=CAPTION_PAYLOAD)
+    result = run_mkdocs(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project / "site"
+
+
+def test_script_injected_into_every_text_field_never_runs(browser, probe_site: Path) -> None:
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(probe_site))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    dialogs: list[str] = []
+    try:
+        for rel in ("", "claims/", "methods/"):
+            page = session.open(base + rel)
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            wait_for_charts(page)
+            # Hover every element that carries the payload (tooltips, previews, titles).
+            for element in page.locator(".sym-chart, .sym-ref a, .sym-claim").all()[:10]:
+                element.hover()
+            assert page.evaluate("typeof window.__pwned") == "undefined", rel
+            assert page.locator("[onerror], [onload], [onclick]").count() == 0, rel
+            assert page.locator('a[href^="javascript:"], img[src^="javascript:"]').count() == 0
+            # Shown as text (escaped), not dropped.
+            assert "<script>window.__pwned=1</script>" in page.inner_text("body"), rel
+            page.close()
+    finally:
+        session.context.close()
+        server.shutdown()
+    assert dialogs == []
+    assert session.errors == [], session.errors

@@ -134,6 +134,7 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
         "created",
         "engine_format",
         "sha256",
+        "meta_sha256",
     }
     assert entry.title == "Alpha line" and entry.meta["seeds"] == [7]
     assert entry.params == {"seeds": [7], "n": 6}

@@ -32,8 +32,9 @@ def test_readme_and_essay_have_listings() -> None:
 def test_listing_runs(name: str, code: str, tmp_path: Path) -> None:
     script = tmp_path / "listing.py"
     script.write_text(code)
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, f"{name} failed:\n{result.stderr}"
 
 
@@ -41,8 +42,32 @@ def test_readme_example_saves_a_dictionary(tmp_path: Path) -> None:
     (_, code), *_ = [item for item in listings() if item[0].startswith("README.md")]
     script = tmp_path / "example.py"
     script.write_text(code + "\nassert steered.shape == (8, 20)\n")
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "my_dictionary" / "cfg.json").exists()
     assert (tmp_path / "my_dictionary" / "model.safetensors").exists()
+
+
+def test_readme_hugging_face_example_streams_and_exports(tmp_path: Path) -> None:
+    blocks = [item for item in listings() if item[0].startswith("README.md")]
+    assert len(blocks) >= 2, "the README's library section has a Hugging Face example"
+    _, code = blocks[1]
+    script = tmp_path / "example.py"
+    checks = """
+import json, pathlib
+assert logits.shape == (2, 10, 500)
+index = json.loads(pathlib.Path("acts/index.json").read_text())
+assert index["config"]["dtype"] == "bfloat16" and acts.n_rows < 64 * 16 * 32  # padding dropped
+assert acts.n_shards == len(list(pathlib.Path("acts").glob("shard-*.safetensors"))) > 1
+back = sc.load_saelens("my_sae")
+x = torch.randn(5, 64)
+assert torch.equal(back.encode(x), sae.encode(x))
+"""
+    script.write_text(code + checks)
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "my_sae" / "sae_weights.safetensors").exists()

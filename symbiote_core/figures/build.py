@@ -9,15 +9,24 @@ Inside its worker a figure is built under its file lock (`cache.figure_lock`):
 1. recompute the keys from the source about to be imported; if another builder wrote
    the entry while we waited for the lock, report "cached";
 2. import project packages from `engine.root` (not from another checkout the worker
-   happened to find first), `make_deterministic(0)`, import the figure module, then
-   `make_deterministic(params.seed or 0, threads=1)`;
+   happened to find first) through `imports.RecordingFinder`, which records the sha256
+   of the bytes each module is compiled from; `make_deterministic(0)`, import the figure
+   module, then `make_deterministic(params.seed or 0, threads=1)`;
 3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
    its JSON (so a render bug, once fixed, costs no recompute);
 4. evaluate values and claims, `render(data)`, `chart.to_dict()`, the SVG, and write
    the out entry atomically (see `cache.py`).
 Before anything is stored, every project module loaded since the figure was imported
-must be one its keys hash: a computed import the static analysis missed fails the
-figure instead of caching a result that later edits would not invalidate. A worker's
+must be one its keys hash (a computed import the static analysis missed fails the
+figure instead of caching a result that later edits would not invalidate), and every
+hashed file must have been executed from exactly the bytes that were hashed (an edit
+saved mid-build fails the figure instead of storing new output under the old key).
+
+Workers are spawned with `PYTHONHASHSEED=0` and one BLAS/OpenMP thread (set in the
+environment before the spawn: a running interpreter cannot change its hash seed), and
+refuse to run otherwise, so iterating over a set of strings is reproducible too. Each
+worker watches its parent and exits when the parent dies (a killed CLI leaves no worker
+behind to write an entry later). A worker's
 stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
 
@@ -39,6 +48,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -51,6 +61,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from symbiote_core.figures import imports
 from symbiote_core.figures.cache import (
     CorruptEntryError,
     DataEntry,
@@ -149,7 +160,7 @@ def build(
     count). A failing figure never stops the others; a claim that does not hold is
     recorded in the entry, not a failure.
     """
-    emit = on_event or _ignore
+    emit = on_event or _log_problems
     names = resolve_names(engine, names)
     sources, versions = SourceCache(engine), library_versions()
     results: dict[str, BuildResult] = {}
@@ -164,7 +175,7 @@ def build(
             emit(name, "failed", {"error": error, "seconds": 0.0})
             continue
         for problem in figure_plan.problems:
-            emit(name, "corrupt", {"problem": problem})
+            emit(name, "corrupt", {"problem": problem})  # once: `reported` holds it now
         if entry is not None and not force:
             results[name] = BuildResult(name, "cached", 0.0, entry)
             emit(name, "cached", {"seconds": 0.0})
@@ -173,8 +184,9 @@ def build(
 
     def finish(outcome: _Outcome) -> None:
         for warning in outcome.warnings:
-            if warning not in reported:
-                log.warning("%s; removed, rebuilding", warning)
+            if warning not in reported:  # a worker found what planning did not
+                reported.add(warning)
+                emit(outcome.name, "corrupt", {"problem": warning})
         result = _to_result(engine, outcome)
         results[outcome.name] = result
         if result.ok:
@@ -187,8 +199,13 @@ def build(
     return [results[name] for name in names]
 
 
-def _ignore(name: str, kind: str, info: dict[str, Any]) -> None:
-    pass
+def _log_problems(name: str, kind: str, info: dict[str, Any]) -> None:
+    """The default `on_event`: corrupt entries are logged (once each), the rest is quiet.
+
+    A caller that passes `on_event` reports them itself, so nothing is printed twice.
+    """
+    if kind == "corrupt":
+        log.warning("%s; removed, rebuilding", info["problem"])
 
 
 def _inspect(
@@ -198,7 +215,7 @@ def _inspect(
     versions: dict[str, str],
     report: set[str] | None = None,
 ) -> tuple[FigurePlan, FigureEntry | None]:
-    """Keys and cache status of one figure; corrupt entries are logged when `report` is given."""
+    """Keys and cache status of one figure; corrupt entries are added to `report`."""
     keys = figure_keys(engine, name, sources, versions)
     problems: list[CorruptEntryError] = []
     entry = None
@@ -215,9 +232,7 @@ def _inspect(
         except CorruptEntryError as error:
             problems.append(error)
     if report is not None:
-        for error in problems:
-            warn_corrupt(error)
-            report.add(str(error))
+        report.update(str(error) for error in problems)
     figure_plan = FigurePlan(
         name=name,
         key=keys.key,
@@ -263,6 +278,8 @@ class _Task:
     name: str
     force: bool
     git: str
+    parent: int
+    """pid of the process that started the worker: the worker dies with it."""
 
 
 @dataclass(frozen=True)
@@ -310,13 +327,16 @@ def _run_pool(
     pending = deque(names)
     running: dict[Future[_Outcome], str] = {}
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
+    with (
+        _worker_environment(),
+        ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool,
+    ):
         while pending or running:
             # Submit only as many as can run, so "start" means started, not queued.
             while pending and len(running) < workers:
                 name = pending.popleft()
                 try:
-                    future = pool.submit(_work, _Task(engine, name, force, git))
+                    future = pool.submit(_work, _Task(engine, name, force, git, os.getpid()))
                 except BrokenProcessPool:
                     unstarted += [name, *pending]
                     pending.clear()
@@ -343,6 +363,66 @@ def _run_pool(
         finish(_Outcome(name, "failed", 0.0, error=_died_message(engine, name)))
         broken = []
     return broken + unstarted
+
+
+WORKER_ENV = {
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+"""Set for every worker before it is spawned (they inherit the environment)."""
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def _worker_environment() -> Iterator[None]:
+    """`WORKER_ENV` in `os.environ` while a pool may spawn workers; restored after.
+
+    A pool spawns replacements while it runs (one task per child), so the variables stay
+    set for the pool's whole life. The lock keeps two pools in one process (threads)
+    from restoring each other's values halfway.
+    """
+    with _ENV_LOCK:
+        saved = {key: os.environ.get(key) for key in WORKER_ENV}
+        os.environ.update(WORKER_ENV)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _check_worker_environment() -> None:
+    """Refuse to compute in a process whose hash seed or thread settings are not pinned."""
+    wrong = [f"{k}={os.environ.get(k)!r}" for k, v in WORKER_ENV.items() if os.environ.get(k) != v]
+    if wrong or sys.flags.hash_randomization:
+        raise FigureError(
+            "figure worker started without the pinned environment "
+            f"({', '.join(wrong) or 'hash randomisation on'}); str hashes and thread counts "
+            "would vary between runs. Workers must be started by build.build()."
+        )
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit as soon as the process that started this worker is gone.
+
+    Otherwise a killed CLI (or MkDocs) leaves its worker running, and it writes an entry
+    seconds later that nobody asked for. The figure lock is released with the process;
+    a half-written entry in tmp/ is cleared by the next builder of the figure.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(70)
+
+    if os.getppid() != parent:
+        os._exit(70)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def _died_message(engine: Engine, name: str) -> str:
@@ -386,6 +466,8 @@ def _work(task: _Task) -> _Outcome:
     warnings: list[str] = []
     logfile = log_path(engine, name)
     try:
+        _die_with_parent(task.parent)
+        _check_worker_environment()
         if str(engine.root) not in sys.path:
             sys.path.insert(0, str(engine.root))
         with figure_lock(engine, name):
@@ -449,6 +531,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     engine, name = task.engine, task.name
     stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
+    finder = imports.install(engine)  # from here on, project code runs from recorded bytes
     # torch is imported here, in the worker, never by the engine in the calling process.
     from symbiote_core.runtime import make_deterministic
 
@@ -457,6 +540,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     stage.now = "importing its module"
     figure = load_figure(name, engine)
+    _check_names(figure, f"figure {name!r} ({module})")
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
@@ -480,6 +564,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
         compute_seconds = time.perf_counter() - started
         stage.now = "checking what compute imported"
         _check_loaded_sources(engine, keys, engine_loaded)
+        imports.check_imported(engine, name, keys.digests, finder)
         stage.now = "storing compute's data"
         raw = _to_json(data, f"figure {name!r} ({module}): compute returned")
         data_meta = {
@@ -513,6 +598,7 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
 
     stage.now = "checking what render imported"
     _check_loaded_sources(engine, keys, engine_loaded)
+    imports.check_imported(engine, name, keys.digests, finder)
     stage.now = "writing its cache entry"
     meta = {
         **common,
@@ -532,6 +618,18 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)
     return status
+
+
+def _check_names(figure: Any, where: str) -> None:
+    """Value and claim names must be identifiers: directives name them as FIGURE.NAME,
+    and pages show them as code, where any other character could end the code."""
+    names = [*figure.values, *(claim.name for claim in figure.claims)]
+    bad = [n for n in names if not (isinstance(n, str) and n.isidentifier())]
+    if bad:
+        raise FigureError(
+            f"{where}: value and claim names must be Python identifiers, got "
+            f"{', '.join(repr(n) for n in bad)}"
+        )
 
 
 def _use_project_sources(engine: Engine) -> None:

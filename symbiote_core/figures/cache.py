@@ -10,8 +10,10 @@ Layout under `Engine.cache_dir`:
 
 An entry is written in full under `tmp/`, then renamed into place, so a reader sees
 it whole or not at all. `meta.json` records the sha256 of every other file and is
-written last; a read checks every checksum, and an entry that fails is reported and
-never served.
+written last. meta.json also carries `meta_sha256`, the sha256 of its own content
+(canonical JSON without that field), because the values, claim verdicts and text that
+pages show live only in it. A read checks every checksum, meta.json's own included,
+and an entry that fails is reported and never served.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ Level = Literal["data", "out"]
 DATA_FILES = ("data.json",)
 OUT_FILES = ("spec.json", "data.json", "figure.svg")
 META = "meta.json"
+META_SUM = "meta_sha256"
+"""The field of meta.json that holds the checksum of the rest of meta.json."""
 
 
 class CorruptEntryError(Exception):
@@ -93,7 +97,10 @@ def read_entry(
         raise CorruptEntryError(path, "meta.json is missing") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise CorruptEntryError(path, f"meta.json does not parse ({exc})") from None
-    sums = meta.get("sha256") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        raise CorruptEntryError(path, "meta.json is not a JSON object")
+    _check_meta_sum(path, meta)
+    sums = meta.get("sha256")
     if not isinstance(sums, dict):
         raise CorruptEntryError(path, "meta.json has no sha256 table")
     payloads: dict[str, bytes] = {}
@@ -108,6 +115,25 @@ def read_entry(
             raise CorruptEntryError(path, f"{name} does not match its checksum")
         payloads[name] = payload
     return meta, payloads
+
+
+def meta_checksum(meta: dict[str, Any]) -> str:
+    """sha256 of `meta` without its own checksum field, as canonical JSON."""
+    return sha256(dumps({k: v for k, v in meta.items() if k != META_SUM}))
+
+
+def _check_meta_sum(path: Path, meta: dict[str, Any]) -> None:
+    claimed = meta.get(META_SUM)
+    if not isinstance(claimed, str):
+        raise CorruptEntryError(path, f"meta.json has no {META_SUM} (its own checksum)")
+    try:
+        actual = meta_checksum(meta)
+    except (TypeError, ValueError) as exc:  # e.g. a NaN that json.loads accepted
+        raise CorruptEntryError(
+            path, f"meta.json holds a value JSON cannot carry ({exc})"
+        ) from None
+    if actual != claimed:
+        raise CorruptEntryError(path, "meta.json does not match its own checksum")
 
 
 def write_entry(
@@ -135,6 +161,7 @@ def write_entry(
         for filename, payload in files.items():
             (tmp / filename).write_bytes(payload)
         meta = {**meta, "sha256": {f: sha256(p) for f, p in files.items()}}
+        meta[META_SUM] = meta_checksum(meta)
         (tmp / META).write_bytes(dumps(meta, indent=2))
         final.parent.mkdir(parents=True, exist_ok=True)
         if replace:
@@ -335,5 +362,5 @@ def clean(engine: Engine, names: list[str] | None = None) -> list[Path]:
     return removed
 
 
-def warn_corrupt(error: CorruptEntryError) -> None:
+def warn_corrupt(error: CorruptEntryError | str) -> None:
     log.warning("%s; it will be removed and rebuilt", error)

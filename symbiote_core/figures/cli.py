@@ -1,7 +1,8 @@
 """`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...]`.
 
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
-lines otherwise), then a summary table. Exit code 1 if a figure failed, or with
+lines otherwise), then a summary table. Every message is printed once and never
+wrapped (a path cut in two cannot be copied); colours only on a terminal. Exit code 1 if a figure failed, or with
 `--strict` if a claim does not hold; 2 for a usage error such as an unknown name.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from symbiote_core.figures.build import BuildResult, build, plan
 from symbiote_core.figures.cache import clean
@@ -35,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _build(engine, args, console)
         return _clean(engine, args, console)
     except FigureError as error:
-        errors.print(f"error: {error}", markup=False)
+        errors.print(f"error: {error}", markup=False, soft_wrap=True)
         return 2
 
 
@@ -96,7 +98,11 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
     names = resolve_names(engine, args.names) if args.names else None
     removed = clean(engine, names)
-    console.print(f"removed {len(removed)} cache folder(s) under {engine.cache_dir}")
+    console.print(
+        f"removed {len(removed)} cache folder(s) under {engine.cache_dir}",
+        markup=False,
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -124,7 +130,10 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
                     progress.update(task, state=state, completed=1)
                     progress.stop_task(task)
                 elif kind == "corrupt":
-                    progress.console.print(f"[yellow]warning[/]: {info['problem']}")
+                    progress.console.print(
+                        Text.assemble(("warning", "yellow"), f": {info['problem']}"),
+                        soft_wrap=True,
+                    )
 
             results = build(engine, names, args.force, args.jobs, on_event)
     else:
@@ -140,7 +149,7 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
             elif kind == "cached":
                 console.print(f"{name}: cached", markup=False)
             elif kind == "corrupt":
-                console.print(f"warning: {info['problem']}", markup=False)
+                console.print(f"warning: {info['problem']}", markup=False, soft_wrap=True)
 
         results = build(engine, names, args.force, args.jobs, on_event)
     return _summarise(results, args.strict, console)

@@ -35,13 +35,13 @@ import importlib.metadata
 import importlib.util
 import json
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from symbiote_core.figures.deps import SourceCache, dependency_sources
 from symbiote_core.figures.registry import Engine, find_figure_call
 
-ENGINE_FORMAT = 2  # 2: per-seed values; claims over seeds with a null
+ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
 """Bump when the engine changes what it writes or how a worker computes or renders."""
 
 COMPUTE_DISTRIBUTIONS = ("torch", "numpy")
@@ -66,6 +66,9 @@ class FigureKeys:
     deps: tuple[Path, ...]
     """Project files the figure module imports, transitively (not the module itself)."""
     versions: dict[str, str]
+    digests: dict[Path, str] = field(default_factory=dict)
+    """sha256 of the exact bytes hashed into the keys, per file (module, deps, runtime):
+    the worker checks that what it imported is byte for byte what was hashed."""
 
 
 def library_versions() -> dict[str, str]:
@@ -96,7 +99,7 @@ def figure_keys(
     if module is None:
         raise FileNotFoundError(f"figure module {engine.module_path(name)} does not exist")
     deps = dependency_sources(engine, module_name, sources)
-    runtime = _runtime_source(engine)
+    runtime_path, runtime = _runtime_source(engine)
 
     full = hashlib.sha256()
     data = hashlib.sha256()
@@ -110,6 +113,8 @@ def figure_keys(
     for dep in deps:
         _feed(full, engine.relative(dep.path), dep.source)
         _feed(data, engine.relative(dep.path), _normalised(dep.source, dep.tree))
+    digests = {source.path.resolve(): _sha(source.source) for source in (module, *deps)}
+    digests[runtime_path.resolve()] = _sha(runtime)
     return FigureKeys(
         name=name,
         key=full.hexdigest(),
@@ -117,7 +122,12 @@ def figure_keys(
         module_path=module.path,
         deps=tuple(dep.path for dep in deps),
         versions=versions,
+        digests=digests,
     )
+
+
+def _sha(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
 
 
 def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
@@ -128,7 +138,7 @@ def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
         digest.update(part)
 
 
-def _runtime_source(engine: Engine) -> bytes:
+def _runtime_source(engine: Engine) -> tuple[Path, bytes]:
     """The seeding module's bytes, located without importing it (it imports torch).
 
     The copy under the root when there is one (that is what the worker runs, see
@@ -136,11 +146,11 @@ def _runtime_source(engine: Engine) -> bytes:
     """
     local = engine.root.joinpath(*RUNTIME_MODULE.split(".")).with_suffix(".py")
     if local.is_file():
-        return local.read_bytes()
+        return local, local.read_bytes()
     spec = importlib.util.find_spec(RUNTIME_MODULE)
     if spec is None or spec.origin is None:
         raise FileNotFoundError(f"cannot locate {RUNTIME_MODULE}, which the build needs")
-    return Path(spec.origin).read_bytes()
+    return Path(spec.origin), Path(spec.origin).read_bytes()
 
 
 def _normalised(source: bytes, tree: ast.Module | None) -> bytes:

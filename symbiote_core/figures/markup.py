@@ -9,41 +9,65 @@ Four directives, each inside double braces:
     {{ claim: NAME.CLAIM }}         the claim's statement with its checked status
 
 Directives inside fenced code blocks and inline code are left alone, so the essay
-can show them. Every problem is a `MarkupProblem` naming the file and line.
+can show them. A directive may span lines (the essay is hard-wrapped), but not a blank
+line. Every `{{ word: ... }}` outside code is a directive: a kind that is not in the
+handler table (`PageRenderer.HANDLERS`), miscased or misspelt, is a problem naming the
+nearest known kind, never text printed as is. Every problem is a `MarkupProblem` naming
+the file and line; a handler that fails in any other way (even `MemoryError`) is one too.
+
+Everything that comes from a figure module or its data is escaped before it reaches the
+page, and every handler's output is made inert to Markdown (`_inert`), so a title,
+statement or param can neither open a tag nor a Markdown link. Captions are Markdown,
+rendered and then sanitised by nh3 (no raw HTML, no `javascript:` links).
 """
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 import markdown as md
+import nh3
 
 from symbiote_core.figures.claimtext import describe_claim
 
-Kind = Literal["figure", "ref", "value", "claim"]
+# `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
+# blank line (a paragraph break) nor another `{{`.
 _DIRECTIVE = re.compile(
-    r"\{\{\s*(?P<kind>figure|ref|value|claim)\s*:\s*(?P<target>[^}|]+?)\s*"
-    r"(?:\|\s*(?P<fmt>[^}]*?)\s*)?\}\}"
+    r"\{\{[ \t]*\n?[ \t]*(?P<kind>[A-Za-z_][\w-]*)[ \t]*\n?[ \t]*:"
+    r"(?P<body>(?:(?!\}\}|\{\{|\n[ \t]*\n).)*)(?P<close>\}\})?",
+    re.S,
 )
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
-_INLINE_CODE = re.compile(r"(`+)(?:.+?)\1")
+_INLINE_CODE = re.compile(r"(?<!`)(`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
+_MAX_FORMAT_NUMBER = 100
+"""Largest width or precision a value's format may ask for (a page, not a memory test)."""
 
 
 @dataclass(frozen=True)
 class Directive:
-    kind: Kind
+    kind: str
+    """As written; `PageRenderer` reports kinds it has no handler for."""
     target: str
     fmt: str | None
     line: int
-    """1-based line in the source file."""
+    """1-based line in the source file where the directive starts."""
     start: int
     end: int
     """Character span in the whole source text."""
+    problem: str | None = None
+    """Why the text cannot be a directive (it is never closed), if so."""
+
+    @property
+    def text(self) -> str:
+        fmt = f" | {self.fmt}" if self.fmt else ""
+        return f"{{{{ {self.kind}: {self.target}{fmt} }}}}"
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,8 @@ class FigureView:
     """Traceback text when the figure failed to build."""
     files: Mapping[str, str] = field(default_factory=dict)
     """Download name -> site path, e.g. {"data.json": "figures/x/data.json"}."""
+    claim_pages: dict[str, str] = field(default_factory=dict)
+    """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
 
     @property
     def values(self) -> Mapping[str, float | int | list[float]]:
@@ -83,34 +109,90 @@ class FigureView:
 
 
 def find_directives(text: str) -> list[Directive]:
-    """Every directive outside code, in order."""
+    """Every directive outside code, in order (of any kind: the renderer checks kinds)."""
+    masked = _mask_code(text)
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     found: list[Directive] = []
+    for m in _DIRECTIVE.finditer(masked):
+        body = " ".join(text[m.start("body") : m.end("body")].split())  # joins wrapped lines
+        target, bar, fmt = body.partition("|")
+        problem = None
+        if m["close"] is None:
+            problem = (
+                f"directive {{{{ {m['kind']}: ... is not closed with '}}}}' before the "
+                "paragraph ends"
+            )
+        found.append(
+            Directive(
+                kind=m["kind"],
+                target=target.strip(),
+                fmt=fmt.strip() if bar and fmt.strip() else None,
+                line=bisect.bisect_right(line_starts, m.start()),
+                start=m.start(),
+                end=m.end(),
+                problem=problem,
+            )
+        )
+    return found
+
+
+def _mask_code(text: str) -> str:
+    """`text` with fenced blocks and inline code blanked out (newlines kept, so offsets
+    and line numbers stay those of `text`)."""
+    chars = list(text)
+
+    def blank(start: int, end: int) -> None:
+        for i in range(start, end):
+            if chars[i] != "\n":
+                chars[i] = " "
+
     offset = 0
     fence: str | None = None
-    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+    fence_start = 0
+    for line in text.splitlines(keepends=True):
         marker = _FENCE.match(line)
         if fence is not None:
             if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                blank(fence_start, offset + len(line))
                 fence = None
         elif marker:
-            fence = marker.group(1)
-        else:
-            code_spans = [m.span() for m in _INLINE_CODE.finditer(line)]
-            for m in _DIRECTIVE.finditer(line):
-                if any(a <= m.start() < b for a, b in code_spans):
-                    continue
-                found.append(
-                    Directive(
-                        m["kind"],
-                        m["target"],
-                        m["fmt"],
-                        number,
-                        offset + m.start(),
-                        offset + m.end(),
-                    )
-                )
+            fence, fence_start = marker.group(1), offset
         offset += len(line)
-    return found
+    if fence is not None:  # an unclosed fence runs to the end, as in Markdown
+        blank(fence_start, len(text))
+    outside = "".join(chars)
+    for m in _INLINE_CODE.finditer(outside):
+        blank(*m.span())
+    return "".join(chars)
+
+
+def claim_places(pages: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(figure, claim) -> the first page, in reading order, whose prose states it."""
+    places: dict[tuple[str, str], str] = {}
+    for page, text in pages:
+        for d in find_directives(text):
+            figure, _, claim = d.target.partition(".")
+            if d.kind == "claim" and claim:
+                places.setdefault((figure, claim), page)
+    return places
+
+
+def claim_anchor(figure: str, claim: str) -> str:
+    """The id of a claim's row in the appendix; its sentence in the prose adds `-text`."""
+    return f"claim-{figure}-{claim}"
+
+
+CLAIMS_PAGE = "claims.md"
+
+_CLAIM_MARKS = {
+    "holds": ("holds", "✓", "Checked claim: it holds"),
+    "fails": ("fails", "FAILS", "Checked claim: it FAILS"),
+    "cannot fail": (
+        "cannotfail",
+        "CANNOT FAIL",
+        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+    ),
+}
 
 
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
@@ -200,6 +282,9 @@ class PageRenderer:
     """Source path of a page -> its site path (e.g. 'superposition.md' -> 'superposition/')."""
     problems: list[MarkupProblem] = field(default_factory=list)
 
+    HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
+    """Directive kind -> handler; the only place a kind is known (set below the class)."""
+
     def render(self, text: str) -> str:
         out: list[str] = []
         last = 0
@@ -213,17 +298,19 @@ class PageRenderer:
     # -- one directive -------------------------------------------------------------
     def _replace(self, d: Directive) -> str:
         try:
-            if d.kind == "figure":
-                return self._figure(d)
-            if d.kind == "ref":
-                return self._ref(d)
-            if d.kind == "value":
-                return self._value(d)
-            return self._claim(d)
+            if d.problem is not None:
+                raise _Problem(d.problem)
+            handler = self.HANDLERS.get(d.kind)
+            if handler is None:
+                raise _Problem(unknown_kind_message(d.kind, d.text))
+            return _inert(handler(self, d))
         except _Problem as p:
-            if p.report:
-                self.problems.append(MarkupProblem(self.page, d.line, str(p)))
-            return _error_inline(str(p))
+            problem = p
+        except Exception as error:  # anything else a handler hits still names its source
+            problem = _Problem(f"{d.text} could not be rendered: {type(error).__name__}: {error}")
+        if problem.report:
+            self.problems.append(MarkupProblem(self.page, d.line, str(problem)))
+        return _error_inline(str(problem))
 
     def _view(self, name: str, d: Directive) -> FigureView:
         view = self.figures.get(name)
@@ -254,7 +341,7 @@ class PageRenderer:
                 f"ref to figure {d.target!r}, which no page embeds with {{{{ figure: ... }}}}"
             )
         href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
-        title = html.escape((view.meta or {}).get("title", view.name))
+        title = html.escape(str((view.meta or {}).get("title", view.name)))
         preview = ""
         if "figure.svg" in view.files:
             preview = (
@@ -276,10 +363,13 @@ class PageRenderer:
         if name not in view.values:
             known = ", ".join(sorted(view.values)) or "none"
             raise _Problem(f"unknown value {name!r} of figure {view.name!r} (known: {known})")
+        _check_format(d)
         try:
             text = format_value(view.values[name], d.fmt)
-        except (ValueError, TypeError) as e:
-            raise _Problem(f"bad format {d.fmt!r} for value {d.target!r}: {e}") from None
+        except Exception as e:  # ValueError, TypeError, OverflowError, MemoryError...
+            raise _Problem(
+                f"bad format {d.fmt!r} for value {d.target!r}: {type(e).__name__}: {e}"
+            ) from None
         title = html.escape(value_title(d.target, view.values[name]))
         return f'<span class="sym-value" title="{title}">{html.escape(text)}</span>'
 
@@ -293,14 +383,89 @@ class PageRenderer:
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        verdict = claim["verdict"]
-        status = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}[verdict]
-        badge = {"holds": "checked", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}[verdict]
+        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
+        anchor = claim_anchor(view.name, name)
+        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
+        detail = html.escape(f"{words}. {describe_claim(claim)}")
+        # A small mark, not a badge: the sentence is highlighted on hover (site.css), and
+        # the mark links to the claim's row in the appendix, which links back here.
         return (
-            f'<span class="sym-claim sym-claim--{status}" '
-            f'title="{html.escape(describe_claim(claim))}">'
-            f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>'
+            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
+            f"{html.escape(claim['statement'])}"
+            f'<a class="sym-claim-mark" href="{href}" title="{detail}" '
+            f'aria-label="{html.escape(words)}: see its test in the claims appendix">'
+            f"{mark}</a></span>"
         )
+
+
+PageRenderer.HANDLERS = {
+    "figure": PageRenderer._figure,
+    "ref": PageRenderer._ref,
+    "value": PageRenderer._value,
+    "claim": PageRenderer._claim,
+}
+KINDS = tuple(PageRenderer.HANDLERS)
+
+
+def unknown_kind_message(kind: str, text: str) -> str:
+    """'unknown directive kind ...' with the nearest known kind."""
+    close = difflib.get_close_matches(kind.lower(), KINDS, n=1, cutoff=0.5)
+    if close and close[0] == kind.lower():
+        hint = f"; kinds are lower case: {close[0]!r}"
+    elif close:
+        hint = f"; did you mean {close[0]!r}?"
+    else:
+        hint = ""
+    return f"unknown directive kind {kind!r} in {text}{hint} (known: {', '.join(KINDS)})"
+
+
+def _check_format(d: Directive) -> None:
+    """Refuse formats whose width or precision would blow up the page (or the memory)."""
+    for number in re.findall(r"\d+", d.fmt or ""):
+        if int(number) > _MAX_FORMAT_NUMBER:
+            raise _Problem(
+                f"bad format {d.fmt!r} for value {d.target!r}: width or precision {number} "
+                f"is larger than {_MAX_FORMAT_NUMBER}"
+            )
+
+
+# Links (`[`, `]`), code spans that could swallow our tags (a backtick) and table cells
+# (`|`). Emphasis and math characters stay: they cannot run anything, and `$x_1$` in a
+# statement must still reach the math extension.
+_MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"})
+
+
+def _inert(fragment: str) -> str:
+    """An HTML fragment that Markdown (which runs on the page after us) cannot turn into
+    links or code, nor split across table cells.
+
+    Markdown keeps inline tags but still parses the text around them, and its link
+    pattern runs before its HTML pattern, so `[x](javascript:...)` becomes a link even
+    inside an attribute value. Those characters are written as character references
+    everywhere in the fragment (our own tags and attribute names never use them; in
+    text and attribute values browsers decode them back). Inline fragments also get
+    their newlines as references, so a statement cannot end a table row.
+    """
+    inert = fragment.translate(_MARKDOWN_ACTIVE)
+    if fragment.startswith("\n\n"):  # a block (a figure): Markdown leaves it alone
+        return inert
+    return inert.replace("\n", "&#10;")
+
+
+def markdown_literal(text: str) -> str:
+    """`text` as literal Markdown text: no tag, link, code span, table cell or directive
+    can start inside it. Identifiers come out unchanged."""
+    escaped = html.escape(text, quote=True)
+    return escaped.translate(_MARKDOWN_LITERAL).replace("{{", "&#123;{")
+
+
+# Math characters ($, backslash, _, braces) stay, so `$x_1$` in a title still reaches KaTeX.
+_MARKDOWN_LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"} | {"\n": " "})
+
+
+def escape(text: Any) -> str:
+    """Text from a figure module or its data, safe in HTML text and attribute values."""
+    return html.escape(str(text), quote=True)
 
 
 class _Problem(Exception):
@@ -315,18 +480,28 @@ class _Problem(Exception):
 def _error_inline(message: str) -> str:
     head, _, rest = message.partition("\n")
     if rest:  # a traceback: show it as a block
+        # Blank lines around: a block, so Markdown neither wraps nor parses it.
         return (
-            f'\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
-            f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n"
+            f'\n\n<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
+            f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>\n\n"
         )
     return f'<span class="sym-error sym-error--inline" role="alert">{html.escape(head)}</span>'
 
 
+def caption_html(caption: str) -> str:
+    """A caption's Markdown as HTML, safely: raw HTML is shown as text (every `<` is
+    escaped before Markdown runs, as markdown-it's `html: false` does), and the result
+    is sanitised by nh3 (the Ammonia sanitiser), which drops `javascript:` links and
+    any attribute that could run code (attr_list's `{: onclick=... }`)."""
+    source = str(caption).replace("<", "&lt;")
+    return nh3.clean(md.markdown(source, extensions=["attr_list"]))
+
+
 def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
     meta = view.meta or {}
-    caption = md.markdown(meta.get("caption", ""), extensions=["attr_list"])
+    caption = caption_html(meta.get("caption", ""))
     spec = html.escape(json.dumps(view.spec, separators=(",", ":")), quote=True)
-    alt = html.escape(meta.get("alt", ""))
+    alt = html.escape(str(meta.get("alt", "")))
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
     number = f"Figure {view.number}." if view.number else "Figure."
@@ -335,7 +510,7 @@ def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'
         f'<div class="sym-chart" role="img" aria-label="{alt}" data-spec="{spec}"></div>{fallback}\n'
         f'<figcaption><p class="sym-figure-title"><strong>{number}</strong> '
-        f"{html.escape(meta.get('title', view.name))}</p>{caption}</figcaption>\n"
+        f"{html.escape(str(meta.get('title', view.name)))}</p>{caption}</figcaption>\n"
         f"{_provenance_html(view, url_to)}\n</figure>\n\n"
     )
 
@@ -349,7 +524,7 @@ def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
         ("Cache key", f"<code>{html.escape(str(meta.get('key', '?'))[:16])}</code>"),
         ("Commit", f"<code>{html.escape(str(meta.get('git', 'unknown')))}</code>"),
         ("Seeds", html.escape(", ".join(str(s) for s in meta.get("seeds", [])) or "none")),
-        ("Params", f"<code>{html.escape(json.dumps(meta.get('params', {})))}</code>"),
+        ("Params", f"<code>{html.escape(json.dumps(meta.get('params', {}), default=str))}</code>"),
         ("Versions", html.escape(versions)),
         ("Compute time", f"{float(meta.get('compute_seconds', 0.0)):.1f} s"),
     ]

@@ -8,55 +8,89 @@ build, so `mkdocs serve` picks up edits to it. One `EssaySite` lives for one bui
 - on_files: build stale figures (cached ones cost a hash), add their artefacts, the
   vendored Vega bundle and the generated claims page to the site.
 - on_nav: number figures in reading order across the whole essay.
+- on_pre_page: wrap every page's render so that an exception (a notebook cell that
+  raises, above all) becomes an error box on that page and one error naming the file
+  and line, never a build that stops (`mkdocs serve` would stop answering); notebook
+  pages also go through our own atomic, checksummed cache (`notebook_cache.py`).
 - on_page_markdown: replace directives; problems become warnings naming file and line
   (so `--strict` fails) and visible error boxes (so `mkdocs serve` keeps running).
+- on_post_build / on_build_error / on_shutdown: `mkdocs build` writes into a fresh
+  folder next to `site/` and swaps it in only when the build succeeded, under a build
+  lock per checkout, so a failed build keeps the previous site and two builds at once
+  take turns instead of deleting each other's files.
+
+Every problem is printed once: where it is found. The final error only counts them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
 import json
 import logging
 import os
+import re
+import shutil
+import traceback
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from symbiote_core.figures.build import build
 from symbiote_core.figures.claims_page import claims_page
 from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
+    CLAIMS_PAGE,
     FigureView,
     MarkupProblem,
     PageRenderer,
+    claim_places,
     figure_order,
+    markdown_literal,
 )
-from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
+from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
-CLAIMS_PAGE = "claims.md"
 METHODS_PAGE = "methods.md"
+NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
+BUILD_LOCK = ".cache/build.lock"
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 
 class EssaySite:
-    def __init__(self, command: str | None) -> None:
+    def __init__(self, command: str | None, dirty: bool = False) -> None:
         self.command = command
+        self.dirty = dirty
         self.views: dict[str, FigureView] = {}
         self.problems: list[MarkupProblem] = []
         self.root = Path.cwd()
         self.engine: Engine | None = None
+        self.jupyter: Any = None
+        self.notebooks: NotebookCache | None = None
+        self.library_digest = ""
+        self.lock: FileLock | None = None
+        self.site_dir: Path | None = None
+        """The real site folder when this build writes into a fresh one (`building`)."""
+        self.building: Path | None = None
+        self.finished = False
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -64,17 +98,46 @@ class EssaySite:
         self.engine = Engine(root=self.root)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
-        jupyter = config.plugins.get("mkdocs-jupyter")
-        if jupyter is not None:
-            # Executed notebooks import the project: key their cache on its source too.
-            notebooks = Path(os.environ.get(NOTEBOOK_CACHE_ENV) or cache / "mkdocs-jupyter")
-            jupyter.config["cache_dir"] = str(notebooks / source_digest(self.root))
+        if self.command in ("build", "gh-deploy"):
+            self._take_build_lock()
+            if not self.dirty:
+                self._build_into_fresh_folder(config)
+        self.jupyter = config.plugins.get("mkdocs-jupyter")
+        if self.jupyter is not None:
+            # Our cache replaces the plugin's (see notebook_cache.py); it is keyed on the
+            # library source too, because executed notebooks import the project.
+            self.jupyter.config["cache"] = False
+            folder = Path(os.environ.get(NOTEBOOK_CACHE_ENV) or cache / "mkdocs-jupyter")
+            self.notebooks = NotebookCache(folder)
+            self.library_digest = source_digest(self.root)
         return config
+
+    def _take_build_lock(self) -> None:
+        path = self.root / BUILD_LOCK
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(path)
+        try:
+            self.lock.acquire(timeout=0)
+        except Timeout:
+            # info, not warning: waiting is no fault, and --strict fails on warnings.
+            log.info("waiting for the other build of this checkout to finish (lock %s)", path)
+            self.lock.acquire()
+
+    def _build_into_fresh_folder(self, config: MkDocsConfig) -> None:
+        """Point MkDocs at a new folder beside the site; `on_shutdown` swaps it in."""
+        self.site_dir = Path(config.site_dir).resolve()
+        self.building = self.site_dir.with_name(f".{self.site_dir.name}.building-{os.getpid()}")
+        # Under the build lock no other build is running: these are killed builds' leftovers.
+        for pattern in (".building-*", ".old-*"):
+            for leftover in self.site_dir.parent.glob(f".{self.site_dir.name}{pattern}"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        config.site_dir = str(self.building)
 
     # -- on_files ----------------------------------------------------------------
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.engine is not None
         results = build(self.engine, on_event=_log_event)
+        self.results = results
         for result in results:
             view = FigureView(name=result.name)
             if result.status == "failed" or result.entry is None:
@@ -106,6 +169,15 @@ class EssaySite:
         files.append(
             File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
         )
+        # Every lab notebook is also offered as .ipynb, beside its page's source.
+        for source in [
+            f for f in files if f.src_uri.startswith(NOTEBOOKS) and f.src_uri.endswith(".py")
+        ]:
+            files.append(
+                File.generated(
+                    config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
+                )
+            )
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
@@ -121,17 +193,102 @@ class EssaySite:
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
+        for view in self.views.values():
+            view.claim_pages = {}
+        for (figure, claim), page in claim_places(pages).items():
+            if figure in self.views:
+                self.views[figure].claim_pages[claim] = page
+        self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         return nav
+
+    # -- on_pre_page ----------------------------------------------------------------
+    def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> Page:
+        render = page.render  # mkdocs-jupyter has replaced it for notebooks by now
+        notebook = self.jupyter is not None and self.jupyter.should_include(page.file)
+        if notebook:
+            render = self._cached_notebook_render(page, render)
+        page.render = self._guarded_render(page, render, notebook)  # type: ignore[method-assign]
+        return page
+
+    def _cached_notebook_render(
+        self, page: Page, render: Callable[[MkDocsConfig, Files], None]
+    ) -> Callable[[MkDocsConfig, Files], None]:
+        assert self.notebooks is not None
+        notebooks, jupyter = self.notebooks, self.jupyter
+        source = Path(page.file.abs_src_path)
+        shown = self._shown(page)
+
+        def cached_render(config: MkDocsConfig, files: Files) -> None:
+            key = notebooks.key(source, dict(jupyter.config), self.library_digest)
+            hit = notebooks.read(key, shown)
+            if hit is not None:
+                log.info("notebook %s: cached", shown)
+                page.content = hit["content"]
+                page.toc = get_toc(hit["toc"])
+                if hit.get("title") is not None:
+                    page.title = hit["title"]
+                return
+            title = page.title
+            render(config, files)
+            notebooks.write(
+                key,
+                {
+                    "content": page.content,
+                    "toc": toc_to_tokens(page.toc),
+                    "title": page.title if page.title != title else None,
+                },
+            )
+
+        return cached_render
+
+    def _guarded_render(
+        self, page: Page, render: Callable[[MkDocsConfig, Files], None], notebook: bool
+    ) -> Callable[[MkDocsConfig, Files], None]:
+        def guarded_render(config: MkDocsConfig, files: Files) -> None:
+            try:
+                render(config, files)
+            except Exception as error:
+                problem = self._render_problem(page, error, notebook)
+                log.error(str(problem))  # the one place this problem is printed
+                self.problems.append(problem)
+                page.content = _error_page(problem)
+                page.toc = get_toc([])
+
+        return guarded_render
+
+    def _render_problem(self, page: Page, error: Exception, notebook: bool) -> MarkupProblem:
+        text = _ANSI.sub("", str(error)).strip()
+        shown = self._shown(page)
+        line = 1
+        if notebook:
+            line = notebook_error_line(Path(page.file.abs_src_path), text)
+            what = "a notebook cell raised"
+        else:
+            text = _ANSI.sub("", "".join(traceback.format_exception(error))).strip()
+            what = f"the page could not be rendered ({type(error).__name__})"
+        return MarkupProblem(shown, line, f"{what}:\n{text}")
+
+    def _shown(self, page: Page) -> str:
+        if page.file.generated_by:
+            return page.file.src_uri
+        path = Path(page.file.abs_src_path)
+        return (
+            path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
+        )
 
     # -- on_page_markdown ---------------------------------------------------------
     def on_page_markdown(
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         src = page.file.src_uri
+        # The appendix pages are Markdown built from figure text: every string that came
+        # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(self.views)
+            markdown = claims_page(
+                self.views, getattr(self, "page_titles", {})
+            )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
-            markdown = methods_page(self.views)
+            markdown = methods_page(markdown_literal_views(self.views))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
@@ -148,14 +305,81 @@ class EssaySite:
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
         if self.command == "build" and self.problems:
-            listing = "\n".join(f"  {p}" for p in self.problems)
+            # Each was printed where it was found; listing them again would print twice.
+            where = ", ".join(sorted({f"{p.file}:{p.line}" for p in self.problems}))
             raise PluginError(
-                f"{len(self.problems)} problem(s) in the essay's directives:\n{listing}"
+                f"{len(self.problems)} problem(s) in the essay, each reported above ({where}); "
+                "the previous site is left in place"
             )
+        self.finished = True
+
+    def on_build_error(self, error: Exception) -> None:
+        self.finished = False
+
+    def on_shutdown(self) -> None:
+        """Swap the freshly built site in if the build succeeded; release the lock."""
+        try:
+            if self.building is not None and self.site_dir is not None:
+                if self.finished and self.building.is_dir():
+                    _swap_in(self.building, self.site_dir)
+                else:
+                    shutil.rmtree(self.building, ignore_errors=True)
+        finally:
+            self.building = None
+            if self.lock is not None:
+                self.lock.release(force=True)
+                self.lock = None
+
+
+def _swap_in(new: Path, site: Path) -> None:
+    """Replace `site` by `new` with two renames (no half-written site is ever visible)."""
+    old = site.with_name(f".{site.name}.old-{uuid.uuid4().hex[:8]}")
+    if site.exists():
+        os.rename(site, old)
+    os.rename(new, site)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _error_page(problem: MarkupProblem) -> str:
+    head, _, rest = str(problem).partition("\n")
+    return (
+        '<div class="sym-error" role="alert"><p><strong>Build error.</strong> '
+        f"{html.escape(head)}</p><pre>{html.escape(rest)}</pre></div>"
+    )
+
+
+def notebook_error_line(notebook: Path, message: str) -> int:
+    """The line of the jupytext notebook where the failing cell's failing line is.
+
+    nbconvert's error quotes the cell's source between dashed lines, and IPython's
+    traceback names the line within the cell ("Cell In[3], line 2"); the cell is found
+    in the `.py` by its lines. 1 when it cannot be found.
+    """
+    quoted = re.search(r"-{10,}\n(.*?)\n-{10,}", message, re.S)
+    try:
+        lines = [line.rstrip() for line in notebook.read_text(encoding="utf-8").splitlines()]
+    except OSError:
+        return 1
+    if quoted is None:
+        return 1
+    cell = [line.rstrip() for line in quoted.group(1).splitlines()]
+    while cell and not cell[0]:
+        cell.pop(0)
+    if not cell:
+        return 1
+    within = re.search(r"Cell In\[\d+\], line (\d+)", message)
+    offset = int(within.group(1)) - 1 if within else 0
+    for start in range(len(lines) - len(cell) + 1):
+        if lines[start : start + len(cell)] == cell:
+            return start + 1 + offset
+    return 1
 
 
 def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
-    if kind == "start":
+    if kind == "corrupt":
+        # info: repaired already (it is rebuilt now), and --strict fails on warnings.
+        log.info("%s; removed, rebuilding", info["problem"])
+    elif kind == "start":
         log.info("figure %s: computing...", name)
     elif kind == "done":
         log.info("figure %s: %s in %.1f s", name, info.get("status"), info.get("seconds", 0.0))
@@ -176,6 +400,25 @@ def source_digest(root: Path) -> str:
             h.update(path.read_bytes())
     h.update((root / "pyproject.toml").read_bytes())
     return h.hexdigest()[:16]
+
+
+def _literal(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return markdown_literal(obj)
+    if isinstance(obj, dict):
+        return {_literal(k): _literal(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_literal(v) for v in obj]
+    return obj
+
+
+def markdown_literal_views(views: dict[str, FigureView]) -> dict[str, FigureView]:
+    """Copies of `views` whose meta strings are literal Markdown text (`markdown_literal`),
+    for pages generated as Markdown (claims, methods)."""
+    return {
+        name: dataclasses.replace(view, meta=_literal(dict(view.meta)) if view.meta else view.meta)
+        for name, view in views.items()
+    }
 
 
 def methods_page(views: dict[str, FigureView]) -> str:
@@ -208,7 +451,8 @@ def methods_page(views: dict[str, FigureView]) -> str:
         ]
         for name, value in meta.get("params", {}).items():
             shown = json.dumps(value) if not isinstance(value, str) else value
-            lines.append(f"| `{name}` | `{shown}` |")
+            # <code>, not a code span: a backtick in a value cannot close it.
+            lines.append(f"| <code>{name}</code> | <code>{shown}</code> |")
         lines.append("")
     return "\n".join(lines)
 
@@ -216,3 +460,11 @@ def methods_page(views: dict[str, FigureView]) -> str:
 def _seeds_text(meta: dict[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _first_heading(markdown: str) -> str | None:
+    """A page's H1 text (what its nav entry shows), read from its Markdown source."""
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None
