@@ -464,7 +464,7 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     P = data["p"]
     order = [label for _, label in CONDITIONS]
     conditions = alt.Chart(alt.Data(values=_condition_rows(data)))
-    y = alt.Y("condition:N", sort=order, title=None)
+    y = alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
     tooltip = [
         alt.Tooltip("condition:N"),
         alt.Tooltip("host:N"),
@@ -497,6 +497,7 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
             x=alt.X(
                 "loss:Q",
                 scale=alt.Scale(type="log", domain=[1e-6, 20]),
+                axis=alt.Axis(values=[1e-6, 1e-4, 1e-2, 1, 10], format="~g", grid=False),
                 title="loss (nats, log scale)",
             ),
             y=alt.Y("condition:N", sort=order, axis=None),
@@ -537,7 +538,10 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
         curves.mark_line(opacity=0.45, strokeWidth=1).encode(
             x=x,
             y=alt.Y(
-                "kl_target:Q", scale=alt.Scale(type="log"), title="KL(intended ‖ edited), nats"
+                "kl_target:Q",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(values=[1e-4, 1e-2, 1, 100], format="~g", grid=False),
+                title="KL(intended ‖ edited), nats",
             ),
             color=alt.Color("edit:N", scale=colors),
             detail="seed:N",
@@ -579,7 +583,8 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     write = alt.vconcat(alt.hconcat(success, collateral), scatter).properties(
         title="Write: rotate the key-frequency planes by the angle of δ"
     )
-    return alt.vconcat(read, write).add_params(delta)
+    # Two colour legends (host, edit): independent, or Vega-Lite merges their domains.
+    return alt.vconcat(read, write).add_params(delta).resolve_scale(color="independent")
 
 
 # ----- values: one number per seed, in params order -----
