@@ -161,6 +161,7 @@ def analyse(run: HostRun, p: Params) -> dict[str, Any]:
         "seeds": seeds,
         "scatter": scatter,
         "uniform_loss": math.log(P),
+        "memorised_step": p.host.memorised_step,
     }
 
 
@@ -249,6 +250,11 @@ def _read(
     for name, group in bases.items():
         rows = [_scores(mean_ablate(h[te], q, mean) @ W_U + b_U, s[te]) for q in group]
         out[name] = {f: round(statistics.fmean(r[f] for r in rows), 5) for f in ("loss", "acc")}
+    # How much of the key write map the top neurons carry: how spread the planes are.
+    top = _top_neurons(key_map.write)
+    out["top_neuron_write_share"] = round(
+        (key_map.write[:, top].pow(2).sum() / key_map.write.pow(2).sum()).item(), 5
+    )
     # How much of the neurons' variance (held-out pairs) each ablated subspace holds.
     centred = h[te] - mean
     total = centred.pow(2).sum()
@@ -665,6 +671,7 @@ FIGURE = Figure(
         "n_random_planes": lambda d: PARAMS.n_random_planes,
         "uniform_loss": lambda d: d["uniform_loss"],
         "chance": lambda d: 1 / d["p"],
+        "memorised_step": lambda d: d["memorised_step"],
         "n_key": _each(lambda e: len(e["key"])),
         "subspace_dim": _each(lambda e: 2 * len(e["key"])),
         "clean_acc": _score("trained", "clean", "acc"),
@@ -679,6 +686,7 @@ FIGURE = Figure(
         "untrained_ablate_neurons_acc": _score("untrained", "ablate_neurons", "acc"),
         "untrained_ablate_random_acc": _score("untrained", "ablate_random", "acc"),
         "untrained_clean_acc": _score("untrained", "clean", "acc"),
+        "top_neuron_write_share": _each(lambda e: e["trained"]["top_neuron_write_share"]),
         "key_variance": _each(lambda e: e["trained"]["ablate_key_variance"]),
         "neurons_variance": _each(lambda e: e["trained"]["ablate_neurons_variance"]),
         "random_variance": _each(lambda e: e["trained"]["ablate_random_variance"]),
