@@ -310,7 +310,10 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         .properties(width=200, height=90, title="Every seed")
     )
     return (
-        alt.hconcat(spectrum, alt.vconcat(circle, spread))
+        alt.hconcat(
+            spectrum,
+            alt.vconcat(circle, spread).resolve_scale(color="independent", shape="independent"),
+        )
         .resolve_scale(color="independent", shape="independent")
         .configure_legend(orient="bottom", direction="vertical")
         .properties(
@@ -373,8 +376,8 @@ FIGURE = Figure(
         "generalised) and at initialisation."
     ),
     alt=(
-        "Bar chart over the frequencies for one seed: a handful of tall bars, each holding "
-        "around a tenth of the trained embedding's norm, and low bars elsewhere; grey ticks "
+        "Bar chart over the frequencies for one seed: a few tall bars, each holding more "
+        "than a tenth of the trained embedding's norm, and low bars elsewhere; grey ticks "
         "for the untrained host sit low and even everywhere. Beside it, a scatter plot "
         "where, for a key frequency, the trained tokens lie evenly spaced on a closed loop "
         "while the untrained host's tokens form a tangle. Below, one dot per seed and host: "

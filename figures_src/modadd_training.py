@@ -80,7 +80,7 @@ def compute(p: Params) -> dict[str, Any]:
 
 def _first_step(log: list[dict[str, Any]], metric: str, at_least: float) -> int:
     """First logged step where `metric` reaches `at_least`; the last step + 1 if it
-    never does (late, so a claim about "later" is not flattered, and finite)."""
+    never does (finite, for the prose; `_delay` treats it as no generalisation)."""
     return next((r["step"] for r in log if r[metric] >= at_least), log[-1]["step"] + 1)
 
 
@@ -95,6 +95,14 @@ def _fit(d: dict[str, Any], log: list[dict[str, Any]]) -> int:
 
 def _grok(d: dict[str, Any], log: list[dict[str, Any]]) -> int:
     return _first_step(log, "test_acc", d["grok_accuracy"])
+
+
+def _delay(d: dict[str, Any], log: list[dict[str, Any]]) -> float:
+    """Grok step over fit step; 0 for a host that never gets half the held-out pairs
+    right, which then shows no delayed generalisation (and fails the claim)."""
+    if _grok(d, log) > log[-1]["step"]:
+        return 0.0
+    return _grok(d, log) / _fit(d, log)
 
 
 def _at(log: list[dict[str, Any]], step: int, metric: str) -> float:
@@ -283,7 +291,7 @@ FIGURE = Figure(
         "generalised_step": _each(
             lambda d, log: _first_step(log, "test_acc", d["generalised_accuracy"])
         ),
-        "delay_ratio": _each(lambda d, log: _grok(d, log) / _fit(d, log)),
+        "delay_ratio": _each(_delay),
         # The null of `delayed_generalisation`: the same ratio with the training pairs in
         # place of the held-out ones (the step half of them came right).
         "train_delay_ratio": _each(
