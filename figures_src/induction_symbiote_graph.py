@@ -420,12 +420,12 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     nodes += [{"x": 0, "y": 1.5, "name": "tokens"}, {"x": 3, "y": 1.5, "name": "logits"}]
     dots = (
         alt.Chart(alt.Data(values=nodes))
-        .mark_circle(size=480, color="#eceff1", stroke="#455a64", opacity=1)
+        .mark_circle(size=720, color="#eceff1", stroke="#455a64", opacity=1)
         .encode(x=x, y=y)
     )
     names = (
         alt.Chart(alt.Data(values=nodes))
-        .mark_text(fontSize=9, color="#263238")
+        .mark_text(fontSize=8, color="#263238")
         .encode(x=x, y=y, text="name:N")
     )
     score = (
@@ -472,9 +472,50 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         .mark_rule(color="#455a64", strokeDash=[3, 3])
         .encode(x=alt.datum(alt.expr(THRESHOLD_PARAM), type="quantitative"))
     )
-    return alt.hconcat(
-        graph, (curve + rule).properties(width=180, height=200, title="Precision and recall")
-    ).configure_view(stroke=None)
+    return (
+        alt.hconcat(
+            graph,
+            alt.vconcat(
+                (curve + rule).properties(width=180, height=150, title="Precision and recall"),
+                _latent_chart(data),
+            )
+            .resolve_scale(color="independent")
+            .resolve_legend(color="independent"),
+        )
+        .resolve_scale(color="independent")
+        .resolve_legend(color="independent")
+        .configure_view(stroke=None)
+    )
+
+
+HOST_NAMES = {"trained": "2-layer host", "untrained": "untrained host", "control": "1-layer host"}
+
+
+def _latent_chart(data: dict[str, Any]) -> alt.Chart:
+    """Latents read as each kind of feature, per host, one dot per seed."""
+    rows = [
+        {"host": HOST_NAMES[host], "kind": kind, "seed": seed, "latents": count}
+        for host in HOSTS
+        for kind in KINDS
+        for seed, count in zip(data["seeds"], data[host]["count"][kind], strict=True)
+    ]
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_point(filled=True, size=28, opacity=0.8)
+        .encode(
+            x=alt.X("latents:Q", title=f"latents (correlation > {PARAMS.label_threshold:g})"),
+            y=alt.Y("kind:N", sort=list(KINDS), title=None),
+            yOffset=alt.YOffset("host:N", sort=list(HOST_NAMES.values())),
+            color=alt.Color(
+                "host:N",
+                sort=list(HOST_NAMES.values()),
+                scale=alt.Scale(range=["#00897b", "#b0bec5", "#455a64"]),
+                legend=alt.Legend(orient="bottom", title=None, columns=1),
+            ),
+            tooltip=["host:N", "kind:N", "seed:O", "latents:Q"],
+        )
+        .properties(width=180, height=110, title="What the latents read")
+    )
 
 
 PARAMS = Params()
@@ -517,14 +558,17 @@ FIGURE = Figure(
         f"{PARAMS.edge_threshold:g} logit; orange: the symbiote's edge is not in the truth; "
         "dashed grey: a true edge the symbiote misses. The slider moves the symbiote's "
         "threshold; precision and recall under the graph follow it. Right: precision and "
-        "recall, mean over seeds, as the threshold moves (dashed: the slider)."
+        "recall, mean over seeds, as the threshold moves (dashed: the slider); below, how "
+        "many latents read the current token, the previous token or the position, on the "
+        "2-layer host, the same host untrained and the 1-layer host (one dot per seed)."
     ),
     alt=(
         "A graph with four columns: tokens, four layer-0 heads, four layer-1 heads, logits. "
         "Thick green edges run from the tokens into the queries and values of most layer-1 "
         "heads, from one or two layer-0 heads into their keys, and from those heads to the "
         "logits; few orange or dashed edges. Beside it, a line chart of precision and "
-        "recall against the threshold, both high near one logit."
+        "recall against the threshold, both high near one logit. Below it, dots counting "
+        "the latents of each kind: previous-token latents only on the trained 2-layer host."
     ),
     params=PARAMS,
     compute=compute,
