@@ -28,15 +28,15 @@ class Params:
     n_features: int = 128
     d_hidden: int = 16
     feature_probability: float = 0.02
-    host_steps: int = 1000
+    host_steps: int = 600
     ks: tuple[int, ...] = (1, 2, 3, 5, 8)
     essay_k: int = 3
     """The k the essay's other toy dictionaries use: the expected number of active
     features (n_features * feature_probability, rounded)."""
-    dictionary_steps: int = 1000
+    dictionary_steps: int = 500
     batch_size: int = 256
     lr: float = 3e-3
-    n_activations: int = 20_000
+    n_activations: int = 10_000
     n_eval: int = 8192
 
 

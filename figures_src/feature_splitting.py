@@ -38,15 +38,15 @@ class Params:
     n_children: int = 4
     d_hidden: int = 10
     parent_probability: float = 0.1
-    host_steps: int = 1500
+    host_steps: int = 800
     dictionary_sizes: tuple[int, ...] = (6, 12, 24, 30)
     """From one atom per parent (6), through one per child (24), to one per feature (30)."""
     k: int = 2
     """A parent and its child fire together: two atoms per active parent."""
-    dictionary_steps: int = 1000
+    dictionary_steps: int = 500
     batch_size: int = 256
     lr: float = 3e-3
-    n_activations: int = 20_000
+    n_activations: int = 10_000
     match_cosine: float = 0.9
 
 

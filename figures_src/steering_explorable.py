@@ -30,8 +30,8 @@ class Params:
     n_features: int = 40
     d_hidden: int = 10
     feature_probability: float = 0.05
-    host_steps: int = 1500
-    dictionary_steps: int = 1500
+    host_steps: int = 800
+    dictionary_steps: int = 800
     n_activations: int = 10_000
     n_selection: int = 2000
     """Inputs on which each target's atom and neuron are chosen (not shown to the reader)."""

@@ -41,11 +41,11 @@ class Params:
     couplings: tuple[float, ...] = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0)
     """Log-spaced across the range where the prototype's raw coupling fell off a cliff;
     the last is the sweep's end point that the claims compare with no coupling."""
-    steps: int = 1000
+    steps: int = 600
     batch_size: int = 128
     lr: float = 3e-3
-    reader_steps: int = 1000
-    n_reader_samples: int = 10_000
+    reader_steps: int = 500
+    n_reader_samples: int = 6_000
     n_eval: int = 4000
     match_cosine: float = 0.9
     """An atom finds a feature when their cosine exceeds this (a near-exact direction)."""
