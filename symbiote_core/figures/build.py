@@ -61,13 +61,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from symbiote_core.figures import imports
+from symbiote_core.figures import imports, memo
 from symbiote_core.figures.cache import (
+    META,
+    OUT_FILES,
     CorruptEntryError,
     DataEntry,
     FigureEntry,
     clear_temp,
     dumps,
+    entry_dir,
     figure_lock,
     log_path,
     prune,
@@ -78,7 +81,14 @@ from symbiote_core.figures.cache import (
     write_entry,
 )
 from symbiote_core.figures.deps import SourceCache, is_tracked
-from symbiote_core.figures.keys import ENGINE_FORMAT, FigureKeys, figure_keys, library_versions
+from symbiote_core.figures.keys import (
+    ENGINE_FORMAT,
+    FigureKeys,
+    figure_keys,
+    library_versions,
+    planned_keys,
+)
+from symbiote_core.figures.memo import Stats
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
 
 log = logging.getLogger("symbiote_core.figures")
@@ -216,11 +226,11 @@ def _inspect(
     report: set[str] | None = None,
 ) -> tuple[FigurePlan, FigureEntry | None]:
     """Keys and cache status of one figure; corrupt entries are added to `report`."""
-    keys = figure_keys(engine, name, sources, versions)
+    keys = planned_keys(engine, name, sources, versions)
     problems: list[CorruptEntryError] = []
     entry = None
     try:
-        entry = read_figure_entry(engine, name, keys.key)
+        entry = _verified_entry(engine, name, keys.key, sources.stats)
     except CorruptEntryError as error:
         problems.append(error)
     status: PlanStatus = "cached"
@@ -243,6 +253,26 @@ def _inspect(
         problems=tuple(str(error) for error in problems),
     )
     return figure_plan, entry
+
+
+def _verified_entry(engine: Engine, name: str, key: str, stats: Stats) -> FigureEntry | None:
+    """`read_figure_entry`, memoised on the signatures of the entry's files.
+
+    An entry is written once and never changed in place, so a file whose signature
+    moved is a damaged entry (or a replaced one): it is read and checked again.
+    """
+    memo_key = (engine, name, key)
+    entry = memo.ENTRIES.get(memo_key, stats)
+    if entry is not None:
+        return entry
+    folder = entry_dir(engine, "out", name, key)
+    files = [folder, *(folder / file for file in (*OUT_FILES, META))]
+    for path in files:
+        stats(path)  # before reading: see memo.Stats
+    entry = read_figure_entry(engine, name, key)
+    if entry is not None:
+        memo.ENTRIES.put(memo_key, entry, files, stats)
+    return entry
 
 
 def git_revision(root: Path) -> str:

@@ -55,6 +55,7 @@ from symbiote_core.figures.markup import (
     MarkupProblem,
     PageRenderer,
     figure_order,
+    fill_deferred,
     markdown_literal,
 )
 from symbiote_core.figures.notebook import write_ipython_dir
@@ -89,6 +90,9 @@ class EssaySite:
         """The real site folder when this build writes into a fresh one (`building`)."""
         self.building: Path | None = None
         self.finished = False
+        self.nonce = uuid.uuid4().hex[:12]
+        self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
+        """Page source -> (page as shown in messages, its deferred chart specs)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -266,19 +270,35 @@ class EssaySite:
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(self.views)  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
-            markdown = methods_page(markdown_literal_views(self.views))
+            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
             url_to=lambda target: get_relative_url(target, page.file.url),
             page_url=lambda source: _site_path(files, source),
+            deferred={},
+            token_prefix=f"sym-spec-{self.nonce}",
         )
         out = renderer.render(markdown)
+        self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
         for problem in renderer.problems:
             log.warning(str(problem))
         self.problems.extend(renderer.problems)
         return out
+
+    # -- on_post_page ----------------------------------------------------------------
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        """Put the charts' specs into the finished page (see `PageRenderer.deferred`)."""
+        shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
+        output, missing = fill_deferred(output, deferred)
+        if missing:
+            problem = MarkupProblem(
+                shown, 1, f"{len(missing)} chart(s) lost their spec between Markdown and HTML"
+            )
+            log.warning(str(problem))
+            self.problems.append(problem)
+        return output
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
@@ -390,13 +410,26 @@ def _literal(obj: Any) -> Any:
     return obj
 
 
-def markdown_literal_views(views: dict[str, FigureView]) -> dict[str, FigureView]:
+def markdown_literal_views(
+    views: dict[str, FigureView], fields: tuple[str, ...] | None = None
+) -> dict[str, FigureView]:
     """Copies of `views` whose meta strings are literal Markdown text (`markdown_literal`),
-    for pages generated as Markdown (claims, methods)."""
+    for pages generated as Markdown (claims, methods). `fields`: only those meta fields
+    (a page that shows a few need not escape every value and claim of every figure)."""
+
+    def literal(meta: Any) -> Any:
+        if not meta:
+            return meta
+        kept = dict(meta) if fields is None else {k: meta[k] for k in fields if k in meta}
+        return _literal(kept)
+
     return {
-        name: dataclasses.replace(view, meta=_literal(dict(view.meta)) if view.meta else view.meta)
-        for name, view in views.items()
+        name: dataclasses.replace(view, meta=literal(view.meta)) for name, view in views.items()
     }
+
+
+METHODS_FIELDS = ("title", "params", "seeds", "compute_seconds")
+"""The meta fields `methods_page` shows."""
 
 
 def methods_page(views: dict[str, FigureView]) -> str:
