@@ -1,6 +1,7 @@
-"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...] | new NAME |
-manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown]`.
+"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...] | keys |
+new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown]`.
 
+`keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
 `new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
 every figure's values and claim verdicts; `diff` prints what changed in them against a
 git revision (default HEAD) or a saved manifest (`diff.py`).
@@ -41,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(engine, console)
         if args.command == "build":
             return _build(engine, args, console)
+        if args.command == "keys":
+            for item in plan(engine):
+                console.out(f"{item.name} {item.key} {item.data_key}", highlight=False)
+            return 0
         if args.command == "new":
             return _new(engine, args, console)
         if args.command == "manifest":
@@ -78,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     clean_cmd = commands.add_parser("clean", help="delete cached entries")
     clean_cmd.add_argument("names", nargs="*", metavar="NAME")
+    commands.add_parser(
+        "keys", help="each figure's name, key and data key (from source; a CI cache key)"
+    )
     new_cmd = commands.add_parser("new", help="write a figure module that builds as it stands")
     new_cmd.add_argument("name", metavar="NAME")
     manifest_cmd = commands.add_parser(
