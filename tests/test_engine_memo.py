@@ -20,7 +20,7 @@ import pytest
 from symbiote_core.figures import keys as keys_module
 from symbiote_core.figures import memo
 from symbiote_core.figures.build import plan
-from symbiote_core.figures.cache import write_entry
+from symbiote_core.figures.cache import EntryMeta, write_entry
 from symbiote_core.figures.deps import SourceCache
 from symbiote_core.figures.keys import figure_keys
 from symbiote_core.figures.registry import Engine
@@ -155,16 +155,27 @@ def test_a_recent_edit_is_re_read_even_if_timestamps_cannot_tell(
 
 def test_a_damaged_entry_is_found_although_it_was_memoised(engine: Engine, settled: None) -> None:
     (item,) = plan(engine, ["alpha"])
-    meta = {
-        "key": item.key,
-        "data_key": item.data_key,
-        "title": "t",
-        "caption": "c",
-        "alt": "a",
-        "values": {},
-        "claims": [],
-        "params": {},
-    }
+    meta = EntryMeta(
+        name="alpha",
+        key=item.key,
+        data_key=item.data_key,
+        module="figs/alpha.py",
+        deps=(),
+        params={},
+        seeds=(7,),
+        versions={},
+        git="test",
+        compute_seconds=0.0,
+        created="now",
+        engine_format=0,
+        title="t",
+        caption="c",
+        alt="a",
+        values={},
+        claims=(),
+        render_seconds=0.0,
+        data_reused=False,
+    )
     files = {"spec.json": b"{}", "data.json": b"{}", "figure.svg": b"<svg/>"}
     folder = write_entry(engine, "out", "alpha", item.key, files, meta)
     assert plan(engine, ["alpha"])[0].status == "cached"

@@ -30,11 +30,8 @@ behind to write an entry later). A worker's
 stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
 
-meta.json of an out entry: name, key, data_key, module, deps, title, caption, alt,
-params, seeds, values, claims (`ClaimResult.to_json()` each), versions, git,
-compute_seconds, render_seconds, data_reused, created, engine_format and sha256 (of
-spec.json, data.json, figure.svg). A data entry's meta.json has name, data_key, module,
-deps, params, seeds, versions, git, compute_seconds, created, engine_format and sha256.
+meta.json of an out entry is `cache.EntryMeta`, of a data entry `cache.DataMeta`: the
+schema the worker writes and every reader checks and uses.
 """
 
 from __future__ import annotations
@@ -67,6 +64,8 @@ from symbiote_core.figures.cache import (
     OUT_FILES,
     CorruptEntryError,
     DataEntry,
+    DataMeta,
+    EntryMeta,
     FigureEntry,
     clear_temp,
     dumps,
@@ -576,15 +575,16 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     # covers RNG use that code did not seed itself.
     make_deterministic(seeds[0] if seeds else 0, threads=1)
     params = _plain(dataclasses.asdict(figure.params))
-    common = {
+    common: dict[str, Any] = {
         "name": name,
         "data_key": keys.data_key,
         "module": module,
-        "deps": [engine.relative(path) for path in keys.deps],
+        "deps": tuple(engine.relative(path) for path in keys.deps),
         "params": params,
-        "seeds": list(seeds),
+        "seeds": tuple(seeds),
         "versions": keys.versions,
         "engine_format": ENGINE_FORMAT,
+        "git": task.git,
     }
 
     if cached is None:
@@ -597,18 +597,13 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
         imports.check_imported(engine, name, keys.digests, finder)
         stage.now = "storing compute's data"
         raw = _to_json(data, f"figure {name!r} ({module}): compute returned")
-        data_meta = {
-            **common,
-            "git": task.git,
-            "compute_seconds": compute_seconds,
-            "created": _now(),
-        }
+        data_meta = DataMeta(**common, compute_seconds=compute_seconds, created=_now())
         write_entry(engine, "data", name, keys.data_key, {"data.json": raw}, data_meta, task.force)
         prune(engine, "data", name, keys.data_key)
         status: Status = "computed"
     else:
         raw, status = cached.raw, "rendered"
-        compute_seconds = cached.meta.get("compute_seconds")
+        compute_seconds = cached.meta.compute_seconds
 
     # Both paths continue from the stored JSON, so a render from cached data sees exactly
     # what a render after a fresh compute sees (tuples as lists, keys as strings).
@@ -630,20 +625,19 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     _check_loaded_sources(engine, keys, engine_loaded)
     imports.check_imported(engine, name, keys.digests, finder)
     stage.now = "writing its cache entry"
-    meta = {
+    meta = EntryMeta(
         **common,
-        "key": keys.key,
-        "title": figure.title,
-        "caption": figure.caption,
-        "alt": figure.alt,
-        "values": values,
-        "claims": claims,
-        "git": task.git,
-        "compute_seconds": compute_seconds,
-        "render_seconds": render_seconds,
-        "data_reused": cached is not None,
-        "created": _now(),
-    }
+        key=keys.key,
+        title=figure.title,
+        caption=figure.caption,
+        alt=figure.alt,
+        values=values,
+        claims=tuple(claims),
+        compute_seconds=compute_seconds,
+        render_seconds=render_seconds,
+        data_reused=cached is not None,
+        created=_now(),
+    )
     files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)

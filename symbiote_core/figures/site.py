@@ -154,7 +154,7 @@ class EssaySite:
                     site_path = f"figures/{result.name}/{label}"
                     files.append(File.generated(config, site_path, abs_src_path=str(path)))
                     view.files[label] = site_path
-                for claim in entry.meta.get("claims", []):
+                for claim in entry.meta.claims:
                     if not claim["holds"]:
                         log.warning(
                             "claim %s.%s %s: %s (figures_src/%s.py)",
