@@ -51,22 +51,24 @@ from symbiote_core.figures.build import build
 from symbiote_core.figures.claims_page import claims_page
 from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
+    CLAIMS_PAGE,
     FigureView,
     MarkupProblem,
     PageRenderer,
+    claim_places,
     figure_order,
     fill_deferred,
     markdown_literal,
 )
-from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
-CLAIMS_PAGE = "claims.md"
 METHODS_PAGE = "methods.md"
+NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
@@ -129,7 +131,10 @@ class EssaySite:
         """Point MkDocs at a new folder beside the site; `on_shutdown` swaps it in."""
         self.site_dir = Path(config.site_dir).resolve()
         self.building = self.site_dir.with_name(f".{self.site_dir.name}.building-{os.getpid()}")
-        shutil.rmtree(self.building, ignore_errors=True)  # a killed build's leftover
+        # Under the build lock no other build is running: these are killed builds' leftovers.
+        for pattern in (".building-*", ".old-*"):
+            for leftover in self.site_dir.parent.glob(f".{self.site_dir.name}{pattern}"):
+                shutil.rmtree(leftover, ignore_errors=True)
         config.site_dir = str(self.building)
 
     # -- on_files ----------------------------------------------------------------
@@ -168,6 +173,15 @@ class EssaySite:
         files.append(
             File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
         )
+        # Every lab notebook is also offered as .ipynb, beside its page's source.
+        for source in [
+            f for f in files if f.src_uri.startswith(NOTEBOOKS) and f.src_uri.endswith(".py")
+        ]:
+            files.append(
+                File.generated(
+                    config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
+                )
+            )
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
@@ -183,6 +197,12 @@ class EssaySite:
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
+        for view in self.views.values():
+            view.claim_pages = {}
+        for (figure, claim), page in claim_places(pages).items():
+            if figure in self.views:
+                self.views[figure].claim_pages[claim] = page
+        self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -268,7 +288,9 @@ class EssaySite:
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(self.views)  # it escapes with markdown_literal
+            markdown = claims_page(
+                self.views, getattr(self, "page_titles", {})
+            )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
@@ -471,3 +493,11 @@ def methods_page(views: dict[str, FigureView]) -> str:
 def _seeds_text(meta: dict[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _first_heading(markdown: str) -> str | None:
+    """A page's H1 text (what its nav entry shows), read from its Markdown source."""
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None

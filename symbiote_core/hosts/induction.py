@@ -37,7 +37,7 @@ from typing import NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a notebook it warns without ipywidgets
 
 from symbiote_core.hosts import TrainLog
 from symbiote_core.runtime import make_deterministic
