@@ -68,6 +68,7 @@ def test_figures_are_numbered_in_reading_order_across_pages() -> None:
     ([0.9, 1.0, 1.1], ".1f mean", "1.0"), ([0.9, 1.0, 1.1], ".1f min", "0.9"),
     ([0.9, 1.0, 1.1], ".1f max", "1.1"), ([0.9, 1.0, 1.1], ".2f sd", "0.10"),
     ([0.5, 0.25], ".0% seeds", "50%, 25%"), ([3], ".1f", "3.0 ± 0.0"),
+    ([6, 6, 6], ".0f range", "6"),
 ])
 def test_format_value(value: float, fmt: str | None, text: str) -> None:
     assert format_value(value, fmt) == text

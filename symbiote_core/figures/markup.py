@@ -235,7 +235,8 @@ def format_value(value: float | int | list[float], fmt: str | None) -> str:
     if spread == "pm":
         return f"{one(mean)} ± {one(sd)}"
     if spread == "range":
-        return f"{one(min(seeds))}–{one(max(seeds))}"
+        low, high = one(min(seeds)), one(max(seeds))
+        return low if low == high else f"{low}–{high}"  # every seed alike: one number
     if spread == "seeds":
         return ", ".join(one(v) for v in seeds)
     picked = {"mean": mean, "sd": sd, "min": min(seeds), "max": max(seeds)}[spread]

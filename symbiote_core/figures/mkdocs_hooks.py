@@ -106,6 +106,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     )
 
 
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return _guard("on_page_content", lambda: _site.on_page_content(html, page, config, files), html)
+
+
 def on_post_page(output: str, page: Any, config: Any) -> str:
     return _guard("on_post_page", lambda: _site.on_post_page(output, page, config), output)
 

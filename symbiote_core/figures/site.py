@@ -62,6 +62,8 @@ from symbiote_core.figures.markup import (
 )
 from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.palette import palette_script
+from symbiote_core.figures.publication import Publication
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
@@ -71,6 +73,7 @@ METHODS_PAGE = "methods.md"
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
+PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 BUILD_LOCK = ".cache/build.lock"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -95,11 +98,14 @@ class EssaySite:
         self.nonce = uuid.uuid4().hex[:12]
         self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
         """Page source -> (page as shown in messages, its deferred chart specs)."""
+        self.publication: Publication | None = None
+        """Citations, bibliography, byline, about page, lazy media (publication.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
         self.engine = Engine(root=self.root)
+        self.publication = Publication.from_config(self.root, config)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         if self.command in ("build", "gh-deploy"):
@@ -185,6 +191,11 @@ class EssaySite:
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
+        files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
+        assert self.publication is not None
+        for file in self.publication.files(config):
+            files.append(file)
         return files
 
     # -- on_nav ------------------------------------------------------------------
@@ -203,6 +214,8 @@ class EssaySite:
             if figure in self.views:
                 self.views[figure].claim_pages[claim] = page
         self.page_titles = {page: _first_heading(text) or page for page, text in pages}
+        assert self.publication is not None
+        self.publication.nav(nav, files)
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -294,6 +307,9 @@ class EssaySite:
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
+        # Citations first: they keep every line where it was, so line numbers still match.
+        assert self.publication is not None
+        markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
@@ -309,9 +325,14 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
-    # -- on_post_page ----------------------------------------------------------------
+    # -- on_page_content / on_post_page ------------------------------------------------
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.publication is not None
+        return self.publication.page_content(html, page, files)
+
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        """Put the charts' specs into the finished page (see `PageRenderer.deferred`)."""
+        """Put the charts' specs into the finished page (see `PageRenderer.deferred`),
+        then the publication's lazy media (which may swap a spec for its URL)."""
         shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
         output, missing = fill_deferred(output, deferred)
         if missing:
@@ -320,10 +341,14 @@ class EssaySite:
             )
             log.warning(str(problem))
             self.problems.append(problem)
-        return output
+        assert self.publication is not None
+        return self.publication.post_page(output, page)
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.publication is not None:  # reference and citation problems, logged already
+            self.problems.extend(self.publication.problems)
+            self.publication.problems = []
         if self.command == "build" and self.problems:
             # Each was printed where it was found; listing them again would print twice.
             where = ", ".join(sorted({f"{p.file}:{p.line}" for p in self.problems}))
