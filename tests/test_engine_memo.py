@@ -195,3 +195,36 @@ def test_the_memo_never_vouches_for_files_changed_just_before_a_plan(engine: Eng
     assert not stats.settled([stats(path)])
     old = time.time_ns() - 10 * memo.RACY_NS
     assert stats.settled([(0o100644, old, old, 1, 1, 1), None])
+
+
+def test_the_essay_history_is_memoised_until_a_commit(
+    tmp_path: Path, settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from symbiote_core.figures import history
+
+    root = tmp_path / "repo"
+    (root / "essay").mkdir(parents=True)
+
+    def commit(text: str) -> None:
+        (root / "essay" / "page.md").write_text(text)
+        for args in (["add", "."], ["commit", "-qm", f"Page: {text}"]):
+            subprocess.run(
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                cwd=root,
+                check=True,
+                capture_output=True,
+            )
+
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    commit("one")
+    assert len(history.essay_history(root).changes) == 1
+    runs = []
+    real = history._essay_history
+    monkeypatch.setattr(history, "_essay_history", lambda *a: runs.append(a) or real(*a))
+    assert len(history.essay_history(root).changes) == 1
+    assert runs == []  # served from the memo: no git log
+    commit("two")
+    assert len(history.essay_history(root).changes) == 2
+    assert len(runs) == 1
