@@ -30,11 +30,8 @@ behind to write an entry later). A worker's
 stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
 
-meta.json of an out entry: name, key, data_key, module, deps, title, caption, alt,
-params, seeds, values, claims (`ClaimResult.to_json()` each), versions, git,
-compute_seconds, render_seconds, data_reused, created, engine_format and sha256 (of
-spec.json, data.json, figure.svg). A data entry's meta.json has name, data_key, module,
-deps, params, seeds, versions, git, compute_seconds, created, engine_format and sha256.
+meta.json of an out entry is `cache.EntryMeta`, of a data entry `cache.DataMeta`: the
+schema the worker writes and every reader checks and uses.
 """
 
 from __future__ import annotations
@@ -61,13 +58,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from symbiote_core.figures import imports
+from symbiote_core.figures import imports, memo
 from symbiote_core.figures.cache import (
+    META,
+    OUT_FILES,
     CorruptEntryError,
     DataEntry,
+    DataMeta,
+    EntryMeta,
     FigureEntry,
     clear_temp,
     dumps,
+    entry_dir,
     figure_lock,
     log_path,
     prune,
@@ -78,7 +80,14 @@ from symbiote_core.figures.cache import (
     write_entry,
 )
 from symbiote_core.figures.deps import SourceCache, is_tracked
-from symbiote_core.figures.keys import ENGINE_FORMAT, FigureKeys, figure_keys, library_versions
+from symbiote_core.figures.keys import (
+    ENGINE_FORMAT,
+    FigureKeys,
+    figure_keys,
+    library_versions,
+    planned_keys,
+)
+from symbiote_core.figures.memo import Stats
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
 
 log = logging.getLogger("symbiote_core.figures")
@@ -216,11 +225,11 @@ def _inspect(
     report: set[str] | None = None,
 ) -> tuple[FigurePlan, FigureEntry | None]:
     """Keys and cache status of one figure; corrupt entries are added to `report`."""
-    keys = figure_keys(engine, name, sources, versions)
+    keys = planned_keys(engine, name, sources, versions)
     problems: list[CorruptEntryError] = []
     entry = None
     try:
-        entry = read_figure_entry(engine, name, keys.key)
+        entry = _verified_entry(engine, name, keys.key, sources.stats)
     except CorruptEntryError as error:
         problems.append(error)
     status: PlanStatus = "cached"
@@ -243,6 +252,26 @@ def _inspect(
         problems=tuple(str(error) for error in problems),
     )
     return figure_plan, entry
+
+
+def _verified_entry(engine: Engine, name: str, key: str, stats: Stats) -> FigureEntry | None:
+    """`read_figure_entry`, memoised on the signatures of the entry's files.
+
+    An entry is written once and never changed in place, so a file whose signature
+    moved is a damaged entry (or a replaced one): it is read and checked again.
+    """
+    memo_key = (engine, name, key)
+    entry = memo.ENTRIES.get(memo_key, stats)
+    if entry is not None:
+        return entry
+    folder = entry_dir(engine, "out", name, key)
+    files = [folder, *(folder / file for file in (*OUT_FILES, META))]
+    for path in files:
+        stats(path)  # before reading: see memo.Stats
+    entry = read_figure_entry(engine, name, key)
+    if entry is not None:
+        memo.ENTRIES.put(memo_key, entry, files, stats)
+    return entry
 
 
 def git_revision(root: Path) -> str:
@@ -546,15 +575,16 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     # covers RNG use that code did not seed itself.
     make_deterministic(seeds[0] if seeds else 0, threads=1)
     params = _plain(dataclasses.asdict(figure.params))
-    common = {
+    common: dict[str, Any] = {
         "name": name,
         "data_key": keys.data_key,
         "module": module,
-        "deps": [engine.relative(path) for path in keys.deps],
+        "deps": tuple(engine.relative(path) for path in keys.deps),
         "params": params,
-        "seeds": list(seeds),
+        "seeds": tuple(seeds),
         "versions": keys.versions,
         "engine_format": ENGINE_FORMAT,
+        "git": task.git,
     }
 
     if cached is None:
@@ -567,18 +597,13 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
         imports.check_imported(engine, name, keys.digests, finder)
         stage.now = "storing compute's data"
         raw = _to_json(data, f"figure {name!r} ({module}): compute returned")
-        data_meta = {
-            **common,
-            "git": task.git,
-            "compute_seconds": compute_seconds,
-            "created": _now(),
-        }
+        data_meta = DataMeta(**common, compute_seconds=compute_seconds, created=_now())
         write_entry(engine, "data", name, keys.data_key, {"data.json": raw}, data_meta, task.force)
         prune(engine, "data", name, keys.data_key)
         status: Status = "computed"
     else:
         raw, status = cached.raw, "rendered"
-        compute_seconds = cached.meta.get("compute_seconds")
+        compute_seconds = cached.meta.compute_seconds
 
     # Both paths continue from the stored JSON, so a render from cached data sees exactly
     # what a render after a fresh compute sees (tuples as lists, keys as strings).
@@ -600,20 +625,19 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     _check_loaded_sources(engine, keys, engine_loaded)
     imports.check_imported(engine, name, keys.digests, finder)
     stage.now = "writing its cache entry"
-    meta = {
+    meta = EntryMeta(
         **common,
-        "key": keys.key,
-        "title": figure.title,
-        "caption": figure.caption,
-        "alt": figure.alt,
-        "values": values,
-        "claims": claims,
-        "git": task.git,
-        "compute_seconds": compute_seconds,
-        "render_seconds": render_seconds,
-        "data_reused": cached is not None,
-        "created": _now(),
-    }
+        key=keys.key,
+        title=figure.title,
+        caption=figure.caption,
+        alt=figure.alt,
+        values=values,
+        claims=tuple(claims),
+        compute_seconds=compute_seconds,
+        render_seconds=render_seconds,
+        data_reused=cached is not None,
+        created=_now(),
+    )
     files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)

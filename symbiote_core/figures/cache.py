@@ -18,15 +18,18 @@ and an entry that fails is reported and never served.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import os
 import shutil
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from filelock import FileLock
 
@@ -142,7 +145,7 @@ def write_entry(
     name: str,
     key: str,
     files: dict[str, bytes],
-    meta: dict[str, Any],
+    meta: DataMeta | dict[str, Any],
     replace: bool = False,
 ) -> Path:
     """Write an entry atomically and return its folder.
@@ -160,7 +163,8 @@ def write_entry(
     try:
         for filename, payload in files.items():
             (tmp / filename).write_bytes(payload)
-        meta = {**meta, "sha256": {f: sha256(p) for f, p in files.items()}}
+        plain = meta.to_json() if isinstance(meta, DataMeta) else dict(meta)
+        meta = {**plain, "sha256": {f: sha256(p) for f, p in files.items()}}
         meta[META_SUM] = meta_checksum(meta)
         (tmp / META).write_bytes(dumps(meta, indent=2))
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -208,18 +212,147 @@ def prune(engine: Engine, level: Level, name: str, current: str) -> None:
         remove_entry(old)
 
 
+# ------------------------------------------------------------------ the schema
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataMeta(Mapping[str, Any]):
+    """meta.json of a data entry: the one definition of its fields.
+
+    The build writes it (`to_json`), `read_data_entry` checks a stored one against it
+    (`from_json`: a missing, extra or mistyped field is a corrupt entry), and readers
+    use its attributes. It is also a read-only mapping of its JSON form, so code that
+    shows metadata as a mapping (the page fragments in `markup.py`) reads it as written.
+    """
+
+    name: str
+    data_key: str
+    module: str
+    deps: tuple[str, ...]
+    params: Mapping[str, Any]
+    seeds: tuple[int, ...]
+    versions: Mapping[str, str]
+    git: str
+    compute_seconds: float | None
+    created: str
+    engine_format: int
+    sha256: Mapping[str, str] = field(default_factory=dict)
+    """Checksum of every other file of the entry; filled in by `write_entry`."""
+    meta_sha256: str = ""
+    """Checksum of meta.json without this field; filled in by `write_entry`."""
+
+    _ENVELOPE: ClassVar[tuple[str, ...]] = ("sha256", META_SUM)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object stored as meta.json (without the checksums until written)."""
+        out = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        for name in self._ENVELOPE:
+            if not out[name]:
+                del out[name]
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any], path: Path) -> Self:
+        """The schema of a stored meta.json; `CorruptEntryError` naming what is wrong."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        missing = sorted(set(names) - set(raw))
+        extra = sorted(set(raw) - set(names))
+        if missing or extra:
+            problem = ", ".join(
+                [f"lacks {n!r}" for n in missing] + [f"has unknown field {n!r}" for n in extra]
+            )
+            raise CorruptEntryError(path, f"meta.json {problem}")
+        kwargs = {}
+        for name in names:
+            value = raw[name]
+            expected = _SCHEMA_TYPES.get(name)
+            if expected is not None and not isinstance(value, expected):
+                raise CorruptEntryError(
+                    path, f"meta.json field {name!r} is a {type(value).__name__}"
+                )
+            kwargs[name] = tuple(value) if name in ("deps", "seeds", "claims") else value
+        return cls(**kwargs)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._json:
+            raise KeyError(key)
+        return self._json[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._json)
+
+    def __len__(self) -> int:
+        return len(self._json)
+
+    @functools.cached_property
+    def _json(self) -> dict[str, Any]:
+        return self.to_json()
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntryMeta(DataMeta):
+    """meta.json of a rendered entry (see `DataMeta`): also the figure's text, values,
+    claim results (`ClaimResult.to_json()` each) and render provenance."""
+
+    key: str
+    title: str
+    caption: str
+    alt: str
+    values: Mapping[str, Value]
+    claims: tuple[Mapping[str, Any], ...]
+    render_seconds: float
+    data_reused: bool
+
+    def claim_results(self) -> tuple[ClaimResult, ...]:
+        return tuple(ClaimResult.from_json(claim) for claim in self.claims)
+
+
+_SCHEMA_TYPES: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "key": str,
+    "data_key": str,
+    "module": str,
+    "deps": list,
+    "params": dict,
+    "seeds": list,
+    "versions": dict,
+    "git": str,
+    "compute_seconds": (int, float, type(None)),
+    "render_seconds": (int, float),
+    "created": str,
+    "engine_format": int,
+    "title": str,
+    "caption": str,
+    "alt": str,
+    "values": dict,
+    "claims": list,
+    "data_reused": bool,
+    "sha256": dict,
+    META_SUM: str,
+}
+"""The JSON type each stored field must have."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
 @dataclass(frozen=True)
 class FigureEntry:
     """One verified, rendered figure, as read from the cache. Never holds torch objects.
 
-    `meta` is meta.json as written (see `build.py` for its fields); `spec` the
+    `meta` is meta.json, checked against its schema (`EntryMeta`); `spec` the
     Vega-Lite spec; `data` what compute returned. The accessors below read `meta`.
     """
 
     name: str
     path: Path
     """The entry folder `out/<name>/<key>/`."""
-    meta: dict[str, Any]
+    meta: EntryMeta
     spec: dict[str, Any]
     data: Any
 
@@ -248,35 +381,35 @@ class FigureEntry:
 
     @property
     def key(self) -> str:
-        return self.meta["key"]
+        return self.meta.key
 
     @property
     def data_key(self) -> str:
-        return self.meta["data_key"]
+        return self.meta.data_key
 
     @property
     def title(self) -> str:
-        return self.meta["title"]
+        return self.meta.title
 
     @property
     def caption(self) -> str:
-        return self.meta["caption"]
+        return self.meta.caption
 
     @property
     def alt(self) -> str:
-        return self.meta["alt"]
+        return self.meta.alt
 
     @property
-    def params(self) -> dict[str, Any]:
-        return self.meta["params"]
+    def params(self) -> Mapping[str, Any]:
+        return self.meta.params
 
     @property
-    def values(self) -> dict[str, Value]:
-        return self.meta["values"]
+    def values(self) -> Mapping[str, Value]:
+        return self.meta.values
 
     @property
     def claims(self) -> tuple[ClaimResult, ...]:
-        return tuple(ClaimResult.from_json(claim) for claim in self.meta["claims"])
+        return self.meta.claim_results()
 
     @property
     def claims_holding(self) -> tuple[int, int]:
@@ -295,17 +428,15 @@ def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None
     found = read_entry(path, OUT_FILES)
     if found is None:
         return None
-    meta, payloads = found
+    raw, payloads = found
     try:
         spec = json.loads(payloads["spec.json"])
         data = json.loads(payloads["data.json"])
     except ValueError as exc:
         raise CorruptEntryError(path, f"a checksummed file does not parse ({exc})") from None
-    for field in ("key", "data_key", "title", "caption", "alt", "values", "claims", "params"):
-        if field not in meta:
-            raise CorruptEntryError(path, f"meta.json lacks {field!r}")
-    if meta["key"] != key:
-        raise CorruptEntryError(path, f"meta.json names key {meta['key']}, not its folder's")
+    meta = EntryMeta.from_json(raw, path)
+    if meta.key != key:
+        raise CorruptEntryError(path, f"meta.json names key {meta.key}, not its folder's")
     return FigureEntry(name=name, path=path, meta=meta, spec=spec, data=data)
 
 
@@ -314,7 +445,7 @@ class DataEntry:
     """A verified data entry: what compute returned, as parsed JSON and as stored bytes."""
 
     path: Path
-    meta: dict[str, Any]
+    meta: DataMeta
     data: Any
     raw: bytes
 
@@ -325,13 +456,14 @@ def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | Non
     found = read_entry(path, DATA_FILES)
     if found is None:
         return None
-    meta, payloads = found
+    stored, payloads = found
     raw = payloads["data.json"]
     try:
         data = json.loads(raw)
     except ValueError as exc:
         raise CorruptEntryError(path, f"data.json does not parse ({exc})") from None
-    if meta.get("data_key") != data_key:
+    meta = DataMeta.from_json(stored, path)
+    if meta.data_key != data_key:
         raise CorruptEntryError(path, "meta.json names another data_key than its folder's")
     return DataEntry(path=path, meta=meta, data=data, raw=raw)
 

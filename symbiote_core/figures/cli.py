@@ -1,4 +1,10 @@
-"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...]`.
+"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...] | keys |
+new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown]`.
+
+`keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
+`new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
+every figure's values and claim verdicts; `diff` prints what changed in them against a
+git revision (default HEAD) or a saved manifest (`diff.py`).
 
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
 lines otherwise), then a summary table. Every message is printed once and never
@@ -9,6 +15,7 @@ wrapped (a path cut in two cannot be copied); colours only on a terminal. Exit c
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +42,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(engine, console)
         if args.command == "build":
             return _build(engine, args, console)
+        if args.command == "keys":
+            for item in plan(engine):
+                console.out(f"{item.name} {item.key} {item.data_key}", highlight=False)
+            return 0
+        if args.command == "new":
+            return _new(engine, args, console)
+        if args.command == "manifest":
+            return _manifest(engine, args, console)
+        if args.command == "diff":
+            return _diff(engine, args, console)
         return _clean(engine, args, console)
     except FigureError as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
@@ -66,6 +83,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     clean_cmd = commands.add_parser("clean", help="delete cached entries")
     clean_cmd.add_argument("names", nargs="*", metavar="NAME")
+    commands.add_parser(
+        "keys", help="each figure's name, key and data key (from source; a CI cache key)"
+    )
+    new_cmd = commands.add_parser("new", help="write a figure module that builds as it stands")
+    new_cmd.add_argument("name", metavar="NAME")
+    manifest_cmd = commands.add_parser(
+        "manifest", help="every figure's keys, values and claim verdicts, as JSON"
+    )
+    manifest_cmd.add_argument("-o", "--output", type=Path, help="file (default: stdout)")
+    diff_cmd = commands.add_parser(
+        "diff", help="what changed in values and verdicts against a revision or a manifest"
+    )
+    diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
+    diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
+    diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
     return parser
 
 
@@ -103,6 +135,51 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
         markup=False,
         soft_wrap=True,
     )
+    return 0
+
+
+def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.scaffold import new_figure
+
+    path = new_figure(engine, args.name)
+    console.print(
+        f"wrote {engine.relative(path)}; build it with `python -m symbiote_core.figures "
+        f"build {args.name}` and embed it with {{{{ figure: {args.name} }}}}",
+        markup=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
+def _manifest(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.diff import manifest
+
+    text = json.dumps(manifest(engine), indent=2, sort_keys=True) + "\n"
+    if args.output is None:
+        console.out(text, end="", highlight=False)
+    else:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+def _diff(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures import diff
+
+    if args.manifest is not None:
+        before, against = diff.load_manifest(args.manifest), str(args.manifest)
+    else:
+        before, against = diff.revision_manifest(engine, args.revision), args.revision
+    changes = diff.compare(before, diff.manifest(engine))
+    if args.markdown:
+        console.out(diff.markdown_table(changes, against), end="", highlight=False)
+        return 0
+    if not changes:
+        console.print(f"no figure value or claim verdict differs from {against}", markup=False)
+        return 0
+    table = Table("figure", "value or claim", against, "working tree", title="figure changes")
+    for change in changes:
+        table.add_row(change.figure, change.item or "(figure)", change.before, change.after)
+    console.print(table)
     return 0
 
 

@@ -36,9 +36,12 @@ from __future__ import annotations
 
 import ast
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symbiote_core.figures import memo
+from symbiote_core.figures.memo import Stats, is_file, signature
 from symbiote_core.figures.registry import Engine
 
 # One import effect, before it is checked against the file system:
@@ -73,10 +76,17 @@ class ModuleSource:
 
 
 class SourceCache:
-    """Reads and parses each file at most once, shared by every figure of one `plan`."""
+    """Reads and parses each file at most once, shared by every figure of one `plan`.
 
-    def __init__(self, engine: Engine) -> None:
+    Every path it looks at goes through `stats` (one stat per path per plan, taken
+    before the file is read); a file whose signature matches the one it had when it
+    was last parsed, in an earlier plan of this process, is not read again
+    (`memo.SOURCES`).
+    """
+
+    def __init__(self, engine: Engine, stats: Stats | None = None) -> None:
         self.engine = engine
+        self.stats = stats or Stats()
         self._modules: dict[str, ModuleSource | None] = {}
 
     def module(self, name: str) -> ModuleSource | None:
@@ -85,11 +95,24 @@ class SourceCache:
             self._modules[name] = self._load(name)
         return self._modules[name]
 
+    def file(self, name: str, probes: set[Path] | None = None) -> Path | None:
+        """`module_file` through this plan's stats; the paths it checks go to `probes`."""
+        return module_file(self.engine, name, self.stats, probes)
+
     def _load(self, name: str) -> ModuleSource | None:
-        path = module_file(self.engine, name)
+        path = self.file(name)
         if path is None:
             return None
-        source = path.read_bytes()
+        memo_key = (self.engine, name, path)
+        cached = memo.SOURCES.get(memo_key, self.stats)
+        if cached is not None:
+            return cached
+        source = path.read_bytes()  # after `stats` saw it: see memo.Stats
+        loaded = self._parse(name, path, source)
+        memo.SOURCES.put(memo_key, loaded, [path], self.stats)
+        return loaded
+
+    def _parse(self, name: str, path: Path, source: bytes) -> ModuleSource:
         try:
             tree = ast.parse(source, filename=str(path))
         except (SyntaxError, ValueError):
@@ -112,16 +135,25 @@ class SourceCache:
         )
 
 
-def module_file(engine: Engine, name: str) -> Path | None:
-    """The file that `import name` would execute, if it is a tracked project module."""
+def module_file(
+    engine: Engine, name: str, stats: Stats | None = None, probes: set[Path] | None = None
+) -> Path | None:
+    """The file that `import name` would execute, if it is a tracked project module.
+
+    `probes` collects every path whose existence decided the answer (the package's
+    `__init__.py` and the plain module file): a file appearing there changes it.
+    """
     if not is_tracked(engine, name):
         return None
     base = engine.root.joinpath(*name.split("."))
+    package, plain = base / "__init__.py", base.parent / f"{base.name}.py"
+    if probes is not None:
+        probes.update((package, plain))
+    look = stats or signature
     # A package directory wins over a same-named module, as in Python's path finder.
-    if (base / "__init__.py").is_file():
-        return base / "__init__.py"
-    module = base.parent / f"{base.name}.py"
-    return module if module.is_file() else None
+    if is_file(look(package)):
+        return package
+    return plain if is_file(look(plain)) else None
 
 
 def is_tracked(engine: Engine, name: str) -> bool:
@@ -142,10 +174,22 @@ def project_deps(
 
 
 def dependency_sources(
-    engine: Engine, module_name: str, sources: SourceCache | None = None
+    engine: Engine,
+    module_name: str,
+    sources: SourceCache | None = None,
+    probes: set[Path] | None = None,
 ) -> list[ModuleSource]:
-    """Like `project_deps`, but the read sources (sorted by path), for hashing."""
+    """Like `project_deps`, but the read sources (sorted by path), for hashing.
+
+    `probes` receives every path the answer depends on: the files read, the paths whose
+    absence was relied on, and the folders whose listing was read.
+    """
     sources = sources or SourceCache(engine)
+    probes = set() if probes is None else probes
+
+    def files(name: str) -> Path | None:
+        return sources.file(name, probes)
+
     required: set[str] = set()
     asked: dict[str, set[str]] = defaultdict(set)  # module -> names asked of its __getattr__
     queue: deque[Effect] = deque([("require", module_name)])
@@ -159,11 +203,12 @@ def dependency_sources(
             required.add(module)
             parts = module.split(".")
             queue.extend(("require", ".".join(parts[:i])) for i in range(1, len(parts)))
+            files(module)  # records the probes of `module` for this figure
             source = sources.module(module)
             if source is not None:
                 queue.extend(source.eager)
                 for name in asked[module]:
-                    queue.extend(_lazy_effects(engine, source, name))
+                    queue.extend(_lazy_effects(files, probes, source, name))
         elif kind == "ask":
             name = effect[2]
             if name in asked[module]:
@@ -171,12 +216,12 @@ def dependency_sources(
             asked[module].add(name)
             source = sources.module(module)
             if module in required and source is not None:
-                queue.extend(_lazy_effects(engine, source, name))
+                queue.extend(_lazy_effects(files, probes, source, name))
             # Otherwise its lazy effects are queued once the module is required.
         elif kind == "from":
-            queue.extend(_resolve_from(engine, module, effect[2]))
+            queue.extend(_resolve_from(files, module, effect[2]))
         elif kind == "chain":
-            queue.extend(_resolve_chain(engine, module, effect[2]))
+            queue.extend(_resolve_chain(files, module, effect[2]))
 
     found = {
         source.path: source
@@ -186,18 +231,22 @@ def dependency_sources(
     return [found[path] for path in sorted(found)]
 
 
-def _resolve_from(engine: Engine, base: str, name: str) -> list[Effect]:
+Files = Callable[[str], "Path | None"]
+"""`module_file` bound to one plan and one figure's probes."""
+
+
+def _resolve_from(files: Files, base: str, name: str) -> list[Effect]:
     if name == "*":
         return [("require", base), ("ask", base, ANY)]
-    if module_file(engine, f"{base}.{name}") is not None:
+    if files(f"{base}.{name}") is not None:
         return [("require", base), ("require", f"{base}.{name}")]
     # An attribute of `base`: it may come from base's lazy `__getattr__`.
     return [("require", base), ("ask", base, name)]
 
 
-def _resolve_chain(engine: Engine, module: str, chain: str) -> list[Effect]:
+def _resolve_chain(files: Files, module: str, chain: str) -> list[Effect]:
     """`module.a.b...`: submodules on the way run; the first non-module name is asked for."""
-    if module_file(engine, module) is None:
+    if files(module) is None:
         return []  # not a project module (or a plain object bound by `from x import Y`)
     if not chain:
         return [("ask", module, ANY)]  # the module used as a value: anything may be asked
@@ -205,7 +254,7 @@ def _resolve_chain(engine: Engine, module: str, chain: str) -> list[Effect]:
     current = module
     for attr in chain.split("."):
         sub = f"{current}.{attr}"
-        if module_file(engine, sub) is None:
+        if files(sub) is None:
             effects.append(("ask", current, attr))
             break
         effects.append(("require", sub))
@@ -230,7 +279,7 @@ _MODULE_ATTRIBUTES = frozenset(
 )
 
 
-def _lazy_effects(engine: Engine, source: ModuleSource, name: str) -> list[Effect]:
+def _lazy_effects(files: Files, probes: set[Path], source: ModuleSource, name: str) -> list[Effect]:
     """What `source.__getattr__(name)` may import."""
     if name in source.defined or name in _MODULE_ATTRIBUTES:
         return []
@@ -241,12 +290,13 @@ def _lazy_effects(engine: Engine, source: ModuleSource, name: str) -> list[Effec
         strings = source.exports[name]
     else:
         strings = source.module_strings
-    effects += [("require", s) for s in sorted(strings) if module_file(engine, s) is not None]
+    effects += [("require", s) for s in sorted(strings) if files(s) is not None]
     if name == ANY and source.path.name == "__init__.py":
         # A computed submodule name (f"{__name__}.{name}"): any submodule may load.
+        probes.add(source.path.parent)  # its listing: a new submodule changes the answer
         for child in sorted(source.path.parent.iterdir()):
             stem = child.stem if child.suffix == ".py" else child.name
-            if stem != "__init__" and module_file(engine, f"{source.name}.{stem}"):
+            if stem != "__init__" and files(f"{source.name}.{stem}"):
                 effects.append(("require", f"{source.name}.{stem}"))
     return effects
 

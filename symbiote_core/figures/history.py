@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from symbiote_core.figures import memo
+
 _RECORD, _UNIT = "\x1e", "\x1f"
 
 
@@ -61,7 +63,59 @@ def _git(root: Path, *args: str) -> str | None:
 
 
 def essay_history(root: Path, pathspecs: tuple[str, ...] = ("essay/*.md",)) -> History:
-    """Every commit that touched the essay's pages, newest first."""
+    """Every commit that touched the essay's pages, newest first.
+
+    Memoised on the stat signatures of the files that name the checked-out commit
+    (HEAD, its branch's ref, packed-refs, shallow; see `memo.py`): every rebuild of
+    `mkdocs serve` asks, and `git log` over the whole history costs most of a second,
+    while the answer changes only with a commit, checkout, reset or fetch.
+    """
+    stats = memo.Stats()
+    refs = _ref_files(root)
+    memo_key = (root, pathspecs)
+    if refs is not None:
+        for path in refs:
+            stats(path)  # before git reads them: see memo.Stats
+        cached = _HISTORY.get(memo_key, stats)
+        if cached is not None:
+            return cached
+    history = _essay_history(root, pathspecs)
+    if refs is not None:
+        _HISTORY.put(memo_key, history, _ref_files(root) or refs, stats)
+    return history
+
+
+_HISTORY: memo.Memo[History] = memo.Memo("essay history")
+_GIT_DIRS: dict[Path, tuple[Path, Path] | None] = {}
+
+
+def _ref_files(root: Path) -> list[Path] | None:
+    """The files whose content fixes HEAD's commit and the shallow boundary; None
+    outside git."""
+    if root not in _GIT_DIRS:
+        out = _git(root, "rev-parse", "--absolute-git-dir", "--git-common-dir")
+        lines = (out or "").split()
+        if len(lines) != 2:
+            _GIT_DIRS[root] = None
+        else:
+            git_dir = Path(lines[0])
+            common = Path(lines[1]) if Path(lines[1]).is_absolute() else root / lines[1]
+            _GIT_DIRS[root] = (git_dir, common.resolve())
+    dirs = _GIT_DIRS[root]
+    if dirs is None:
+        return None
+    git_dir, common = dirs
+    files = [git_dir / "HEAD", git_dir / "shallow", common / "packed-refs", common / "shallow"]
+    try:
+        head = (git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return files
+    if head.startswith("ref: "):
+        files.append(common / head[len("ref: ") :])
+    return files
+
+
+def _essay_history(root: Path, pathspecs: tuple[str, ...]) -> History:
     if _git(root, "rev-parse", "--git-dir") is None:
         return History()
     shallow = (_git(root, "rev-parse", "--is-shallow-repository") or "").strip() == "true"

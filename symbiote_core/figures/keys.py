@@ -38,7 +38,9 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symbiote_core.figures import memo
 from symbiote_core.figures.deps import SourceCache, dependency_sources
+from symbiote_core.figures.memo import is_file
 from symbiote_core.figures.registry import Engine, find_figure_call
 
 ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
@@ -69,6 +71,9 @@ class FigureKeys:
     digests: dict[Path, str] = field(default_factory=dict)
     """sha256 of the exact bytes hashed into the keys, per file (module, deps, runtime):
     the worker checks that what it imported is byte for byte what was hashed."""
+    inputs: tuple[Path, ...] = ()
+    """Every path the keys were derived from: the files read, and the paths whose
+    absence decided an import (see `deps.module_file`); `memo` watches their stats."""
 
 
 def library_versions() -> dict[str, str]:
@@ -95,11 +100,13 @@ def figure_keys(
     sources = sources or SourceCache(engine)
     versions = versions or library_versions()
     module_name = engine.module_name(name)
+    probes: set[Path] = set()
+    sources.file(module_name, probes)
     module = sources.module(module_name)
     if module is None:
         raise FileNotFoundError(f"figure module {engine.module_path(name)} does not exist")
-    deps = dependency_sources(engine, module_name, sources)
-    runtime_path, runtime = _runtime_source(engine)
+    deps = dependency_sources(engine, module_name, sources, probes)
+    runtime_path, runtime = _runtime_source(engine, sources, probes)
 
     full = hashlib.sha256()
     data = hashlib.sha256()
@@ -123,7 +130,23 @@ def figure_keys(
         deps=tuple(dep.path for dep in deps),
         versions=versions,
         digests=digests,
+        inputs=tuple(sorted(probes | {module.path, runtime_path, *(d.path for d in deps)})),
     )
+
+
+def planned_keys(
+    engine: Engine, name: str, sources: SourceCache, versions: dict[str, str]
+) -> FigureKeys:
+    """`figure_keys`, memoised on the signatures of its inputs (see `memo.py`).
+
+    For planning only: a worker computes its keys from the bytes it is about to import.
+    """
+    memo_key = (engine, name, tuple(sorted(versions.items())))
+    keys = memo.KEYS.get(memo_key, sources.stats)
+    if keys is None:
+        keys = figure_keys(engine, name, sources, versions)
+        memo.KEYS.put(memo_key, keys, keys.inputs, sources.stats)
+    return keys
 
 
 def _sha(payload: bytes) -> str:
@@ -138,19 +161,22 @@ def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
         digest.update(part)
 
 
-def _runtime_source(engine: Engine) -> tuple[Path, bytes]:
+def _runtime_source(engine: Engine, sources: SourceCache, probes: set[Path]) -> tuple[Path, bytes]:
     """The seeding module's bytes, located without importing it (it imports torch).
 
     The copy under the root when there is one (that is what the worker runs, see
     `build._use_project_sources`), else the installed one.
     """
     local = engine.root.joinpath(*RUNTIME_MODULE.split(".")).with_suffix(".py")
-    if local.is_file():
+    probes.add(local)
+    if is_file(sources.stats(local)):
         return local, local.read_bytes()
     spec = importlib.util.find_spec(RUNTIME_MODULE)
     if spec is None or spec.origin is None:
         raise FileNotFoundError(f"cannot locate {RUNTIME_MODULE}, which the build needs")
-    return Path(spec.origin), Path(spec.origin).read_bytes()
+    installed = Path(spec.origin)
+    sources.stats(installed)  # before reading: see memo.Stats
+    return installed, installed.read_bytes()
 
 
 def _normalised(source: bytes, tree: ast.Module | None) -> bytes:

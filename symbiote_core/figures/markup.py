@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import html
 import json
 import re
@@ -282,6 +283,15 @@ class PageRenderer:
     page_url: Callable[[str], str]
     """Source path of a page -> its site path (e.g. 'superposition.md' -> 'superposition/')."""
     problems: list[MarkupProblem] = field(default_factory=list)
+    deferred: dict[str, str] | None = None
+    """When a dict, each figure's chart spec stays out of the page's Markdown: its
+    `data-spec` attribute holds a token (`spec_token`), and the escaped spec is stored
+    here under that token, for the caller to put into the finished HTML with
+    `fill_deferred`. A spec holds the figure's data (hundreds of KB); Markdown and the
+    search index would otherwise parse all of it on every build."""
+    token_prefix: str = "sym-spec"
+    """Starts every token; the site adds a random nonce per build, so no text in a page
+    can pose as one."""
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
     """Directive kind -> handler; the only place a kind is known (set below the class)."""
@@ -333,7 +343,12 @@ class PageRenderer:
         if view.error is not None:  # reported once, where the build failed
             raise _Problem(f"figure {view.name!r} failed to build:\n{view.error}", report=False)
         assert view.meta is not None and view.spec is not None
-        return _figure_html(view, self.url_to)
+        spec = _spec_attribute(view.spec, (view.meta.get("sha256") or {}).get("spec.json"))
+        if self.deferred is not None:
+            token = f"{self.token_prefix}-{len(self.deferred)}"
+            self.deferred[token] = spec
+            spec = token
+        return _figure_html(view, self.url_to, spec)
 
     def _ref(self, d: Directive) -> str:
         view = self._view(d.target, d)
@@ -489,6 +504,7 @@ def _error_inline(message: str) -> str:
     return f'<span class="sym-error sym-error--inline" role="alert">{html.escape(head)}</span>'
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the text; every rebuild asks again
 def caption_html(caption: str) -> str:
     """A caption's Markdown as HTML, safely: raw HTML is shown as text (every `<` is
     escaped before Markdown runs, as markdown-it's `html: false` does), and the result
@@ -498,10 +514,44 @@ def caption_html(caption: str) -> str:
     return nh3.clean(md.markdown(source, extensions=["attr_list"]))
 
 
-def _figure_html(view: FigureView, url_to: Callable[[str], str]) -> str:
+def _spec_attribute(spec: Mapping[str, Any], digest: str | None = None) -> str:
+    """The chart spec as an HTML attribute value. Memoised on `digest`, the sha256 of the
+    entry's spec.json (content-addressed: the same digest is the same spec), because a
+    spec carries the figure's data and every rebuild would encode it again."""
+    if digest is None:
+        return html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
+    if digest not in _SPEC_ATTRIBUTES:
+        if len(_SPEC_ATTRIBUTES) >= 256:
+            _SPEC_ATTRIBUTES.pop(next(iter(_SPEC_ATTRIBUTES)))
+        _SPEC_ATTRIBUTES[digest] = _spec_attribute(spec)
+    return _SPEC_ATTRIBUTES[digest]
+
+
+_SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute value
+
+
+def fill_deferred(output: str, deferred: Mapping[str, str]) -> tuple[str, list[str]]:
+    """`output` with every token of `PageRenderer.deferred` replaced by its spec, and the
+    tokens that were not found (a page whose HTML lost one shows no chart there)."""
+    if not deferred:
+        return output, []
+    # Longest first: "t-1" must not match the start of "t-10".
+    tokens = sorted(deferred, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(token) for token in tokens))
+    found: set[str] = set()
+
+    def fill(match: re.Match[str]) -> str:
+        found.add(match.group(0))
+        return deferred[match.group(0)]
+
+    filled = pattern.sub(fill, output)
+    return filled, sorted(set(deferred) - found)
+
+
+def _figure_html(view: FigureView, url_to: Callable[[str], str], spec: str) -> str:
+    """The figure block; `spec` is the escaped `data-spec` value (or a deferred token)."""
     meta = view.meta or {}
     caption = caption_html(meta.get("caption", ""))
-    spec = html.escape(json.dumps(view.spec, separators=(",", ":")), quote=True)
     alt = html.escape(str(meta.get("alt", "")))
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""

@@ -1,8 +1,11 @@
 """MkDocs hooks (named in mkdocs.yml): a thin shim over `symbiote_core.figures.site`.
 
 MkDocs never reloads a hooks module nor what it imports, so `mkdocs serve` would keep
-running stale engine code. Each build therefore drops the engine's modules from
-`sys.modules` and imports them afresh; the figures themselves run in fresh worker
+running stale engine code. A build therefore drops the engine's modules from
+`sys.modules` and imports them afresh whenever one of the engine's files changed since
+they were imported (by stat signature, with the same margin for coarse timestamps as
+`memo.py`); otherwise it keeps them, and with them the planning memo, so a prose edit
+costs no re-import and no re-hashing. The figures themselves run in fresh worker
 processes, so edited figure and library code is always what runs.
 
 Under `mkdocs serve` an exception escaping a hook would stop the server from answering
@@ -15,22 +18,49 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 _RELOADED = ("symbiote_core.figures", "figures_src")
+_SITE = "symbiote_core.figures.site"
+_ENGINE_DIR = Path(__file__).resolve().parent
+_RACY_NS = 2_000_000_000  # memo.RACY_NS; not imported: this module must not pin the engine
 _command: str | None = None
 _dirty = False
 _site: Any = None
+_loaded: tuple[tuple[str, int, int, int, int], ...] | None = None
+"""Signatures of the engine's files when its modules were last imported."""
 log = logging.getLogger("mkdocs.plugins.symbiote")
 T = TypeVar("T")
 
 
+def _engine_signature() -> tuple[tuple[str, int, int, int, int], ...] | None:
+    """The engine's source files' signatures; None if one changed too recently to tell."""
+    limit = time.time_ns() - _RACY_NS
+    sigs = []
+    for path in sorted(_ENGINE_DIR.glob("*.py")):
+        st = os.stat(path)
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= limit:
+            return None
+        sigs.append((path.name, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+    return tuple(sigs)
+
+
 def _fresh_site_module() -> Any:
+    global _loaded
+    signature = _engine_signature()  # before importing: the files are read after it
+    site = sys.modules.get(_SITE)
+    if site is not None and signature is not None and signature == _loaded:
+        return site
     for name in [m for m in sys.modules if m.startswith(_RELOADED)]:
         del sys.modules[name]
-    return importlib.import_module("symbiote_core.figures.site")
+    site = importlib.import_module(_SITE)
+    _loaded = signature
+    return site
 
 
 def _guard(event: str, call: Callable[[], T], fallback: T) -> T:
@@ -77,11 +107,11 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
-    return _site.on_page_content(html, page, config, files)
+    return _guard("on_page_content", lambda: _site.on_page_content(html, page, config, files), html)
 
 
 def on_post_page(output: str, page: Any, config: Any) -> str:
-    return _site.on_post_page(output, page, config)
+    return _guard("on_post_page", lambda: _site.on_post_page(output, page, config), output)
 
 
 def on_post_build(config: Any) -> None:

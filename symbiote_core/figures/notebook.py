@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from symbiote_core.figures import memo
+
 RENDERER = "symbiote-site"
 
 STARTUP_SOURCE = """\
@@ -68,9 +70,22 @@ def write_ipython_dir(root: Path) -> Path:
 
 
 def ipynb_text(source: str | Path) -> str:
-    """A jupytext notebook source as `.ipynb` JSON (unexecuted), for readers to download."""
+    """A jupytext notebook source as `.ipynb` JSON (unexecuted), for readers to download.
+
+    Memoised on the source's stat signature (`memo.py`): every rebuild asks again.
+    """
+    path = Path(source)
+    stats = memo.Stats()
+    cached = _IPYNB.get(path, stats)
+    if cached is not None:
+        return cached
+    stats(path)  # before reading: see memo.Stats
     import jupytext
     import nbformat
 
-    notebook = jupytext.read(source)
-    return nbformat.writes(notebook)
+    text = nbformat.writes(jupytext.read(path))
+    _IPYNB.put(path, text, [path], stats)
+    return text
+
+
+_IPYNB: memo.Memo[str] = memo.Memo("lab notebooks as .ipynb")

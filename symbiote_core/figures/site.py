@@ -57,6 +57,7 @@ from symbiote_core.figures.markup import (
     PageRenderer,
     claim_places,
     figure_order,
+    fill_deferred,
     markdown_literal,
 )
 from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
@@ -94,6 +95,9 @@ class EssaySite:
         """The real site folder when this build writes into a fresh one (`building`)."""
         self.building: Path | None = None
         self.finished = False
+        self.nonce = uuid.uuid4().hex[:12]
+        self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
+        """Page source -> (page as shown in messages, its deferred chart specs)."""
         self.publication: Publication | None = None
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
 
@@ -161,7 +165,7 @@ class EssaySite:
                     site_path = f"figures/{result.name}/{label}"
                     files.append(File.generated(config, site_path, abs_src_path=str(path)))
                     view.files[label] = site_path
-                for claim in entry.meta.get("claims", []):
+                for claim in entry.meta.claims:
                     if not claim["holds"]:
                         log.warning(
                             "claim %s.%s %s: %s (figures_src/%s.py)",
@@ -301,7 +305,7 @@ class EssaySite:
                 self.views, getattr(self, "page_titles", {})
             )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
-            markdown = methods_page(markdown_literal_views(self.views))
+            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
@@ -311,8 +315,11 @@ class EssaySite:
             figures=self.views,
             url_to=lambda target: get_relative_url(target, page.file.url),
             page_url=lambda source: _site_path(files, source),
+            deferred={},
+            token_prefix=f"sym-spec-{self.nonce}",
         )
         out = renderer.render(markdown)
+        self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
         for problem in renderer.problems:
             log.warning(str(problem))
         self.problems.extend(renderer.problems)
@@ -324,6 +331,16 @@ class EssaySite:
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        """Put the charts' specs into the finished page (see `PageRenderer.deferred`),
+        then the publication's lazy media (which may swap a spec for its URL)."""
+        shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
+        output, missing = fill_deferred(output, deferred)
+        if missing:
+            problem = MarkupProblem(
+                shown, 1, f"{len(missing)} chart(s) lost their spec between Markdown and HTML"
+            )
+            log.warning(str(problem))
+            self.problems.append(problem)
         assert self.publication is not None
         return self.publication.post_page(output, page)
 
@@ -440,13 +457,26 @@ def _literal(obj: Any) -> Any:
     return obj
 
 
-def markdown_literal_views(views: dict[str, FigureView]) -> dict[str, FigureView]:
+def markdown_literal_views(
+    views: dict[str, FigureView], fields: tuple[str, ...] | None = None
+) -> dict[str, FigureView]:
     """Copies of `views` whose meta strings are literal Markdown text (`markdown_literal`),
-    for pages generated as Markdown (claims, methods)."""
+    for pages generated as Markdown (claims, methods). `fields`: only those meta fields
+    (a page that shows a few need not escape every value and claim of every figure)."""
+
+    def literal(meta: Any) -> Any:
+        if not meta:
+            return meta
+        kept = dict(meta) if fields is None else {k: meta[k] for k in fields if k in meta}
+        return _literal(kept)
+
     return {
-        name: dataclasses.replace(view, meta=_literal(dict(view.meta)) if view.meta else view.meta)
-        for name, view in views.items()
+        name: dataclasses.replace(view, meta=literal(view.meta)) for name, view in views.items()
     }
+
+
+METHODS_FIELDS = ("title", "params", "seeds", "compute_seconds")
+"""The meta fields `methods_page` shows."""
 
 
 def methods_page(views: dict[str, FigureView]) -> str:
