@@ -31,7 +31,7 @@ def test_methods_page_lists_every_figure_with_its_params(built_site: Path) -> No
     methods = (built_site / "methods" / "index.html").read_text()
     for folder in (built_site / "figures").iterdir():
         assert f"figures_src/{folder.name}.py" in methods, folder.name
-    assert "dictionary_sizes" in methods and "failed to build" not in methods
+    assert "feature_probabilities" in methods and "failed to build" not in methods
 
 
 def test_offline_assets_are_local(built_site: Path) -> None:

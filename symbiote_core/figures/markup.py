@@ -40,7 +40,7 @@ from symbiote_core.figures.claimtext import describe_claim
 # `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
 # blank line (a paragraph break) nor another `{{`.
 _DIRECTIVE = re.compile(
-    r"\{\{[ \t]*(?P<kind>[A-Za-z_][\w-]*)[ \t]*:"
+    r"\{\{[ \t]*\n?[ \t]*(?P<kind>[A-Za-z_][\w-]*)[ \t]*\n?[ \t]*:"
     r"(?P<body>(?:(?!\}\}|\{\{|\n[ \t]*\n).)*)(?P<close>\}\})?",
     re.S,
 )

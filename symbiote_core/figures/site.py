@@ -133,7 +133,10 @@ class EssaySite:
         """Point MkDocs at a new folder beside the site; `on_shutdown` swaps it in."""
         self.site_dir = Path(config.site_dir).resolve()
         self.building = self.site_dir.with_name(f".{self.site_dir.name}.building-{os.getpid()}")
-        shutil.rmtree(self.building, ignore_errors=True)  # a killed build's leftover
+        # Under the build lock no other build is running: these are killed builds' leftovers.
+        for pattern in (".building-*", ".old-*"):
+            for leftover in self.site_dir.parent.glob(f".{self.site_dir.name}{pattern}"):
+                shutil.rmtree(leftover, ignore_errors=True)
         config.site_dir = str(self.building)
 
     # -- on_files ----------------------------------------------------------------

@@ -170,6 +170,10 @@
         }
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
+        // Explorable figures (explorable.js) wire their controls to the drawn view.
+        el.dispatchEvent(
+          new CustomEvent("sym:chart", { bubbles: true, detail: { view: result.view, spec: original } })
+        );
       })
       .catch(function (err) {
         showError(el, err);
