@@ -107,12 +107,13 @@
     if (menu) menu.setAttribute("aria-label", "Chart menu: save as SVG or PNG");
   }
 
-  // Material's search dialog has no accessible name; wide notebook code must be
-  // reachable by keyboard to scroll.
+  // Material's search dialog has no accessible name; wide notebook code and wide
+  // tables must be reachable by keyboard to scroll.
   function fixAccessibility() {
     var search = document.querySelector(".md-search[role=dialog]");
     if (search && !search.getAttribute("aria-label")) search.setAttribute("aria-label", "Search");
-    document.querySelectorAll(".jp-Cell pre, .jp-OutputArea pre, .highlight-ipynb").forEach(function (el) {
+    // Wide tables (Material wraps them in a scroll box) likewise.
+    document.querySelectorAll(".jp-Cell pre, .jp-OutputArea pre, .highlight-ipynb, .md-typeset__scrollwrap").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
     });
   }
