@@ -165,9 +165,17 @@
         // Rendered size is minPx * scale; aim 5% above the minimum, as larger text
         // widens the chart and so shrinks it a little more.
         var needed = Math.ceil((10 * 1.05 * theme.minFontPx) / scale) / 10;
-        if (minPx * scale < theme.minFontPx && needed > minPx && attempt < 4) {
+        if (minPx * scale < theme.minFontPx && needed > minPx && attempt < 3) {
           drawChart(el, original, needed, attempt + 1);
           return;
+        }
+        if (minPx * scale < theme.minFontPx) {
+          // Still too small: show the chart at its own size; its box scrolls sideways.
+          var svg = el.querySelector("svg");
+          if (svg) {
+            svg.style.maxWidth = "none";
+            svg.style.height = "auto";
+          }
         }
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
