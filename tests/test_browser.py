@@ -105,6 +105,13 @@ def wait_for_charts(page) -> int:
             chart = page.locator(".sym-chart").nth(i)
             chart.scroll_into_view_if_needed()
             chart.locator("svg").first.wait_for(state="attached", timeout=20_000)
+        # site.js marks a chart once its final drawing is done (it may redraw a shrunk
+        # chart with larger text).
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.sym-chart')].every("
+            "el => el.hasAttribute('data-rendered-scheme') || el.classList.contains('sym-chart--failed'))",
+            timeout=30_000,
+        )
         page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_function(
             """() => [...document.querySelectorAll('.sym-chart')].every(

@@ -294,7 +294,7 @@ class Publication:
                 "",
                 "## Licence",
                 "",
-                "Reuse is welcome with attribution:" + licences,
+                "Reuse is welcome with attribution:\n" + licences,
                 "",
                 history,
             ]

@@ -107,12 +107,13 @@
     if (menu) menu.setAttribute("aria-label", "Chart menu: save as SVG or PNG");
   }
 
-  // Material's search dialog has no accessible name; wide notebook code must be
-  // reachable by keyboard to scroll.
+  // Material's search dialog has no accessible name; wide notebook code and wide
+  // tables must be reachable by keyboard to scroll.
   function fixAccessibility() {
     var search = document.querySelector(".md-search[role=dialog]");
     if (search && !search.getAttribute("aria-label")) search.setAttribute("aria-label", "Search");
-    document.querySelectorAll(".jp-Cell pre, .jp-OutputArea pre, .highlight-ipynb").forEach(function (el) {
+    // Wide tables (Material wraps them in a scroll box) likewise.
+    document.querySelectorAll(".jp-Cell pre, .jp-OutputArea pre, .highlight-ipynb, .md-typeset__scrollwrap").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
     });
   }
@@ -164,9 +165,17 @@
         // Rendered size is minPx * scale; aim 5% above the minimum, as larger text
         // widens the chart and so shrinks it a little more.
         var needed = Math.ceil((10 * 1.05 * theme.minFontPx) / scale) / 10;
-        if (minPx * scale < theme.minFontPx && needed > minPx && attempt < 4) {
+        if (minPx * scale < theme.minFontPx && needed > minPx && attempt < 3) {
           drawChart(el, original, needed, attempt + 1);
           return;
+        }
+        if (minPx * scale < theme.minFontPx) {
+          // Still too small: show the chart at its own size; its box scrolls sideways.
+          var svg = el.querySelector("svg");
+          if (svg) {
+            svg.style.maxWidth = "none";
+            svg.style.height = "auto";
+          }
         }
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
