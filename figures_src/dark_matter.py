@@ -15,9 +15,11 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
-PARTS = ("inputs with more than k active features", "inputs with at most k")
+PARTS = ("more active features than k", "at most k active features")
+"""Legend labels: the residual the cap forces, and the rest."""
 
 
 @dataclass(frozen=True)
@@ -26,15 +28,15 @@ class Params:
     n_features: int = 128
     d_hidden: int = 16
     feature_probability: float = 0.02
-    host_steps: int = 1000
+    host_steps: int = 600
     ks: tuple[int, ...] = (1, 2, 3, 5, 8)
     essay_k: int = 3
     """The k the essay's other toy dictionaries use: the expected number of active
     features (n_features * feature_probability, rounded)."""
-    dictionary_steps: int = 1000
+    dictionary_steps: int = 500
     batch_size: int = 256
     lr: float = 3e-3
-    n_activations: int = 20_000
+    n_activations: int = 10_000
     n_eval: int = 8192
 
 
@@ -156,8 +158,9 @@ def render(data: dict[str, Any]) -> alt.Chart:
             color=alt.Color(
                 "part:N",
                 sort=list(PARTS),
-                title="residual from",
-                legend=alt.Legend(orient="bottom"),
+                title="residual from inputs with",
+                scale=alt.Scale(**palette.scale({PARTS[0]: "control", PARTS[1]: "symbiote"})),
+                legend=alt.Legend(orient="bottom", labelLimit=260),
             ),
             order=alt.Order("part:N", sort="descending"),
             tooltip=["k:O", "part:N", alt.Tooltip("fvu:Q", format=".3f")],
@@ -165,7 +168,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     points = (
         alt.Chart(alt.Data(values=seeds))
-        .mark_tick(thickness=2, size=18, color="black")
+        .mark_tick(thickness=2, size=18, color=palette.color("ink"))
         .encode(x="k:O", y="fvu:Q", tooltip=["seed:O", alt.Tooltip("fvu:Q", format=".3f")])
     )
     return (bars + points).properties(

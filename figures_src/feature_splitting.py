@@ -21,9 +21,11 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 LABELS = ("parent", "child", "parent + child", "unmatched")
+ROLE_OF_LABEL = ("symbiote", "probe", "neuron", "control")
 CONDITIONS = ("hierarchical", "independent")
 REPLICATE = "independent, second host"
 """A second independent host per seed (its own initial weights): the claim's null."""
@@ -36,15 +38,15 @@ class Params:
     n_children: int = 4
     d_hidden: int = 10
     parent_probability: float = 0.1
-    host_steps: int = 1500
+    host_steps: int = 800
     dictionary_sizes: tuple[int, ...] = (6, 12, 24, 30)
     """From one atom per parent (6), through one per child (24), to one per feature (30)."""
     k: int = 2
     """A parent and its child fire together: two atoms per active parent."""
-    dictionary_steps: int = 1000
+    dictionary_steps: int = 500
     batch_size: int = 256
     lr: float = 3e-3
-    n_activations: int = 20_000
+    n_activations: int = 10_000
     match_cosine: float = 0.9
 
 
@@ -198,6 +200,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
                 "matches:N",
                 sort=list(LABELS),
                 title="atom matches",
+                scale=alt.Scale(**palette.scale(dict(zip(LABELS, ROLE_OF_LABEL, strict=True)))),
                 legend=alt.Legend(orient="bottom"),
             ),
             order=alt.Order("matches_order:Q"),

@@ -18,6 +18,7 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Figure
 
 KINDS = ("dictionary atom", "best neuron", "random direction")
@@ -29,8 +30,8 @@ class Params:
     n_features: int = 40
     d_hidden: int = 10
     feature_probability: float = 0.05
-    host_steps: int = 1500
-    dictionary_steps: int = 1500
+    host_steps: int = 800
+    dictionary_steps: int = 800
     n_activations: int = 10_000
     n_selection: int = 2000
     """Inputs on which each target's atom and neuron are chosen (not shown to the reader)."""
@@ -142,7 +143,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
             y=alt.Y("change:Q", title="mean change of the output"),
             color=alt.Color(
                 "role:N",
-                scale=alt.Scale(domain=["target", "other"], range=["#00897b", "#9e9e9e"]),
+                scale=alt.Scale(**palette.scale({"target": "symbiote", "other": "control"})),
                 legend=alt.Legend(title=None, orient="top"),
             ),
             tooltip=["feature:O", alt.Tooltip("change:Q", format=".4f")],

@@ -21,6 +21,7 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 METRICS = (
@@ -40,11 +41,11 @@ class Params:
     couplings: tuple[float, ...] = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0)
     """Log-spaced across the range where the prototype's raw coupling fell off a cliff;
     the last is the sweep's end point that the claims compare with no coupling."""
-    steps: int = 1000
+    steps: int = 600
     batch_size: int = 128
     lr: float = 3e-3
-    reader_steps: int = 1000
-    n_reader_samples: int = 10_000
+    reader_steps: int = 500
+    n_reader_samples: int = 6_000
     n_eval: int = 4000
     match_cosine: float = 0.9
     """An atom finds a feature when their cosine exceeds this (a near-exact direction)."""
@@ -190,12 +191,14 @@ def render(data: dict[str, Any]) -> alt.Chart:
     panels = []
     for _, label in METRICS:
         base = alt.Chart(alt.Data(values=rows)).transform_filter(alt.datum.metric == label)
-        seeds = base.mark_point(opacity=0.55, size=28, filled=True).encode(
+        seeds = base.mark_point(
+            opacity=0.55, size=28, filled=True, color=palette.color("symbiote")
+        ).encode(
             x=x,
             y=alt.Y("value:Q", title=label, scale=alt.Scale(zero=False)),
             tooltip=["seed:O", "coupling:O", alt.Tooltip("value:Q", format=".4g")],
         )
-        mean = base.mark_line().encode(x=x, y="mean(value):Q")
+        mean = base.mark_line(color=palette.color("symbiote")).encode(x=x, y="mean(value):Q")
         panels.append((seeds + mean).properties(width=200, height=150, title=label))
     return alt.vconcat(alt.hconcat(*panels[:2]), alt.hconcat(*panels[2:])).properties(
         description="Four panels against coupling strength: the host's task loss, how many "

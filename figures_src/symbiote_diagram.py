@@ -17,6 +17,7 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Figure
 
 HOST_SITES = ("hook_hidden", "hook_out")
@@ -197,11 +198,12 @@ def render(data: dict[str, Any]) -> alt.Chart:
     hover = alt.selection_point(
         fields=["symbiote"], on="pointerover", empty=True, clear="pointerout"
     )
-    colors = alt.Scale(domain=["reads", "writes"], range=["#00897b", "#ef6c00"])
+    host_color, symbiote_color = palette.color("muted"), palette.color("symbiote")
+    colors = alt.Scale(**palette.scale({"reads": "symbiote", "writes": "neuron"}))
 
     host_boxes = (
         alt.Chart(alt.Data(values=hosts))
-        .mark_rect(cornerRadius=4, color="#607d8b", opacity=0.18, stroke="#607d8b")
+        .mark_rect(cornerRadius=4, color=host_color, opacity=0.18, stroke=host_color)
         .encode(
             x=alt.X("x0:Q", scale=xs, axis=None),
             x2="x1:Q",
@@ -225,7 +227,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     flow = (
         alt.Chart(alt.Data(values=hosts[1:]))
-        .mark_rule(color="#607d8b")
+        .mark_rule(color=host_color)
         .encode(
             x=x,
             y=alt.Y("top:Q", scale=ys, axis=None),
@@ -271,7 +273,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     symbiote_boxes = (
         alt.Chart(alt.Data(values=symbiotes))
-        .mark_rect(cornerRadius=10, color="#00897b", opacity=0.12, stroke="#00897b")
+        .mark_rect(cornerRadius=10, color=symbiote_color, opacity=0.12, stroke=symbiote_color)
         .encode(
             x=alt.X("x0:Q", scale=xs, axis=None),
             x2="x1:Q",
@@ -295,7 +297,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     symbiote_text = (
         alt.Chart(alt.Data(values=symbiotes))
-        .mark_text(fontSize=11, fontWeight="bold", color="#00897b")
+        .mark_text(fontSize=11, fontWeight="bold", color=symbiote_color)
         .encode(x=x, y=y, text="label:N")
     )
 
