@@ -228,3 +228,37 @@ def test_the_essay_history_is_memoised_until_a_commit(
     commit("two")
     assert len(history.essay_history(root).changes) == 2
     assert len(runs) == 1
+
+
+def test_a_deferred_chart_spec_gives_the_page_it_would_have_inline() -> None:
+    """Specs are kept out of Markdown and put back after: the same HTML either way."""
+    import markdown as md
+
+    from symbiote_core.figures.markup import FigureView, PageRenderer, fill_deferred
+
+    meta = {"title": "T", "caption": "C", "alt": "A", "values": {}, "claims": []}
+    spec = {"mark": "point", "data": {"values": [{"x": i, "label": "a|[b]`c"} for i in range(50)]}}
+    views = {
+        f"f{i}": FigureView(name=f"f{i}", number=i + 1, page="p.md", meta=meta, spec=spec)
+        for i in range(12)  # more than ten: token "x-1" must not match inside "x-10"
+    }
+    text = "\n\n".join(f"Some *prose*.\n\n{{{{ figure: f{i} }}}}" for i in range(12))
+
+    def page(deferred: dict[str, str] | None) -> str:
+        r = PageRenderer(
+            page="p.md",
+            figures=views,
+            url_to=lambda t: t,
+            page_url=lambda s: s,
+            deferred=deferred,
+            token_prefix="sym-spec-test",
+        )
+        return md.markdown(r.render(text), extensions=["md_in_html", "attr_list"])
+
+    deferred: dict[str, str] = {}
+    filled, missing = fill_deferred(page(deferred), deferred)
+    assert missing == [] and len(deferred) == 12
+    assert filled == page(None)
+    assert fill_deferred(page({}).replace("sym-spec-test-3", ""), {"sym-spec-test-3": "x"})[1] == [
+        "sym-spec-test-3"
+    ]

@@ -519,7 +519,9 @@ def _spec_attribute(spec: Mapping[str, Any], digest: str | None = None) -> str:
     entry's spec.json (content-addressed: the same digest is the same spec), because a
     spec carries the figure's data and every rebuild would encode it again."""
     if digest is None:
-        return html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
+        # Inert already (see `_inert`), so a deferred spec is byte for byte the inline one.
+        escaped = html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
+        return escaped.translate(_MARKDOWN_ACTIVE)
     if digest not in _SPEC_ATTRIBUTES:
         if len(_SPEC_ATTRIBUTES) >= 256:
             _SPEC_ATTRIBUTES.pop(next(iter(_SPEC_ATTRIBUTES)))
