@@ -37,6 +37,7 @@ from symbiote_core.symbiotes import (
     train_probe_with_control,
 )
 from symbiote_core.symbiotes.sparse import chosen, sparse_decode
+from symbiote_core.symbiotes.topk import top_k
 from symbiote_core.train import TrainConfig, train
 
 
@@ -164,6 +165,14 @@ def test_topk_auxk_reaches_only_dead_latents() -> None:
     assert aux > 0 and grad.abs().sum() > 0
     aux, grad = aux_grad(0.0)
     assert aux == 0 and grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize(("width", "k"), [(256, 5), (512, 7), (100, 3), (40, 1)])
+def test_top_k_is_torch_topk(width: int, k: int) -> None:
+    pre = torch.randn(64, 3, width)  # padded rows (5 * 64 <= 2 * 256, 3 * 64 <= 200) or not
+    vals, idx = top_k(pre, k)
+    want = pre.topk(k, dim=-1)
+    assert torch.equal(vals, want.values) and torch.equal(idx, want.indices)
 
 
 def test_sparse_ops_match_dense_formulas() -> None:

@@ -18,6 +18,24 @@ from symbiote_core.symbiotes.sae import Dictionary, DictionaryConfig, _mean_exam
 from symbiote_core.symbiotes.sparse import chosen, sparse_decode
 
 
+def top_k(pre: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`pre.topk(k, dim=-1)` (sorted), faster on CPU when k is a large part of the row.
+
+    torch's CPU top-k keeps a heap (partial sort) while k <= width/64 and otherwise
+    runs nth_element and sorts; the latter costs ~2.5x more per element here (1024 rows
+    of 256, k = 5: 2.4 ms, against 1.0 ms for the heap on rows padded to 320 with -inf).
+    So rows are padded to 64 k when that at most doubles them. The -inf padding is
+    never chosen while a row holds k values above -inf, which finite inputs always do;
+    the indices are clamped so that a non-finite row cannot index past the latents.
+    """
+    width = pre.shape[-1]
+    if pre.device.type != "cpu" or 64 * k <= width or 64 * k > 2 * width:
+        return pre.topk(k, dim=-1)
+    padded = torch.nn.functional.pad(pre, (0, 64 * k - width), value=float("-inf"))
+    vals, idx = padded.topk(k, dim=-1)
+    return vals, idx.clamp_max_(width - 1)
+
+
 @dataclass(kw_only=True)
 class TopKConfig(DictionaryConfig):
     """Keep the k largest latents per example; AuxK loss for dead latents."""
@@ -102,7 +120,7 @@ class TopKSAE(_KSparse):
     config_class = TopKConfig
 
     def activation(self, pre: torch.Tensor) -> torch.Tensor:
-        vals, idx = pre.topk(self.k_max, dim=-1)  # (..., n, k_max), sorted
+        vals, idx = top_k(pre, self.k_max)  # (..., n, k_max), sorted
         vals = torch.relu(vals)
         if not self.uniform_k:
             keep = torch.arange(self.k_max, device=pre.device) < self.ks[:, None]  # (n, k_max)
@@ -123,7 +141,7 @@ class TopKSAE(_KSparse):
         lead = xc.shape[:-2]
         with torch.no_grad():
             pre = self._pre(xl)  # (..., n, d_sae): only to choose
-            top, idx = pre.topk(self.k_max, dim=-1)  # (..., n, k_max)
+            top, idx = top_k(pre, self.k_max)  # (..., n, k_max)
         flat = (idx + self._row_offsets()).reshape(-1, self.k_max)  # rows of the flat tables
         xc_rows = xc.reshape(-1, self.d_in)  # (examples * n, d_in), instance = row % n
         top = chosen(top.reshape(flat.shape), xc_rows, *self._encoder_table(), flat)
