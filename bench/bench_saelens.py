@@ -7,12 +7,12 @@ vectors and an `ActivationGenerator` with Zipfian firing probabilities).
 
 What is timed: the training loop only. Every batch is generated before either library
 starts (step t's batch comes from a per-step seed), so both see the same rows in the
-same order and neither pays for data generation. Each library trains `--repeats`
-times from its fresh initialisation, alternating which goes first, and each run is
-timed twice: wall clock, and the CPU time of this thread. On a shared machine the
-wall clock mostly measures how often the process was scheduled; thread CPU time
-(`time.thread_time`) counts only the work done, so its ratio is the steadier one.
-Both are printed, per repeat and as min / median / max.
+same order and neither pays for data generation. The two train side by side, in two
+threads that take turns at every batch (`Turns`: only one runs at a time), so both
+meet the same machine load; each turn is timed twice, by the wall clock and by the
+thread's CPU time (`time.thread_time`, which leaves out the time spent waiting for a
+core on a shared machine). `--repeats` pairs of runs from fresh initialisations,
+alternating who starts; both ratios are printed per repeat and as min / median / max.
 
 Shared settings: d_in, d_sae, k, batch size, steps, Adam (0.9, 0.999), constant lr.
 Each library keeps its own defaults for what it does differently (printed below):
@@ -43,9 +43,11 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # SAELens's progress bar; before tqd
 
 import argparse
 import statistics
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from sae_lens import TopKTrainingSAE, TopKTrainingSAEConfig
@@ -73,10 +75,70 @@ class Run:
     W_dec: torch.Tensor
 
 
-def timed(fn: Callable[..., torch.Tensor], *args: object) -> Run:
-    wall, cpu = time.perf_counter(), time.thread_time()
-    W_dec = fn(*args)
-    return Run(time.perf_counter() - wall, time.thread_time() - cpu, W_dec.detach().clone())
+class Turns:
+    """Trainers in threads that take turns at every batch, each timing only its own turns.
+
+    Why: on a shared machine the share of a core this process gets drifts by 2x within
+    minutes, so two trainers timed one after the other are timed under different loads.
+    Alternating step by step, they see the same drift; only one runs at any time, so
+    each still has the thread (and torch's one intra-op thread) to itself.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names, self.turn, self.done = names, names[0], set[str]()
+        self.cond = threading.Condition()
+        self.wall, self.cpu = dict.fromkeys(names, 0.0), dict.fromkeys(names, 0.0)
+        self.started: dict[str, tuple[float, float]] = {}
+
+    def _start(self, name: str) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.turn == name)
+        self.started[name] = (time.perf_counter(), time.thread_time())
+
+    def _stop(self, name: str, finished: bool = False) -> None:
+        wall, cpu = self.started.pop(name)
+        self.wall[name] += time.perf_counter() - wall
+        self.cpu[name] += time.thread_time() - cpu
+        with self.cond:
+            if finished:
+                self.done.add(name)
+            waiting = [n for n in self.names if n != name and n not in self.done]
+            if waiting:  # round robin: the next one after `name`
+                later = self.names[self.names.index(name) + 1 :] + self.names
+                self.turn = next(n for n in later if n in waiting)
+            self.cond.notify_all()
+
+    def batches(self, name: str, data: torch.Tensor) -> Iterator[torch.Tensor]:
+        for t in range(data.shape[0]):
+            self._stop(name)  # asking for a batch ends this turn
+            self._start(name)
+            yield data[t]
+
+    def run(
+        self,
+        trainers: dict[str, Callable[[Iterator[torch.Tensor]], torch.Tensor]],
+        data: torch.Tensor,
+    ) -> dict[str, Run]:
+        out: dict[str, torch.Tensor] = {}
+        errors: list[BaseException] = []
+
+        def work(name: str) -> None:
+            self._start(name)
+            try:
+                out[name] = trainers[name](self.batches(name, data)).detach().clone()
+            except BaseException as error:  # re-raised below, after the other one finished
+                errors.append(error)
+            finally:
+                self._stop(name, finished=True)
+
+        threads = [threading.Thread(target=work, args=(name,)) for name in self.names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return {n: Run(self.wall[n], self.cpu[n], out[n]) for n in self.names}
 
 
 @torch.no_grad()
@@ -96,17 +158,30 @@ def make_batches(
     return out
 
 
-def train_ours(data: torch.Tensor, d_sae: int, k: int, lr: float, seed: int) -> torch.Tensor:
-    sae = TopKSAE(TopKConfig(d_in=data.shape[-1], d_sae=d_sae, k=k, seed=seed))
-    cfg = TrainConfig(steps=data.shape[0], batch_size=data.shape[1], lr=lr, progress=False)
-    train(sae, lambda step, _: data[step], cfg)
+@dataclass
+class Setup:
+    """What both trainers share."""
+
+    steps: int
+    batch: int
+    d_in: int
+    d_sae: int
+    k: int
+    lr: float
+    seed: int
+
+
+def train_ours(batches: Iterator[torch.Tensor], s: Setup) -> torch.Tensor:
+    sae = TopKSAE(TopKConfig(d_in=s.d_in, d_sae=s.d_sae, k=s.k, seed=s.seed))
+    cfg = TrainConfig(steps=s.steps, batch_size=s.batch, lr=s.lr, progress=False)
+    train(sae, lambda step, _: next(batches), cfg)
     return sae.W_dec
 
 
-def train_theirs(data: torch.Tensor, d_sae: int, k: int, lr: float, seed: int) -> torch.Tensor:
-    torch.manual_seed(seed)  # SAELens draws its init from the global RNG
-    sae = TopKTrainingSAE(TopKTrainingSAEConfig(d_in=data.shape[-1], d_sae=d_sae, k=k))
-    steps, batch = data.shape[:2]
+def train_theirs(batches: Iterator[torch.Tensor], s: Setup) -> torch.Tensor:
+    torch.manual_seed(s.seed)  # SAELens draws its init from the global RNG
+    sae = TopKTrainingSAE(TopKTrainingSAEConfig(d_in=s.d_in, d_sae=s.d_sae, k=s.k))
+    steps, batch, lr = s.steps, s.batch, s.lr
     # The trainer settings of `sae_lens.synthetic.train_toy_sae`, fed the pre-generated batches.
     cfg = SAETrainerConfig(
         total_training_samples=steps * batch,
@@ -125,9 +200,7 @@ def train_theirs(data: torch.Tensor, d_sae: int, k: int, lr: float, seed: int) -
         logger=LoggingConfig(log_to_wandb=False, eval_every_n_wandb_logs=2**31 - 1),
         n_batches_for_norm_estimate=1000,
     )
-    trainer = SAETrainer(
-        cfg=cfg, sae=sae, data_provider=iter(data), save_checkpoint_fn=lambda _: None
-    )
+    trainer = SAETrainer(cfg=cfg, sae=sae, data_provider=batches, save_checkpoint_fn=lambda _: None)
     trainer.fit()
     return sae.W_dec
 
@@ -194,17 +267,21 @@ def main() -> None:
         f"generated {tuple(data.shape)} activations in {time.perf_counter() - start:.1f} s (not timed)"
     )
 
+    setup = Setup(args.steps, args.batch_size, args.d_in, args.features, k, args.lr, args.seed)
     trainers = {"symbiote_core": train_ours, "SAELens": train_theirs}
     runs: dict[str, list[Run]] = {name: [] for name in trainers}
     for r in range(args.repeats):
-        order = list(trainers) if r % 2 == 0 else list(reversed(trainers))
-        for name in order:  # alternate who goes first, so drifting load hits both
-            runs[name].append(timed(trainers[name], data, args.features, k, args.lr, args.seed))
-        ours, theirs = runs["symbiote_core"][-1], runs["SAELens"][-1]
+        order = list(trainers) if r % 2 == 0 else list(reversed(trainers))  # who starts
+        timed = Turns(order).run({n: partial(trainers[n], s=setup) for n in order}, data)
+        for name, run in timed.items():
+            runs[name].append(run)
+        ours, theirs = timed["symbiote_core"], timed["SAELens"]
         print(
-            f"repeat {r + 1}: steps/s ours {args.steps / ours.wall:.1f} / SAELens {args.steps / theirs.wall:.1f} "
-            f"(wall), {args.steps / ours.cpu:.1f} / {args.steps / theirs.cpu:.1f} (thread CPU); "
-            f"ratio {theirs.wall / ours.wall:.2f}x wall, {theirs.cpu / ours.cpu:.2f}x CPU"
+            f"repeat {r + 1}: steps/s ours {args.steps / ours.wall:.1f} / SAELens "
+            f"{args.steps / theirs.wall:.1f} (wall), {args.steps / ours.cpu:.1f} / "
+            f"{args.steps / theirs.cpu:.1f} (thread CPU); ratio {theirs.wall / ours.wall:.2f}x "
+            f"wall, {theirs.cpu / ours.cpu:.2f}x CPU",
+            flush=True,
         )
     for name, rs in runs.items():  # a fixed seed on one thread: every repeat bit-identical
         if not all(torch.equal(rs[0].W_dec, r.W_dec) for r in rs):
