@@ -41,6 +41,8 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(PY) -m symbiote_core.figures build
 	$(PY) bench/bench_build.py
+	$(PY) bench/bench_seeds_modadd.py
+	$(PY) bench/bench_seeds_induction.py
 	bash bench/run.sh
 
 # `clean` keeps the figure cache: every entry is verified on read (a corrupt one is

@@ -1,7 +1,11 @@
-"""What the induction figures share: the host, its evaluation batch, head scores, knockouts.
+"""What the induction figures share: the hosts, their evaluation data, head scores, knockouts.
 
 Not a figure (the leading underscore keeps it out of the registry); the figure modules
 import it inside `compute`, because it imports torch and `render` must not.
+
+Every function works on all seeds at once: the hosts of `train_hosts` hold one instance
+per seed (leading instance axis), and a knockout names its heads per instance, because
+the previous-token head is a different head in each seed.
 
 A knockout here is a *mean ablation*: a head's output (`blocks.{l}.attn.hook_z`, before
 W_O) is replaced by its average over the evaluation batch at the same position. Why
@@ -13,6 +17,7 @@ what the head says about *this* sequence and keeps what it says about every sequ
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import torch
 
@@ -24,51 +29,68 @@ from symbiote_core.hosts.induction import (
     induction_score,
     make_batch,
     previous_token_score,
-    repeat_accuracy,
+    repeat_losses,
+    seed_generators,
     train_induction,
 )
 from symbiote_core.interventions import Intervention, intervene, replace
-from symbiote_core.sites import HookFn, collect
 
-Heads = dict[int, list[int]]
-"""Which heads to knock out: layer -> head indices."""
-
-
-def host_config(seed: int, n_layers: int) -> InductionConfig:
-    """The host of section 5: the library's default recipe (1,000 steps).
-
-    Why the default step count: at 700 steps one seed in three (seed 2) had not yet
-    formed the circuit, so fewer steps would make the figures depend on luck.
-    """
-    return InductionConfig(n_layers=n_layers, seed=seed)
+EVALUATION_STREAM = 10_000
+"""Added to each seed for the held-out evaluation data (training uses its own stream)."""
+SELECTION_STREAM = 20_000
+"""Added to each seed for the sequences that pick heads (previous-token heads, induction
+heads): picking on the data that then score the pick would favour the pick."""
 
 
-def train_host(seed: int, n_layers: int) -> InductionModel:
-    model, _ = train_induction(host_config(seed, n_layers))
-    return model
+class Hosts(NamedTuple):
+    """The hosts of section 5, one instance per seed each."""
+
+    trained: InductionModel
+    """The 2-layer host."""
+    control: InductionModel
+    """The 1-layer host: same data, steps and seeds; it cannot compose heads."""
+    untrained: InductionModel
+    """The 2-layer host at initialisation (the trained host's own starting point)."""
+    untrained_control: InductionModel
+    """The 1-layer host at initialisation."""
 
 
-def evaluation_batch(seed: int, size: int) -> Batch:
-    """Held-out sequences from their own generator, apart from the training stream."""
-    cfg = host_config(seed, n_layers=2)  # the data do not depend on the layer count
-    return make_batch(cfg, size, torch.Generator().manual_seed(10_000 + seed))
+def host_config(seeds: Sequence[int], n_layers: int) -> InductionConfig:
+    """The host of section 5: the library's default recipe."""
+    return InductionConfig(n_layers=n_layers, seeds=tuple(seeds))
 
 
-def head_scores(model: InductionModel, batch: Batch) -> list[dict[str, float | int]]:
-    """One row per head: layer, head, previous-token score, induction score."""
-    rows: list[dict[str, float | int]] = []
-    for layer, pattern in enumerate(attention_patterns(model, batch.tokens)):
-        prev, ind = previous_token_score(pattern), induction_score(pattern, batch)
-        for head in range(pattern.shape[1]):
-            rows.append(
-                {
-                    "layer": layer,
-                    "head": head,
-                    "previous_token": prev[head].item(),
-                    "induction": ind[head].item(),
-                }
-            )
-    return rows
+def train_hosts(seeds: Sequence[int]) -> Hosts:
+    """Train the 2-layer host and the 1-layer control on every seed (batched)."""
+    trained, _ = train_induction(host_config(seeds, 2))
+    control, _ = train_induction(host_config(seeds, 1))
+    return Hosts(
+        trained,
+        control,
+        InductionModel(host_config(seeds, 2)).eval(),
+        InductionModel(host_config(seeds, 1)).eval(),
+    )
+
+
+def held_out(seeds: Sequence[int], size: int, stream: int) -> Batch:
+    """`size` sequences per seed from the generator `seed + stream`, apart from training."""
+    cfg = host_config(seeds, n_layers=2)  # the data do not depend on the layer count
+    return make_batch(cfg, size, seed_generators(seeds, stream))
+
+
+class HeadScores(NamedTuple):
+    previous_token: torch.Tensor
+    """`(I, layers, heads)` mean attention one token back."""
+    induction: torch.Tensor
+    """`(I, layers, heads)` mean attention to the induction key."""
+
+
+def head_scores(model: InductionModel, batch: Batch) -> HeadScores:
+    patterns = attention_patterns(model, batch.tokens)
+    return HeadScores(
+        torch.stack([previous_token_score(p) for p in patterns], dim=1),
+        torch.stack([induction_score(p, batch) for p in patterns], dim=1),
+    )
 
 
 def uniform_previous_token_score(seq_len: int) -> float:
@@ -77,88 +99,139 @@ def uniform_previous_token_score(seq_len: int) -> float:
 
 
 def head_outputs(model: InductionModel, batch: Batch) -> list[torch.Tensor]:
-    """Each layer's per-head outputs `(batch, seq, heads, d_head)`, read at `hook_z`."""
-    sites = [f"blocks.{layer}.attn.hook_z" for layer in range(len(model.blocks))]
-    store = collect(model, sites, batch.tokens)
-    return [store[site] for site in sites]
+    """Each layer's per-head outputs `(I, B, T, heads, d_head)`, read at `hook_z`."""
+    outputs: list[torch.Tensor] = []
+    handles = [
+        block.attn.hook_z.register_forward_hook(lambda m, i, out: outputs.append(out.detach()))
+        for block in model.blocks
+    ]
+    try:
+        with torch.no_grad():
+            model(batch.tokens)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return outputs
 
 
-def knock_out(outputs: Sequence[torch.Tensor], heads: Heads) -> list[Intervention]:
-    """Mean-ablate `heads`: their `hook_z` becomes the batch mean at each position.
+def knock_out(outputs: Sequence[torch.Tensor], layer: int, heads: torch.Tensor) -> Intervention:
+    """Mean-ablate, in each instance, the heads of `layer` where `heads` `(I, H)` is True:
+    their `hook_z` becomes the batch mean at each position.
 
     `outputs` are the clean run's per-head outputs (`head_outputs`) on the batch that
     the knockout will be evaluated on.
     """
-    return [
-        Intervention(f"blocks.{layer}.attn.hook_z", _set_heads(outputs[layer].mean(0), chosen))
-        for layer, chosen in heads.items()
-        if chosen
-    ]
+    mean = outputs[layer].mean(dim=1, keepdim=True)  # (I, 1, T, H, dh)
+    where = heads[:, None, None, :, None]  # (I, 1, 1, H, 1)
+    return Intervention(
+        f"blocks.{layer}.attn.hook_z", replace(lambda z: torch.where(where, mean, z))
+    )
 
 
-def _set_heads(mean: torch.Tensor, heads: Sequence[int]) -> HookFn:
-    """Hook that replaces the given heads of a `(batch, seq, heads, d_head)` tensor."""
-    index = list(heads)
-
-    def edit(z: torch.Tensor) -> torch.Tensor:
-        z = z.clone()  # a new tensor: editing in place would leak into other readers
-        z[:, :, index] = mean[:, index]  # mean: (seq, heads, d_head)
-        return z
-
-    return replace(edit)
+def one_head(n_heads: int, head: int, n_instances: int) -> torch.Tensor:
+    """`(I, H)` mask of the same head in every instance."""
+    index = torch.full((n_instances,), head)
+    return torch.nn.functional.one_hot(index, n_heads).bool()
 
 
 def remove_from_reads(
     model: InductionModel,
     outputs: Sequence[torch.Tensor],
-    source: tuple[int, int],
-    reader_layer: int,
-    reader_heads: Iterable[int],
+    sources: torch.Tensor,
+    readers: torch.Tensor,
     parts: str = "k",
 ) -> Intervention:
-    """Path ablation: mean-ablate head `source` = (layer, head) only where the given
-    heads of `reader_layer` read it as query, key or value (`parts`, e.g. "k" or "qv").
-    `outputs` are the clean run's per-head outputs (`head_outputs`) on the batch the
-    intervention will run on.
+    """Path ablation: mean-ablate the layer-0 heads where `sources` `(I, H)` is True only
+    where the layer-1 heads where `readers` `(I, H)` is True read them as query, key or
+    value (`parts`, e.g. "k" or "qv"). `outputs` are the clean run's per-head outputs
+    (`head_outputs`) on the batch the intervention will run on.
 
-    The host is linear up to each softmax (no MLP, no LayerNorm), so the source head's
-    contribution to a reader's q, k or v is exactly `W_{q,k,v} W_O^h (z_h - mean z_h)`
-    away from its mean; subtracting it at the reader's `W_QKV` output leaves every other
-    path from the source head (to other readers, to the logits) as it was.
+    The host is linear up to each softmax (no MLP, no LayerNorm), so the source heads'
+    contribution to a reader's q, k or v is exactly `(z_h - mean z_h) W_O^h W_{q,k,v}`
+    away from its mean; subtracting it at the reader's `hook_qkv` leaves every other
+    path from the source heads (to other readers, to the logits) as it was.
     """
-    layer, head = source
-    if reader_layer <= layer:
-        raise ValueError(f"layer {reader_layer} cannot read head {source}: it comes before")
-    attn = model.blocks[layer].attn
-    d_model, d_head = attn.W_O.weight.shape[0], attn.d_head
-    z = outputs[layer][:, :, head]  # (batch, seq, d_head), from the clean run
-    w_o = attn.W_O.weight[:, head * d_head : (head + 1) * d_head]  # (d_model, d_head)
-    delta = (z - z.mean(0)) @ w_o.T  # (batch, seq, d_model): what this sequence adds
-    w_qkv = model.blocks[reader_layer].attn.W_QKV.weight.detach()  # (3 d_model, d_model)
-    rows = [
-        "qkv".index(part) * d_model + h * d_head + i
-        for part in parts
-        for h in reader_heads
-        for i in range(d_head)
-    ]
-    correction = torch.zeros(*delta.shape[:2], 3 * d_model)
-    correction[..., rows] = delta @ w_qkv[rows].T
-    site = f"blocks.{reader_layer}.attn.W_QKV"
-    return Intervention(site, replace(lambda qkv: qkv - correction))
+    attn, reader = model.blocks[0].attn, model.blocks[1].attn
+    z = outputs[0]  # (I, B, T, H, dh)
+    n_inst, n_batch, n_pos, n_heads, dh = z.shape
+    D = n_heads * dh
+    away = (z - z.mean(dim=1, keepdim=True)) * sources[:, None, None, :, None]
+    delta = away.reshape(n_inst, n_batch * n_pos, D) @ attn.W_O.detach()  # (I, B*T, D)
+    correction = (delta @ reader.W_QKV.detach()).view(n_inst, n_batch, n_pos, 3 * D)
+    # Columns of hook_qkv: part * D + head * dh + i.
+    columns = torch.zeros(n_inst, 3, n_heads, dh, dtype=torch.bool)
+    for part in parts:
+        columns[:, "qkv".index(part)] = readers[:, :, None]
+    correction = correction * columns.view(n_inst, 1, 1, 3 * D)
+    return Intervention("blocks.1.attn.hook_qkv", replace(lambda qkv: qkv - correction))
 
 
-def accuracy_under(
-    model: InductionModel, batch: Batch, interventions: Iterable[Intervention]
-) -> float:
-    """Accuracy on the repeated span with the interventions applied."""
-    with intervene(model, interventions):
-        return repeat_accuracy(model, batch)
+def heads_above(scores: torch.Tensor, threshold: float) -> torch.Tensor:
+    """`(I, H)` bool: the heads scoring above `threshold`, or the best head of an instance
+    where none does (so that every instance has at least one)."""
+    above = scores > threshold
+    best = torch.nn.functional.one_hot(scores.argmax(dim=-1), scores.shape[-1]).bool()
+    return torch.where(above.any(dim=-1, keepdim=True), above, best)
 
 
-def scores_under(
-    model: InductionModel, batch: Batch, interventions: Iterable[Intervention], layer: int
+def top_probability(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Per instance `(I,)`: mean probability of the top prediction on the induction
+    targets (how confident the host is, right or wrong)."""
+    top = logits.softmax(dim=-1).max(dim=-1).values
+    mask = batch.target_mask
+    return (top * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2))
+
+
+@torch.no_grad()
+def loss_under(
+    model: InductionModel, batch: Batch, interventions: Iterable[Intervention] = ()
 ) -> torch.Tensor:
-    """Induction score `(heads,)` of one layer with the interventions applied."""
+    """Loss per instance `(I,)` (nats, on the induction targets) under the interventions."""
     with intervene(model, interventions):
-        pattern = attention_patterns(model, batch.tokens)[layer]
-    return induction_score(pattern, batch)
+        return repeat_losses(model(batch.tokens), batch)
+
+
+@torch.no_grad()
+def logits_under(
+    model: InductionModel, batch: Batch, interventions: Iterable[Intervention] = ()
+) -> torch.Tensor:
+    with intervene(model, interventions):
+        return model(batch.tokens)
+
+
+def accuracy(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Top-1 accuracy per instance `(I,)` on the induction targets."""
+    hit = (logits.argmax(dim=-1) == batch.tokens.roll(-1, dims=-1)) & batch.target_mask
+    return hit.sum(dim=(1, 2)) / batch.target_mask.sum(dim=(1, 2))
+
+
+def candidates(batch: Batch, vocab: int) -> torch.Tensor:
+    """`(I, B, T, vocab)` bool: tokens that occurred exactly once up to each position.
+
+    The answer on an induction target is always one of them; a host that cannot do
+    induction can still rule out tokens that have not occurred and tokens that repeated.
+    """
+    counts = torch.nn.functional.one_hot(batch.tokens, vocab).cumsum(dim=2)
+    return counts == 1
+
+
+def guess_accuracy(batch: Batch, vocab: int) -> torch.Tensor:
+    """Per instance `(I,)`: accuracy of a uniform guess among `candidates`."""
+    n = candidates(batch, vocab).sum(-1).float()  # (I, B, T); >= 1 on every target
+    mask = batch.target_mask
+    chance = torch.where(mask, 1.0 / n.clamp_min(1.0), 0.0)
+    return chance.sum(dim=(1, 2)) / mask.sum(dim=(1, 2))
+
+
+def chance_in_candidates(batch: Batch, vocab: int) -> torch.Tensor:
+    """Per instance `(I,)`: how often a uniform guess over the vocabulary is a candidate."""
+    n = candidates(batch, vocab).sum(-1).float() / vocab  # (I, B, T)
+    mask = batch.target_mask
+    return (n * mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2))
+
+
+def in_candidates(logits: torch.Tensor, batch: Batch) -> torch.Tensor:
+    """Per instance `(I,)`: how often the top prediction is one of the `candidates`."""
+    chosen = candidates(batch, logits.shape[-1]).gather(-1, logits.argmax(-1)[..., None])[..., 0]
+    mask = batch.target_mask
+    return (chosen & mask).sum(dim=(1, 2)) / mask.sum(dim=(1, 2))

@@ -1,53 +1,173 @@
-"""The small toy host and its TopK dictionary, shared by the steering and control figures.
+"""Shared by the toy-host figures: seeded streams, the host, its TopK dictionary, scores.
 
-Both figures grow the same kind of dictionary on the same kind of host; keeping the
-recipe here means a change to it reaches both. Not a figure (leading underscore).
+The superposition, steering and random-host figures grow the same kind of dictionary
+on the same kind of host; keeping the recipe here means a change to it reaches all of
+them. Not a figure (leading underscore). Torch is imported inside the functions, so
+that importing a figure module for rendering never loads it.
+
+Seeds: every figure runs `seeds` as batched instances. Instance i's host weights and
+data come from generators seeded by `seeds[i]` alone (see `ToyConfig.instance_seeds`),
+and its dictionary's initial weights from `seeds[i]` too (`reseed_instances`), so a
+seed's numbers do not depend on which other seeds run beside it (up to float rounding
+of the batched matmuls).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
+
+# Purposes of the random streams a figure draws, one offset each: a seed's host init
+# uses `Generator().manual_seed(seed)`, so every other stream is moved well away from it
+# (seeds below 1000 never collide).
+ACTIVATIONS, EVALUATION, RANDOM_READERS, SHUFFLE, TARGETS, SELECTION, ROTATION = range(1, 8)
+
+
+def stream(seed: int, purpose: int) -> Any:
+    """A fresh torch generator for one seed and one purpose (the constants above)."""
+    import torch
+
+    return torch.Generator().manual_seed(1000 * purpose + seed)
+
+
+def streams(seeds: Sequence[int], purpose: int) -> list[Any]:
+    """One generator per seed, for data drawn per instance."""
+    return [stream(s, purpose) for s in seeds]
 
 
 class ToyParams(Protocol):
-    seed: int
+    seeds: tuple[int, ...]
     n_features: int
     d_hidden: int
     feature_probability: float
     host_steps: int
+    host_lr: float
     dictionary_steps: int
+    dictionary_lr: float
 
 
-def host_config(p: ToyParams) -> Any:
-    """The host's `ToyConfig`: one instance, trained on fresh batches of 256."""
+def host_config(p: ToyParams, seeds: Sequence[int] | None = None, **overrides: Any) -> Any:
+    """The hosts' `ToyConfig`: one instance per seed, trained on fresh batches of 256."""
     from symbiote_core.hosts.toy import ToyConfig
 
-    return ToyConfig(
+    seeds = list(p.seeds if seeds is None else seeds)
+    fields: dict[str, Any] = dict(
         n_features=p.n_features,
         d_hidden=p.d_hidden,
+        n_instances=len(seeds),
         feature_probability=p.feature_probability,
         steps=p.host_steps,
         batch_size=256,
-        lr=3e-3,
-        seed=p.seed,
+        lr=p.host_lr,
+        seed=seeds[0],
+        instance_seeds=seeds,
     )
+    return ToyConfig(**(fields | overrides))
 
 
-def train_dictionary(p: ToyParams, acts: Any, n_instances: int = 1) -> Any:
-    """A TopK dictionary with one atom per feature and k = the expected active count.
+def reseed_instances(sae: Any, seeds: Sequence[int]) -> Any:
+    """Give instance i of a batched dictionary the initial weights a single dictionary
+    built with `seed=seeds[i]` would have; returns `sae`."""
+    import dataclasses
 
-    `acts` is `(samples, d_hidden)`, or `(samples, n_instances, d_hidden)` for several.
+    import torch
+
+    if len(seeds) != sae.n_instances:
+        raise ValueError(f"{len(seeds)} seeds for a dictionary of {sae.n_instances} instances")
+    state = sae.state_dict()
+    with torch.no_grad():
+        for i, seed in enumerate(seeds):
+            single = type(sae)(dataclasses.replace(sae.cfg.for_instance(i), seed=int(seed)))
+            for name, tensor in single.state_dict().items():
+                state[name][i].copy_(tensor)
+    return sae
+
+
+def train_dictionary(
+    p: ToyParams,
+    acts: Any,
+    seeds: Sequence[int],
+    *,
+    d_sae: int | None = None,
+    k: int | Sequence[int] | None = None,
+) -> Any:
+    """A TopK dictionary per instance of `acts` `(samples, n_instances, d_hidden)`.
+
+    `d_sae` defaults to one atom per feature and `k` to the expected number of active
+    features; `seeds` (one per instance) seed each instance's initial weights.
     """
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
 
-    k = max(1, round(p.n_features * p.feature_probability))
-    sae = TopKSAE(
-        TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, n_instances=n_instances, k=k, seed=p.seed)
+    k = max(1, round(p.n_features * p.feature_probability)) if k is None else k
+    cfg = TopKConfig(
+        d_in=p.d_hidden,
+        d_sae=p.n_features if d_sae is None else d_sae,
+        n_instances=acts.shape[1],
+        k=tuple(k) if isinstance(k, Sequence) else k,
     )
+    sae = reseed_instances(TopKSAE(cfg), seeds)
     train(
         sae,
         acts,
-        TrainConfig(steps=p.dictionary_steps, batch_size=256, lr=3e-3, seed=p.seed, progress=False),
+        TrainConfig(
+            steps=p.dictionary_steps,
+            batch_size=256,
+            lr=p.dictionary_lr,
+            seed=seeds[0],
+            progress=False,
+        ),
     )
     return sae
+
+
+def shuffle_coordinates(acts: Any, generators: Sequence[Any]) -> Any:
+    """Permute each hidden coordinate independently across samples, per instance.
+
+    `acts` is `(samples, n_instances, d)`. Each coordinate keeps its distribution, but
+    which coordinates are large together (the feature directions) is destroyed: the
+    null on which a dictionary should find nothing.
+    """
+    import torch
+
+    out = []
+    for i, g in enumerate(generators):
+        a = acts[:, i]  # (samples, d)
+        order = torch.rand(a.shape, generator=g).argsort(0)
+        out.append(a.gather(0, order))
+    return torch.stack(out, dim=1)
+
+
+def match_scores(readers: Any, true: Any, threshold: float) -> dict[str, float]:
+    """How well unit `readers` `(n_r, d)` match `true` directions `(n_t, d)`.
+
+    - `mmcs`: mean over true features of the best cosine any reader offers.
+    - `mcc`: mean cosine over the pairs of the best one-to-one matching (Hungarian), as
+      SAELens defines it: it averages min(n_r, n_t) pairs, so a reader with fewer
+      directions than features is not judged on the features it cannot cover.
+    - `coverage`: matched pairs with cosine >= `threshold`, over true features; at most
+      `cap` = min(n_r, n_t) / n_t by arithmetic.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    from symbiote_core.metrics import cosine_matrix
+
+    cos = cosine_matrix(readers, true)  # (n_r, n_t)
+    rows, cols = linear_sum_assignment(cos.numpy(), maximize=True)
+    matched = cos.numpy()[rows, cols]
+    n_true = true.shape[0]
+    return {
+        "mmcs": cos.max(0).values.mean().item(),
+        "mcc": float(matched.mean()),
+        "coverage": float((matched >= threshold).sum() / n_true),
+        "cap": min(readers.shape[0], n_true) / n_true,
+    }
+
+
+def per_seed(rows: list[dict[str, Any]], field: str, seeds: Sequence[int], **where: Any) -> list:
+    """`field` of the rows matching `where`, one per seed in `seeds` order."""
+    picked = {r["seed"]: r[field] for r in rows if all(r[k] == v for k, v in where.items())}
+    missing = [s for s in seeds if s not in picked]
+    if missing:
+        raise KeyError(f"no row with {where} for seeds {missing}")
+    return [picked[s] for s in seeds]

@@ -1,198 +1,351 @@
 """The induction circuit as a graph, each edge weighted by what cutting it costs.
 
-The 2-layer induction host of section 5 is retrained (same seed and recipe as the
-heads figure, so the same weights). Every measurement is a mean ablation on held-out
-sequences (see `figures_src/_induction.py`):
+The 2-layer induction host of section 5 and its 1-layer control are retrained on every
+seed (same seeds and recipe as the heads figure, so the same weights: training is
+bit-reproducible). Every measurement is a mean ablation on held-out sequences (see
+`figures_src/_induction.py`), scored by the loss on the induction targets (nats), which
+unlike accuracy does not saturate:
 
 - knocking out single heads and groups of heads, including a control group (the
-  layer-0 heads that are not the previous-token head);
+  layer-0 heads that are not the previous-token head, picked on separate sequences);
 - a path ablation that removes the previous-token head only from what layer 1 reads
   as keys, and, as its control, only from what layer 1 reads as queries and values;
-- the graph's edges: tokens -> layer-0 head (accuracy lost when that head is knocked
-  out), layer-0 head -> layer-1 head (accuracy lost when the layer-0 head is cut from
-  that layer-1 head's keys) and layer-1 head -> next token (accuracy that head brings
-  alone). Single layer-1 heads compensate for one another, so both layer-1 edges are
-  measured with the other three layer-1 heads knocked out.
+- the graph's edges: tokens -> layer-0 head (loss added when that head is knocked
+  out), layer-0 head -> layer-1 head (loss added when the layer-0 head is cut from
+  that layer-1 head's keys) and layer-1 head -> next token (loss that head removes
+  alone). The layer-1 heads run in parallel and are redundant, so both layer-1 edges
+  are measured with the other three layer-1 heads knocked out.
+
+Every measurement is repeated on the same host untrained (the nulls of the claims).
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure
+from symbiote_core.figures.spec import Claim, Figure, Null
 
 TOKENS, OUTPUT = "tokens", "next token"
-GROUPS = ("intact", "layer 0", "control", "path", "layer 1", "layer 1 alone")
-GROUP_COLORS = ("#607d8b", "#ef6c00", "#b0bec5", "#8e24aa", "#00897b", "#80cbc4")
+GROUPS = ("intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host")
+GROUP_COLORS = ("#607d8b", "#ef6c00", "#b0bec5", "#8e24aa", "#00897b", "#80cbc4", "#455a64")
 NODE_SELECTION = "picked"
-WIDTH_KEY = (0.25, 0.5, 1.0)
-"""Edge strengths shown in the graph's width key."""
+SEED_PARAM = "graph_seed"
+WIDTH_KEY = (1.0, 2.0, 4.0)
+"""Edge strengths (nats) shown in the graph's width key."""
 TEXT_COLOR = "#78909c"
 """A mid grey for text on the page background: readable on the light and the dark theme."""
+NAT = 1.0
+"""The margin of the knockout claims, fixed in advance: one nat of loss on the induction
+targets, a quarter of a uniform guess's loss over the vocabulary (ln 64 = 4.16)."""
+NAT_WHY = (
+    "a criterion fixed in advance: one nat on the induction targets, a quarter of the "
+    "loss of a uniform guess over the vocabulary (ln 64 = 4.16)"
+)
+UNTRAINED = "the same host untrained (its own initialisation), same code and sequences"
 
 
 @dataclass(frozen=True)
 class Params:
-    seed: int = 0
-    eval_sequences: int = 512
-    """Held-out sequences every accuracy is averaged over (and the ablation means)."""
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Every host is trained once per seed (batched); values are per seed in this order."""
+    eval_sequences: int = 256
+    """Held-out sequences per seed every loss is averaged over (and the ablation means)."""
+    selection_sequences: int = 128
+    """Separate held-out sequences per seed on which the heads' roles are picked."""
+    head_threshold: float = 0.5
+    """A layer-0 head is a previous-token head when over half its attention goes one
+    token back; a layer-1 head is an induction head when over half goes to the
+    induction key. Definitions fixed in advance (as in the heads figure)."""
 
 
 def compute(p: Params) -> dict[str, Any]:
     from figures_src._induction import (
-        accuracy_under,
-        evaluation_batch,
+        EVALUATION_STREAM,
+        SELECTION_STREAM,
+        accuracy,
+        head_outputs,
+        head_scores,
+        heads_above,
+        held_out,
+        in_candidates,
+        knock_out,
+        logits_under,
+        loss_under,
+        top_probability,
+        train_hosts,
+    )
+
+    hosts = train_hosts(p.seeds)
+    batch = held_out(p.seeds, p.eval_sequences, EVALUATION_STREAM)
+    selection = held_out(p.seeds, p.selection_sequences, SELECTION_STREAM)
+    out: dict[str, Any] = {"seeds": list(p.seeds), "eval_sequences": p.eval_sequences}
+    roles = {}
+    for name, model in (("trained", hosts.trained), ("untrained", hosts.untrained)):
+        # Roles are picked on the selection sequences, scored on the evaluation sequences.
+        scores = head_scores(model, selection)
+        prev = heads_above(scores.previous_token[:, 0], p.head_threshold)  # (I, H)
+        induction = heads_above(scores.induction[:, 1], p.head_threshold)  # (I, H)
+        roles[name] = prev
+        out[name] = _measure(model, batch, prev, induction)
+    host = hosts.trained
+    knocked = logits_under(host, batch, [knock_out(head_outputs(host, batch), 0, roles["trained"])])
+    control = logits_under(hosts.control, batch)
+    out["control_loss"] = loss_under(hosts.control, batch).tolist()
+    out["untrained_control_loss"] = loss_under(hosts.untrained_control, batch).tolist()
+    out["chance_loss"] = math.log(host.cfg.vocab_size)
+    # Why the knocked-out host can do worse than the control: how often it is right, how
+    # often it still picks a token seen once (as the 1-layer control learned to), and
+    # how sure it is of its pick.
+    for name, logits in (("previous_token_knockout", knocked), ("control", control)):
+        out[f"{name}_accuracy"] = accuracy(logits, batch).tolist()
+        out[f"{name}_in_candidates"] = in_candidates(logits, batch).tolist()
+        out[f"{name}_top_probability"] = top_probability(logits, batch).tolist()
+    return out
+
+
+def _measure(model: Any, batch: Any, prev: Any, induction: Any) -> dict[str, Any]:
+    """Every knockout, cut and edge of one (batched) host, as per-seed losses.
+
+    `prev` and `induction` `(I, H)` mark each instance's previous-token heads (layer 0)
+    and induction heads (layer 1), picked on separate sequences.
+    """
+    import torch
+
+    from figures_src._induction import (
         head_outputs,
         head_scores,
         knock_out,
+        loss_under,
+        one_head,
         remove_from_reads,
-        scores_under,
-        train_host,
     )
+    from symbiote_core.interventions import intervene
 
-    host = train_host(p.seed, n_layers=2)
-    batch = evaluation_batch(p.seed, p.eval_sequences)
-    outputs = head_outputs(host, batch)
-    scores = head_scores(host, batch)
-    heads = list(range(host.cfg.n_heads))
-    prev = max(heads, key=lambda h: scores[h]["previous_token"])  # layer 0 comes first
-    others = [h for h in heads if h != prev]
+    n_inst, n_heads = prev.shape
+    outputs = head_outputs(model, batch)
+    everyone = torch.ones(n_inst, n_heads, dtype=torch.bool)
 
-    def acc(interventions: list[Any]) -> float:
-        return accuracy_under(host, batch, interventions)
+    def loss(interventions: list[Any]) -> list[float]:
+        return loss_under(model, batch, interventions).tolist()
+
+    def head(h: int) -> torch.Tensor:
+        return one_head(n_heads, h, n_inst)
 
     def alone(j: int) -> list[Any]:  # layer 1 reduced to head j
-        return knock_out(outputs, {1: [i for i in heads if i != j]})
+        return [knock_out(outputs, 1, ~head(j))]
 
-    def cut(h: int, readers: list[int], parts: str) -> list[Any]:
-        return [remove_from_reads(host, outputs, (0, h), 1, readers, parts)]
+    def induction_under(interventions: list[Any]) -> list[float]:
+        with intervene(model, interventions):
+            scores = head_scores(model, batch).induction[:, 1]  # (I, H)
+        return ((scores * induction).sum(-1) / induction.sum(-1)).tolist()
 
-    intact = acc([])
-    no_layer1 = acc(knock_out(outputs, {1: heads}))
-    knockouts = [
-        _bar("intact host", "intact", None, intact),
-        *[
-            _bar(f"L0 H{h}", "layer 0", f"L0 H{h}", acc(knock_out(outputs, {0: [h]})))
-            for h in heads
-        ],
-        _bar("other L0 heads", "control", None, acc(knock_out(outputs, {0: others}))),
-        _bar("all L0 heads", "layer 0", None, acc(knock_out(outputs, {0: heads}))),
-        _bar(f"L0 H{prev} cut from keys", "path", f"L0 H{prev}", acc(cut(prev, heads, "k"))),
-        _bar(
-            f"L0 H{prev} cut from q, v",
-            "path",
-            f"L0 H{prev}",
-            acc(cut(prev, heads, "qv")),
-        ),
-        *[
-            _bar(f"L1 H{j}", "layer 1", f"L1 H{j}", acc(knock_out(outputs, {1: [j]})))
-            for j in heads
-        ],
-        _bar("all L1 heads", "layer 1", None, no_layer1),
-        *[_bar(f"L1 H{j} alone", "layer 1 alone", f"L1 H{j}", acc(alone(j))) for j in heads],
-    ]
-    by_label = {k["label"]: k["accuracy"] for k in knockouts}
+    def cut(sources: torch.Tensor, readers: torch.Tensor, parts: str = "k") -> list[Any]:
+        return [remove_from_reads(model, outputs, sources, readers, parts)]
+
+    # edges[j][h]: cut layer-0 head h from layer-1 head j's keys, j alone in layer 1.
     edges = [
-        _edge(TOKENS, f"L0 H{h}", intact - by_label[f"L0 H{h}"], "accuracy lost when knocked out")
-        for h in heads
+        [loss(alone(j) + cut(head(h), head(j))) for h in range(n_heads)] for j in range(n_heads)
     ]
-    for j in heads:
-        only = by_label[f"L1 H{j} alone"]
-        edges += [
-            _edge(
-                f"L0 H{h}",
-                f"L1 H{j}",
-                only - acc(alone(j) + cut(h, [j], "k")),
-                f"accuracy lost when cut from L1 H{j}'s keys (L1 H{j} alone)",
-            )
-            for h in heads
-        ]
-        edges.append(_edge(f"L1 H{j}", OUTPUT, only - no_layer1, "accuracy this head brings alone"))
     return {
-        "intact": intact,
-        "previous_token_head": prev,
-        "scores": scores,
-        "knockouts": knockouts,
+        "previous_token_heads": prev.tolist(),
+        "induction_heads": induction.tolist(),
+        "intact": loss([]),
+        "layer0": [loss([knock_out(outputs, 0, head(h))]) for h in range(n_heads)],
+        "previous_token": loss([knock_out(outputs, 0, prev)]),
+        "other_layer0": loss([knock_out(outputs, 0, ~prev)]),
+        "all_layer0": loss([knock_out(outputs, 0, everyone)]),
+        "key_cut": loss(cut(prev, everyone)),
+        "query_value_cut": loss(cut(prev, everyone, "qv")),
+        "intact_induction": induction_under([]),
+        "key_cut_induction": induction_under(cut(prev, everyone)),
+        "query_value_cut_induction": induction_under(cut(prev, everyone, "qv")),
+        "layer1": [loss([knock_out(outputs, 1, head(j))]) for j in range(n_heads)],
+        "all_layer1": loss([knock_out(outputs, 1, everyone)]),
+        "layer1_alone": [loss(alone(j)) for j in range(n_heads)],
         "edges": edges,
-        "key_cut_induction": scores_under(host, batch, cut(prev, heads, "k"), 1).tolist(),
-        "qv_cut_induction": scores_under(host, batch, cut(prev, heads, "qv"), 1).tolist(),
-        "eval_sequences": p.eval_sequences,
+        # Per layer-1 head j alone: the previous-token heads, or the other layer-0
+        # heads, cut from its keys together.
+        "keys_from_previous_token": [loss(alone(j) + cut(prev, head(j))) for j in range(n_heads)],
+        "keys_from_others": [loss(alone(j) + cut(~prev, head(j))) for j in range(n_heads)],
     }
 
 
-def _bar(label: str, group: str, node: str | None, accuracy: float) -> dict[str, Any]:
-    return {"label": label, "group": group, "node": node, "accuracy": accuracy}
-
-
-def _edge(source: str, target: str, effect: float, measure: str) -> dict[str, Any]:
-    return {"source": source, "target": target, "effect": effect, "measure": measure}
-
-
-def _accuracy(data: dict[str, Any], label: str) -> float:
-    (row,) = [k for k in data["knockouts"] if k["label"] == label]
-    return row["accuracy"]
-
-
-def _prev_label(data: dict[str, Any]) -> str:
-    return f"L0 H{data['previous_token_head']}"
-
-
-def _group(data: dict[str, Any], group: str) -> list[float]:
-    return [k["accuracy"] for k in data["knockouts"] if k["group"] == group and k["node"]]
-
-
-def _other_layer0(data: dict[str, Any]) -> list[float]:
-    prev = _prev_label(data)
-    return [
-        k["accuracy"]
-        for k in data["knockouts"]
-        if k["group"] == "layer 0" and k["node"] not in (None, prev)
-    ]
-
-
-def _edge_margin(data: dict[str, Any]) -> float:
-    """Over layer-1 heads: edge from the previous-token head minus the strongest other
-    edge into the same head. Positive when every induction head reads mainly from it."""
-    prev = _prev_label(data)
-    margins = []
-    for target in {e["target"] for e in data["edges"] if e["target"].startswith("L1")}:
-        into = {e["source"]: e["effect"] for e in data["edges"] if e["target"] == target}
-        margins.append(into[prev] - max(v for s, v in into.items() if s != prev))
-    return min(margins)
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
-def _layout(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Nodes in four columns: tokens, layer-0 heads, layer-1 heads, next token."""
-    n_heads = 1 + max(s["head"] for s in data["scores"])
-    middle = (n_heads - 1) / 2
-    lost = {
-        k["node"]: data["intact"] - k["accuracy"]
-        for k in data["knockouts"]
-        if k["group"] in ("layer 0", "layer 1") and k["node"]
-    }
-    nodes = [{"node": TOKENS, "x": 0, "y": middle, "lost": None, "name": TOKENS}]
-    for s in data["scores"]:
-        node = f"L{s['layer']} H{s['head']}"
-        nodes.append(
+def _per_seed(m: dict[str, Any]) -> list[dict[str, Any]]:
+    """One host's measurements regrouped by seed (lists over heads inside)."""
+    n_heads = len(m["layer0"])
+    rows = []
+    for s, prev in enumerate(m["previous_token_heads"]):
+        rows.append(
             {
-                "node": node,
-                "x": 1 + s["layer"],
-                "y": s["head"],
-                "lost": lost[node],
-                "name": f"H{s['head']}",
-                "previous_token": s["previous_token"],
-                "induction": s["induction"],
+                "prev": prev,
+                "induction": m["induction_heads"][s],
+                "intact": m["intact"][s],
+                "layer0": [m["layer0"][h][s] for h in range(n_heads)],
+                "layer1": [m["layer1"][j][s] for j in range(n_heads)],
+                "alone": [m["layer1_alone"][j][s] for j in range(n_heads)],
+                "edges": [[m["edges"][j][h][s] for h in range(n_heads)] for j in range(n_heads)],
+                "all_layer1": m["all_layer1"][s],
+                "from_prev": [m["keys_from_previous_token"][j][s] for j in range(n_heads)],
+                "from_others": [m["keys_from_others"][j][s] for j in range(n_heads)],
             }
         )
-    nodes.append({"node": OUTPUT, "x": 3, "y": middle, "lost": None, "name": OUTPUT})
+    return rows
+
+
+def _key_source_margin(row: dict[str, Any]) -> float:
+    """Over the induction heads (each alone in layer 1): the loss when the previous-token
+    heads are cut from its keys minus the loss when the other layer-0 heads are. Positive
+    when every induction head takes its keys mainly from the previous-token heads."""
+    return min(
+        row["from_prev"][j] - row["from_others"][j]
+        for j, is_induction in enumerate(row["induction"])
+        if is_induction
+    )
+
+
+def _derived(m: dict[str, Any]) -> dict[str, list[float]]:
+    """The per-seed numbers the prose and the claims use, for one host."""
+    rows = _per_seed(m)
+    return {
+        "n_previous_token_heads": [sum(r["prev"]) for r in rows],
+        "n_induction_heads": [sum(r["induction"]) for r in rows],
+        "intact_loss": m["intact"],
+        "previous_token_knockout_loss": m["previous_token"],
+        "other_layer0_knockout_loss": m["other_layer0"],
+        "other_layer0_single_max_loss": [
+            max((v for v, p in zip(r["layer0"], r["prev"], strict=True) if not p), default=0.0)
+            for r in rows
+        ],
+        "all_layer0_knockout_loss": m["all_layer0"],
+        "key_cut_loss": m["key_cut"],
+        "query_value_cut_loss": m["query_value_cut"],
+        "intact_induction": m["intact_induction"],
+        "key_cut_induction": m["key_cut_induction"],
+        "query_value_cut_induction": m["query_value_cut_induction"],
+        "single_layer1_knockout_max_loss": [max(r["layer1"]) for r in rows],
+        "single_layer1_increase_sum": [sum(v - r["intact"] for v in r["layer1"]) for r in rows],
+        "all_layer1_knockout_loss": m["all_layer1"],
+        "all_layer1_increase": [r["all_layer1"] - r["intact"] for r in rows],
+        "induction_head_alone_max_loss": [
+            max(v for v, i in zip(r["alone"], r["induction"], strict=True) if i) for r in rows
+        ],
+        "key_source_margin": [_key_source_margin(r) for r in rows],
+    }
+
+
+def _values(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(_derived(data["trained"]))
+    out.update({f"untrained_{k}": v for k, v in _derived(data["untrained"]).items()})
+    for name in EXTRA:
+        out[name] = data[name]
+    out["previous_token_knockout_minus_control"] = [
+        a - b
+        for a, b in zip(out["previous_token_knockout_loss"], data["control_loss"], strict=True)
+    ]
+    return out
+
+
+def _value(name: str) -> Any:
+    return lambda d: _values(d)[name]
+
+
+def _nodes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Nodes in four columns (tokens, layer-0 heads, layer-1 heads, next token), per seed."""
+    rows = _per_seed(data["trained"])
+    n_heads = len(rows[0]["layer0"])
+    middle = (n_heads - 1) / 2
+    nodes = []
+    for seed, r in zip(data["seeds"], rows, strict=True):
+        nodes.append({"seed": seed, "node": TOKENS, "x": 0, "y": middle, "name": TOKENS})
+        for layer, losses in ((0, r["layer0"]), (1, r["layer1"])):
+            for h, loss in enumerate(losses):
+                role = (
+                    ("previous-token head" if r["prev"][h] else "")
+                    if layer == 0
+                    else ("induction head" if r["induction"][h] else "")
+                )
+                nodes.append(
+                    {
+                        "seed": seed,
+                        "node": f"L{layer} H{h}",
+                        "x": 1 + layer,
+                        "y": h,
+                        "lost": loss - r["intact"],
+                        "name": f"H{h}",
+                        "role": role,
+                    }
+                )
+        nodes.append({"seed": seed, "node": OUTPUT, "x": 3, "y": middle, "name": OUTPUT})
     return nodes
+
+
+def _edges(data: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = _per_seed(data["trained"])
+    edges = []
+    for seed, r in zip(data["seeds"], rows, strict=True):
+        for h, loss in enumerate(r["layer0"]):
+            edges.append(
+                _edge(seed, TOKENS, f"L0 H{h}", loss - r["intact"], "loss added when knocked out")
+            )
+        for j, into in enumerate(r["edges"]):
+            for h, loss in enumerate(into):
+                edges.append(
+                    _edge(
+                        seed,
+                        f"L0 H{h}",
+                        f"L1 H{j}",
+                        loss - r["alone"][j],
+                        f"loss added when cut from L1 H{j}'s keys (L1 H{j} alone in layer 1)",
+                    )
+                )
+            edges.append(
+                _edge(
+                    seed,
+                    f"L1 H{j}",
+                    OUTPUT,
+                    r["all_layer1"] - r["alone"][j],
+                    "loss this head removes alone (against no layer 1)",
+                )
+            )
+    return edges
+
+
+def _edge(seed: int, source: str, target: str, effect: float, measure: str) -> dict[str, Any]:
+    return {"seed": seed, "source": source, "target": target, "effect": effect, "measure": measure}
+
+
+def _knockouts(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per seed and knockout, labelled by the role of what was removed (head
+    indices mean nothing across seeds)."""
+    m = data["trained"]
+    rows = []
+    for s, (seed, r) in enumerate(zip(data["seeds"], _per_seed(m), strict=True)):
+
+        def add(label: str, group: str, loss: float, what: str = "", seed: int = seed) -> None:
+            rows.append({"label": label, "group": group, "seed": seed, "loss": loss, "what": what})
+
+        add("intact host", "intact", r["intact"])
+        prev = ", ".join(f"L0 H{h}" for h, p in enumerate(r["prev"]) if p)
+        add("previous-token head(s)", "layer 0", m["previous_token"][s], prev)
+        for h, loss in enumerate(r["layer0"]):
+            if not r["prev"][h]:
+                add("one other L0 head", "layer 0", loss, f"L0 H{h}")
+        add("other L0 heads together", "control", m["other_layer0"][s])
+        add("all L0 heads", "layer 0", m["all_layer0"][s])
+        add("prev.-token head(s) cut from keys", "path", m["key_cut"][s], prev)
+        add("prev.-token head(s) cut from q, v", "path", m["query_value_cut"][s], prev)
+        for j, loss in enumerate(r["layer1"]):
+            add("one L1 head", "layer 1", loss, f"L1 H{j}")
+        add("all L1 heads", "layer 1", r["all_layer1"])
+        for j, loss in enumerate(r["alone"]):
+            add("L1 reduced to one head", "layer 1 alone", loss, f"L1 H{j} kept")
+        add("1-layer host (no knockout)", "1-layer host", data["control_loss"][s])
+    return rows
 
 
 def _width_key(n_heads: int) -> list[dict[str, Any]]:
@@ -206,7 +359,11 @@ def _width_key(n_heads: int) -> list[dict[str, Any]]:
 
 def _width_key_text(n_heads: int) -> list[dict[str, Any]]:
     samples = _width_key(n_heads)
-    title = {"x": -0.3, "y": samples[0]["y"] - 0.45, "text": "edge width: accuracy lost when cut"}
+    title = {
+        "x": -0.3,
+        "y": samples[0]["y"] - 0.45,
+        "text": "edge width: loss added when cut (nats)",
+    }
     return [title] + [
         {"x": s["x2"] + 0.06, "y": s["y"], "text": f"{s['width']:g}"} for s in samples
     ]
@@ -214,22 +371,28 @@ def _width_key_text(n_heads: int) -> list[dict[str, Any]]:
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     picked = alt.selection_point(name=NODE_SELECTION, fields=["node"], on="click", clear="dblclick")
+    seed = alt.param(
+        name=SEED_PARAM,
+        value=data["seeds"][0],
+        bind=alt.binding_radio(options=list(data["seeds"]), name="seed "),
+    )
     return (
-        alt.hconcat(_graph(data, picked), _knockout_chart(data, picked), center=True)
+        alt.hconcat(_graph(data, picked, seed), _knockout_chart(data), center=True)
         # Independent legends stay with their own panel when the site stacks the panels.
         .resolve_legend(color="independent")
         .resolve_scale(color="independent")
         .configure_view(stroke=None)
         .properties(
-            description="A node-link graph of the 2-layer host's heads with edges weighted "
-            "by the accuracy lost when each is cut, and a bar chart of accuracy under "
-            "knockouts of single heads, groups of heads and paths."
+            description="A node-link graph of the 2-layer host's heads for one seed (a radio "
+            "button picks the seed), with edges weighted by the loss added when each is cut, "
+            "and a chart of the loss under knockouts of single heads, groups of heads and "
+            "paths, one mark per seed."
         )
     )
 
 
-def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
-    nodes = _layout(data)
+def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> alt.LayerChart:
+    nodes = _nodes(data)
     where = {n["node"]: n for n in nodes}
     edges = [
         dict(
@@ -240,12 +403,14 @@ def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
             y2=where[e["target"]]["y"],
             width=max(e["effect"], 0.0),  # a cut that helps draws no edge; the tooltip says so
         )
-        for e in data["edges"]
+        for e in _edges(data)
     ]
+    this_seed = alt.datum.seed == seed
     xs = alt.Scale(domain=[-0.35, 3.35], nice=False, zero=False)
-    n_heads = 1 + max(s["head"] for s in data["scores"])
+    n_heads = 1 + max(n["y"] for n in nodes if "lost" in n)
     ys = alt.Scale(domain=[-0.9, n_heads + 0.7], nice=False, zero=False, reverse=True)
-    widths = alt.Scale(domain=[0, 1], range=[0, 12])
+    top = max(max(WIDTH_KEY), max(e["width"] for e in edges))
+    widths = alt.Scale(domain=[0, top], range=[0, 12])
     x, y = alt.X("x:Q", scale=xs, axis=None), alt.Y("y:Q", scale=ys, axis=None)
     # A point selection's signal holds the picked values per field: {node: ["L1 H1"]}.
     picked_nodes = f"({NODE_SELECTION}.node || [])"
@@ -255,6 +420,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
     lit = f"!isValid({NODE_SELECTION}.node) || {touches}"
     lines = (
         alt.Chart(alt.Data(values=edges))
+        .transform_filter(this_seed)
         .mark_rule(color="#78909c", strokeCap="round")
         .encode(
             x=x,
@@ -268,7 +434,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
             tooltip=[
                 alt.Tooltip("source:N", title="from"),
                 alt.Tooltip("target:N", title="to"),
-                alt.Tooltip("effect:Q", format=".3f", title="effect"),
+                alt.Tooltip("effect:Q", format=".3f", title="effect (nats)"),
                 alt.Tooltip("measure:N", title="measured as"),
             ],
         )
@@ -290,34 +456,38 @@ def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
         .encode(x=x, y=y, text="text:N")
     )
     ends = (
-        alt.Chart(alt.Data(values=[n for n in nodes if n["lost"] is None]))
+        alt.Chart(alt.Data(values=[n for n in nodes if "lost" not in n]))
+        .transform_filter(this_seed)
         .mark_square(size=420, color="#546e7a", opacity=1)
         .encode(x=x, y=y, tooltip=["node:N"])
     )
+    heads = [n for n in nodes if "lost" in n]
+    top_lost = max(max(n["lost"] for n in heads), 1.0)
     circles = (
-        alt.Chart(alt.Data(values=[n for n in nodes if n["lost"] is not None]))
+        alt.Chart(alt.Data(values=heads))
+        .transform_filter(this_seed)
         .mark_circle(size=520, stroke="#455a64", strokeWidth=1, opacity=1)
         .encode(
             x=x,
             y=y,
             color=alt.Color(
                 "lost:Q",
-                scale=alt.Scale(domain=[0, 1], range=["#eceff1", "#e65100"], interpolate="rgb"),
-                legend=alt.Legend(
-                    title="accuracy lost when knocked out", orient="bottom", gradientLength=110
+                scale=alt.Scale(
+                    domain=[0, top_lost], range=["#eceff1", "#e65100"], interpolate="rgb"
                 ),
+                legend=alt.Legend(title="loss added (nats)", orient="bottom", gradientLength=110),
             ),
             tooltip=[
                 "node:N",
-                alt.Tooltip("lost:Q", format=".3f", title="accuracy lost when knocked out"),
-                alt.Tooltip("previous_token:Q", format=".2f", title="previous-token score"),
-                alt.Tooltip("induction:Q", format=".2f", title="induction score"),
+                alt.Tooltip("role:N", title="role"),
+                alt.Tooltip("lost:Q", format=".3f", title="loss added when knocked out"),
             ],
         )
         .add_params(picked)
     )
     labels = (
-        alt.Chart(alt.Data(values=[n for n in nodes if n["lost"] is not None]))
+        alt.Chart(alt.Data(values=heads))
+        .transform_filter(this_seed)
         .mark_text(fontSize=10, color="#263238")
         .encode(x=x, y=y, text="name:N")
     )
@@ -335,46 +505,114 @@ def _graph(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
         .mark_text(fontSize=11, fontWeight="bold", baseline="bottom", color=TEXT_COLOR)
         .encode(x=x, y=alt.datum(-0.55, scale=ys), text="text:N")
     )
-    return (lines + key + key_text + ends + circles + labels + headers).properties(
-        width=260,
-        height=290,
-        title=alt.Title(
-            "The circuit, edge by edge",
-            subtitle="click a head to pick out its edges and knockouts",
-        ),
+    return (
+        (lines + key + key_text + ends + circles + labels + headers)
+        .add_params(seed)
+        .properties(
+            width=260,
+            height=290,
+            title=alt.Title(
+                "The circuit, edge by edge",
+                subtitle="one seed at a time; click a head to pick out its edges",
+            ),
+        )
     )
 
 
-def _knockout_chart(data: dict[str, Any], picked: alt.Parameter) -> alt.LayerChart:
-    order = [k["label"] for k in data["knockouts"]]
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=110))
-    base = alt.Chart(alt.Data(values=data["knockouts"])).encode(
-        y=y,
-        x=alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy on the repeat"),
+def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
+    rows = _knockouts(data)
+    order = list(dict.fromkeys(r["label"] for r in rows))
+    means = [
+        {
+            "label": label,
+            "group": next(r["group"] for r in rows if r["label"] == label),
+            "loss": statistics.fmean(r["loss"] for r in rows if r["label"] == label),
+        }
+        for label in order
+    ]
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=170))
+    x = alt.X("loss:Q", title="loss on the repeat (nats)", scale=alt.Scale(zero=True))
+    bars = (
+        alt.Chart(alt.Data(values=means))
+        .mark_bar(height=11, opacity=0.45)
+        .encode(
+            y=y,
+            x=x,
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=list(GROUPS), range=list(GROUP_COLORS)),
+                legend=None,
+            ),
+            tooltip=["label:N", alt.Tooltip("loss:Q", format=".3f", title="mean over seeds")],
+        )
     )
-    bars = base.mark_bar(height=11).encode(
-        color=alt.Color(
-            "group:N",
-            scale=alt.Scale(domain=list(GROUPS), range=list(GROUP_COLORS)),
-            legend=None,
-        ),
-        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.25)),
-        tooltip=["label:N", "group:N", alt.Tooltip("accuracy:Q", format=".3f")],
+    marks = (
+        alt.Chart(alt.Data(values=rows))
+        .mark_point(filled=True, size=22, opacity=0.85)
+        .encode(
+            y=y,
+            x=x,
+            color=alt.Color(
+                "group:N",
+                scale=alt.Scale(domain=list(GROUPS), range=list(GROUP_COLORS)),
+                legend=None,
+            ),
+            tooltip=["label:N", "seed:O", "what:N", alt.Tooltip("loss:Q", format=".3f")],
+        )
     )
-    values = base.mark_text(align="left", dx=3, fontSize=9, color=TEXT_COLOR).encode(
-        text=alt.Text("accuracy:Q", format=".2f"),
-        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.3)),
+    control = (
+        alt.Chart(alt.Data(values=[{"loss": statistics.fmean(data["control_loss"])}]))
+        .mark_rule(color="#455a64", strokeDash=[3, 3])
+        .encode(x="loss:Q")
     )
-    intact = (
-        alt.Chart(alt.Data(values=[{"accuracy": data["intact"]}]))
-        .mark_rule(color="#607d8b", strokeDash=[3, 3])
-        .encode(x="accuracy:Q")
-    )
-    return (intact + bars + values).properties(
-        width=150,
+    return (control + bars + marks).properties(
+        width=170,
         height=18 * len(order),
-        title=alt.Title("Accuracy after a knockout", subtitle="dashed: the intact host"),
+        title=alt.Title(
+            "Loss after a knockout",
+            subtitle="bars: mean; dots: seeds (and heads); dashed: the 1-layer host",
+        ),
     )
+
+
+DERIVED = (
+    "n_previous_token_heads",
+    "n_induction_heads",
+    "intact_loss",
+    "previous_token_knockout_loss",
+    "other_layer0_knockout_loss",
+    "other_layer0_single_max_loss",
+    "all_layer0_knockout_loss",
+    "key_cut_loss",
+    "query_value_cut_loss",
+    "intact_induction",
+    "key_cut_induction",
+    "query_value_cut_induction",
+    "single_layer1_knockout_max_loss",
+    "single_layer1_increase_sum",
+    "all_layer1_knockout_loss",
+    "all_layer1_increase",
+    "induction_head_alone_max_loss",
+    "key_source_margin",
+)
+"""Per-seed values measured on the trained host, and again (`untrained_` + name) on the
+untrained host."""
+EXTRA = (
+    "control_loss",
+    "untrained_control_loss",
+    *(
+        f"{host}_{measure}"
+        for host in ("previous_token_knockout", "control")
+        for measure in ("accuracy", "in_candidates", "top_probability")
+    ),
+)
+"""Per-seed values stored as they are in the data."""
+VALUE_NAMES = (
+    *DERIVED,
+    *(f"untrained_{name}" for name in DERIVED),
+    *EXTRA,
+    "previous_token_knockout_minus_control",
+)
 
 
 PARAMS = Params()
@@ -382,93 +620,142 @@ PARAMS = Params()
 FIGURE = Figure(
     title="Knockouts trace the path from the previous-token head to the induction heads",
     caption=(
-        "The graph shows the 2-layer host's heads. A head's colour is the accuracy lost "
-        "when it alone is knocked out (replaced by its mean output). An edge's width is "
-        "the accuracy lost when that edge alone is cut: from the tokens to a layer-0 head, "
-        "knocking the head out; from a layer-0 to a layer-1 head, removing the layer-0 "
-        "head from what that layer-1 head reads as keys; from a layer-1 head to the "
-        "output, what the head achieves on its own. The last two are measured with the "
-        "other layer-1 heads knocked out, because the others cover for any one of "
-        "them. The bar chart gives the accuracy after each knockout or cut, on "
-        f"{PARAMS.eval_sequences} held-out sequences. Click a head to pick out its edges "
-        "and bars; double-click to clear."
+        "The graph shows the 2-layer host's heads for one seed (the radio buttons pick "
+        "the seed). A head's colour is the loss added on the predictable tokens of the "
+        "repeat when it alone is knocked out (replaced by its mean output). An edge's "
+        "width is the loss added when that edge alone is cut: from the tokens to a "
+        "layer-0 head, knocking the head out; from a layer-0 to a layer-1 head, removing "
+        "the layer-0 head from what that layer-1 head reads as keys; from a layer-1 head "
+        "to the output, the loss the head removes on its own. The last two are measured "
+        "with the other layer-1 heads knocked out, because the layer-1 heads are "
+        "redundant: any one of them can do the job. The chart on the right gives the "
+        "loss after each knockout or cut on "
+        f"{PARAMS.eval_sequences} held-out sequences per seed, one dot per seed (and per "
+        "head, where a row holds several), against the loss of the 1-layer host. Click "
+        "a head to pick out its edges; double-click to clear."
     ),
     alt=(
         "A graph from the tokens through the layer-0 heads and the layer-1 heads to the "
         "next token. One thick path runs from the tokens into one layer-0 head and from "
         "it to every layer-1 head, which all connect to the output; the other layer-0 "
-        "heads have almost no edges. A bar chart shows accuracy near one when any single "
-        "other head is knocked out, and far lower when the previous-token head, or its "
-        "contribution to layer-1 keys, or all of layer 1 is removed."
+        "heads have almost no edges. A chart of losses shows the intact host near zero, "
+        "small losses when any other single head is knocked out, and large losses, above "
+        "the 1-layer host's, when the previous-token head, its contribution to layer-1 "
+        "keys, or all of layer 1 is removed."
     ),
     params=PARAMS,
     compute=compute,
     render=render,
     values={
+        "n_seeds": lambda d: len(d["seeds"]),
         "eval_sequences": lambda d: d["eval_sequences"],
-        "intact": lambda d: d["intact"],
-        "previous_token_head": lambda d: d["previous_token_head"],
-        "previous_token_knockout": lambda d: _accuracy(d, _prev_label(d)),
-        "other_layer0_knockout_min": lambda d: min(_other_layer0(d)),
-        "other_layer0_knockout": lambda d: _accuracy(d, "other L0 heads"),
-        "all_layer0_knockout": lambda d: _accuracy(d, "all L0 heads"),
-        "key_cut": lambda d: _accuracy(d, f"{_prev_label(d)} cut from keys"),
-        "query_value_cut": lambda d: _accuracy(d, f"{_prev_label(d)} cut from q, v"),
-        "intact_induction": lambda d: _mean(
-            [r["induction"] for r in d["scores"] if r["layer"] == 1]
-        ),
-        "key_cut_induction": lambda d: _mean(d["key_cut_induction"]),
-        "query_value_cut_induction": lambda d: _mean(d["qv_cut_induction"]),
-        "single_layer1_knockout_min": lambda d: min(_group(d, "layer 1")),
-        "all_layer1_knockout": lambda d: _accuracy(d, "all L1 heads"),
-        "layer1_alone_min": lambda d: min(_group(d, "layer 1 alone")),
-        "layer1_alone_max": lambda d: max(_group(d, "layer 1 alone")),
-        "edge_margin": _edge_margin,
+        "chance_loss": lambda d: d["chance_loss"],
+        "margin_nats": lambda d: NAT,
+        **{name: _value(name) for name in VALUE_NAMES},
     },
     claims=(
         Claim(
             name="previous_token_head_needed",
-            statement="Knocking out the previous-token head costs far more accuracy than "
-            "knocking out all the other layer-0 heads together.",
-            left="other_layer0_knockout",
+            statement="Knocking out the previous-token heads costs far more than knocking "
+            "out all the other layer-0 heads together.",
+            left="previous_token_knockout_loss",
             op=">",
-            right="previous_token_knockout",
-            margin=0.25,
+            right="other_layer0_knockout_loss",
+            margin=NAT,
+            control="the other three layer-0 heads knocked out together",
+            why=NAT_WHY,
+            null=Null(
+                description=UNTRAINED,
+                values={
+                    "previous_token_knockout_loss": "untrained_previous_token_knockout_loss",
+                    "other_layer0_knockout_loss": "untrained_other_layer0_knockout_loss",
+                },
+            ),
+        ),
+        Claim(
+            name="previous_token_knockout_below_control",
+            statement="Without its previous-token heads the 2-layer host does worse than "
+            "the 1-layer host.",
+            left="previous_token_knockout_loss",
+            op=">",
+            right="control_loss",
+            control="the 1-layer host trained with the same data, steps and seeds",
+            why="no margin: the question is only whether the knocked-out host is worse "
+            "than the control at all, and every seed must agree",
+            null=Null(
+                description="knocking out the other layer-0 heads together instead (same "
+                "host, same run)",
+                values={"previous_token_knockout_loss": "other_layer0_knockout_loss"},
+            ),
         ),
         Claim(
             name="read_as_keys",
-            statement="The previous-token head matters as a key: cut from what layer 1 "
-            "reads as keys it costs far more than cut from queries and values.",
-            left="query_value_cut",
+            statement="The previous-token heads matter as keys: cut from what layer 1 "
+            "reads as keys they cost far more than cut from queries and values.",
+            left="key_cut_loss",
             op=">",
-            right="key_cut",
-            margin=0.25,
+            right="query_value_cut_loss",
+            margin=NAT,
+            control="the same heads cut from layer 1's queries and values instead",
+            why=NAT_WHY,
+            null=Null(
+                description=UNTRAINED,
+                values={
+                    "key_cut_loss": "untrained_key_cut_loss",
+                    "query_value_cut_loss": "untrained_query_value_cut_loss",
+                },
+            ),
         ),
         Claim(
             name="layer1_needed",
-            statement="Without its layer-1 heads the host loses almost all its accuracy.",
-            left="intact",
+            statement="Without its layer-1 heads the host loses its induction.",
+            left="all_layer1_knockout_loss",
             op=">",
-            right="all_layer1_knockout",
-            margin=0.9,
+            right="intact_loss",
+            margin=NAT,
+            control="the intact host",
+            why=NAT_WHY,
+            null=Null(
+                description=UNTRAINED,
+                values={
+                    "all_layer1_knockout_loss": "untrained_all_layer1_knockout_loss",
+                    "intact_loss": "untrained_intact_loss",
+                },
+            ),
         ),
         Claim(
-            name="single_layer1_compensated",
-            statement="Knocking out any one layer-1 head costs almost nothing: the others "
-            "compensate.",
-            left="intact",
-            op="<",
-            right="single_layer1_knockout_min",
-            margin=0.02,
+            name="layer1_heads_redundant",
+            statement="Knocking out all layer-1 heads costs far more than the four single "
+            "knockouts added up: the heads run in parallel and each can stand in for the "
+            "others (redundancy).",
+            left="all_layer1_increase",
+            op=">",
+            right="single_layer1_increase_sum",
+            margin=NAT,
+            control="the sum of the loss added by knocking out each layer-1 head alone",
+            why=NAT_WHY + "; heads whose effects simply added up would give a gap near zero",
+            null=Null(
+                description=UNTRAINED,
+                values={
+                    "all_layer1_increase": "untrained_all_layer1_increase",
+                    "single_layer1_increase_sum": "untrained_single_layer1_increase_sum",
+                },
+            ),
         ),
         Claim(
-            name="induction_heads_read_previous_token_head",
-            statement="Every layer-1 head's strongest incoming edge comes from the "
-            "previous-token head.",
-            left="edge_margin",
+            name="induction_heads_key_on_previous_token_heads",
+            statement="Every induction head, left alone in layer 1, loses far more when the "
+            "previous-token heads are cut from its keys than when the other layer-0 heads are.",
+            left="key_source_margin",
             op=">",
             right=0.0,
-            margin=0.05,
+            margin=NAT,
+            control="the other layer-0 heads cut from the same head's keys",
+            why=NAT_WHY,
+            null=Null(
+                description=UNTRAINED,
+                values={"key_source_margin": "untrained_key_source_margin"},
+            ),
         ),
     ),
 )

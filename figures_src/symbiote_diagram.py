@@ -1,11 +1,13 @@
-"""A host and the symbiotes grown on it, drawn from the code objects the experiments use.
+"""A host and the symbiotes the essay grows on it, drawn from the code objects it uses.
 
-The host column is the induction transformer of section 5, listed in the order its
-sites actually fire during a forward pass (recorded through scoped hooks), with the
-activation shape at each site. The symbiotes are real objects too: a probe and a
-dictionary built for the widths they read, a transcoder spliced over one attention
-layer, and a steering intervention. Which sites each one reads and writes comes from
-their `Intervention` objects, not from a hand-made picture.
+The host column is the toy model of superposition of sections 3, 6, 7 and 8, listed in
+the order its sites fire during a forward pass (recorded through scoped hooks), with the
+activation shape at each site. Every symbiote drawn is one the essay trains on this host,
+at the site where it does its job: a dictionary reading the hidden layer (sections 3 and
+8), a steerer writing into it along a dictionary atom (section 6), and a dictionary
+co-trained with the host, whose reconstruction error the host's training feels through
+that same layer (section 7). The sites each reads and writes come from their
+`Intervention` objects and the library's site names, not from a hand-made picture.
 """
 
 from __future__ import annotations
@@ -15,17 +17,13 @@ from typing import Any
 
 import altair as alt
 
+from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Figure
 
-HOST_SITES = (
-    "hook_embed",
-    "blocks.0.attn",
-    "blocks.0.hook_resid_post",
-    "blocks.1.attn",
-    "blocks.1.hook_resid_post",
-    "unembed",
-)
+HOST_SITES = ("hook_hidden", "hook_out")
 """Candidate sites of the host column; the figure keeps the order they fire in."""
+ROLES = {"hook_hidden": "h = W x", "hook_out": "ReLU(W^T h + b)"}
+"""What each site holds, in the notation of section 3."""
 
 # Layout, in data units: host boxes span x in [-HOST_HALF, HOST_HALF], symbiotes sit at x = 1.
 HOST_HALF, SYMBIOTE_HALF, HALF_BOX = 0.42, 0.22, 0.25
@@ -36,23 +34,23 @@ HOST_EDGE, SYMBIOTE_EDGE = HOST_HALF, 1.0 - SYMBIOTE_HALF
 class Params:
     seed: int = 0
     batch: int = 2
-    dictionary_size: int = 256
-    dictionary_k: int = 8
+    n_features: int = 256
+    d_hidden: int = 32
+    dictionary_k: int = 3
 
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from symbiote_core.hosts.induction import InductionConfig, InductionModel, make_batch
+    from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.interventions import Intervention, steer_feature
     from symbiote_core.sites import hooks, parse_site
-    from symbiote_core.symbiotes.probe import LinearProbe, ProbeConfig
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
-    from symbiote_core.symbiotes.transcoder import Transcoder, TranscoderConfig, splice_transcoder
 
-    cfg = InductionConfig(seed=p.seed)
-    host = InductionModel(cfg)  # untrained: the drawing needs structure and shapes only
-    tokens = make_batch(cfg, p.batch, torch.Generator().manual_seed(p.seed)).tokens
+    cfg = ToyConfig(n_features=p.n_features, d_hidden=p.d_hidden, seed=p.seed)
+    host = ToyModel(cfg, generator=torch.Generator().manual_seed(p.seed))
+    # Untrained: the drawing needs the host's structure and shapes only.
+    x = host.sample_features(p.batch, torch.Generator().manual_seed(p.seed))
 
     fired: list[tuple[str, tuple[int, ...]]] = []
 
@@ -60,62 +58,48 @@ def compute(p: Params) -> dict[str, Any]:
         fired.append((site, tuple(tensor.shape)))
 
     with torch.no_grad(), hooks(host, [(site, record) for site in HOST_SITES]):
-        host(tokens)
-    widths = {parse_site(site).module: shape[-1] for site, shape in fired}
-
-    probe_site = "blocks.0.hook_resid_post"
-    dictionary_site = "blocks.1.hook_resid_post"
-    probe = LinearProbe(ProbeConfig(d_in=widths[probe_site], n_outputs=cfg.vocab_size))
+        host(x)
+    site = "hook_hidden"
     dictionary = TopKSAE(
-        TopKConfig(
-            d_in=widths[dictionary_site], d_sae=p.dictionary_size, k=p.dictionary_k, seed=p.seed
-        )
+        TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, k=p.dictionary_k, seed=p.seed)
     )
-    transcoder = Transcoder(
-        TranscoderConfig(
-            dictionary=TopKConfig(
-                d_in=widths["blocks.1.attn"], d_sae=p.dictionary_size, k=p.dictionary_k, seed=p.seed
-            ),
-            d_out=widths["blocks.1.attn"],
-        )
+    co_trained = TopKSAE(
+        TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, k=p.dictionary_k, seed=p.seed + 1)
     )
-    steer = Intervention(dictionary_site, steer_feature(dictionary, 0, scale=1.0))
-    splice = splice_transcoder(transcoder, "blocks.1.attn")  # [read input, write output]
+    steer = Intervention(site, steer_feature(dictionary, 0, scale=1.0))
 
     symbiotes = [
         _symbiote(
-            "probe",
-            probe,
-            reads=[probe_site],
-            writes=[],
-            job="predicts a known variable (here: the previous token)",
-        ),
-        _symbiote(
             "dictionary",
             dictionary,
-            reads=[dictionary_site],
+            reads=[site],
             writes=[],
-            job="rebuilds the site from a few of its atoms",
+            job="rebuilds the hidden layer from a few atoms (sections 3, 8)",
         ),
         _symbiote(
-            "transcoder",
-            transcoder,
-            reads=[i.site for i in splice if parse_site(i.site).kind == "input"],
-            writes=[i.site for i in splice if parse_site(i.site).kind == "output"],
-            job="stands in for the attention layer, sparsely",
+            "steerer",
+            None,
+            reads=[],
+            writes=[steer.site],
+            job="adds a dictionary atom to the hidden layer (section 6)",
         ),
         _symbiote(
-            "steerer", None, reads=[], writes=[steer.site], job="adds a dictionary atom to the site"
+            "co-trained",
+            co_trained,
+            reads=[site],
+            writes=[site],
+            job="trains with the host; its error reaches the host's training through "
+            "the hidden layer (section 7)",
         ),
     ]
     host_nodes = [
         {
-            "site": site,
-            "module": parse_site(site).module,
+            "site": name,
+            "module": parse_site(name).module,
             "shape": list(shape),
-            "kind": type(host.get_submodule(parse_site(site).module)).__name__,
+            "kind": type(host.get_submodule(parse_site(name).module)).__name__,
         }
-        for site, shape in fired
+        for name, shape in fired
     ]
     return {
         "host": host_nodes,
@@ -151,7 +135,7 @@ def _layout(data: dict[str, Any]) -> tuple[list[dict], list[dict], list[dict]]:
             node,
             x=0.0,
             y=float(row[node["module"]]),
-            label=node["module"],
+            label=f"{node['module']}: {ROLES.get(node['module'], '')}".rstrip(": "),
             detail=" x ".join(map(str, node["shape"])),
         )
         for node in data["host"]
@@ -206,17 +190,20 @@ def render(data: dict[str, Any]) -> alt.Chart:
     hosts, symbiotes, edges = _layout(data)
     n_rows = len(hosts)
     xs = alt.Scale(domain=[-HOST_HALF - 0.02, 1.0 + SYMBIOTE_HALF + 0.02])
-    ys = alt.Scale(domain=[n_rows - 0.4, -0.6])  # first site at the top
+    # Symbiotes stack below the host's last site when there are more of them.
+    bottom = max([n_rows - 0.4] + [s["y"] + HALF_BOX + 0.15 for s in symbiotes])
+    ys = alt.Scale(domain=[bottom, -0.6])  # first site at the top
     x = alt.X("x:Q", axis=None, scale=xs)
     y = alt.Y("y:Q", axis=None, scale=ys)
     hover = alt.selection_point(
         fields=["symbiote"], on="pointerover", empty=True, clear="pointerout"
     )
-    colors = alt.Scale(domain=["reads", "writes"], range=["#00897b", "#ef6c00"])
+    host_color, symbiote_color = palette.color("muted"), palette.color("symbiote")
+    colors = alt.Scale(**palette.scale({"reads": "symbiote", "writes": "neuron"}))
 
     host_boxes = (
         alt.Chart(alt.Data(values=hosts))
-        .mark_rect(cornerRadius=4, color="#607d8b", opacity=0.18, stroke="#607d8b")
+        .mark_rect(cornerRadius=4, color=host_color, opacity=0.18, stroke=host_color)
         .encode(
             x=alt.X("x0:Q", scale=xs, axis=None),
             x2="x1:Q",
@@ -240,7 +227,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     flow = (
         alt.Chart(alt.Data(values=hosts[1:]))
-        .mark_rule(color="#607d8b")
+        .mark_rule(color=host_color)
         .encode(
             x=x,
             y=alt.Y("top:Q", scale=ys, axis=None),
@@ -286,7 +273,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     symbiote_boxes = (
         alt.Chart(alt.Data(values=symbiotes))
-        .mark_rect(cornerRadius=10, color="#00897b", opacity=0.12, stroke="#00897b")
+        .mark_rect(cornerRadius=10, color=symbiote_color, opacity=0.12, stroke=symbiote_color)
         .encode(
             x=alt.X("x0:Q", scale=xs, axis=None),
             x2="x1:Q",
@@ -310,7 +297,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
     symbiote_text = (
         alt.Chart(alt.Data(values=symbiotes))
-        .mark_text(fontSize=11, fontWeight="bold", color="#00897b")
+        .mark_text(fontSize=11, fontWeight="bold", color=symbiote_color)
         .encode(x=x, y=y, text="label:N")
     )
 
@@ -318,30 +305,30 @@ def render(data: dict[str, Any]) -> alt.Chart:
         alt.layer(host_boxes, flow, host_text, edge_lines, heads, symbiote_boxes, symbiote_text)
         .properties(
             width=340,
-            height=48 * n_rows,
-            description="Diagram: the host's sites from embedding to unembedding in a column, "
-            "with four symbiotes beside it and arrows for the sites each reads "
-            "or writes.",
+            height=round(48 * (bottom + 0.6)),
+            description="Diagram: the toy host's sites in a column, with the three "
+            "symbiotes the essay grows on it beside it and arrows for the sites each "
+            "reads or writes.",
         )
         .configure_view(stroke=None)
     )
 
 
 FIGURE = Figure(
-    title="A host and four symbiotes grown on it",
+    title="A host and the three symbiotes the essay grows on it",
     caption=(
-        "Left: the sites of the two-layer attention-only transformer used in section 5, "
-        "in the order they fire in a forward pass; hover one for its activation shape. "
-        "Right: symbiotes built for those sites by the same library calls the experiments "
-        "use. Solid arrows are reads, dashed arrows writes; hover a symbiote to isolate "
-        "its arrows. A probe and a dictionary only read. A transcoder reads a component's "
-        "input and replaces its output. A steerer only writes."
+        "Left: the sites of the toy host of sections 3, 6, 7 and 8, in the order they fire "
+        "in a forward pass; hover one for its activation shape. Right: symbiotes built "
+        "for those sites by the same library calls the experiments use, each one the "
+        "essay trains on this host. Solid arrows are reads, dashed arrows writes; hover a "
+        "symbiote to isolate its arrows. The dictionary only reads; the steerer only "
+        "writes; the co-trained dictionary reads the hidden layer and, through the "
+        "coupling in the host's loss, shapes what the host writes there."
     ),
     alt=(
-        "A column of six host sites, embedding to unembedding, joined by short lines. To "
-        "the right, four boxes: probe and dictionary with arrows from the residual stream "
-        "after each layer, a transcoder reading the input of layer 1's attention and "
-        "writing its output, and a steerer writing into the final residual stream."
+        "Two host sites in a column, the hidden layer and the output. To the right, three "
+        "boxes: a dictionary with an arrow from the hidden layer, a steerer with an arrow "
+        "into it, and a co-trained dictionary with arrows both ways."
     ),
     params=Params(),
     compute=compute,

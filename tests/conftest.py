@@ -178,7 +178,9 @@ def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *prob
         shutil.copytree(ROOT / folder, target / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
-    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    from mkdocs.utils.yaml import yaml_load  # resolves mkdocs.yml's !ENV tags
+
+    config = yaml_load((ROOT / "mkdocs.yml").read_text())
     config["nav"] = [{"Essay": ["index.md"]}, {"Lab": ["notebooks/lab.py"]},
                      {"Appendix": ["claims.md", "methods.md"]}]
     (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))

@@ -97,9 +97,15 @@ class Session:
 
 
 def wait_for_charts(page) -> int:
-    """Wait until every chart element has drawn marks; returns how many there are."""
+    """Scroll to every chart (they are drawn when they near the viewport), wait until
+    each has drawn marks, and return to the top; returns how many there are."""
     count = page.locator(".sym-chart").count()
     if count:
+        for i in range(count):
+            chart = page.locator(".sym-chart").nth(i)
+            chart.scroll_into_view_if_needed()
+            chart.locator("svg").first.wait_for(state="attached", timeout=20_000)
+        page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_function(
             """() => [...document.querySelectorAll('.sym-chart')].every(
                    el => el.querySelector('svg .mark-group, svg path, svg text'))""",
@@ -174,6 +180,215 @@ def test_phone_width_has_no_horizontal_overflow(browser, site_url: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "superposition--phone.png"), full_page=True)
     assert overflow <= 1
     session.context.close()
+
+
+# -- page weight, accessibility, chart legibility -------------------------------------
+
+PAGE_BUDGET_BYTES = 1_500_000
+"""What a page fetches on load before its charts are opened (uncompressed bytes).
+Opening a chart (scrolling near it) fetches the Vega runtime and that chart's spec:
+those are the charts' own cost, counted apart."""
+
+
+def _opens_a_chart(url: str) -> bool:
+    return "vega-bundle" in url or ("/figures/" in url and url.endswith("/spec.json"))
+
+
+def test_every_page_fits_the_weight_budget(browser, built_site: Path, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    heavy: dict[str, int] = {}
+    for rel in site_pages(built_site):
+        page = session.context.new_page()
+        sizes: dict[str, int] = {}
+
+        def count(response, sizes=sizes) -> None:
+            try:
+                sizes[response.url] = len(response.body())
+            except Exception:  # redirects and aborted requests have no body
+                sizes.setdefault(response.url, 0)
+
+        page.on("response", count)
+        page.goto(site_url + rel, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        total = sum(n for u, n in sizes.items() if not _opens_a_chart(u))
+        if total > PAGE_BUDGET_BYTES:
+            heavy[rel] = total
+        # What the weight saving rests on: nothing is fetched that the page does not use.
+        uses_math = page.locator(".arithmatex").count() > 0
+        assert any("katex.min.js" in u for u in sizes) == uses_math, rel
+        assert not any(u.endswith("figure.svg") for u in sizes), f"{rel}: preview loaded eagerly"
+        # Opening the charts (scrolling to them) fetches Vega, only on pages with charts.
+        uses_charts = wait_for_charts(page) > 0
+        page.wait_for_load_state("networkidle")
+        assert any("vega-bundle" in u for u in sizes) == uses_charts, rel
+        page.close()
+    session.context.close()
+    assert heavy == {}, f"pages over {PAGE_BUDGET_BYTES:,} bytes: {heavy}"
+
+
+def test_charts_far_below_are_not_fetched_until_the_reader_nears_them(
+    browser, site_url: str
+) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 600})
+    page = session.context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(site_url + "algorithm/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    last = page.locator(".sym-chart").last
+    src = last.get_attribute("data-spec-src")
+    assert src and not any(u.endswith(src.lstrip("./")) for u in fetched), "opened too early"
+    wait_for_charts(page)
+    assert any(u.endswith(src.lstrip("./")) for u in fetched)
+    session.context.close()
+
+
+def test_hover_preview_image_loads_when_opened(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url)
+    img = page.locator(".sym-ref-preview img").first
+    assert img.get_attribute("src") is None and img.get_attribute("data-src")
+    page.locator(".sym-ref a").first.hover()
+    img.wait_for(state="visible", timeout=5_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    session.context.close()
+
+
+def test_citation_links_to_bibliography_with_preview(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url + "superposition/")
+    cite = page.locator(".sym-cite a").first
+    cite.hover()
+    preview = page.locator(".sym-cite-preview").first
+    preview.wait_for(state="visible", timeout=5_000)
+    assert "arxiv.org/abs/" in preview.inner_html() or "doi.org/" in preview.inner_html()
+    box = preview.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280
+    cite.click()
+    page.wait_for_url("**/bibliography/#ref-*")
+    target = page.url.split("#", 1)[1]
+    assert page.locator(f"li#{target}").count() == 1
+    assert session.blocked == [] and session.errors == []
+    session.context.close()
+
+
+AXE_SCRIPT = None
+
+
+def _axe_violations(page) -> list[dict]:
+    global AXE_SCRIPT
+    if AXE_SCRIPT is None:
+        import axe_playwright_python
+
+        AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+    page.evaluate(AXE_SCRIPT)
+    result = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
+    )
+    return [v for v in result if v.get("impact") in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violation(
+    browser, built_site: Path, site_url: str, scheme: str
+) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    found: dict[str, list[str]] = {}
+    for rel in site_pages(built_site):
+        page = session.open(site_url + rel)
+        wait_for_charts(page)
+        page.wait_for_timeout(300)  # charts' SVG settled
+        for v in _axe_violations(page):
+            targets = [", ".join(n["target"]) for n in v["nodes"][:3]]
+            found.setdefault(rel or "index", []).append(f"{v['id']} ({v['impact']}): {targets}")
+        page.close()
+    session.context.close()
+    assert found == {}, "axe-core, serious or critical:\n" + "\n".join(
+        f"{page}: {item}" for page, items in found.items() for item in items
+    )
+
+
+_CHART_TEXT = """() => {
+  function rgb(c) {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(Number);
+    return p.length > 3 && p[3] === 0 ? null : p.slice(0, 3);
+  }
+  function lum(p) {
+    const c = p.map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function background(el) {
+    for (let n = el; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c) return c;
+    }
+    return [255, 255, 255];
+  }
+  const out = [];
+  document.querySelectorAll('.sym-chart').forEach(chart => {
+    const svg = chart.querySelector('svg');
+    if (!svg) return;
+    let bg = background(chart);
+    const fill = svg.querySelector('.background');
+    if (fill && rgb(getComputedStyle(fill).fill)) bg = rgb(getComputedStyle(fill).fill);
+    // Filled shapes, in paint order: text drawn on one is read against its fill.
+    const shapes = [...svg.querySelectorAll('path, rect, circle')].filter(e => {
+      const s = getComputedStyle(e);
+      return !e.classList.contains('background') && rgb(s.fill) &&
+             parseFloat(s.fillOpacity) * parseFloat(s.opacity) > 0.5;
+    });
+    const all = [...svg.querySelectorAll('*')];
+    chart.querySelectorAll('svg text').forEach(t => {
+      if (!t.textContent.trim()) return;
+      const m = t.getScreenCTM();
+      const size = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      const fg = rgb(getComputedStyle(t).fill) || [0, 0, 0];
+      const r = t.getBoundingClientRect(), cx = r.x + r.width / 2, cy = r.y + r.height / 2;
+      const order = all.indexOf(t);
+      let under = bg;
+      for (const e of shapes) {
+        if (all.indexOf(e) > order) break;
+        const b = e.getBoundingClientRect();
+        if (b.width * b.height >= r.width * r.height * 0.5 &&
+            b.left <= cx && cx <= b.right && b.top <= cy && cy <= b.bottom) {
+          under = rgb(getComputedStyle(e).fill);
+        }
+      }
+      const [hi, lo] = [lum(fg), lum(under)].sort((a, b) => b - a);
+      out.push({figure: chart.closest('figure') ? chart.closest('figure').id : '?',
+                text: t.textContent.slice(0, 30), size, contrast: (hi + 0.05) / (lo + 0.05)});
+    });
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chart_text_is_legible(
+    browser, built_site: Path, site_url: str, scheme: str, width: int
+) -> None:
+    session = Session(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    small, faint, seen = [], [], 0
+    for rel in site_pages(built_site):
+        page = session.open(site_url + rel)
+        if not wait_for_charts(page):
+            page.close()
+            continue
+        page.wait_for_timeout(300)
+        for t in page.evaluate(_CHART_TEXT):
+            seen += 1
+            if t["size"] < 11 - 0.01:
+                small.append(f"{rel}#{t['figure']}: {t['text']!r} {t['size']:.1f}px")
+            if t["contrast"] < 4.5:
+                faint.append(f"{rel}#{t['figure']}: {t['text']!r} {t['contrast']:.2f}:1")
+        page.close()
+    session.context.close()
+    assert seen > 50, "no chart text found: did the charts render?"
+    assert small == [], f"chart text below 11 px ({len(small)}): {small[:10]}"
+    assert faint == [], f"chart text below 4.5:1 ({len(faint)}): {faint[:10]}"
 
 
 # ------------------------------------------------------------ injected markup (issue 7)

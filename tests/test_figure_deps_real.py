@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import session_figure_cache
 
 from symbiote_core.figures.build import plan
 from symbiote_core.figures.deps import project_deps
@@ -12,7 +12,7 @@ from symbiote_core.figures.registry import Engine, figure_names
 
 
 def statuses(root: Path) -> dict[str, str]:
-    engine = Engine(root=root, cache_dir=ROOT / ".cache" / "figures")
+    engine = Engine(root=root, cache_dir=session_figure_cache())
     return {p.name: p.key for p in plan(engine)}
 
 

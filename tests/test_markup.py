@@ -68,6 +68,7 @@ def test_figures_are_numbered_in_reading_order_across_pages() -> None:
     ([0.9, 1.0, 1.1], ".1f mean", "1.0"), ([0.9, 1.0, 1.1], ".1f min", "0.9"),
     ([0.9, 1.0, 1.1], ".1f max", "1.1"), ([0.9, 1.0, 1.1], ".2f sd", "0.10"),
     ([0.5, 0.25], ".0% seeds", "50%, 25%"), ([3], ".1f", "3.0 ± 0.0"),
+    ([6, 6, 6], ".0f range", "6"),
 ])
 def test_format_value(value: float, fmt: str | None, text: str) -> None:
     assert format_value(value, fmt) == text
@@ -126,3 +127,26 @@ def test_failed_figure_shows_its_traceback() -> None:
     r = renderer(fig=broken)
     out = r.render("{{ figure: fig }}")
     assert 'class="sym-error"' in out and "ZeroDivisionError" in out
+
+
+def test_claim_is_a_small_mark_linking_to_its_appendix_row() -> None:
+    out = renderer(fig=view()).render("{{ claim: fig.good }}")
+    assert 'id="claim-fig-good-text"' in out
+    assert 'class="sym-claim-mark" href="../claims/#claim-fig-good"' in out
+    assert "sym-claim-badge" not in out and "Checked claim: it holds" in out
+
+
+def test_claims_appendix_groups_by_page_and_links_back() -> None:
+    from symbiote_core.figures.claims_page import claims_page
+
+    first, second = view("first"), view("second", number=2, page="later.md")
+    first.claim_pages = {"good": "later.md", "bad": "intro.md"}
+    second.claim_pages = {"good": "intro.md"}
+    text = claims_page({"first": first, "second": second},
+                       {"intro.md": "Introduction", "later.md": "Later"})
+    intro, later = text.index("## Introduction"), text.index("## Later")
+    assert intro < later
+    assert text.index("{{ ref: second }}") < later < text.index("(later.md#claim-first-good-text)")
+    assert "(intro.md#claim-first-bad-text)" in text[intro:later]
+    assert "## Claims no page states" in text  # "trivial" is stated nowhere
+    assert "| 0 | 0.9123 |" in text  # rows name the actual seeds

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import string
+from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
@@ -222,6 +224,10 @@ def test_property_every_directive_renders_or_is_a_problem_naming_its_line(text: 
     assert shown_errors == len(r.problems)
     rendered = sum(out.count(f'class="sym-{c}') for c in ('value"', "claim ", 'ref"', 'figure"'))
     assert rendered + shown_errors == len(found)
+    if "`" not in text:  # no code: then no directive-like text may survive outside errors
+        without_errors = re.sub(r'<span class="sym-error[^>]*>[^<]*</span>', "#", out)
+        opening = r"\{\{[ \t]*\n?[ \t]*[A-Za-z_][\w-]*[ \t]*\n?[ \t]*:"  # no blank line
+        assert re.search(opening, without_errors) is None, out
 
 
 JSON_LEAVES = st.one_of(
@@ -298,3 +304,96 @@ def test_property_no_input_or_flipped_bit_makes_the_cache_serve_something_else(
     # meta.json's whitespace that still parses to the same content).
     assert again is not None
     assert again[1]["data.json"] == raw and again[0] == written_meta
+
+
+HOSTILE_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *"<>&\"'`|[](){}*_!#\\\n :=/.ab",
+            "script",
+            "img",
+            "onerror",
+            "javascript:",
+            "{{ value: fig.score }}",
+            "svg",
+            "on",
+            "<script>",
+            "</code>",
+            "<img src=x onerror=y>",
+        ]
+    ),
+    max_size=30,
+).map("".join)
+FORBIDDEN_TAGS = {
+    "script",
+    "iframe",
+    "svg",
+    "style",
+    "object",
+    "embed",
+    "form",
+    "input",
+    "textarea",
+    "math",
+    "link",
+    "meta",
+    "base",
+}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, attrs))
+
+
+def assert_no_markup_from_text(page: str) -> None:
+    parser = _Tags()
+    parser.feed(page)
+    for tag, attrs in parser.found:
+        assert tag not in FORBIDDEN_TAGS, (tag, page)
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name, page)
+            if name in ("href", "src"):
+                assert "javascript:" not in (value or "").replace(" ", "").lower(), page
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=HOSTILE_TEXT,
+    caption=HOSTILE_TEXT,
+    statement=HOSTILE_TEXT,
+    label=HOSTILE_TEXT,
+    alt=HOSTILE_TEXT,
+)
+def test_property_no_figure_text_becomes_markup_on_any_page(
+    title: str, caption: str, statement: str, label: str, alt: str
+) -> None:
+    meta = copy.deepcopy(META)
+    meta.update(title=title, caption=caption, alt=alt, params={"label": label, "seeds": [0]})
+    for field in ("statement", "control", "why", "null_description"):
+        meta["claims"][0][field] = statement
+    view = FigureView(
+        name="fig",
+        number=1,
+        page="page.md",
+        meta=meta,
+        spec={"title": title},
+        files={"figure.svg": "figures/fig/figure.svg"},
+    )
+    pages = {
+        "essay/page.md": "{{ figure: fig }}\n\n| a | b |\n|---|---|\n"
+        "| {{ claim: fig.good }} | {{ ref: fig }} |\n",
+        "claims.md": claims_page({"fig": view}),
+        "methods.md": methods_page(markdown_literal_views({"fig": view})),
+    }
+    for page_name, source in pages.items():
+        r = PageRenderer(
+            page=page_name, figures={"fig": view}, url_to=lambda t: t, page_url=lambda s: s
+        )
+        out = r.render(source)
+        assert r.problems == [], (page_name, r.problems)  # figure text is never a directive
+        assert_no_markup_from_text(rendered_html(out))

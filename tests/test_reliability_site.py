@@ -197,3 +197,20 @@ def test_serve_keeps_answering_when_a_notebook_raises_or_its_cache_is_corrupt(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_under_serve_a_failing_hook_is_logged_once_and_the_build_goes_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from symbiote_core.figures import mkdocs_hooks
+
+    def broken() -> str:
+        raise RuntimeError("hook broke " + "on purpose")  # the message is not in the source
+
+    monkeypatch.setattr(mkdocs_hooks, "_command", "serve")
+    with caplog.at_level("ERROR", logger="mkdocs.plugins.symbiote"):
+        assert mkdocs_hooks._guard("on_files", broken, "fallback") == "fallback"
+    assert len(caplog.records) == 1 and caplog.text.count("hook broke on purpose") == 1
+    monkeypatch.setattr(mkdocs_hooks, "_command", "build")  # a build fails loudly instead
+    with pytest.raises(RuntimeError, match="on purpose"):
+        mkdocs_hooks._guard("on_files", broken, "fallback")

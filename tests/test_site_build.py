@@ -14,7 +14,8 @@ FIGURE = "superposition_recovery"
 def test_strict_build_renders_figures_values_and_claims(built_site: Path) -> None:
     page = (built_site / "superposition" / "index.html").read_text()
     assert f'id="fig-{FIGURE}"' in page
-    assert 'class="sym-chart"' in page and "data-spec=" in page
+    # The spec is fetched from its file when the chart nears the viewport (page weight).
+    assert 'class="sym-chart"' in page and "data-spec-src=" in page
     # Every directive outside code was replaced.
     body = re.sub(r"<pre.*?</pre>|<code.*?</code>", "", page, flags=re.S)
     assert "{{ value:" not in body and "{{ claim:" not in body
@@ -30,7 +31,7 @@ def test_methods_page_lists_every_figure_with_its_params(built_site: Path) -> No
     methods = (built_site / "methods" / "index.html").read_text()
     for folder in (built_site / "figures").iterdir():
         assert f"figures_src/{folder.name}.py" in methods, folder.name
-    assert "dictionary_sizes" in methods and "failed to build" not in methods
+    assert "feature_probabilities" in methods and "failed to build" not in methods
 
 
 def test_offline_assets_are_local(built_site: Path) -> None:

@@ -13,6 +13,7 @@ from torch import nn
 from symbiote_core.interventions import Intervention, add, intervene
 from symbiote_core.runtime import make_deterministic
 from symbiote_core.sites import collect, hooks, parse_site, stream
+from symbiote_core.symbiotes import TopKConfig, Transcoder, TranscoderConfig, splice_transcoder
 
 
 @pytest.fixture(autouse=True)
@@ -265,3 +266,18 @@ def test_collect_names_batches_of_different_lengths() -> None:
     batches = [{"input_ids": torch.randint(0, 10, (2, t))} for t in (5, 7)]
     with pytest.raises(ValueError, match=r"site 'embed'.*\(5, 4\), \(7, 4\).*write_activations"):
         collect(model, "embed", batches)
+
+
+def test_a_transcoder_is_spliced_into_one_call() -> None:
+    model = Tied()
+    tc = Transcoder(TranscoderConfig(dictionary=TopKConfig(d_in=4, d_sae=8, k=2))).eval()
+    x = torch.randn(5, 4)
+    with torch.no_grad():
+        outs = model.manual(x)
+        # by hand: call 1's output is the transcoder's prediction from call 1's input
+        h = torch.tanh(tc(torch.tanh(outs[0])).recon)
+        expected = torch.tanh(model.shared(h))
+        with intervene(model, splice_transcoder(tc, "shared#1")):
+            spliced = model(x)
+    torch.testing.assert_close(spliced, expected, rtol=0, atol=1e-6)
+    assert all_hooks_gone(model)

@@ -178,7 +178,7 @@ def test_folders_are_never_mixed_or_half_read(tmp_path: Path) -> None:
 
 _MEMORY_SCRIPT = textwrap.dedent(
     """
-    import resource, sys
+    import sys
     from pathlib import Path
     import torch
     from torch import nn
@@ -189,14 +189,18 @@ _MEMORY_SCRIPT = textwrap.dedent(
 
     mode, folder, rows, width, batch = sys.argv[1], Path(sys.argv[2]), *map(int, sys.argv[3:6])
 
-    def rss_mb() -> float:
+    def status_mb(key: str) -> float:
         for line in open("/proc/self/status"):
-            if line.startswith("VmRSS:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS")
+        raise RuntimeError(f"no {key} in /proc/self/status")
 
-    def peak_mb() -> float:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    def reset_peak() -> None:
+        # Linux: "5" resets the peak RSS (VmHWM) to the current RSS, so a transient peak
+        # from the imports or the warm-up does not count. Not getrusage's ru_maxrss: it
+        # survives exec, so it held the forking pytest process's size (90 MiB too much).
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
 
     make_deterministic(0)
     host = nn.Sequential(nn.Linear(16, width))
@@ -206,7 +210,8 @@ _MEMORY_SCRIPT = textwrap.dedent(
     warm = TopKSAE(TopKConfig(d_in=width, d_sae=64, k=8))
     train(warm, torch.randn(2 * batch, width), TrainConfig(steps=2, batch_size=batch, progress=False))
     del warm
-    base = rss_mb()
+    reset_peak()
+    base = status_mb("VmRSS")
 
     if mode == "stream":
         gen = torch.Generator().manual_seed(1)
@@ -219,7 +224,7 @@ _MEMORY_SCRIPT = textwrap.dedent(
         stored = open_activations(folder)
         data = torch.cat([stored.shard(i)[0] for i in range(stored.n_shards)])
         assert data.shape == (rows, width)
-    print(f"{peak_mb() - base:.1f}")
+    print(f"{status_mb('VmHWM') - base:.1f}")
     """
 )
 

@@ -1,8 +1,10 @@
 """The generated claims appendix: every claim, seed by seed, beside its null.
 
-Markdown with the essay's own `{{ ref: }}` directives; the site adapter renders it like
-any page. Text from figure modules is escaped (`markdown_literal`): it is data here, never markup
-(no tag, link, code span or directive can start inside it).
+Grouped by the page that states each claim, in reading order; every row links back to
+its sentence, and every sentence's mark links here. Markdown with the essay's own
+`{{ ref: }}` directives; the site adapter renders it like any page. Text from figure
+modules is escaped (`markdown_literal`): it is data here, never markup (no tag, link,
+code span or directive can start inside it).
 """
 
 from __future__ import annotations
@@ -11,15 +13,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from symbiote_core.figures.claimtext import comparison, evaluation_text
-from symbiote_core.figures.markup import FigureView, markdown_literal
+from symbiote_core.figures.markup import FigureView, claim_anchor, markdown_literal
 from symbiote_core.figures.spec import AGGREGATES
 
 _VERDICT_CLASS = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}
 _VERDICT_TEXT = {"holds": "holds", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}
+_NOT_STATED = "Claims no page states"
 
 
-def claims_page(views: Mapping[str, FigureView]) -> str:
-    """Figures in reading order; for each claim a summary row and a per-seed table."""
+def claims_page(
+    views: Mapping[str, FigureView], page_titles: Mapping[str, str] | None = None
+) -> str:
+    """Pages in reading order, then figures; for each claim its test and a per-seed table.
+
+    `page_titles` maps page source paths to titles, in reading order.
+    """
+    page_titles = page_titles or {}
     lines = [
         "# Claims checked by the build",
         "",
@@ -33,19 +42,25 @@ def claims_page(views: Mapping[str, FigureView]) -> str:
         "",
     ]
     counts = {"holds": 0, "fails": 0, "cannot fail": 0}
-    order = sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name))
-    for view in order:
-        figure = f"{{{{ ref: {view.name} }}}}" if view.number else f"`{view.name}`"
+    order = {page: i for i, page in enumerate(page_titles)}
+    groups: dict[str, list[tuple[FigureView, Mapping[str, Any]]]] = {}
+    failed: list[FigureView] = []
+    for view in sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name)):
         if view.error is not None:
-            lines += [f"## {figure}", "", _badge("fails", "FIGURE FAILED TO BUILD"), ""]
+            failed.append(view)
             continue
-        if not view.claims:
-            continue
-        title = markdown_literal(str((view.meta or {}).get("title", view.name)))
-        lines += [f"## {figure}: {title}", ""]
-        for claim in view.claims.values():
+        for name, claim in view.claims.items():
+            groups.setdefault(view.claim_pages.get(name, _NOT_STATED), []).append((view, claim))
+    for view in failed:
+        lines += [f"## `{view.name}`", "", _badge("fails", "FIGURE FAILED TO BUILD"), ""]
+    for page in sorted(groups, key=lambda p: (p == _NOT_STATED, order.get(p, len(order)))):
+        heading = (
+            _NOT_STATED if page == _NOT_STATED else markdown_literal(page_titles.get(page, page))
+        )
+        lines += [f"## {heading}", ""]
+        for view, claim in groups[page]:
             counts[claim["verdict"]] += 1
-            lines += _claim_block(view.name, claim)
+            lines += _claim_block(view, claim, None if page == _NOT_STATED else page)
     total = sum(counts.values())
     summary = f"{counts['holds']} of {total} claims hold"
     if counts["fails"] or counts["cannot fail"]:
@@ -54,23 +69,28 @@ def claims_page(views: Mapping[str, FigureView]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _claim_block(figure: str, claim: Mapping[str, Any]) -> list[str]:
+def _claim_block(view: FigureView, claim: Mapping[str, Any], page: str | None) -> list[str]:
     verdict = claim["verdict"]
     real, null = claim["real"], claim["null"]
+    anchor = claim_anchor(view.name, claim["name"])
+    figure = f"{{{{ ref: {view.name} }}}}" if view.number else f"`{view.name}`"
+    back = f" · [in the text]({page}#{anchor}-text)" if page else ""
     replaced = ", ".join(
         f"`{name}` → `{other}`" for name, other in sorted(claim["null_values"].items())
     )
+    seeds = list((view.meta or {}).get("seeds") or range(len(real["gaps"])))
     block = [
-        f"### `{figure}.{claim['name']}` {_badge(verdict, _VERDICT_TEXT[verdict])} "
-        f"{{ #claim-{figure}-{claim['name']} }}",
+        f"### `{claim['name']}` {_badge(verdict, _VERDICT_TEXT[verdict])} {{ #{anchor} }}",
         "",
         f"> {markdown_literal(claim['statement'])}",
         "",
+        f"{figure}{back}",
+        "",
         f"- **Compared:** `{comparison(claim)}`, which must hold {AGGREGATES[claim['aggregate']]}.",
+        f"- **Measured:** {evaluation_text(real, claim['aggregate'])}.",
         f"- **Control:** {markdown_literal(claim['control'])}",
         f"- **Why this threshold:** {markdown_literal(claim['why'])}",
-        f"- **Null:** {markdown_literal(claim['null_description'])} ({replaced}).",
-        f"- **Result:** {evaluation_text(real, claim['aggregate'])}; on the null "
+        f"- **Null:** {markdown_literal(claim['null_description'])} ({replaced}): "
         f"{evaluation_text(null, claim['aggregate'])}, so the null "
         f"{'holds too' if null['holds'] else 'does not hold'}.",
         "",
@@ -78,8 +98,9 @@ def _claim_block(figure: str, claim: Mapping[str, Any]) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for i in range(len(real["gaps"])):
+        seed = seeds[i] if i < len(seeds) else i
         block.append(
-            f"| {i} | {real['left'][i]:.4g} | {real['right'][i]:.4g} | {real['gaps'][i]:.3g} | "
+            f"| {seed} | {real['left'][i]:.4g} | {real['right'][i]:.4g} | {real['gaps'][i]:.3g} | "
             f"{_yes(real['seed_holds'][i])} | {null['left'][i]:.4g} | {null['right'][i]:.4g} | "
             f"{null['gaps'][i]:.3g} | {_yes(null['seed_holds'][i])} |"
         )

@@ -40,7 +40,7 @@ from symbiote_core.figures.claimtext import describe_claim
 # `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
 # blank line (a paragraph break) nor another `{{`.
 _DIRECTIVE = re.compile(
-    r"\{\{[ \t]*(?P<kind>[A-Za-z_][\w-]*)[ \t]*:"
+    r"\{\{[ \t]*\n?[ \t]*(?P<kind>[A-Za-z_][\w-]*)[ \t]*\n?[ \t]*:"
     r"(?P<body>(?:(?!\}\}|\{\{|\n[ \t]*\n).)*)(?P<close>\}\})?",
     re.S,
 )
@@ -96,6 +96,8 @@ class FigureView:
     """Traceback text when the figure failed to build."""
     files: Mapping[str, str] = field(default_factory=dict)
     """Download name -> site path, e.g. {"data.json": "figures/x/data.json"}."""
+    claim_pages: dict[str, str] = field(default_factory=dict)
+    """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
 
     @property
     def values(self) -> Mapping[str, float | int | list[float]]:
@@ -164,6 +166,35 @@ def _mask_code(text: str) -> str:
     return "".join(chars)
 
 
+def claim_places(pages: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(figure, claim) -> the first page, in reading order, whose prose states it."""
+    places: dict[tuple[str, str], str] = {}
+    for page, text in pages:
+        for d in find_directives(text):
+            figure, _, claim = d.target.partition(".")
+            if d.kind == "claim" and claim:
+                places.setdefault((figure, claim), page)
+    return places
+
+
+def claim_anchor(figure: str, claim: str) -> str:
+    """The id of a claim's row in the appendix; its sentence in the prose adds `-text`."""
+    return f"claim-{figure}-{claim}"
+
+
+CLAIMS_PAGE = "claims.md"
+
+_CLAIM_MARKS = {
+    "holds": ("holds", "✓", "Checked claim: it holds"),
+    "fails": ("fails", "FAILS", "Checked claim: it FAILS"),
+    "cannot fail": (
+        "cannotfail",
+        "CANNOT FAIL",
+        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+    ),
+}
+
+
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
     """Number figures by first `figure` directive over pages given in reading order.
 
@@ -203,7 +234,8 @@ def format_value(value: float | int | list[float], fmt: str | None) -> str:
     if spread == "pm":
         return f"{one(mean)} ± {one(sd)}"
     if spread == "range":
-        return f"{one(min(seeds))}–{one(max(seeds))}"
+        low, high = one(min(seeds)), one(max(seeds))
+        return low if low == high else f"{low}–{high}"  # every seed alike: one number
     if spread == "seeds":
         return ", ".join(one(v) for v in seeds)
     picked = {"mean": mean, "sd": sd, "min": min(seeds), "max": max(seeds)}[spread]
@@ -352,13 +384,18 @@ class PageRenderer:
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        verdict = claim["verdict"]
-        status = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}[verdict]
-        badge = {"holds": "checked", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}[verdict]
+        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
+        anchor = claim_anchor(view.name, name)
+        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
+        detail = html.escape(f"{words}. {describe_claim(claim)}")
+        # A small mark, not a badge: the sentence is highlighted on hover (site.css), and
+        # the mark links to the claim's row in the appendix, which links back here.
         return (
-            f'<span class="sym-claim sym-claim--{status}" '
-            f'title="{html.escape(describe_claim(claim))}">'
-            f'{html.escape(claim["statement"])} <span class="sym-claim-badge">{badge}</span></span>'
+            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
+            f"{html.escape(claim['statement'])}"
+            f'<a class="sym-claim-mark" href="{href}" title="{detail}" '
+            f'aria-label="{html.escape(words)}: see its test in the claims appendix">'
+            f"{mark}</a></span>"
         )
 
 

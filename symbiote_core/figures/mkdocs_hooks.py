@@ -76,6 +76,14 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     )
 
 
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return _site.on_page_content(html, page, config, files)
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    return _site.on_post_page(output, page, config)
+
+
 def on_post_build(config: Any) -> None:
     _site.on_post_build(config)
 

@@ -23,14 +23,30 @@ _enable()
 """
 
 
-def chart_html(spec: dict[str, Any]) -> str:
+_shown = 0  # charts drawn so far in this kernel: a notebook numbers its own figures
+
+
+def chart_html(spec: dict[str, Any], number: int | None = None) -> str:
+    """A numbered figure: the chart element, and a caption from `usermeta.caption`.
+
+    Give a chart its caption with `chart.properties(usermeta={"caption": "..."})`; its
+    `description` is the alt text.
+    """
     data = html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
     description = html.escape(str(spec.get("description") or spec.get("title") or "chart"))
-    return f'<div class="sym-chart" role="img" aria-label="{description}" data-spec="{data}"></div>'
+    caption = html.escape(str((spec.get("usermeta") or {}).get("caption") or ""))
+    label = f"Lab figure {number}." if number is not None else "Lab figure."
+    return (
+        '<figure class="sym-figure sym-figure--lab">'
+        f'<div class="sym-chart" role="img" aria-label="{description}" data-spec="{data}"></div>'
+        f"<figcaption><p><strong>{label}</strong> {caption}</p></figcaption></figure>"
+    )
 
 
 def _render(spec: dict[str, Any], **_: Any) -> dict[str, str]:
-    return {"text/html": chart_html(spec)}
+    global _shown
+    _shown += 1
+    return {"text/html": chart_html(spec, _shown)}
 
 
 def enable() -> None:
@@ -49,3 +65,12 @@ def write_ipython_dir(root: Path) -> Path:
     if not target.exists() or target.read_text() != STARTUP_SOURCE:
         target.write_text(STARTUP_SOURCE)
     return root
+
+
+def ipynb_text(source: str | Path) -> str:
+    """A jupytext notebook source as `.ipynb` JSON (unexecuted), for readers to download."""
+    import jupytext
+    import nbformat
+
+    notebook = jupytext.read(source)
+    return nbformat.writes(notebook)

@@ -51,23 +51,28 @@ from symbiote_core.figures.build import build
 from symbiote_core.figures.claims_page import claims_page
 from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
+    CLAIMS_PAGE,
     FigureView,
     MarkupProblem,
     PageRenderer,
+    claim_places,
     figure_order,
     markdown_literal,
 )
-from symbiote_core.figures.notebook import write_ipython_dir
+from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.palette import palette_script
+from symbiote_core.figures.publication import Publication
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
-CLAIMS_PAGE = "claims.md"
 METHODS_PAGE = "methods.md"
+NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
+PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 BUILD_LOCK = ".cache/build.lock"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -89,11 +94,14 @@ class EssaySite:
         """The real site folder when this build writes into a fresh one (`building`)."""
         self.building: Path | None = None
         self.finished = False
+        self.publication: Publication | None = None
+        """Citations, bibliography, byline, about page, lazy media (publication.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
         self.engine = Engine(root=self.root)
+        self.publication = Publication.from_config(self.root, config)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         if self.command in ("build", "gh-deploy"):
@@ -125,7 +133,10 @@ class EssaySite:
         """Point MkDocs at a new folder beside the site; `on_shutdown` swaps it in."""
         self.site_dir = Path(config.site_dir).resolve()
         self.building = self.site_dir.with_name(f".{self.site_dir.name}.building-{os.getpid()}")
-        shutil.rmtree(self.building, ignore_errors=True)  # a killed build's leftover
+        # Under the build lock no other build is running: these are killed builds' leftovers.
+        for pattern in (".building-*", ".old-*"):
+            for leftover in self.site_dir.parent.glob(f".{self.site_dir.name}{pattern}"):
+                shutil.rmtree(leftover, ignore_errors=True)
         config.site_dir = str(self.building)
 
     # -- on_files ----------------------------------------------------------------
@@ -164,9 +175,23 @@ class EssaySite:
         files.append(
             File.generated(config, VEGA_BUNDLE, abs_src_path=str(vega_bundle(self.root / ".cache")))
         )
+        # Every lab notebook is also offered as .ipynb, beside its page's source.
+        for source in [
+            f for f in files if f.src_uri.startswith(NOTEBOOKS) and f.src_uri.endswith(".py")
+        ]:
+            files.append(
+                File.generated(
+                    config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
+                )
+            )
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
+        files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
+        assert self.publication is not None
+        for file in self.publication.files(config):
+            files.append(file)
         return files
 
     # -- on_nav ------------------------------------------------------------------
@@ -179,6 +204,14 @@ class EssaySite:
         for name, (number, page) in figure_order(pages).items():
             if name in self.views:
                 self.views[name].number, self.views[name].page = number, page
+        for view in self.views.values():
+            view.claim_pages = {}
+        for (figure, claim), page in claim_places(pages).items():
+            if figure in self.views:
+                self.views[figure].claim_pages[claim] = page
+        self.page_titles = {page: _first_heading(text) or page for page, text in pages}
+        assert self.publication is not None
+        self.publication.nav(nav, files)
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -264,10 +297,15 @@ class EssaySite:
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(self.views)  # it escapes with markdown_literal
+            markdown = claims_page(
+                self.views, getattr(self, "page_titles", {})
+            )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
             markdown = methods_page(markdown_literal_views(self.views))
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
+        # Citations first: they keep every line where it was, so line numbers still match.
+        assert self.publication is not None
+        markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
@@ -280,8 +318,20 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
+    # -- on_page_content / on_post_page ------------------------------------------------
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.publication is not None
+        return self.publication.page_content(html, page, files)
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        assert self.publication is not None
+        return self.publication.post_page(output, page)
+
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        if self.publication is not None:  # reference and citation problems, logged already
+            self.problems.extend(self.publication.problems)
+            self.publication.problems = []
         if self.command == "build" and self.problems:
             # Each was printed where it was found; listing them again would print twice.
             where = ", ".join(sorted({f"{p.file}:{p.line}" for p in self.problems}))
@@ -438,3 +488,11 @@ def methods_page(views: dict[str, FigureView]) -> str:
 def _seeds_text(meta: dict[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _first_heading(markdown: str) -> str | None:
+    """A page's H1 text (what its nav entry shows), read from its Markdown source."""
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return None

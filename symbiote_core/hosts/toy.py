@@ -5,6 +5,12 @@ n sparse, non-negative features x are squeezed into d_hidden < n dims and read b
     h     = W x                 # the hidden activation, site `hook_hidden`
     x_hat = ReLU(W^T h + b)     # site `hook_out`
 
+`hidden_activation="relu"` gives the hidden layer a privileged basis, as in the
+paper's section on superposition in a privileged basis: `h = ReLU(W x)`. The linear
+host is rotation-symmetric (rotating W's hidden space changes nothing it computes),
+so its neuron axes are an arbitrary frame; the ReLU breaks that symmetry, so there
+the neurons are a basis the host itself singles out.
+
 trained with an importance-weighted MSE on fresh samples every step. When features
 are sparse enough, W represents more features than it has dims ("superposition"):
 5 features in 2 dims at feature probability 0.05-0.1 form a pentagon.
@@ -30,12 +36,13 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in a notebook it warns without ipywidgets
 
 from symbiote_core.hosts import TrainLog
 from symbiote_core.runtime import make_deterministic
 
 Correlation = Literal["none", "correlated", "anticorrelated"]
+HiddenActivation = Literal["linear", "relu"]
 
 
 @dataclass
@@ -77,8 +84,16 @@ class ToyConfig:
     log_every: int = 100
     """Record the loss every this many steps (and at the last step)."""
 
+    hidden_activation: HiddenActivation = "linear"
+    """"linear": h = W x (no privileged basis). "relu": h = ReLU(W x), a privileged basis."""
+
     seed: int = 0
     """Seeds initialisation and data; same seed, same bits (on one thread)."""
+
+    instance_seeds: Sequence[int] | None = None
+    """One seed per instance, overriding `seed`: instance i's initial weights and its
+    training data come from its own generator, so a seed's host is the same whichever
+    other seeds train beside it (up to float rounding of the batched matmuls)."""
 
     def __post_init__(self) -> None:
         for name in ("n_features", "d_hidden", "n_instances", "steps", "batch_size", "log_every"):
@@ -117,6 +132,24 @@ class ToyConfig:
             )
         if self.lr <= 0:
             raise ValueError(f"ToyConfig.lr must be positive, got {self.lr}")
+        if self.hidden_activation not in ("linear", "relu"):
+            raise ValueError(
+                f"ToyConfig.hidden_activation must be 'linear' or 'relu', "
+                f"got {self.hidden_activation!r}"
+            )
+        if self.instance_seeds is not None:
+            self.instance_seeds = tuple(int(s) for s in self.instance_seeds)
+            if len(self.instance_seeds) != self.n_instances:
+                raise ValueError(
+                    f"ToyConfig.instance_seeds has {len(self.instance_seeds)} seeds for "
+                    f"{self.n_instances} instances; give one per instance or None"
+                )
+
+    def generators(self) -> list[torch.Generator] | None:
+        """One fresh generator per instance from `instance_seeds`, or None without them."""
+        if self.instance_seeds is None:
+            return None
+        return [torch.Generator().manual_seed(s) for s in self.instance_seeds]
 
     def probabilities(self) -> list[float]:
         """Feature probability of each instance."""
@@ -139,7 +172,9 @@ class ToyModel(nn.Module):
     `hook_hidden` changes the output, so steering there works.
     """
 
-    def __init__(self, cfg: ToyConfig, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self, cfg: ToyConfig, generator: torch.Generator | Sequence[torch.Generator] | None = None
+    ) -> None:
         super().__init__()
         self.cfg = cfg
         n, m, k = cfg.n_features, cfg.d_hidden, cfg.n_instances
@@ -147,18 +182,40 @@ class ToyModel(nn.Module):
         for i in range(k):
             # Xavier on each instance's own (n, m) matrix: the fan-in/out of one host,
             # not of the stacked tensor.
-            nn.init.xavier_normal_(self.W.data[i], generator=generator)
+            gen = generator[i] if isinstance(generator, Sequence) else generator
+            nn.init.xavier_normal_(self.W.data[i], generator=gen)
         self.b = nn.Parameter(torch.zeros(k, n))  # (inst, features)
         self.hook_hidden = nn.Identity()
         self.hook_out = nn.Identity()
         self.register_buffer("feature_probability", torch.tensor(cfg.probabilities()))  # (inst,)
         self.register_buffer("importance", torch.tensor(cfg.importances()))  # (features,)
 
-    def sample_features(self, batch: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw fresh sparse features `(batch, n_instances, n_features)`, values in [0, 1]."""
+    def sample_features(
+        self, batch: int, generator: torch.Generator | Sequence[torch.Generator] | None = None
+    ) -> torch.Tensor:
+        """Draw fresh sparse features `(batch, n_instances, n_features)`, values in [0, 1].
+
+        With a sequence of generators (one per instance), instance i draws from
+        `generator[i]` alone: its data does not depend on the other instances.
+        """
+        if isinstance(generator, Sequence):
+            if len(generator) != self.cfg.n_instances:
+                raise ValueError(
+                    f"sample_features got {len(generator)} generators for "
+                    f"{self.cfg.n_instances} instances"
+                )
+            return torch.cat(
+                [self._sample(batch, g, i, i + 1) for i, g in enumerate(generator)], dim=1
+            )
+        return self._sample(batch, generator, 0, self.cfg.n_instances)
+
+    def _sample(
+        self, batch: int, generator: torch.Generator | None, lo: int, hi: int
+    ) -> torch.Tensor:
+        """Features of instances `lo:hi`, `(batch, hi - lo, n_features)`."""
         cfg = self.cfg
-        k, n = cfg.n_instances, cfg.n_features
-        p = self.feature_probability[:, None]  # (inst, 1)
+        k, n = hi - lo, cfg.n_features
+        p = self.feature_probability[lo:hi, None]  # (inst, 1)
         if cfg.correlation == "none":
             active = torch.rand(batch, k, n, generator=generator) < p
         elif cfg.correlation == "correlated":
@@ -172,8 +229,10 @@ class ToyModel(nn.Module):
         return torch.where(active, values, torch.zeros(()))  # (batch, inst, features)
 
     def hidden(self, x: torch.Tensor) -> torch.Tensor:
-        """h = W x, the activation at `hook_hidden`: `(batch, inst, features) -> (batch, inst, hidden)`."""
-        return torch.einsum("bif,ifh->bih", x, self.W)
+        """h = W x (or ReLU(W x)), the activation at `hook_hidden`:
+        `(batch, inst, features) -> (batch, inst, hidden)`."""
+        h = torch.einsum("bif,ifh->bih", x, self.W)
+        return F.relu(h) if self.cfg.hidden_activation == "relu" else h
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
         """x_hat = ReLU(W^T h + b): `(batch, inst, hidden) -> (batch, inst, features)`."""
@@ -195,14 +254,18 @@ class ToyModel(nn.Module):
         W and their norms `(n_instances, n_features)`. A feature is represented when its
         norm is near 1 (trained hosts give ~1 or ~0); the direction of a feature with
         norm ~0 is noise, so filter with `norms > threshold` before comparing.
+
+        For a ReLU hidden layer the direction is that of `ReLU(W_f)`, the activation
+        feature f alone produces (its negative parts never reach the hidden layer).
         """
-        norms = self.W.norm(dim=-1)
-        return self.W / norms.clamp_min(eps)[..., None], norms
+        written = F.relu(self.W) if self.cfg.hidden_activation == "relu" else self.W
+        norms = written.norm(dim=-1)
+        return written / norms.clamp_min(eps)[..., None], norms
 
     @torch.no_grad()
     def represented(self, threshold: float = 0.5) -> torch.Tensor:
         """Bool `(n_instances, n_features)`: which features the host writes (norm > threshold)."""
-        return self.W.norm(dim=-1) > threshold
+        return self.true_directions()[1] > threshold
 
     @torch.no_grad()
     def features_per_dimension(self) -> torch.Tensor:
@@ -229,7 +292,9 @@ def train_toy(cfg: ToyConfig, progress: bool = False) -> tuple[ToyModel, TrainLo
     Logs `loss` (summed over instances) and `loss/{i}` per instance every
     `cfg.log_every` steps.
     """
-    generator = make_deterministic(cfg.seed)
+    shared = make_deterministic(cfg.seed)
+    own = cfg.generators()
+    generator: torch.Generator | list[torch.Generator] = shared if own is None else own
     model = ToyModel(cfg, generator=generator)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     log = TrainLog()
@@ -253,7 +318,7 @@ def train_toy(cfg: ToyConfig, progress: bool = False) -> tuple[ToyModel, TrainLo
 def toy_activations(
     model: ToyModel,
     n_samples: int,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | Sequence[torch.Generator] | None = None,
     instance: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Hidden activations and the features that produced them, for dictionary training.

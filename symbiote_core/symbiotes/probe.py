@@ -6,6 +6,11 @@ control (Hewitt & Liang 2019 use control tasks; here, a control host) trains the
 same probe, with the same split and budget, on activations of a randomly
 initialised copy of the host; the gap between the two scores is what the trained
 host adds. `train_probe_with_control` returns both numbers and nothing less.
+
+A regression probe with squared error has a closed-form optimum: `fit_regression_probes`
+solves it by least squares for many probes at once (a leading batch axis: seeds,
+hosts, controls), deterministic and far cheaper than gradient steps when the
+activations fit in memory.
 """
 
 from __future__ import annotations
@@ -157,3 +162,55 @@ def train_probe_with_control(
         scored.append((probe, probe.score(acts[test], targets[test])))
     (probe, score), (control, control_score) = scored
     return ProbeResult(probe, control, score, control_score)
+
+
+class RegressionProbes(NamedTuple):
+    """Least-squares probes for a batch of problems; `predict` applies them."""
+
+    mean: torch.Tensor
+    """`(..., d_in)`: standardisation mean (from the fitting rows)."""
+    std: torch.Tensor
+    """`(..., d_in)`: standardisation scale (from the fitting rows, floored at 1e-6)."""
+    W: torch.Tensor
+    """`(..., d_in, n_outputs)`: weights on the standardised activations."""
+    b: torch.Tensor
+    """`(..., n_outputs)`."""
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """`(..., N, d_in)` -> `(..., N, n_outputs)`, in `x`'s dtype."""
+        z = (x.to(self.W.dtype) - self.mean[..., None, :]) / self.std[..., None, :]
+        return (z @ self.W + self.b[..., None, :]).to(x.dtype)
+
+    def readout(self, x: torch.Tensor) -> torch.Tensor:
+        """The probes' outputs without the bias, `(..., N, n_outputs)`: each output's
+        direction in activation space read as a function of the input."""
+        z = (x.to(self.W.dtype) - self.mean[..., None, :]) / self.std[..., None, :]
+        return (z @ self.W).to(x.dtype)
+
+
+def fit_regression_probes(x: torch.Tensor, y: torch.Tensor) -> RegressionProbes:
+    """Ordinary least-squares linear probes, one per leading batch index.
+
+    `x` `(..., N, d_in)` activations, `y` `(..., N, n_outputs)` targets (the leading
+    axes broadcast). Inputs are standardised with their own mean and std, as
+    `LinearProbe` does, then `[z, 1] @ [W; b] ~ y` is solved in float64 by
+    `torch.linalg.lstsq` (minimum-norm solution when `z` is rank-deficient, e.g. dead
+    neurons). Each output is its own least-squares problem, so fitting 2K outputs
+    together is exactly fitting 2K probes.
+    """
+    if x.shape[-2] != y.shape[-2]:
+        raise ValueError(
+            f"x and y need the same number of rows, got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    x64, y64 = x.double(), y.double()
+    mean = x64.mean(-2)
+    std = x64.std(-2).clamp_min(1e-6)
+    z = (x64 - mean[..., None, :]) / std[..., None, :]
+    design = torch.cat([z, torch.ones_like(z[..., :1])], dim=-1)  # (..., N, d_in + 1)
+    lead = torch.broadcast_shapes(design.shape[:-2], y64.shape[:-2])
+    design = design.expand(*lead, *design.shape[-2:])
+    y64 = y64.expand(*lead, *y64.shape[-2:])
+    # gelsd: SVD-based, so rank deficiency (dead or duplicate neurons) is handled.
+    solution = torch.linalg.lstsq(design, y64, driver="gelsd").solution  # (..., d_in + 1, out)
+    mean, std = mean.expand(*lead, -1), std.expand(*lead, -1)
+    return RegressionProbes(mean, std, solution[..., :-1, :], solution[..., -1, :])

@@ -137,7 +137,8 @@ def splice_transcoder(transcoder: Transcoder, module: str) -> list[Intervention]
     """Interventions replacing `module`'s output by the transcoder's prediction from its input.
 
     Use both, together: `with intervene(host, splice_transcoder(tc, "blocks.0.mlp")):`.
-    Pitfall: the module must take the activation as its first positional argument.
+    `module` may name one call of a module used several times, `"shared_mlp#1"`.
+    Pitfall: the module's first parameter must receive the activation.
     """
     if transcoder.n_instances != 1:
         raise ValueError("splice a single transcoder: use transcoder.instance(i)")
@@ -150,4 +151,9 @@ def splice_transcoder(transcoder: Transcoder, module: str) -> list[Intervention]
         # pop: the pre-hook of this very call pushed it (also right for re-entrant calls).
         return transcoder(captured.pop()).recon
 
-    return [Intervention(f"{module}:input", grab_input), Intervention(f"{module}:output", predict)]
+    path, hash_, call = module.partition("#")
+    suffix = f"#{call}" if hash_ else ""
+    return [
+        Intervention(f"{path}:input{suffix}", grab_input),
+        Intervention(f"{path}:output{suffix}", predict),
+    ]

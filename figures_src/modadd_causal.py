@@ -1,0 +1,853 @@
+"""Remove the answer's Fourier planes and the host fails; rotate them and its answer moves.
+
+The probes of section 4 show that cos and sin of w_k (a + b) (w_k = 2 pi k / p, k a
+key frequency of the embedding) can be read from the host's MLP neurons. Reading is
+not use. This figure tests use twice, on the same hosts as the rest of the section
+(`figures_src._modadd`, one host per seed, trained once here for both parts):
+
+Read. For each seed, the *answer map* is the least-squares fit
+`h ~ mean + T(s) @ U` of the neurons h (site `mlp.hidden`) on the answer's features
+T(s) = [cos w_k s, sin w_k s]_k, s = (a + b) mod p, fitted on the host's *training*
+pairs only (`symbiote_core.fourier_edits`). The rows of U span the 2K-dimensional
+key-frequency subspace. Key frequencies come from the embedding's spectrum (weights,
+not data), as in `modadd_fourier`. On held-out pairs we then
+
+- mean-ablate that subspace, against mean-ablating the 2K neurons that carry the
+  most of it (the strongest neuron-basis control: the neurons a reader of neurons
+  would pick) and 2K random directions (several seeded draws, averaged);
+- compute Nanda et al.'s (2023) restricted loss: the neurons replaced by
+  `mean + T(s) @ U`, their key-frequency components alone, scored on held-out pairs;
+  and their excluded loss: `h - T(s) @ U`, the key-frequency components removed,
+  scored on the training pairs (the question there is whether anything besides the
+  algorithm, e.g. a memorised table, still fits the training set). Nanda et al.
+  project over all pairs; we fit on the training pairs so that held-out pairs never
+  enter the restricted logits. The control is the same with as many non-key
+  frequencies (a seeded draw per seed).
+
+Write. A linear probe (least squares, training pairs) reads T-hat(h) from the
+neurons; the rotation R(d) that maps T(s) to T(s + d) (angle w_k d in each plane)
+is applied to the read-out and the change written back through U:
+`h' = h + T-hat (R(d) - I) U`. Every shift d in 0..p-1 is precomputed.
+
+Why the hidden layer, through least-squares maps. The logits are the obvious
+alternative: rotating the logits' Fourier components over the output c is a
+relabelling of the output, exact for any host whose logits are Fourier, and so it
+would test nothing about the host. At the hidden layer the edit still has to pass
+through the host's own unembedding: the answer moves by d only if the unembedding
+reads the answer through these planes and nothing else we left untouched (the
+a - b terms, harmonics, single-token terms) pulls it back. The probe reads from the
+host what it encodes, so the edit needs no label; the write map is least squares
+because the planes are ellipses in neuron space, not orthonormal pairs.
+
+Controls of the same size. The same rotation R(d) applied in planes of the neuron
+basis (for each key frequency, the two neurons carrying most of its write map,
+disjoint across frequencies) and in random orthonormal planes, each rescaled per
+input to the key edit's norm |T-hat (R - I) U|. So every edit moves the activation
+by exactly as much; only the planes differ.
+
+Collateral change. The intended output of a shift by d is the host's own
+distribution moved by d, q_d(c) = p(c - d | a, b): an edit that does only what it
+intends keeps the host's confidence and the shape of its uncertainty. We report
+KL(q_d || p_edit), the divergence from that intended output, averaged over held-out
+pairs: for the key rotation it is everything the edit did besides the shift (its
+collateral change); for a control that fails to shift it is mostly that failure, so
+we also report KL(p_clean || p_edit), how much a same-size push off the answer's
+planes changes the output at all. The yardstick of the first is KL(q_d || p_clean),
+doing nothing.
+
+Nulls: the untrained hosts (the same seeds' step-0 weights, the trained host's key
+frequencies, every map refitted on their neurons, same run); random planes; non-key
+frequencies.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import altair as alt
+
+from figures_src._modadd import SEEDS, HostParams
+from symbiote_core.figures.spec import Claim, Figure, Null
+
+if TYPE_CHECKING:
+    import torch
+
+    from figures_src._modadd import HostRun
+
+KEY, NEURONS, RANDOM = "key-frequency planes", "top neurons", "random directions"
+EDITS = (KEY, NEURONS, RANDOM)
+EDIT_COLORS = alt.Scale(domain=list(EDITS), range=["#00897b", "#ef6c00", "#9e9e9e"])
+CONDITIONS = (
+    ("clean", "clean host (held-out pairs)"),
+    ("ablate_key", "key subspace mean-ablated"),
+    ("ablate_neurons", "top neurons mean-ablated"),
+    ("ablate_random", "random directions mean-ablated"),
+    ("restricted_key", "restricted to key frequencies"),
+    ("restricted_other", "restricted to other frequencies"),
+    ("excluded_key", "key frequencies excluded (training pairs)"),
+    ("excluded_other", "other frequencies excluded (training pairs)"),
+)
+HOST_COLORS = alt.Scale(domain=["trained", "untrained"], range=["#00897b", "#9e9e9e"])
+
+
+@dataclass(frozen=True)
+class Params:
+    seeds: tuple[int, ...] = SEEDS
+    host: HostParams = field(default_factory=HostParams)
+    site: str = "mlp.hidden"
+    """Where the subspaces are ablated and the planes rotated (see the module docstring)."""
+    n_random: int = 8
+    """Seeded draws of 2K random directions per seed for the ablation; the control's
+    numbers are the mean over its draws."""
+    n_random_planes: int = 4
+    """Seeded draws of K random planes per seed for the writing (each costs a pass over
+    every shift; the draws differed little in exploratory runs)."""
+
+
+def compute(p: Params) -> dict[str, Any]:
+    from figures_src._modadd import train_hosts
+
+    return analyse(train_hosts(p.host, p.seeds), p)
+
+
+def analyse(run: HostRun, p: Params) -> dict[str, Any]:
+    """Every measurement of the figure on trained hosts (and their step-0 and memorised
+    checkpoints as controls); split from `compute` so tests can pass hand-made hosts."""
+    import torch
+
+    from figures_src._modadd import host_config, key_frequencies
+    from symbiote_core.fourier import frequency_spectrum, n_frequencies
+    from symbiote_core.hosts.modadd import all_pairs, labels, splits
+
+    P = p.host.p
+    answers = labels(all_pairs(P), P)  # (p*p,) rows in all_pairs order
+    train_idx, test_idx = splits(host_config(p.host, p.seeds))
+    hosts = {"trained": run.trained, "untrained": run.untrained, "memorised": run.memorised}
+    tensors = {
+        name: (
+            model.hidden_grid().flatten(1, 2).double(),  # (inst, p*p, d_mlp)
+            model.unembed.W_U.detach().double(),  # (inst, d_mlp, p)
+            model.unembed.b_U.detach().double(),  # (inst, p)
+        )
+        for name, model in hosts.items()
+    }
+    seeds: list[dict[str, Any]] = []
+    scatter: list[dict[str, Any]] = []
+    for i, seed in enumerate(p.seeds):
+        key = key_frequencies(frequency_spectrum(run.trained.W_E[i].detach().double(), P), P)
+        others = [k for k in range(1, n_frequencies(P) + 1) if k not in key]
+        pick = torch.randperm(len(others), generator=torch.Generator().manual_seed(seed + 31))
+        control = sorted(others[j] for j in pick[: len(key)].tolist())
+        entry: dict[str, Any] = {"seed": seed, "key": key, "control": control}
+        for name in hosts:
+            h, W_U, b_U = (t[i] for t in tensors[name])
+            split = Split(answers, train_idx[i], test_idx[i], P)
+            entry[name] = _read(h, W_U, b_U, split, key, control, p.n_random, seed)
+            if name != "memorised":  # the memoriser only gives the progress-measure contrast
+                # The untrained host is the null of the key/neuron comparison only.
+                draws = p.n_random_planes if name == "trained" else 0
+                written, predictions = _write(h, W_U, b_U, split, key, draws, seed)
+                entry[name]["write"] = written
+                if name == "trained" and i == 0:
+                    scatter = _cells(predictions, P)
+        seeds.append(entry)
+    return {
+        "p": P,
+        "d_mlp": int(tensors["trained"][0].shape[-1]),
+        "n_random": p.n_random,
+        "seeds": seeds,
+        "scatter": scatter,
+        "uniform_loss": math.log(P),
+        "memorised_step": p.host.memorised_step,
+    }
+
+
+class Split:
+    """The answers of every pair and one seed's train/test row indices."""
+
+    def __init__(self, answers: torch.Tensor, train: torch.Tensor, test: torch.Tensor, p: int):
+        self.answers, self.train, self.test, self.p = answers, train, test, p
+
+
+def _scores(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
+    from symbiote_core.fourier_edits import loss_and_accuracy
+
+    loss, acc = loss_and_accuracy(logits, targets)
+    # Four significant digits: losses span 1e-5 (restricted) to 10 (memoriser, held out).
+    return {"loss": float(f"{loss:.4g}"), "acc": round(acc, 5)}
+
+
+def _random_bases(d: int, m: int, n: int, seed: int) -> list[torch.Tensor]:
+    """`n` random orthonormal bases `(d, m)`, seeded by `seed` alone (the trained and the
+    untrained host of a seed get the same draws)."""
+    import torch
+
+    from symbiote_core.fourier_edits import orthonormal_basis
+
+    gen = torch.Generator().manual_seed(seed + 57)
+    return [
+        orthonormal_basis(torch.randn(m, d, generator=gen, dtype=torch.float64)) for _ in range(n)
+    ]
+
+
+def _top_neurons(write: torch.Tensor, per_plane: int = 2) -> list[int]:
+    """For each frequency (pair of rows of `write` `(2K, d)`) in turn, the `per_plane`
+    neurons carrying most of its write map, never reusing a neuron: 2K neurons, in
+    plane order."""
+    chosen: list[int] = []
+    for j in range(write.shape[0] // 2):
+        score = write[2 * j : 2 * j + 2].pow(2).sum(0)
+        order = [n for n in score.argsort(descending=True).tolist() if n not in chosen]
+        chosen += order[:per_plane]
+    return chosen
+
+
+def _read(
+    h: torch.Tensor,
+    W_U: torch.Tensor,
+    b_U: torch.Tensor,
+    split: Split,
+    key: list[int],
+    control: list[int],
+    n_random: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Loss and accuracy of one host: clean, with a 2K-dim subspace mean-ablated (key,
+    top neurons, random), restricted and excluded (key and control frequencies)."""
+    import torch
+
+    from symbiote_core.fourier_edits import (
+        answer_features,
+        exclude,
+        fit_answer_map,
+        mean_ablate,
+        orthonormal_basis,
+        restrict,
+    )
+
+    s, tr, te, P = split.answers, split.train, split.test, split.p
+    out: dict[str, Any] = {
+        "clean": _scores(h[te] @ W_U + b_U, s[te]),
+        "clean_train": _scores(h[tr] @ W_U + b_U, s[tr]),
+    }
+    for label, freqs in (("key", key), ("other", control)):
+        features = answer_features(s, P, freqs)
+        amap = fit_answer_map(h[tr], features[tr])
+        out[f"restricted_{label}"] = _scores(restrict(features[te], amap) @ W_U + b_U, s[te])
+        out[f"excluded_{label}"] = _scores(exclude(h[tr], features[tr], amap) @ W_U + b_U, s[tr])
+        if label == "key":
+            key_map = amap
+    mean = h[tr].mean(0)
+    d, m = h.shape[1], 2 * len(key)
+    bases = {
+        "ablate_key": [orthonormal_basis(key_map.write)],
+        "ablate_neurons": [torch.eye(d, dtype=h.dtype)[:, _top_neurons(key_map.write)]],
+        "ablate_random": _random_bases(d, m, n_random, seed),
+    }
+    for name, group in bases.items():
+        rows = [_scores(mean_ablate(h[te], q, mean) @ W_U + b_U, s[te]) for q in group]
+        out[name] = {f: round(statistics.fmean(r[f] for r in rows), 5) for f in ("loss", "acc")}
+    # How much of the key write map the top neurons carry: how spread the planes are.
+    top = _top_neurons(key_map.write)
+    out["top_neuron_write_share"] = round(
+        (key_map.write[:, top].pow(2).sum() / key_map.write.pow(2).sum()).item(), 5
+    )
+    # How much of the neurons' variance (held-out pairs) each ablated subspace holds.
+    centred = h[te] - mean
+    total = centred.pow(2).sum()
+    for name, group in bases.items():
+        shares = [((centred @ q).pow(2).sum() / total).item() for q in group]
+        out[f"{name}_variance"] = round(statistics.fmean(shares), 5)
+    return out
+
+
+def _write(
+    h: torch.Tensor,
+    W_U: torch.Tensor,
+    b_U: torch.Tensor,
+    split: Split,
+    key: list[int],
+    n_random: int,
+    seed: int,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Shift the answer by every d in 0..p-1 on held-out pairs: the key rotation and the
+    same rotation, at the same size, in neuron planes and random planes.
+
+    Returns per-edit curves over d (shifted accuracy, KL to the intended output, KL to
+    the clean output, all means over held-out pairs; random planes also averaged over
+    draws), and each edit's predicted answers `(d, n_test)` (the first random draw).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from symbiote_core.fourier_edits import (
+        answer_features,
+        fit_answer_map,
+        kl,
+        shift_rotation,
+        shifted_log_probs,
+    )
+    from symbiote_core.symbiotes.probe import fit_regression_probes
+
+    s, tr, te, P = split.answers, split.train, split.test, split.p
+    features = answer_features(s, P, key)
+    amap = fit_answer_map(h[tr], features[tr])
+    read = fit_regression_probes(h[tr], features[tr]).predict(h[te])  # (n, 2K)
+    mean = h[tr].mean(0)
+    d, m = h.shape[1], 2 * len(key)
+    planes = {NEURONS: [torch.eye(d, dtype=h.dtype)[:, _top_neurons(amap.write)]]}
+    if n_random:
+        planes[RANDOM] = _random_bases(d, m, n_random, seed)
+    clean = h[te] @ W_U + b_U  # (n, p)
+    log_clean = F.log_softmax(clean, -1)
+    # Every shift at once: (D, 2K, 2K) rotations minus the identity, D = p shifts.
+    eye = torch.eye(m, dtype=h.dtype)
+    turn = torch.stack([shift_rotation(P, key, delta) for delta in range(P)]) - eye
+    deltas = torch.arange(P)
+    goal = (s[te][None] + deltas[:, None]) % P  # (D, n) the intended answers
+    target = torch.stack([shifted_log_probs(log_clean, delta) for delta in range(P)])
+    moved, size = _key_change(read, amap.write, turn)
+    changes: dict[str, list[torch.Tensor]] = {KEY: [moved @ (amap.write @ W_U)]}
+    for edit, group in planes.items():
+        changes[edit] = [_plane_change(h[te], mean, q, turn, size) @ (q.T @ W_U) for q in group]
+    # KL(q || p_edit) = sum q log q - sum q log p_edit: the first term once per target.
+    p_target, p_clean = target.exp(), log_clean.exp()
+    own = {
+        "kl_target": (p_target * target).sum(-1),
+        "kl_clean": (p_clean * log_clean).sum(-1)[None],
+    }
+    curves: dict[str, dict[str, list[float]]] = {}
+    predictions: dict[str, torch.Tensor] = {}
+    for edit, group in changes.items():
+        rows = []
+        for j, change in enumerate(group):
+            logits = clean + change  # (D, n, p)
+            log_edit = F.log_softmax(logits, -1)
+            pred = logits.argmax(-1)
+            if j == 0:
+                predictions[edit] = pred
+            rows.append(
+                torch.stack(
+                    [
+                        (pred == goal).double().mean(1),
+                        (own["kl_target"] - torch.einsum("dnc,dnc->dn", p_target, log_edit)).mean(
+                            1
+                        ),
+                        (own["kl_clean"] - torch.einsum("nc,dnc->dn", p_clean, log_edit)).mean(1),
+                    ]
+                )
+            )
+        mean_rows = torch.stack(rows).mean(0)  # (3, D), averaged over draws
+        curves[edit] = {
+            name: [round(v, 5) for v in mean_rows[r].tolist()]
+            for r, name in enumerate(("shift_acc", "kl_target", "kl_clean"))
+        }
+    push = size / (h[te] - mean).norm(dim=1)  # (D, n) the key edit's size, relative
+    return (
+        {
+            "curves": curves,
+            "kl_nothing": [round(v, 5) for v in kl(target, log_clean).mean(1).tolist()],
+            "push": [round(v, 5) for v in push.mean(1).tolist()],
+            "probe_r2": _r2(read, features[te]),
+        },
+        predictions | {"answers": s[te]},
+    )
+
+
+def _key_change(
+    read: torch.Tensor, write: torch.Tensor, turn: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`fourier_edits.rotate_answer` for every shift at once, in plane coordinates: the
+    change is `moved @ write` with `moved = read @ turn` `(D, n, 2K)` (`turn` = R(d) - I,
+    `(D, 2K, 2K)`); also its size `|moved @ write|` `(D, n)`, without forming it in
+    neuron space (D n d_mlp numbers)."""
+    import torch
+
+    moved = read @ turn
+    gram = write @ write.T
+    size = torch.einsum("dni,ij,dnj->dn", moved, gram, moved).clamp_min(0).sqrt()
+    return moved, size
+
+
+def _plane_change(
+    h: torch.Tensor,
+    mean: torch.Tensor,
+    planes: torch.Tensor,
+    turn: torch.Tensor,
+    size: torch.Tensor,
+) -> torch.Tensor:
+    """`fourier_edits.rotate_planes` for every shift, in the planes' coordinates `(D, n, 2K)`
+    (the change is this `@ planes.T`; `planes` is orthonormal, so sizes carry over),
+    rescaled per input to `size` `(D, n)`: the same push, as large as the key edit."""
+    step = ((h - mean) @ planes) @ turn
+    return step * (size / step.norm(dim=-1).clamp_min(1e-12))[..., None]
+
+
+def _r2(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """R^2 over all outputs together (held-out pairs)."""
+    residual = (target - pred).pow(2).sum()
+    total = (target - target.mean(0)).pow(2).sum()
+    return round((1 - residual / total).item(), 5)
+
+
+def _cells(predictions: dict[str, torch.Tensor], P: int) -> list[dict[str, Any]]:
+    """Predicted against actual answers on one seed's held-out pairs: one row per
+    (edit, d) holding the nonzero cells (actual, predicted, count) as three lists (the
+    chart flattens them; a row per cell, or every seed pooled, made the page several
+    times heavier for a picture that looks the same)."""
+    import torch
+
+    rows = []
+    actual = predictions["answers"]
+    for edit in EDITS:
+        for delta in range(P):
+            counts = torch.bincount(actual * P + predictions[edit][delta], minlength=P * P)
+            cells = counts.nonzero().squeeze(1)
+            rows.append(
+                {
+                    "edit": edit,
+                    "delta": delta,
+                    "actual": (cells // P).tolist(),
+                    "predicted": (cells % P).tolist(),
+                    "n": counts[cells].tolist(),
+                }
+            )
+    return rows
+
+
+# ----- render -----
+
+
+def _condition_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    labels = dict(CONDITIONS)
+    return [
+        {
+            "seed": e["seed"],
+            "host": host,
+            "condition": labels[name],
+            "acc": e[host][name]["acc"],
+            # Floor for the log axis: a loss of 0.0 (rounded) sits at its left edge.
+            "loss": max(e[host][name]["loss"], 1e-6),
+        }
+        for e in data["seeds"]
+        for host in ("trained", "untrained")
+        for name in labels
+    ]
+
+
+def _curve_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for e in data["seeds"]:
+        w = e["trained"]["write"]
+        for edit, c in w["curves"].items():
+            for delta in range(data["p"]):
+                rows.append(
+                    {
+                        "seed": e["seed"],
+                        "edit": edit,
+                        "delta": delta,
+                        "shift_acc": c["shift_acc"][delta],
+                        "kl_target": max(c["kl_target"][delta], 1e-4),
+                    }
+                )
+        for delta in range(data["p"]):
+            rows.append(
+                {
+                    "seed": e["seed"],
+                    "edit": "doing nothing",
+                    "delta": delta,
+                    "shift_acc": None,
+                    "kl_target": max(w["kl_nothing"][delta], 1e-4),
+                }
+            )
+    return rows
+
+
+def render(data: dict[str, Any]) -> alt.VConcatChart:
+    P = data["p"]
+    order = [label for _, label in CONDITIONS]
+    conditions = alt.Chart(alt.Data(values=_condition_rows(data)))
+    y = alt.Y("condition:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
+    tooltip = [
+        alt.Tooltip("condition:N"),
+        alt.Tooltip("host:N"),
+        alt.Tooltip("seed:N"),
+        alt.Tooltip("acc:Q", format=".1%", title="accuracy"),
+        alt.Tooltip("loss:Q", format=".3g", title="loss (nats)"),
+    ]
+    dots = {"filled": True, "size": 45, "opacity": 0.8}
+    accuracy = (
+        conditions.mark_point(**dots)
+        .encode(
+            x=alt.X(
+                "acc:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"
+            ),
+            y=y,
+            color=alt.Color("host:N", scale=HOST_COLORS, title="host"),
+            tooltip=tooltip,
+        )
+        .properties(width=260, height=230, title="Accuracy, one dot per seed")
+    )
+    uniform = (
+        alt.Chart(alt.Data(values=[{"loss": data["uniform_loss"]}]))
+        .mark_rule(strokeDash=[4, 3], color="#888")
+        .encode(
+            x="loss:Q", tooltip=[alt.Tooltip("loss:Q", format=".2f", title="uniform guess, log p")]
+        )
+    )
+    loss = alt.layer(
+        conditions.mark_point(**dots).encode(
+            x=alt.X(
+                "loss:Q",
+                scale=alt.Scale(type="log", domain=[1e-6, 20]),
+                axis=alt.Axis(values=[1e-6, 1e-4, 1e-2, 1, 10], format="~g", grid=False),
+                title="loss (nats, log scale)",
+            ),
+            y=alt.Y("condition:N", sort=order, axis=None),
+            color=alt.Color("host:N", scale=HOST_COLORS),
+            tooltip=tooltip,
+        ),
+        uniform,
+    ).properties(width=200, height=230, title="Loss; dashed: a uniform guess")
+    read = alt.hconcat(accuracy, loss).properties(
+        title="Read: remove the key-frequency subspace, or keep only it"
+    )
+
+    delta = alt.param(
+        name="delta", value=7 % P, bind=alt.binding_range(min=0, max=P - 1, step=1, name="shift δ ")
+    )
+    curves = alt.Chart(alt.Data(values=_curve_rows(data)))
+    colors = alt.Scale(domain=[*EDITS, "doing nothing"], range=[*EDIT_COLORS.range, "#5c6bc0"])
+    x = alt.X("delta:Q", scale=alt.Scale(domain=[0, P - 1], nice=False), title="shift δ")
+    marker = (
+        alt.Chart(alt.Data(values=[{}]))
+        .transform_calculate(delta="delta")
+        .mark_rule(color="#ef6c00", strokeDash=[2, 2])
+        .encode(x="delta:Q")
+    )
+    success = alt.layer(
+        curves.transform_filter("datum.shift_acc !== null")
+        .mark_line(opacity=0.45, strokeWidth=1)
+        .encode(
+            x=x,
+            y=alt.Y("shift_acc:Q", axis=alt.Axis(format="%"), title="answers moved to a+b+δ"),
+            color=alt.Color("edit:N", scale=colors, title="edit"),
+            detail="seed:N",
+            tooltip=["edit:N", "seed:N", "delta:Q", alt.Tooltip("shift_acc:Q", format=".1%")],
+        ),
+        marker,
+    ).properties(width=230, height=180, title="Answers moved, one line per seed")
+    collateral = alt.layer(
+        curves.mark_line(opacity=0.45, strokeWidth=1).encode(
+            x=x,
+            y=alt.Y(
+                "kl_target:Q",
+                scale=alt.Scale(type="log"),
+                axis=alt.Axis(values=[1e-4, 1e-2, 1, 100], format="~g", grid=False),
+                title="KL(intended ‖ edited), nats",
+            ),
+            color=alt.Color("edit:N", scale=colors),
+            detail="seed:N",
+            tooltip=["edit:N", "seed:N", "delta:Q", alt.Tooltip("kl_target:Q", format=".3g")],
+        ),
+        marker,
+    ).properties(width=230, height=180, title="Distance from the intended output")
+    cells = (
+        alt.Chart(alt.Data(values=data["scatter"]))
+        .transform_filter(alt.datum.delta == delta)
+        .transform_flatten(["actual", "predicted", "n"])
+    )
+    ticks = [0, 10, 20, 30, P - 1]
+    panels = [
+        cells.transform_filter(alt.datum.edit == edit)
+        .mark_circle(opacity=0.8, color=color)
+        .encode(
+            x=alt.X(
+                "actual:Q",
+                scale=alt.Scale(domain=[0, P - 1], nice=False),
+                axis=alt.Axis(values=ticks),
+                title="a+b",
+            ),
+            y=alt.Y(
+                "predicted:Q",
+                scale=alt.Scale(domain=[0, P - 1], nice=False),
+                axis=alt.Axis(values=ticks),
+                title="answer given",
+            ),
+            size=alt.Size("n:Q", scale=alt.Scale(range=[8, 120]), legend=None),
+            tooltip=["actual:Q", "predicted:Q", alt.Tooltip("n:Q", title="pairs")],
+        )
+        .properties(width=130, height=130, title=edit)
+        for edit, color in zip(EDITS, EDIT_COLORS.range, strict=True)
+    ]
+    scatter = alt.hconcat(*panels).properties(
+        title=f"Answers given at the chosen δ, seed {data['seeds'][0]['seed']}'s held-out pairs"
+    )
+    write = alt.vconcat(alt.hconcat(success, collateral), scatter).properties(
+        title="Write: rotate the key-frequency planes by the angle of δ"
+    )
+    # Two colour legends (host, edit): independent, or Vega-Lite merges their domains.
+    return alt.vconcat(read, write).add_params(delta).resolve_scale(color="independent")
+
+
+# ----- values: one number per seed, in params order -----
+
+Seed = dict[str, Any]
+
+
+def _each(fn: Any) -> Any:
+    return lambda d: [fn(e) for e in d["seeds"]]
+
+
+def _score(host: str, condition: str, field: str) -> Any:
+    return _each(lambda e: e[host][condition][field])
+
+
+def _over_shifts(host: str, edit: str, curve: str, reduce: Any = statistics.fmean) -> Any:
+    """A curve over the shifts d = 1 .. p-1 (d = 0 is no edit), reduced to one number."""
+    return _each(lambda e: reduce(e[host]["write"]["curves"][edit][curve][1:]))
+
+
+def _nothing(e: Seed) -> float:
+    return statistics.fmean(e["trained"]["write"]["kl_nothing"][1:])
+
+
+def _ratio(edit: str) -> Any:
+    """Mean KL to the intended output over the mean KL of doing nothing (d >= 1)."""
+    return _each(
+        lambda e: (
+            statistics.fmean(e["trained"]["write"]["curves"][edit]["kl_target"][1:]) / _nothing(e)
+        )
+    )
+
+
+PARAMS = Params()
+
+FIGURE = Figure(
+    title="Remove the answer's Fourier planes and the host fails; rotate them and its answer moves",
+    caption=(
+        f"Both parts act on the {PARAMS.site} neurons of the section's hosts, "
+        f"{len(PARAMS.seeds)} seeds, each with its own key frequencies (from the "
+        "embedding's spectrum). The key-frequency subspace is spanned by the "
+        "least-squares write map of cos and sin of w_k(a+b) at those frequencies, fitted "
+        "on the host's training pairs. **Read** (top): accuracy and loss on held-out pairs "
+        "with that 2K-dimensional subspace mean-ablated, with the 2K neurons that carry "
+        f"most of it ablated instead, and with 2K random directions ({PARAMS.n_random} "
+        "draws, averaged); then Nanda et al.'s restricted loss (the neurons reduced to their "
+        "key-frequency components, held-out pairs) and excluded loss (those components "
+        "removed, training pairs), each beside the same with as many non-key frequencies. "
+        "Grey: the untrained hosts, every map refitted. **Write** (bottom): a probe reads "
+        "the answer's cos and sin from the neurons, the read-out is rotated by w_k δ in "
+        "each plane and the change written back; the same rotation in the planes of the "
+        f"top neurons and in random planes ({PARAMS.n_random_planes} draws), scaled to the "
+        "same size per input. Left: share of held-out pairs whose answer becomes a+b+δ; "
+        "middle: KL divergence from the intended output (the host's own distribution "
+        "moved by δ), with doing nothing for scale. The slider picks δ for the lower "
+        "panels: the answer each held-out pair of the first seed gets (circle size: "
+        "number of pairs)."
+    ),
+    alt=(
+        "Read: ablating the key subspace drops held-out accuracy to near chance on every "
+        "seed while ablating as many top neurons or random directions leaves it near 100%; "
+        "keeping only the key-frequency components keeps every answer, keeping as many "
+        "other frequencies keeps a minority; removing the key components leaves part of "
+        "the training pairs right. Write: the rotation moves nearly every answer to a+b+δ "
+        "for every δ, its distance from the intended output is orders of magnitude below "
+        "doing nothing; pushes of the same size along neurons or random planes move no "
+        "answers. At the chosen δ the key panel's circles lie on the diagonal shifted by δ, "
+        "the controls' on the unshifted diagonal."
+    ),
+    params=PARAMS,
+    compute=compute,
+    render=render,
+    values={
+        "n_seeds": lambda d: len(d["seeds"]),
+        "p": lambda d: d["p"],
+        "d_mlp": lambda d: d["d_mlp"],
+        "n_random": lambda d: d["n_random"],
+        "n_random_planes": lambda d: PARAMS.n_random_planes,
+        "uniform_loss": lambda d: d["uniform_loss"],
+        "chance": lambda d: 1 / d["p"],
+        "memorised_step": lambda d: d["memorised_step"],
+        "n_key": _each(lambda e: len(e["key"])),
+        "subspace_dim": _each(lambda e: 2 * len(e["key"])),
+        "clean_acc": _score("trained", "clean", "acc"),
+        "clean_loss": _score("trained", "clean", "loss"),
+        "ablate_key_acc": _score("trained", "ablate_key", "acc"),
+        "ablate_key_loss": _score("trained", "ablate_key", "loss"),
+        "ablate_neurons_acc": _score("trained", "ablate_neurons", "acc"),
+        "ablate_neurons_loss": _score("trained", "ablate_neurons", "loss"),
+        "ablate_random_acc": _score("trained", "ablate_random", "acc"),
+        "ablate_random_loss": _score("trained", "ablate_random", "loss"),
+        "untrained_ablate_key_acc": _score("untrained", "ablate_key", "acc"),
+        "untrained_ablate_neurons_acc": _score("untrained", "ablate_neurons", "acc"),
+        "untrained_ablate_random_acc": _score("untrained", "ablate_random", "acc"),
+        "untrained_clean_acc": _score("untrained", "clean", "acc"),
+        "top_neuron_write_share": _each(lambda e: e["trained"]["top_neuron_write_share"]),
+        "key_variance": _each(lambda e: e["trained"]["ablate_key_variance"]),
+        "neurons_variance": _each(lambda e: e["trained"]["ablate_neurons_variance"]),
+        "random_variance": _each(lambda e: e["trained"]["ablate_random_variance"]),
+        "restricted_key_acc": _score("trained", "restricted_key", "acc"),
+        "restricted_key_loss": _score("trained", "restricted_key", "loss"),
+        "restricted_other_acc": _score("trained", "restricted_other", "acc"),
+        "restricted_other_loss": _score("trained", "restricted_other", "loss"),
+        "excluded_key_acc": _score("trained", "excluded_key", "acc"),
+        "excluded_key_loss": _score("trained", "excluded_key", "loss"),
+        "excluded_other_acc": _score("trained", "excluded_other", "acc"),
+        "excluded_other_loss": _score("trained", "excluded_other", "loss"),
+        # Seeds meeting the criterion fixed before the runs (excluded accuracy below one half).
+        "excluded_below_half_seeds": lambda d: sum(
+            e["trained"]["excluded_key"]["acc"] < 0.5 for e in d["seeds"]
+        ),
+        "memorised_test_acc": _score("memorised", "clean", "acc"),
+        "memorised_excluded_key_acc": _score("memorised", "excluded_key", "acc"),
+        "memorised_excluded_key_loss": _score("memorised", "excluded_key", "loss"),
+        "memorised_excluded_other_loss": _score("memorised", "excluded_other", "loss"),
+        "memorised_restricted_key_acc": _score("memorised", "restricted_key", "acc"),
+        "probe_r2": _each(lambda e: e["trained"]["write"]["probe_r2"]),
+        "untrained_probe_r2": _each(lambda e: e["untrained"]["write"]["probe_r2"]),
+        "push": _each(lambda e: statistics.fmean(e["trained"]["write"]["push"][1:])),
+        "key_shift_acc": _over_shifts("trained", KEY, "shift_acc"),
+        "key_shift_acc_min": _over_shifts("trained", KEY, "shift_acc", min),
+        "neuron_shift_acc": _over_shifts("trained", NEURONS, "shift_acc"),
+        "random_shift_acc": _over_shifts("trained", RANDOM, "shift_acc"),
+        "untrained_key_shift_acc": _over_shifts("untrained", KEY, "shift_acc"),
+        "untrained_neuron_shift_acc": _over_shifts("untrained", NEURONS, "shift_acc"),
+        "key_kl_target": _over_shifts("trained", KEY, "kl_target"),
+        "neuron_kl_target": _over_shifts("trained", NEURONS, "kl_target"),
+        "random_kl_target": _over_shifts("trained", RANDOM, "kl_target"),
+        "nothing_kl": _each(_nothing),
+        "key_kl_ratio": _ratio(KEY),
+        "neuron_kl_ratio": _ratio(NEURONS),
+        "random_kl_ratio": _ratio(RANDOM),
+        "key_kl_clean": _over_shifts("trained", KEY, "kl_clean"),
+        "neuron_kl_clean": _over_shifts("trained", NEURONS, "kl_clean"),
+        "random_kl_clean": _over_shifts("trained", RANDOM, "kl_clean"),
+    },
+    claims=(
+        Claim(
+            name="key_ablation_beats_random",
+            statement="Mean-ablating the key-frequency subspace costs more than half of the "
+            "held-out pairs beyond what ablating as many random directions costs.",
+            left="ablate_random_acc",
+            op=">",
+            right="ablate_key_acc",
+            margin=0.5,
+            control=f"2K random orthonormal directions in the same neuron space, mean-ablated "
+            f"the same way ({PARAMS.n_random} seeded draws per seed, averaged)",
+            why="'Breaks the host' stated before the runs as losing at least half of all "
+            "held-out answers more than the control does.",
+            null=Null(
+                description="the untrained hosts (same seeds, same frequencies, maps refitted, "
+                "same run)",
+                values={
+                    "ablate_random_acc": "untrained_ablate_random_acc",
+                    "ablate_key_acc": "untrained_ablate_key_acc",
+                },
+            ),
+        ),
+        Claim(
+            name="key_ablation_beats_neurons",
+            statement="Mean-ablating the key-frequency subspace costs more than half of the "
+            "held-out pairs beyond what ablating the 2K neurons that carry most of it costs.",
+            left="ablate_neurons_acc",
+            op=">",
+            right="ablate_key_acc",
+            margin=0.5,
+            control="the 2K neurons with the largest share of the key write map (two per "
+            "key frequency, chosen on training pairs), mean-ablated",
+            why="The same criterion as against random directions, fixed before the runs.",
+            null=Null(
+                description="the untrained hosts (same seeds, same frequencies, maps refitted, "
+                "same run)",
+                values={
+                    "ablate_neurons_acc": "untrained_ablate_neurons_acc",
+                    "ablate_key_acc": "untrained_ablate_key_acc",
+                },
+            ),
+        ),
+        Claim(
+            name="restricted_keeps_answers",
+            statement="Reduced to their key-frequency components, the neurons still give "
+            "nine in ten held-out answers.",
+            left="restricted_key_acc",
+            op=">",
+            right=0.9,
+            control="the same restriction to as many non-key frequencies",
+            why="'Still answers' stated before the runs as 90% of held-out pairs.",
+            null=Null(
+                description="as many non-key frequencies (a seeded draw per seed, same run)",
+                values={"restricted_key_acc": "restricted_other_acc"},
+            ),
+        ),
+        Claim(
+            name="restricted_below_clean",
+            statement="Restricted to its key frequencies, the host's held-out loss is lower "
+            "than the whole host's, as Nanda et al. found after grokking.",
+            left="restricted_key_loss",
+            op="<",
+            right="clean_loss",
+            control="the whole host's held-out loss",
+            why="No margin: the claim is the ordering Nanda et al. report; both losses are "
+            "given beside it.",
+            null=Null(
+                description="restriction to as many non-key frequencies (same run)",
+                values={"restricted_key_loss": "restricted_other_loss"},
+            ),
+        ),
+        Claim(
+            name="rotation_moves_answer",
+            statement="Rotating the key-frequency planes by the angle of δ moves nine in ten "
+            "held-out answers to a+b+δ, averaged over every non-zero δ.",
+            left="key_shift_acc",
+            op=">",
+            right=0.9,
+            control="the same rotation, at the same size per input, in random planes",
+            why="'Moves the answer' stated before the runs as 90% of held-out pairs.",
+            null=Null(
+                description=f"random planes ({PARAMS.n_random_planes} seeded draws per seed, "
+                "same run)",
+                values={"key_shift_acc": "random_shift_acc"},
+            ),
+        ),
+        Claim(
+            name="rotation_beats_neuron_push",
+            statement="The rotation moves more than half of the held-out answers more than "
+            "the same rotation in the planes of the top neurons does.",
+            left="key_shift_acc",
+            op=">",
+            right="neuron_shift_acc",
+            margin=0.5,
+            control="the same rotation in planes of two neurons per key frequency (those "
+            "carrying most of its write map), scaled to the same size per input",
+            why="Half of all held-out pairs, the criterion of the ablation claims.",
+            null=Null(
+                description="the untrained hosts (same seeds, same frequencies, maps refitted, "
+                "same run)",
+                values={
+                    "key_shift_acc": "untrained_key_shift_acc",
+                    "neuron_shift_acc": "untrained_neuron_shift_acc",
+                },
+            ),
+        ),
+        Claim(
+            name="rotation_lands_on_intended",
+            statement="The rotated host's output is within a tenth of the divergence of doing "
+            "nothing from the intended, shifted output.",
+            left="key_kl_ratio",
+            op="<",
+            right=0.1,
+            control="KL(intended ‖ clean): the distance of leaving the host alone",
+            why="'Lands on the intended output' stated before the runs as an order of "
+            "magnitude closer to it than doing nothing.",
+            null=Null(
+                description=f"random planes at the same size ({PARAMS.n_random_planes} draws, "
+                "same run)",
+                values={"key_kl_ratio": "random_kl_ratio"},
+            ),
+        ),
+    ),
+)

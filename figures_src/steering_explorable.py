@@ -1,0 +1,190 @@
+"""Steer the toy host yourself: the host runs in the page, in plain JavaScript.
+
+A small toy host of superposition and a TopK dictionary grown on it are shipped to the
+browser as numbers (their weights are a few kilobytes). The reader picks a target
+feature, a kind of direction and a dose; `essay/assets/javascripts/explorable.js`
+adds the direction to the host's hidden layer for a fixed batch of inputs and
+recomputes every output, exactly as `compute` does here in PyTorch for the dose the
+static chart shows. A browser test checks the two agree to 1e-5.
+
+This figure is an instrument for the reader, not an experiment: it runs one seed and
+makes no claim. The experiment, on five seeds, is the steering figure above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+
+from symbiote_core.figures import palette
+from symbiote_core.figures.spec import Figure
+
+KINDS = ("dictionary atom", "best neuron", "random direction")
+
+
+@dataclass(frozen=True)
+class Params:
+    seed: int = 0
+    n_features: int = 40
+    d_hidden: int = 10
+    feature_probability: float = 0.05
+    host_steps: int = 800
+    dictionary_steps: int = 800
+    n_activations: int = 10_000
+    n_selection: int = 2000
+    """Inputs on which each target's atom and neuron are chosen (not shown to the reader)."""
+    n_inputs: int = 64
+    """The inputs the page steers; disjoint from the selection inputs."""
+    shown_dose: float = 1.0
+    shown_target: int = 0
+
+
+def compute(p: Params) -> dict[str, Any]:
+    import torch
+
+    from symbiote_core.hosts.toy import ToyConfig, toy_activations, train_toy
+    from symbiote_core.metrics import random_directions
+    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
+    from symbiote_core.train import TrainConfig, train
+
+    host, _ = train_toy(
+        ToyConfig(
+            n_features=p.n_features,
+            d_hidden=p.d_hidden,
+            feature_probability=p.feature_probability,
+            steps=p.host_steps,
+            batch_size=256,
+            lr=3e-3,
+            seed=p.seed,
+        )
+    )
+    acts, _ = toy_activations(
+        host, p.n_activations, torch.Generator().manual_seed(p.seed + 1), instance=0
+    )
+    k = max(1, round(p.n_features * p.feature_probability))
+    sae = TopKSAE(TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, k=k, seed=p.seed))
+    train(sae, acts, TrainConfig(steps=p.dictionary_steps, lr=3e-3, seed=p.seed, progress=False))
+
+    with torch.no_grad():
+        select = host.sample_features(p.n_selection, torch.Generator().manual_seed(p.seed + 2))
+        out_sel = host(select)[:, 0]  # (selection, features)
+        hidden_sel = host.hidden(select)[:, 0]
+        latents_sel = sae.encode(hidden_sel)
+        shown = host.sample_features(p.n_inputs, torch.Generator().manual_seed(p.seed + 3))
+    atoms = sae.W_dec.detach()
+    randoms = random_directions(p.n_features, p.d_hidden, torch.Generator().manual_seed(p.seed + 4))
+    directions: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
+    for target in range(p.n_features):
+        target_out = out_sel[:, target]
+        directions["dictionary atom"].append(atoms[_best(latents_sel, target_out)].tolist())
+        neurons = torch.cat([torch.eye(p.d_hidden), -torch.eye(p.d_hidden)])
+        directions["best neuron"].append(
+            neurons[_best(hidden_sel @ neurons.T, target_out)].tolist()
+        )
+        directions["random direction"].append(randoms[target].tolist())
+
+    W = host.W.detach()[0]  # (features, hidden): row f is feature f's direction
+    b = host.b.detach()[0]
+    x = shown[:, 0]  # (inputs, features)
+    d = torch.tensor(directions["dictionary atom"][p.shown_target])
+    change = steered_change(W, b, x, d, p.shown_dose)
+    return {
+        "host": {"W": W.tolist(), "b": b.tolist()},
+        "inputs": x.tolist(),
+        "directions": directions,
+        "shown": {
+            "kind": "dictionary atom",
+            "target": p.shown_target,
+            "dose": p.shown_dose,
+            "change": change.tolist(),
+        },
+    }
+
+
+def steered_change(W: Any, b: Any, x: Any, d: Any, dose: float) -> Any:
+    """Mean change of every output over the inputs when `dose * d` is added to h.
+
+    The host is `out = ReLU(W^T h + b)` with `h = W x` (rows of W are features); the
+    page's JavaScript computes exactly this.
+    """
+    import torch
+
+    h = x @ W  # (inputs, hidden)
+    clean = torch.relu(h @ W.T + b)
+    steered = torch.relu((h + dose * d) @ W.T + b)
+    return (steered - clean).mean(0)  # (features,)
+
+
+def _best(features: Any, out: Any) -> int:
+    """Index of the column of `features` that correlates best with `out`."""
+    f = features - features.mean(0)
+    o = out - out.mean()
+    corr = (f.T @ o) / (f.norm(dim=0) * o.norm()).clamp_min(1e-12)
+    return int(corr.argmax())
+
+
+def render(data: dict[str, Any]) -> alt.Chart:
+    shown = data["shown"]
+    rows = [
+        {"feature": f, "change": c, "role": "target" if f == shown["target"] else "other"}
+        for f, c in enumerate(shown["change"])
+    ]
+    chart = (
+        alt.Chart(alt.Data(values=rows, name="outputs"))
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "feature:O",
+                title="output feature",
+                axis=alt.Axis(labelAngle=0, values=list(range(0, len(rows), 5))),
+            ),
+            y=alt.Y("change:Q", title="mean change of the output"),
+            color=alt.Color(
+                "role:N",
+                scale=alt.Scale(**palette.scale({"target": "symbiote", "other": "control"})),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
+            tooltip=["feature:O", alt.Tooltip("change:Q", format=".4f")],
+        )
+        .properties(width=560, height=220)
+    )
+    return chart.properties(
+        usermeta={
+            "explorable": "toy_steering",
+            "host": data["host"],
+            "inputs": data["inputs"],
+            "directions": data["directions"],
+            "kinds": list(KINDS),
+            "shown": {k: shown[k] for k in ("kind", "target", "dose")},
+        },
+        description="Bars: the mean change of each of the host's outputs when the chosen "
+        "direction is added to its hidden layer at the chosen dose; the target is "
+        "highlighted.",
+    )
+
+
+PARAMS = Params()
+
+FIGURE = Figure(
+    title="Steer the host yourself",
+    caption=(
+        f"A toy host ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions) runs in "
+        "this page. Pick a target feature, a direction and a dose: the direction is added "
+        f"to the host's hidden layer for {PARAMS.n_inputs} fixed inputs, and the bars show "
+        "how much each output changes on average. Atoms and neurons were chosen for each "
+        "target on other inputs. One seed; this figure is for exploring, not evidence."
+    ),
+    alt=(
+        "A bar chart of the change of every output feature of the toy host; with the "
+        "controls set to a dictionary atom, the target's bar rises far above the rest."
+    ),
+    params=PARAMS,
+    compute=compute,
+    render=render,
+    values={
+        "n_features": lambda d: len(d["host"]["b"]),
+        "n_inputs": lambda d: len(d["inputs"]),
+    },
+)

@@ -1,0 +1,137 @@
+"""Symbiosis proper: a host trained together with the symbiote that reads it.
+
+Every other symbiote in this package trains on a frozen host. Here both train at once:
+each step the host takes a gradient of its task loss plus a coupling term that the
+symbiote supplies, and the symbiote takes a step on its own loss at the same site.
+
+    host:     L_task + coupling * (L_task / D).detach() * D
+    symbiote: its own loss on the site's activations (detached: the symbiote never
+              pushes on the host through its own training signal)
+
+where D is the symbiote's normalised reconstruction error of the site (its fraction of
+variance unexplained). The factor `(L_task / D).detach()` makes `coupling` relative:
+at every step the coupling term weighs `coupling` times the task loss, and its gradient
+is `coupling * L_task * grad(log D)`. A raw `coupling * D` mixes the two losses' units
+and, on the toy host, gave a cliff (no effect up to one value, collapse at three times
+it) rather than a trade-off that a sweep can map.
+
+Batched: host and symbiote may hold several instances (one per seed and coupling);
+`coupling` is then one value per instance and each instance's losses are its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+TaskStep = Callable[[nn.Module, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+"""`task(host, generator) -> (task_loss (n_instances,), activations (batch, n_instances, d))`:
+one fresh batch through the host, its per-instance task loss and the site the symbiote
+reads (still attached to the host's graph)."""
+
+
+@dataclass
+class CoTrainConfig:
+    """Optimisers and coupling for `cotrain`."""
+
+    coupling: float | Sequence[float] = 0.0
+    """Weight of the symbiote's term relative to the task loss; one value, or one per
+    instance. 0 trains the host exactly as if no symbiote were there."""
+    steps: int = 2000
+    """Optimiser steps for host and symbiote (one each per step)."""
+    host_lr: float = 3e-3
+    symbiote_lr: float = 3e-3
+    seed: int = 0
+    """Seeds the data generator handed to `task`."""
+    log_every: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "log_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CoTrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        values = [self.coupling] if isinstance(self.coupling, int | float) else self.coupling
+        if any(not v >= 0 for v in values):
+            raise ValueError(f"CoTrainConfig.coupling must be >= 0, got {self.coupling}")
+
+    def couplings(self, n_instances: int) -> list[float]:
+        c = self.coupling
+        values = [float(c)] * n_instances if isinstance(c, int | float) else [float(v) for v in c]
+        if len(values) != n_instances:
+            raise ValueError(
+                f"CoTrainConfig.coupling has {len(values)} values for {n_instances} instances"
+            )
+        return values
+
+
+@dataclass
+class CoTrainLog:
+    """Per logging window: step, mean task loss and mean symbiote FVU, per instance."""
+
+    history: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def normalised_error(acts: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
+    """Fraction of variance unexplained per instance: `(batch, n, d) -> (n,)`."""
+    err = (acts - recon).pow(2).sum(-1).mean(0)
+    var = (acts - acts.mean(0)).pow(2).sum(-1).mean(0)
+    return err / var.clamp_min(1e-12)
+
+
+def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainConfig) -> CoTrainLog:
+    """Train `host` on `task` with a coupling to `symbiote`, and `symbiote` on the host.
+
+    `symbiote` is a dictionary (it has `forward(x).recon`, `loss(x)`, and optionally
+    `init_from_data` and `post_step`). Both modules are trained in place and left in
+    eval mode. Bit-reproducible on one thread for fixed initial weights and `cfg.seed`.
+    """
+    generator = torch.Generator().manual_seed(cfg.seed)
+    host_params = [p for p in host.parameters() if p.requires_grad]
+    host_opt = torch.optim.Adam(host_params, lr=cfg.host_lr)
+    sym_opt = torch.optim.Adam(symbiote.parameters(), lr=cfg.symbiote_lr)
+    coupling: torch.Tensor | None = None
+    log = CoTrainLog()
+    window: list[tuple[torch.Tensor, torch.Tensor]] = []
+    host.train()
+    symbiote.train()
+    start = time.perf_counter()
+    for step in range(cfg.steps):
+        task_loss, acts = task(host, generator)  # (n,), (batch, n, d)
+        if coupling is None:
+            coupling = torch.tensor(cfg.couplings(task_loss.numel()))
+            if hasattr(symbiote, "init_from_data"):
+                symbiote.init_from_data(acts.detach())
+        error = normalised_error(acts, symbiote(acts).recon)  # (n,), through the host
+        scale = (task_loss / error.clamp_min(1e-12)).detach()
+        host_total = (task_loss + coupling * scale * error).sum()
+        # Only the host's parameters take this gradient; the symbiote's come from its own loss.
+        grads = torch.autograd.grad(host_total, host_params)
+        for p, g in zip(host_params, grads, strict=True):
+            p.grad = g
+        host_opt.step()
+        host_opt.zero_grad(set_to_none=True)
+
+        sym_loss, _ = symbiote.loss(acts.detach())
+        sym_opt.zero_grad(set_to_none=True)
+        sym_loss.backward()
+        sym_opt.step()
+        if hasattr(symbiote, "post_step"):
+            symbiote.post_step()
+
+        window.append((task_loss.detach(), error.detach()))
+        if len(window) == cfg.log_every or step + 1 == cfg.steps:
+            losses = torch.stack([w[0] for w in window]).mean(0)
+            errors = torch.stack([w[1] for w in window]).mean(0)
+            log.history.append(
+                {"step": step + 1, "task_loss": losses.tolist(), "symbiote_fvu": errors.tolist()}
+            )
+            window = []
+    log.seconds = time.perf_counter() - start
+    host.eval()
+    symbiote.eval()
+    return log
