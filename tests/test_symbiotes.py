@@ -18,6 +18,7 @@ from symbiote_core.runtime import make_deterministic
 from symbiote_core.symbiotes import (
     BatchTopKConfig,
     BatchTopKSAE,
+    Dictionary,
     JumpReLUConfig,
     JumpReLUSAE,
     LinearProbe,
@@ -35,6 +36,8 @@ from symbiote_core.symbiotes import (
     splice_transcoder,
     train_probe_with_control,
 )
+from symbiote_core.symbiotes.sparse import chosen, sparse_decode
+from symbiote_core.symbiotes.topk import top_k
 from symbiote_core.train import TrainConfig, train
 
 
@@ -162,6 +165,98 @@ def test_topk_auxk_reaches_only_dead_latents() -> None:
     assert aux > 0 and grad.abs().sum() > 0
     aux, grad = aux_grad(0.0)
     assert aux == 0 and grad.abs().sum() == 0
+
+
+@pytest.mark.parametrize(("width", "k"), [(256, 5), (512, 7), (100, 3), (40, 1)])
+def test_top_k_is_torch_topk(width: int, k: int) -> None:
+    pre = torch.randn(64, 3, width)  # padded rows (5 * 64 <= 2 * 256, 3 * 64 <= 200) or not
+    vals, idx = top_k(pre, k)
+    want = pre.topk(k, dim=-1)
+    assert torch.equal(vals, want.values) and torch.equal(idx, want.indices)
+
+
+def test_sparse_ops_match_dense_formulas() -> None:
+    # Two instances' tables stacked, indices offset by d_sae, as TopKSAE.loss uses them.
+    m, d, rows, k = 12, 5, 2 * 7, 3
+    x, table, bias = (
+        torch.randn(m, d, requires_grad=True),
+        torch.randn(rows, d),
+        torch.randn(rows),
+    )
+    table.requires_grad_(), bias.requires_grad_()
+    idx = torch.stack([torch.randperm(7)[:k] + 7 * (i % 2) for i in range(m)])  # (m, k)
+    vals = torch.rand(m, k, requires_grad=True)
+    grad_k, grad_d = torch.randn(m, k), torch.randn(m, d)
+
+    dense_pre = (x @ table.T + bias).gather(1, idx)
+    out = chosen(dense_pre.detach(), x, table, bias, idx)
+    assert torch.equal(out, dense_pre.detach())  # the values pass through untouched
+    want = torch.autograd.grad(dense_pre, (x, table, bias), grad_k)
+    got = torch.autograd.grad(out, (x, table, bias), grad_k)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w)
+
+    dense_recon = torch.zeros(m, rows).scatter(1, idx, vals) @ table
+    recon = sparse_decode(vals, table, idx)
+    torch.testing.assert_close(recon, dense_recon)
+    want = torch.autograd.grad(dense_recon, (vals, table), grad_d)
+    got = torch.autograd.grad(recon, (vals, table), grad_d)
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "shape", "d_out", "dead"),
+    [
+        (TopKConfig(d_in=8, d_sae=32, k=4), (40, 8), None, False),
+        (TopKConfig(d_in=8, d_sae=32, k=4), (5, 8, 8), None, True),  # two example dims, AuxK on
+        (TopKConfig(d_in=8, d_sae=32, k=(2, 4, 7), n_instances=3), (40, 3, 8), None, True),
+        (TopKConfig(d_in=8, d_sae=32, k=3, n_instances=2, aux_k=5), (40, 2, 8), 6, True),
+    ],
+)
+def test_topk_sparse_loss_matches_the_dense_loss(
+    cfg: TopKConfig, shape: tuple[int, ...], d_out: int | None, dead: bool
+) -> None:
+    # TopKSAE.loss works on the k chosen latents; Dictionary.loss is the dense formula.
+    sae = TopKSAE(cfg, d_out=d_out)
+    with torch.no_grad():
+        sae.b_enc.normal_(0, 0.3), sae.b_dec.normal_()
+        if dead:  # every third latent dead: AuxK has columns to work on
+            sae.examples_since_fired[..., ::3] = cfg.dead_after
+    x = torch.randn(shape)
+    target = None if d_out is None else torch.randn(*shape[:-1], d_out)
+    offset = None if d_out is None else torch.randn(*shape[:-1], d_out)
+    results = []
+    for loss in (TopKSAE.loss, Dictionary.loss):
+        sae.zero_grad()
+        counters = sae.examples_since_fired.clone()
+        total, parts = loss(sae, x, target, offset)
+        total.backward()
+        grads = {name: p.grad.clone() for name, p in sae.named_parameters()}
+        results.append((total, parts, grads, sae.examples_since_fired.clone()))
+        sae.examples_since_fired.copy_(counters)
+    (total, parts, grads, fired), (want_total, want_parts, want_grads, want_fired) = results
+    torch.testing.assert_close(total, want_total)
+    assert parts.keys() == want_parts.keys()
+    for name in parts:
+        torch.testing.assert_close(parts[name], want_parts[name])
+    assert (parts["aux"] > 0).all() if dead else (parts["aux"] == 0).all()
+    for name in grads:
+        torch.testing.assert_close(grads[name], want_grads[name], rtol=1e-4, atol=1e-5)
+    assert torch.equal(fired, want_fired)
+
+
+def test_topk_training_with_auxk_is_bit_for_bit_reproducible() -> None:
+    def trained() -> dict[str, torch.Tensor]:
+        make_deterministic(0)
+        sae = TopKSAE(TopKConfig(d_in=8, d_sae=64, k=(2, 3), n_instances=2, dead_after=64))
+        x = torch.randn(400, 2, 8)
+        history = train(sae, x, TrainConfig(steps=30, batch_size=32, progress=False)).history
+        assert any(a > 0 for a in history[-1]["aux"])  # AuxK took part
+        return sae.state_dict()
+
+    first, second = trained(), trained()
+    assert all(torch.equal(first[k], second[k]) for k in first)
 
 
 def test_probe_by_hand() -> None:

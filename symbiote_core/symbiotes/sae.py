@@ -178,8 +178,11 @@ class Dictionary(nn.Module):
     def _pre(self, xl: torch.Tensor) -> torch.Tensor:
         if self.autoencoder:
             xl = xl - self._lift(self.b_dec)
-        pre = torch.einsum("...nd,nds->...ns", xl, self._lift(self.W_enc))  # (..., n, d_sae)
-        return pre + self._lift(self.b_enc)
+        if self.n_instances == 1:  # one fused matmul: einsum goes through bmm and copies
+            pre = torch.addmm(self.b_enc, xl.reshape(-1, self.d_in), self.W_enc)
+            return pre.view(*xl.shape[:-1], self.d_sae)
+        pre = torch.einsum("...nd,nds->...ns", xl, self.W_enc)  # (..., n, d_sae)
+        return pre + self.b_enc
 
     def activation(self, pre: torch.Tensor) -> torch.Tensor:
         """Sparse latents from pre-activations (..., n, d_sae); defined by each kind."""
@@ -194,8 +197,11 @@ class Dictionary(nn.Module):
         return self._drop(self.activation(self._pre(self._lift_input(x, self.d_in, "input"))))
 
     def _decode(self, zl: torch.Tensor) -> torch.Tensor:
-        recon = torch.einsum("...ns,nso->...no", zl, self._lift(self.W_dec))
-        return recon + self._lift(self.b_dec)  # (..., n, d_out)
+        if self.n_instances == 1:
+            recon = torch.addmm(self.b_dec, zl.reshape(-1, self.d_sae), self.W_dec)
+            return recon.view(*zl.shape[:-1], self.d_out)
+        recon = torch.einsum("...ns,nso->...no", zl, self.W_dec)
+        return recon + self.b_dec  # (..., n, d_out)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(..., [n,] d_sae) -> reconstruction (..., [n,] d_out)."""
