@@ -78,3 +78,11 @@ def test_bad_configs_are_refused(kwargs: dict, message: str) -> None:
 def test_coupling_count_must_match_instances() -> None:
     with pytest.raises(ValueError, match="3 values for 2 instances"):
         cotrain(_host(), _symbiote(), _task, CoTrainConfig(coupling=[0.0, 0.1, 0.2], steps=2))
+
+
+def test_gradient_flows_through_a_padded_top_k() -> None:
+    # k = 2 of 64 latents takes top_k's padded path; the host's gradient runs through it.
+    sae = TopKSAE(TopKConfig(d_in=4, d_sae=64, k=2, seed=0))
+    acts = torch.randn(32, 4, requires_grad=True)
+    sae(acts).recon.pow(2).sum().backward()
+    assert acts.grad is not None and torch.isfinite(acts.grad).all()

@@ -33,7 +33,9 @@ def top_k(pre: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         return pre.topk(k, dim=-1)
     padded = torch.nn.functional.pad(pre, (0, 64 * k - width), value=float("-inf"))
     vals, idx = padded.topk(k, dim=-1)
-    return vals, idx.clamp_max_(width - 1)
+    # Out of place: topk's backward keeps `idx`, so an in-place clamp breaks gradients
+    # that flow through `activation` (a host co-trained with its dictionary needs them).
+    return vals, idx.clamp_max(width - 1)
 
 
 @dataclass(kw_only=True)
