@@ -542,7 +542,10 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
             x=x,
             y=alt.Y("shift_acc:Q", axis=alt.Axis(format="%"), title="answers moved to a+b+δ"),
             color=alt.Color(
-                "edit:N", scale=colors, title="edit", legend=alt.Legend(labelLimit=220)
+                "edit:N",
+                scale=colors,
+                title="edit",
+                legend=alt.Legend(labelLimit=220, symbolStrokeWidth=2, symbolOpacity=1),
             ),
             detail="seed:N",
             tooltip=["edit:N", "seed:N", "delta:Q", alt.Tooltip("shift_acc:Q", format=".1%")],
