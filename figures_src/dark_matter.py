@@ -15,7 +15,6 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 PARTS = ("more active features than k", "at most k active features")
@@ -141,6 +140,10 @@ def _per_seed(data: dict[str, Any], k: int, metric: str) -> list[float]:
 
 
 def render(data: dict[str, Any]) -> alt.Chart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     means: dict[tuple[int, str], list[float]] = {}
     for r in data["rows"]:
         means.setdefault((r["k"], PARTS[0]), []).append(r["fvu_over"])

@@ -32,13 +32,15 @@ from symbiote_core.figures.spec import Claim, Figure, Null
 
 TOKENS, OUTPUT = "tokens", "next token"
 GROUPS = ("intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host")
-GROUP_COLORS = ("#607d8b", "#ef6c00", "#b0bec5", "#8e24aa", "#00897b", "#80cbc4", "#455a64")
+GROUP_ROLES = ("ink", "neuron", "control", "neuron", "neuron", "neuron", "control")
+"""Palette roles of the knockout groups, in the order of `GROUPS`: knockouts of the
+host's heads in the heads' colour, the two controls (other layer-0 heads, the 1-layer
+host) in the control grey, the intact host in ink. Seven groups, five roles: every row
+is named on the axis, so colour only sorts heads from controls."""
 NODE_SELECTION = "picked"
 SEED_PARAM = "graph_seed"
 WIDTH_KEY = (1.0, 2.0, 4.0)
 """Edge strengths (nats) shown in the graph's width key."""
-TEXT_COLOR = "#78909c"
-"""A mid grey for text on the page background: readable on the light and the dark theme."""
 NAT = 1.0
 """The margin of the knockout claims, fixed in advance: one nat of loss on the induction
 targets, a quarter of a uniform guess's loss over the vocabulary (ln 64 = 4.16)."""
@@ -392,6 +394,11 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 
 
 def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> alt.LayerChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    edge, muted, ink = palette.color("axis"), palette.color("muted"), palette.color("ink")
     nodes = _nodes(data)
     where = {n["node"]: n for n in nodes}
     edges = [
@@ -421,7 +428,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     lines = (
         alt.Chart(alt.Data(values=edges))
         .transform_filter(this_seed)
-        .mark_rule(color="#78909c", strokeCap="round")
+        .mark_rule(color=edge, strokeCap="round")
         .encode(
             x=x,
             y=y,
@@ -441,7 +448,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     )
     key = (
         alt.Chart(alt.Data(values=_width_key(n_heads)))
-        .mark_rule(color="#78909c")
+        .mark_rule(color=edge)
         .encode(
             x=x,
             y=y,
@@ -452,13 +459,13 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     )
     key_text = (
         alt.Chart(alt.Data(values=_width_key_text(n_heads)))
-        .mark_text(fontSize=10, align="left", baseline="middle", color=TEXT_COLOR)
+        .mark_text(fontSize=palette.MIN_FONT_PX, align="left", baseline="middle", color=muted)
         .encode(x=x, y=y, text="text:N")
     )
     ends = (
         alt.Chart(alt.Data(values=[n for n in nodes if "lost" not in n]))
         .transform_filter(this_seed)
-        .mark_square(size=420, color="#546e7a", opacity=1)
+        .mark_square(size=420, color=muted, opacity=1)
         .encode(x=x, y=y, tooltip=["node:N"])
     )
     heads = [n for n in nodes if "lost" in n]
@@ -466,14 +473,19 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     circles = (
         alt.Chart(alt.Data(values=heads))
         .transform_filter(this_seed)
-        .mark_circle(size=520, stroke="#455a64", strokeWidth=1, opacity=1)
+        .mark_circle(size=520, stroke=edge, strokeWidth=1, opacity=1)
         .encode(
             x=x,
             y=y,
             color=alt.Color(
                 "lost:Q",
+                # From the page background to the heads' colour: both ends are palette
+                # colours, so site.js swaps them and the ramp starts at the page in
+                # dark mode too (a named scheme would keep its light end there).
                 scale=alt.Scale(
-                    domain=[0, top_lost], range=["#eceff1", "#e65100"], interpolate="rgb"
+                    domain=[0, top_lost],
+                    range=[palette.color("background"), palette.color("neuron")],
+                    interpolate="lab",
                 ),
                 legend=alt.Legend(title="loss added (nats)", orient="bottom", gradientLength=110),
             ),
@@ -488,8 +500,19 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     labels = (
         alt.Chart(alt.Data(values=heads))
         .transform_filter(this_seed)
-        .mark_text(fontSize=10, color="#263238")
-        .encode(x=x, y=y, text="name:N")
+        .mark_text(fontSize=palette.MIN_FONT_PX)
+        .encode(
+            x=x,
+            y=y,
+            text="name:N",
+            # Ink on the pale half of the ramp, the page colour on the strong half: in
+            # either theme the label stays on the contrasting side of its circle's fill.
+            color=alt.condition(
+                f"datum.lost > {top_lost / 2}",
+                alt.value(palette.color("background")),
+                alt.value(ink),
+            ),
+        )
     )
     headers = (
         alt.Chart(
@@ -502,7 +525,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
                 ]
             )
         )
-        .mark_text(fontSize=11, fontWeight="bold", baseline="bottom", color=TEXT_COLOR)
+        .mark_text(fontSize=11, fontWeight="bold", baseline="bottom", color=muted)
         .encode(x=x, y=alt.datum(-0.55, scale=ys), text="text:N")
     )
     return (
@@ -520,6 +543,9 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
 
 
 def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
+    from symbiote_core.figures import palette  # here, not at the top: see _graph
+
+    groups = alt.Scale(domain=list(GROUPS), range=[palette.color(r) for r in GROUP_ROLES])
     rows = _knockouts(data)
     order = list(dict.fromkeys(r["label"] for r in rows))
     means = [
@@ -540,7 +566,7 @@ def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
             x=x,
             color=alt.Color(
                 "group:N",
-                scale=alt.Scale(domain=list(GROUPS), range=list(GROUP_COLORS)),
+                scale=groups,
                 legend=None,
             ),
             tooltip=["label:N", alt.Tooltip("loss:Q", format=".3f", title="mean over seeds")],
@@ -554,7 +580,7 @@ def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
             x=x,
             color=alt.Color(
                 "group:N",
-                scale=alt.Scale(domain=list(GROUPS), range=list(GROUP_COLORS)),
+                scale=groups,
                 legend=None,
             ),
             tooltip=["label:N", "seed:O", "what:N", alt.Tooltip("loss:Q", format=".3f")],
@@ -562,7 +588,7 @@ def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
     )
     control = (
         alt.Chart(alt.Data(values=[{"loss": statistics.fmean(data["control_loss"])}]))
-        .mark_rule(color="#455a64", strokeDash=[3, 3])
+        .mark_rule(color=palette.color("muted"), strokeDash=[3, 3])
         .encode(x="loss:Q")
     )
     return (control + bars + marks).properties(

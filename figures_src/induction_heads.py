@@ -26,9 +26,9 @@ HOST_KEYS = ("two_layers", "one_layer", "two_layers_untrained", "one_layer_untra
 SHOWN = HOSTS[:2]
 """The hosts the dot plot shows."""
 METRICS = ("previous-token score", "induction score")
-METRIC_COLORS = ("#ef6c00", "#00897b")
-SPAN_COLOR = "#e91e63"  # bright enough for the dark theme too
-CELL_COLOR = "#00897b"
+METRIC_ROLES = ("muted", "neuron")
+"""Palette roles of the two head scores: the induction score (the finding) in the heads'
+own colour, the previous-token score a neutral; each also has its own mark shape."""
 INDUCTION_HEAD = 0.5
 """A head counts as an induction head when it puts most (over half) of its attention,
 from the tokens of the repeat, on the induction key: a definition, fixed in advance."""
@@ -200,6 +200,13 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 
 def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.LayerChart:
     """One head's attention on the example; the head is picked with radio buttons."""
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    # Heads draw in the neuron role; where an induction head should look is known in
+    # advance, so it takes the oracle's colour.
+    cell_color, span_color = palette.color("neuron"), palette.color("oracle")
     n_heads = 1 + max(c["head"] for c in data["cells"])
     seq_len = len(data["example"]["tokens"])
     start, span = data["example"]["start"], data["example"]["span"]
@@ -225,17 +232,18 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
         .transform_calculate(
             x0="datum.k - 0.5", x1="datum.k + 0.5", y0="datum.q - 0.5", y1="datum.q + 0.5"
         )
-        .mark_rect(color=CELL_COLOR)
+        .mark_rect(color=cell_color)
         .encode(
             x=x,
             x2="x1:Q",
             y=y,
             y2="y1:Q",
             # Opacity, not a colour ramp: zero attention shows the page behind it, so the
-            # heatmap reads the same on the light and the dark theme.
+            # heatmap reads the same on the light and the dark theme. A square-root scale,
+            # so that weak attention (a few per cent) stays visible instead of vanishing.
             opacity=alt.Opacity(
                 "weight:Q",
-                scale=alt.Scale(domain=[0, 1], range=[0, 1]),
+                scale=alt.Scale(type="sqrt", domain=[0, 1], range=[0, 1]),
                 legend=alt.Legend(
                     title="attention", orient="bottom", direction="horizontal", gradientLength=120
                 )
@@ -265,7 +273,7 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
                 ]
             )
         )
-        .mark_rect(fill=None, stroke=SPAN_COLOR, strokeWidth=1.5, strokeDash=[4, 2])
+        .mark_rect(fill=None, stroke=span_color, strokeWidth=1.5, strokeDash=[4, 2])
         .encode(x=x, x2="x1:Q", y=y, y2="y1:Q")
     )
     # Where an induction head should look: from the copy of token j to token j + 1.
@@ -277,7 +285,7 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
                 ]
             )
         )
-        .mark_point(shape="square", size=70, color=SPAN_COLOR, strokeWidth=1.2)
+        .mark_point(shape="square", size=70, color=span_color, strokeWidth=1.2)
         .encode(x=x, y=y)
     )
     return (
@@ -321,6 +329,9 @@ def _ranked(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
+    from symbiote_core.figures import palette  # here, not at the top: see _heatmap
+
+    metric_colors = [palette.color(role) for role in METRIC_ROLES]
     ranked = _ranked(data)
     rows = [
         {
@@ -349,8 +360,8 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
             yOffset=alt.YOffset("metric:N", sort=list(METRICS)),
             color=alt.Color(
                 "metric:N",
-                scale=alt.Scale(domain=list(METRICS), range=list(METRIC_COLORS)),
-                legend=alt.Legend(title=None, orient="top", direction="horizontal"),
+                scale=alt.Scale(domain=list(METRICS), range=metric_colors),
+                legend=alt.Legend(title=None, orient="top", direction="horizontal", labelLimit=200),
             ),
             shape=alt.Shape(
                 "metric:N",
@@ -368,7 +379,7 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
     )
     uniform = (
         alt.Chart(alt.Data(values=[{"score": data["uniform_previous_token"]}]))
-        .mark_rule(color=METRIC_COLORS[0], strokeDash=[3, 3], opacity=0.7)
+        .mark_rule(color=metric_colors[0], strokeDash=[3, 3], opacity=0.7)
         .encode(
             x="score:Q",
             tooltip=[alt.Tooltip("score:Q", format=".3f", title="uniform head's score")],
@@ -385,6 +396,8 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
 
 
 def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
+    from symbiote_core.figures import palette  # here, not at the top: see _heatmap
+
     seeds = data["seeds"]
     marks = [
         {"host": host, "seed": seed, "accuracy": acc}
@@ -396,17 +409,17 @@ def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
     x = alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy on the repeat")
     bars = (
         alt.Chart(alt.Data(values=means))
-        .mark_bar(color="#b0bec5", height=16)
+        .mark_bar(color=palette.color("axis"), opacity=0.45, height=16)
         .encode(x=x, y=y, tooltip=["host:N", alt.Tooltip("accuracy:Q", format=".3f", title="mean")])
     )
     ticks = (
         alt.Chart(alt.Data(values=marks))
-        .mark_tick(color="#37474f", thickness=2, size=16)
+        .mark_tick(color=palette.color("ink"), thickness=2, size=16)
         .encode(x=x, y=y, tooltip=["host:N", "seed:O", alt.Tooltip("accuracy:Q", format=".3f")])
     )
     guess = (
         alt.Chart(alt.Data(values=[{"accuracy": sum(data["guess_baseline"]) / len(seeds)}]))
-        .mark_rule(color="#888", strokeDash=[3, 3])
+        .mark_rule(color=palette.color("axis"), strokeDash=[3, 3])
         .encode(
             x="accuracy:Q",
             tooltip=[

@@ -79,7 +79,9 @@ if TYPE_CHECKING:
 
 KEY, NEURONS, RANDOM = "key-frequency planes", "top neurons", "random directions"
 EDITS = (KEY, NEURONS, RANDOM)
-EDIT_COLORS = alt.Scale(domain=list(EDITS), range=["#00897b", "#ef6c00", "#9e9e9e"])
+EDIT_ROLES = {KEY: "symbiote", NEURONS: "neuron", RANDOM: "control", "doing nothing": "muted"}
+"""Palette roles: the Fourier reading's planes are under test, against the host's own
+neurons and random directions; doing nothing is a neutral baseline."""
 CONDITIONS = (
     ("clean", "clean host (held-out pairs)"),
     ("ablate_key", "key subspace mean-ablated"),
@@ -90,7 +92,7 @@ CONDITIONS = (
     ("excluded_key", "key frequencies excluded (training pairs)"),
     ("excluded_other", "other frequencies excluded (training pairs)"),
 )
-HOST_COLORS = alt.Scale(domain=["trained", "untrained"], range=["#00897b", "#9e9e9e"])
+HOST_ROLES = {"trained": "symbiote", "untrained": "control"}
 
 
 @dataclass(frozen=True)
@@ -467,6 +469,11 @@ def _curve_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(data: dict[str, Any]) -> alt.VConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    host_colors = alt.Scale(**palette.scale(HOST_ROLES))
     P = data["p"]
     order = [label for _, label in CONDITIONS]
     conditions = alt.Chart(alt.Data(values=_condition_rows(data)))
@@ -486,14 +493,14 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
                 "acc:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy"
             ),
             y=y,
-            color=alt.Color("host:N", scale=HOST_COLORS, title="host"),
+            color=alt.Color("host:N", scale=host_colors, title="host"),
             tooltip=tooltip,
         )
         .properties(width=260, height=230, title="Accuracy, one dot per seed")
     )
     uniform = (
         alt.Chart(alt.Data(values=[{"loss": data["uniform_loss"]}]))
-        .mark_rule(strokeDash=[4, 3], color="#888")
+        .mark_rule(strokeDash=[4, 3], color=palette.color("axis"))
         .encode(
             x="loss:Q", tooltip=[alt.Tooltip("loss:Q", format=".2f", title="uniform guess, log p")]
         )
@@ -507,7 +514,7 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
                 title="loss (nats, log scale)",
             ),
             y=alt.Y("condition:N", sort=order, axis=None),
-            color=alt.Color("host:N", scale=HOST_COLORS),
+            color=alt.Color("host:N", scale=host_colors),
             tooltip=tooltip,
         ),
         uniform,
@@ -520,12 +527,12 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
         name="delta", value=7 % P, bind=alt.binding_range(min=0, max=P - 1, step=1, name="shift δ ")
     )
     curves = alt.Chart(alt.Data(values=_curve_rows(data)))
-    colors = alt.Scale(domain=[*EDITS, "doing nothing"], range=[*EDIT_COLORS.range, "#5c6bc0"])
+    colors = alt.Scale(**palette.scale(EDIT_ROLES))
     x = alt.X("delta:Q", scale=alt.Scale(domain=[0, P - 1], nice=False), title="shift δ")
     marker = (
         alt.Chart(alt.Data(values=[{}]))
         .transform_calculate(delta="delta")
-        .mark_rule(color="#ef6c00", strokeDash=[2, 2])
+        .mark_rule(color=palette.color("ink"), strokeDash=[2, 2])
         .encode(x="delta:Q")
     )
     success = alt.layer(
@@ -534,7 +541,12 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
         .encode(
             x=x,
             y=alt.Y("shift_acc:Q", axis=alt.Axis(format="%"), title="answers moved to a+b+δ"),
-            color=alt.Color("edit:N", scale=colors, title="edit"),
+            color=alt.Color(
+                "edit:N",
+                scale=colors,
+                title="edit",
+                legend=alt.Legend(labelLimit=220, symbolStrokeWidth=2, symbolOpacity=1),
+            ),
             detail="seed:N",
             tooltip=["edit:N", "seed:N", "delta:Q", alt.Tooltip("shift_acc:Q", format=".1%")],
         ),
@@ -563,7 +575,7 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     ticks = [0, 10, 20, 30, P - 1]
     panels = [
         cells.transform_filter(alt.datum.edit == edit)
-        .mark_circle(opacity=0.8, color=color)
+        .mark_circle(opacity=0.8, color=palette.color(EDIT_ROLES[edit]))
         .encode(
             x=alt.X(
                 "actual:Q",
@@ -581,7 +593,7 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
             tooltip=["actual:Q", "predicted:Q", alt.Tooltip("n:Q", title="pairs")],
         )
         .properties(width=130, height=130, title=edit)
-        for edit, color in zip(EDITS, EDIT_COLORS.range, strict=True)
+        for edit in EDITS
     ]
     scatter = alt.hconcat(*panels).properties(
         title=f"Answers given at the chosen δ, seed {data['seeds'][0]['seed']}'s held-out pairs"

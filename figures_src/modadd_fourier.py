@@ -23,11 +23,11 @@ from symbiote_core.figures.spec import Claim, Figure, Null
 
 HOSTS = ("trained", "untrained")
 CONTROLS = ("trained", "memorised", "untrained")
-KEY_COLORS = alt.Scale(
-    domain=["key frequency", "other frequency", "untrained host"],
-    range=["#00897b", "#80cbc4", "#757575"],
-)
-CONTROL_COLORS = alt.Scale(domain=list(CONTROLS), range=["#00897b", "#ef6c00", "#757575"])
+KEY_ROLES = {"key frequency": "symbiote", "other frequency": "muted", "untrained host": "control"}
+"""Palette roles: the Fourier reading's key frequencies are what is under test; the
+rest of the trained spectrum is a neutral grey, the untrained host the control's."""
+HOST_ROLES = {"trained": "symbiote", "memorised": "muted", "untrained": "control"}
+"""The trained host's reading against its two controls (both greys, apart in lightness)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,11 @@ def _shares(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    key_colors = alt.Scale(**palette.scale(KEY_ROLES))
     P = data["p"]
     first = data["seeds"][0]
     K = len(first["spectra"]["trained"])
@@ -202,7 +207,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 title="frequency k",
             ),
             y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share of embedding norm"),
-            color=alt.Color("kind:N", scale=KEY_COLORS, title=None),
+            color=alt.Color(
+                "kind:N", scale=key_colors, title=None, legend=alt.Legend(labelLimit=200)
+            ),
             tooltip=[
                 alt.Tooltip("seed:N"),
                 alt.Tooltip("k:O", title="frequency"),
@@ -211,12 +218,14 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         )
         .add_params(pick)
     )
-    # An orange marker above the picked bar: fading or outlining bars would blur the
-    # key/other colours, and a dark outline vanishes in the dark scheme.
+    # A marker above the picked bar: fading or outlining bars would blur the key/other
+    # colours. Ink, which the site swaps for its light twin in the dark scheme.
     marker = (
         bars.transform_filter(alt.datum.host == "trained")
         .transform_filter(pick)
-        .mark_point(shape="triangle-down", size=70, filled=True, color="#ef6c00", opacity=1)
+        .mark_point(
+            shape="triangle-down", size=70, filled=True, color=palette.color("ink"), opacity=1
+        )
         .encode(x="k:O", y="share:Q", yOffset=alt.value(-8))
     )
     untrained_ticks = (
@@ -225,7 +234,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         .encode(
             x="k:O",
             y="share:Q",
-            color=alt.Color("kind:N", scale=KEY_COLORS),
+            color=alt.Color("kind:N", scale=key_colors),
             tooltip=[
                 alt.Tooltip("k:O", title="frequency"),
                 alt.Tooltip("share:Q", format=".1%", title="share (untrained)"),
@@ -234,7 +243,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     )
     threshold_line = (
         alt.Chart(alt.Data(values=[{"threshold": data["threshold"]}]))
-        .mark_rule(strokeDash=[4, 3], color="#888", strokeWidth=1.5)
+        .mark_rule(strokeDash=[4, 3], color=palette.color("axis"), strokeWidth=1.5)
         .encode(
             y="threshold:Q",
             tooltip=[alt.Tooltip("threshold:Q", format=".1%", title="key threshold")],
@@ -260,7 +269,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             order=f"datum.i > {P} ? {P} : (datum.k * (datum.i - 1)) % {P}",
         )
     )
-    host_colors = alt.Scale(domain=list(HOSTS), range=["#00897b", "#757575"])
+    host_colors = alt.Scale(**palette.scale({host: HOST_ROLES[host] for host in HOSTS}))
     loops = plane.mark_line(strokeWidth=1, opacity=0.6).encode(
         x=alt.X("x:Q", scale=axis_scale, title=None, axis=alt.Axis(labels=False, ticks=False)),
         y=alt.Y("y:Q", scale=axis_scale, title=None, axis=alt.Axis(labels=False, ticks=False)),
@@ -281,7 +290,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     label = (
         plane.transform_filter((alt.datum.host == "trained") & (alt.datum.i == 1))
         .transform_calculate(caption="'frequency k = ' + datum.k")
-        .mark_text(align="left", baseline="top", x=4, y=4, fontSize=12, color="#808080")
+        .mark_text(
+            align="left", baseline="top", x=4, y=4, fontSize=12, color=palette.color("muted")
+        )
         .encode(text="caption:N")
     )
     circle = alt.layer(loops, dots, label).properties(
@@ -299,8 +310,21 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 title="share in its own key frequencies",
             ),
             y=alt.Y("host:N", sort=list(CONTROLS), title=None),
-            color=alt.Color("host:N", scale=CONTROL_COLORS, legend=None),
-            shape=alt.Shape("seed:N", title="seed"),
+            color=alt.Color(
+                "host:N",
+                scale=alt.Scale(**palette.scale({h: HOST_ROLES[h] for h in CONTROLS})),
+                legend=None,
+            ),
+            # The shape legend draws black symbols unless told, and site.js swaps only
+            # colours under color/fill/stroke keys, not a legend's symbolFillColor: so a
+            # neutral that is >= 3:1 against both backgrounds unswapped (axis grey).
+            shape=alt.Shape(
+                "seed:N",
+                title="seed",
+                legend=alt.Legend(
+                    symbolFillColor=palette.color("axis"), symbolStrokeColor=palette.color("axis")
+                ),
+            ),
             tooltip=[
                 alt.Tooltip("seed:N"),
                 alt.Tooltip("host:N"),

@@ -38,10 +38,18 @@ RANDOM = "random directions"
 UNTRAINED = "untrained neurons"
 UNTRAINED_DICTIONARY = "untrained host's dictionary"
 READERS = (PROBE_KEY, PROBE_OTHER, NEURONS, DICTIONARY, RANDOM, UNTRAINED, UNTRAINED_DICTIONARY)
-COLORS = alt.Scale(
-    domain=list(READERS),
-    range=["#3949ab", "#9fa8da", "#ef6c00", "#00897b", "#9e9e9e", "#bdbdbd", "#80cbc4"],
-)
+READER_ROLES = {
+    PROBE_KEY: "probe",
+    PROBE_OTHER: "muted",
+    NEURONS: "neuron",
+    DICTIONARY: "symbiote",
+    RANDOM: "control",
+    UNTRAINED: "control",
+    UNTRAINED_DICTIONARY: "control",
+}
+"""Palette roles of the strip chart's rows. Seven rows, five roles: every row is also
+named on the axis, so the three controls share the control grey and the probes of
+non-key frequencies (the probes' own control) take a neutral."""
 UNTRAINED_RANDOM = "untrained random directions"
 """Random directions in the untrained host's neuron space: the null of the neuron
 comparison. Scored like every reader, not drawn in the strip chart."""
@@ -441,6 +449,10 @@ def _r2_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _r2_chart(data: dict[str, Any]) -> alt.LayerChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     y = alt.Y("kind:N", sort=list(R2_ROWS), title=None, axis=alt.Axis(labelLimit=170))
     base = alt.Chart(alt.Data(values=_r2_rows(data)))
     dots = (
@@ -452,9 +464,18 @@ def _r2_chart(data: dict[str, Any]) -> alt.LayerChart:
             yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.4, 1.4])),
             color=alt.Color(
                 "kind:N",
+                # Rows are named on the axis: the trained host's probes in the probe
+                # colour (key frequencies) and neutrals, the untrained host's in grey.
                 scale=alt.Scale(
-                    domain=list(R2_ROWS),
-                    range=["#3949ab", "#7986cb", "#c5cae9", "#757575", "#bdbdbd"],
+                    **palette.scale(
+                        dict(
+                            zip(
+                                R2_ROWS,
+                                ("probe", "muted", "muted", "control", "control"),
+                                strict=True,
+                            )
+                        )
+                    )
                 ),
                 legend=None,
             ),
@@ -511,6 +532,8 @@ def _kind(row: dict[str, Any]) -> str:
 
 
 def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
+    from symbiote_core.figures import palette  # here, not at the top: see _r2_chart
+
     # No data here: the layer below holds the units once for both dots and medians.
     chosen = (alt.datum.reader != DICTIONARY) | (alt.datum.k == dict_k)
     units = (
@@ -534,7 +557,9 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
             ),
             y=y,
             yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-0.4, 1.4])),
-            color=alt.Color("reader:N", scale=COLORS, legend=None),
+            color=alt.Color(
+                "reader:N", scale=alt.Scale(**palette.scale(READER_ROLES)), legend=None
+            ),
             tooltip=[
                 alt.Tooltip("seed:N"),
                 alt.Tooltip("reader:N"),
@@ -549,7 +574,7 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
     )
     medians = (
         units.transform_aggregate(median="median(purity)", groupby=["reader", "seed"])
-        .mark_tick(color="#757575", thickness=2, size=20)  # visible on both schemes
+        .mark_tick(color=palette.color("ink"), thickness=2, size=20)
         .encode(
             x="median:Q",
             y=y,
@@ -562,7 +587,7 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
     )
     threshold = (
         alt.Chart(alt.Data(values=[{"threshold": data["single_threshold"]}]))
-        .mark_rule(strokeDash=[4, 3], color="#888")
+        .mark_rule(strokeDash=[4, 3], color=palette.color("axis"))
         .encode(
             x="threshold:Q",
             tooltip=[alt.Tooltip("threshold:Q", title="single-frequency threshold")],
@@ -576,6 +601,8 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
 
 
 def _heatmap(data: dict[str, Any], dict_k: alt.Parameter, shown: alt.Parameter) -> alt.LayerChart:
+    from symbiote_core.figures import palette  # here, not at the top: see _r2_chart
+
     P = data["p"]
     ticks = list(range(0, P, 10))
     chosen = (
@@ -596,7 +623,19 @@ def _heatmap(data: dict[str, Any], dict_k: alt.Parameter, shown: alt.Parameter) 
             y=alt.Y("a:O", axis=alt.Axis(values=ticks), title="a"),
             color=alt.Color(
                 "value:Q",
-                scale=alt.Scale(scheme="blueorange", domain=[-100, 100]),
+                # Diverging through the page background: a named Vega scheme keeps its
+                # light middle in dark mode (a bright panel), but palette hex colours
+                # are swapped by site.js, so zero stays the page's colour in both themes.
+                # Blue against orange stays apart for every colour-vision deficiency.
+                scale=alt.Scale(
+                    domain=[-100, 0, 100],
+                    range=[
+                        palette.color("symbiote"),
+                        palette.color("background"),
+                        palette.color("neuron"),
+                    ],
+                    interpolate="lab",
+                ),
                 title="activation (centred, % of max)",
                 legend=alt.Legend(gradientLength=180, direction="horizontal"),
             ),
@@ -608,8 +647,9 @@ def _heatmap(data: dict[str, Any], dict_k: alt.Parameter, shown: alt.Parameter) 
             caption="datum.unit + ': purity ' + format(datum.purity, '.2f') + ', frequency '"
             " + datum.frequency"
         )
-        # Mid grey: the theme does not recolour text marks, and this reads on both schemes.
-        .mark_text(align="left", baseline="bottom", x=0, y=-6, fontSize=11, color="#808080")
+        .mark_text(
+            align="left", baseline="bottom", x=0, y=-6, fontSize=11, color=palette.color("muted")
+        )
         .encode(text="caption:N")
     )
     return alt.layer(cells, label).properties(

@@ -21,7 +21,9 @@ from figures_src._modadd import SEEDS, HostParams
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 SPLITS = ("train", "test")
-COLORS = alt.Scale(domain=list(SPLITS), range=["#ef6c00", "#00897b"])
+SPLIT_ROLES = {"train": "control", "test": "ink"}
+"""Palette roles of the two splits. Neither is a reader, so neutrals: the held-out
+pairs (the result) in ink, the memorised training pairs in the light control grey."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,11 @@ def _events(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    colors = alt.Scale(**palette.scale({split: SPLIT_ROLES[split] for split in SPLITS}))
     rows = _long(data)
     first = min(r["step"] for r in rows)
     step_x = alt.X(
@@ -194,13 +201,13 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         base = alt.Chart().encode(x=step_x)  # the rows come once, from the top level
         lines = base.mark_line(strokeWidth=1.5, opacity=0.75).encode(
             y=y,
-            color=alt.Color("pairs:N", scale=COLORS, title="pairs"),
+            color=alt.Color("pairs:N", scale=colors, title="pairs"),
             detail="seed:N",
             tooltip=tooltip,
         )
         shade = (
             alt.Chart(plateau)
-            .mark_rect(color="#9e9e9e", opacity=0.15)
+            .mark_rect(color=palette.color("control"), opacity=0.2)
             .encode(x="from:Q", x2="to:Q", tooltip=[alt.Tooltip("label:N", title="")])
         )
         return alt.layer(shade, lines).properties(width=260, height=200, title=title)
@@ -210,7 +217,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     )
     chance = (
         alt.Chart(alt.Data(values=[{"chance": 1 / data["p"], "label": "chance"}]))
-        .mark_rule(strokeDash=[3, 3], color="#888")
+        .mark_rule(strokeDash=[3, 3], color=palette.color("axis"))
         .encode(y="chance:Q", tooltip=[alt.Tooltip("chance:Q", format=".1%")])
     )
     events = (
@@ -219,7 +226,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         .encode(
             x="step:Q",
             y="accuracy:Q",
-            color=alt.Color("pairs:N", scale=COLORS),
+            color=alt.Color("pairs:N", scale=colors),
             tooltip=[alt.Tooltip("seed:N"), alt.Tooltip("event:N"), alt.Tooltip("step:Q")],
         )
     )

@@ -112,6 +112,10 @@ def _loss_removed(data: dict[str, Any], host: str) -> list[float]:
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     readers = (
         ("dictionary", "dictionary_mmcs"),
         ("untrained dictionary", "untrained_dictionary_mmcs"),
@@ -122,14 +126,24 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         for r in data["rows"]
         for reader, field in readers
     ]
+    # Both baselines are controls: two greys of different lightness, so the dictionary
+    # is the one coloured bar.
     colors = alt.Scale(
-        domain=[name for name, _ in readers], range=["#00897b", "#80cbc4", "#9e9e9e"]
+        **palette.scale(
+            {
+                "dictionary": "symbiote",
+                "untrained dictionary": "muted",
+                "random directions": "control",
+            }
+        )
     )
     host_x = alt.X("host:N", title=None, sort=list(HOSTS), axis=alt.Axis(labelAngle=0))
     match_base = alt.Chart(alt.Data(values=long)).encode(
         x=host_x,
         xOffset=alt.XOffset("reader:N", sort=[name for name, _ in readers]),
-        color=alt.Color("reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom", labelLimit=200)
+        ),
     )
     match = (
         match_base.mark_bar(opacity=0.7).encode(
@@ -139,17 +153,17 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 title="mean max cosine with the host's W",
             )
         )
-        + match_base.mark_circle(size=16, color="black", opacity=0.6).encode(
+        + match_base.mark_circle(size=16, color=palette.color("ink"), opacity=0.6).encode(
             y="mmcs:Q",
             tooltip=["host:N", "reader:N", "seed:O", alt.Tooltip("mmcs:Q", format=".3f")],
         )
     ).properties(width=260, height=220, title="What the dictionary reads")
     task_base = alt.Chart(alt.Data(values=data["rows"])).encode(x=host_x)
     task = (
-        task_base.mark_bar(color="#607d8b", opacity=0.7).encode(
+        task_base.mark_bar(color=palette.color("muted"), opacity=0.7).encode(
             y=alt.Y("mean(task_loss):Q", title="host's reconstruction loss")
         )
-        + task_base.mark_circle(size=16, color="black", opacity=0.6).encode(
+        + task_base.mark_circle(size=16, color=palette.color("ink"), opacity=0.6).encode(
             y="task_loss:Q",
             tooltip=[
                 "host:N",
@@ -163,10 +177,11 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     silent = alt.Chart(
         alt.Data(values=[{"loss": mean_silent, "label": "a host that outputs nothing"}])
     ).encode(y="loss:Q")
-    silent_rule = silent.mark_rule(strokeDash=[4, 3], color="#c62828")
-    silent_text = silent.mark_text(align="left", dx=2, dy=-6, fontSize=10, color="#c62828").encode(
-        x=alt.value(0), text="label:N"
-    )
+    ink = palette.color("ink")
+    silent_rule = silent.mark_rule(strokeDash=[4, 3], color=ink)
+    silent_text = silent.mark_text(
+        align="left", dx=2, dy=-6, fontSize=palette.MIN_FONT_PX, color=ink
+    ).encode(x=alt.value(0), text="label:N")
     return alt.hconcat(match, task + silent_rule + silent_text).properties(
         description="Bars (means over seeds, one dot per seed): the dictionary's match to "
         "each host's feature directions, next to the same dictionary before training and "

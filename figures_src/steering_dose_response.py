@@ -32,7 +32,11 @@ KINDS = (
     "random (as many candidates as atoms)",
     "true feature (oracle)",
 )
-COLORS = ("#00897b", "#80cbc4", "#ef6c00", "#bdbdbd", "#757575", "#5c6bc0")
+KIND_ROLES = ("symbiote", "muted", "neuron", "control", "control", "oracle")
+"""Palette roles of `KINDS`. Three controls, two greys: the untrained dictionary is the
+dark neutral; the two random controls share the control grey and their lines differ by
+dash (`KIND_DASHES`), so no colour outside the palette is needed."""
+KIND_DASHES = ((1, 0), (1, 0), (1, 0), (1, 0), (4, 3), (1, 0))
 
 
 @dataclass(frozen=True)
@@ -302,11 +306,24 @@ def _seed_curves(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
+    legend = alt.Legend(orient="bottom", columns=2, labelLimit=320, symbolStrokeWidth=2)
     color = alt.Color(
         "direction:N",
-        scale=alt.Scale(domain=list(KINDS), range=list(COLORS)),
+        scale=alt.Scale(domain=list(KINDS), range=[palette.color(r) for r in KIND_ROLES]),
         title="steered along",
-        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320),
+        legend=legend,
+    )
+    # Same field, title and legend as the colour, so Vega-Lite draws one legend whose
+    # symbols carry both the colour and the dash.
+    dash = alt.StrokeDash(
+        "direction:N",
+        scale=alt.Scale(domain=list(KINDS), range=[list(d) for d in KIND_DASHES]),
+        title="steered along",
+        legend=legend,
     )
     pick = alt.selection_point(fields=["direction"], bind="legend")
     opacity = alt.condition(pick, alt.value(1.0), alt.value(0.12))
@@ -320,6 +337,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         )
         line = curves.mark_line(point=True).encode(
             y=alt.Y(f"mean({field}):Q", title=title),
+            strokeDash=dash,
             opacity=opacity,
             tooltip=["direction:N", "dose:Q", alt.Tooltip(f"mean({field}):Q", format=".4f")],
         )

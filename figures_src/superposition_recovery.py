@@ -229,6 +229,10 @@ def _densest(data: dict[str, Any]) -> float:
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     rows = data["rows"]
     probs = sorted({r["probability"] for r in rows})
     sweep = [
@@ -236,7 +240,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         for r in rows
         if r["host"] == "linear" and r["reader"] in ("dictionary", "random directions")
     ]
-    colors = alt.Scale(domain=["dictionary", "random directions"], range=["#00897b", "#9e9e9e"])
+    colors = alt.Scale(**palette.scale({"dictionary": "symbiote", "random directions": "control"}))
     x = alt.X(
         "probability:Q",
         scale=alt.Scale(type="log", domain=[min(probs) / 1.5, max(probs) * 1.5]),
@@ -246,7 +250,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     y_title, y_scale = "mean max cosine with true features", alt.Scale(domain=[0, 1])
     base = alt.Chart(alt.Data(values=sweep)).encode(
         x=x,
-        color=alt.Color("reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color(
+            "reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom", labelLimit=260)
+        ),
     )
     sweep_chart = (
         base.mark_line().encode(y=alt.Y("mean(mmcs):Q", title=y_title, scale=y_scale))
@@ -272,7 +278,11 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         for r in rows
         if r["reader"].endswith("(matched)")
     ]
-    host_colors = alt.Scale(domain=list(HOST_LABELS.values()), range=["#5c6bc0", "#ef6c00"])
+    # The ReLU host is the one whose neurons are a privileged basis: the neuron role;
+    # the linear host has none, so it gets a neutral (muted, swapped in dark mode too).
+    host_colors = alt.Scale(
+        **palette.scale({HOST_LABELS["linear"]: "muted", HOST_LABELS["relu"]: "neuron"})
+    )
     matched_base = alt.Chart(alt.Data(values=matched)).encode(
         y=alt.Y("reader:N", sort=list(MATCHED_READERS), title=None),
         yOffset=alt.YOffset("host_label:N", sort=list(HOST_LABELS.values())),
@@ -280,7 +290,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             "host_label:N",
             scale=host_colors,
             title=None,
-            legend=alt.Legend(orient="bottom", direction="vertical"),
+            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
         ),
     )
     matched_chart = (

@@ -21,7 +21,6 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 METRICS = (
@@ -175,6 +174,10 @@ def _share(data: dict[str, Any], coupling: float | None) -> list[float]:
 
 
 def render(data: dict[str, Any]) -> alt.Chart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     rows = [
         {
             "seed": r["seed"],

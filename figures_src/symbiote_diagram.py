@@ -17,7 +17,6 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures import palette
 from symbiote_core.figures.spec import Figure
 
 HOST_SITES = ("hook_hidden", "hook_out")
@@ -187,6 +186,10 @@ def _mean(values: Any) -> float:
 
 
 def render(data: dict[str, Any]) -> alt.Chart:
+    # Imported here, not at the top: a top-level import is part of the data key, and
+    # colours must only re-render.
+    from symbiote_core.figures import palette
+
     hosts, symbiotes, edges = _layout(data)
     n_rows = len(hosts)
     xs = alt.Scale(domain=[-HOST_HALF - 0.02, 1.0 + SYMBIOTE_HALF + 0.02])

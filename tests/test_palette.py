@@ -12,8 +12,11 @@ Criteria, stated before the colours were picked:
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,3 +114,203 @@ def test_roles_aliases_and_scale() -> None:
     }
     with pytest.raises(KeyError, match="unknown colour role 'teal'"):
         palette.color("teal")
+
+
+# ----- figure modules draw only with the palette -----
+
+FIGURES_SRC = Path(__file__).resolve().parents[1] / "figures_src"
+HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
+# CSS Color Module Level 4 named colours (the ones Vega accepts as colour strings).
+CSS_NAMES = frozenset(
+    [
+        "aliceblue",
+        "antiquewhite",
+        "aqua",
+        "aquamarine",
+        "azure",
+        "beige",
+        "bisque",
+        "black",
+        "blanchedalmond",
+        "blue",
+        "blueviolet",
+        "brown",
+        "burlywood",
+        "cadetblue",
+        "chartreuse",
+        "chocolate",
+        "coral",
+        "cornflowerblue",
+        "cornsilk",
+        "crimson",
+        "cyan",
+        "darkblue",
+        "darkcyan",
+        "darkgoldenrod",
+        "darkgray",
+        "darkgreen",
+        "darkgrey",
+        "darkkhaki",
+        "darkmagenta",
+        "darkolivegreen",
+        "darkorange",
+        "darkorchid",
+        "darkred",
+        "darksalmon",
+        "darkseagreen",
+        "darkslateblue",
+        "darkslategray",
+        "darkslategrey",
+        "darkturquoise",
+        "darkviolet",
+        "deeppink",
+        "deepskyblue",
+        "dimgray",
+        "dimgrey",
+        "dodgerblue",
+        "firebrick",
+        "floralwhite",
+        "forestgreen",
+        "fuchsia",
+        "gainsboro",
+        "ghostwhite",
+        "gold",
+        "goldenrod",
+        "gray",
+        "green",
+        "greenyellow",
+        "grey",
+        "honeydew",
+        "hotpink",
+        "indianred",
+        "indigo",
+        "ivory",
+        "khaki",
+        "lavender",
+        "lavenderblush",
+        "lawngreen",
+        "lemonchiffon",
+        "lightblue",
+        "lightcoral",
+        "lightcyan",
+        "lightgoldenrodyellow",
+        "lightgray",
+        "lightgreen",
+        "lightgrey",
+        "lightpink",
+        "lightsalmon",
+        "lightseagreen",
+        "lightskyblue",
+        "lightslategray",
+        "lightslategrey",
+        "lightsteelblue",
+        "lightyellow",
+        "lime",
+        "limegreen",
+        "linen",
+        "magenta",
+        "maroon",
+        "mediumaquamarine",
+        "mediumblue",
+        "mediumorchid",
+        "mediumpurple",
+        "mediumseagreen",
+        "mediumslateblue",
+        "mediumspringgreen",
+        "mediumturquoise",
+        "mediumvioletred",
+        "midnightblue",
+        "mintcream",
+        "mistyrose",
+        "moccasin",
+        "navajowhite",
+        "navy",
+        "oldlace",
+        "olive",
+        "olivedrab",
+        "orange",
+        "orangered",
+        "orchid",
+        "palegoldenrod",
+        "palegreen",
+        "paleturquoise",
+        "palevioletred",
+        "papayawhip",
+        "peachpuff",
+        "peru",
+        "pink",
+        "plum",
+        "powderblue",
+        "purple",
+        "rebeccapurple",
+        "red",
+        "rosybrown",
+        "royalblue",
+        "saddlebrown",
+        "salmon",
+        "sandybrown",
+        "seagreen",
+        "seashell",
+        "sienna",
+        "silver",
+        "skyblue",
+        "slateblue",
+        "slategray",
+        "slategrey",
+        "snow",
+        "springgreen",
+        "steelblue",
+        "tan",
+        "teal",
+        "thistle",
+        "tomato",
+        "turquoise",
+        "violet",
+        "wheat",
+        "white",
+        "whitesmoke",
+        "yellow",
+        "yellowgreen",
+    ]
+)
+FONT_KEYWORDS = frozenset({"fontSize", "labelFontSize", "titleFontSize", "subtitleFontSize"})
+
+
+def off_palette(source: str) -> list[str]:
+    """Colours and font sizes in figure source that bypass the palette, with line numbers.
+
+    Hex colours and CSS colour names in any string literal (site.js swaps only palette
+    colours for dark mode), a named Vega `scheme=` (use palette.SEQUENTIAL/DIVERGING),
+    and a literal font size below palette.MIN_FONT_PX.
+    """
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.strip().lower()
+            if (len(text) < 40 and HEX_COLOUR.search(text)) or text in CSS_NAMES:
+                problems.append(f"line {node.lineno}: colour {node.value!r}")
+        if isinstance(node, ast.keyword) and isinstance(node.value, ast.Constant):
+            value = node.value.value
+            if node.arg == "scheme" and isinstance(value, str):
+                problems.append(f"line {node.lineno}: scheme={value!r}")
+            small = isinstance(value, int | float) and value < palette.MIN_FONT_PX
+            if node.arg in FONT_KEYWORDS and small:
+                problems.append(f"line {node.lineno}: {node.arg}={value}")
+    return problems
+
+
+def test_off_palette_check_can_fail() -> None:
+    bad = (
+        'a = alt.Scale(range=["#00897b", "black"])\n'
+        'b = alt.Scale(scheme="viridis")\n'
+        "c = mark_text(fontSize=9)\n"
+    )
+    assert len(off_palette(bad)) == 4
+    good = "a = alt.Scale(**palette.scale({'x': 'symbiote'}))\nc = mark_text(fontSize=11)\n"
+    assert off_palette(good) == []
+
+
+@pytest.mark.parametrize("module", sorted(FIGURES_SRC.glob("*.py")), ids=lambda p: p.name)
+def test_figure_modules_draw_only_with_the_palette(module: Path) -> None:
+    problems = off_palette(module.read_text(encoding="utf-8"))
+    assert not problems, f"{module.name}: " + "; ".join(problems)
