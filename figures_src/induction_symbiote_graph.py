@@ -32,7 +32,6 @@ HOSTS = ("trained", "untrained", "control")
 """Where dictionaries grow: the 2-layer host, the same host untrained, the 1-layer host."""
 THRESHOLD_PARAM = "edge_threshold"
 SEED_PARAM = "graph_seed"
-TEXT_COLOR = "#78909c"
 DICTIONARY_STREAM = 30_000
 """Added to each seed for the sequences the dictionaries train on."""
 
@@ -357,6 +356,8 @@ def _grade_at(weights: list[float], truth: list[float], threshold: float) -> dic
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
+    from symbiote_core.figures import palette  # render-only: keeps the data key
+
     threshold = alt.param(
         name=THRESHOLD_PARAM,
         value=PARAMS.edge_threshold,
@@ -402,7 +403,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 "status:N",
                 scale=alt.Scale(
                     domain=["found, real", "found, not real", "missed"],
-                    range=["#00897b", "#e65100", "#90a4ae"],
+                    range=[palette.color(r) for r in ("symbiote", "neuron", "control")],
                 ),
                 legend=alt.Legend(title="edge", orient="bottom"),
             ),
@@ -420,12 +421,14 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     nodes += [{"x": 0, "y": 1.5, "name": "tokens"}, {"x": 3, "y": 1.5, "name": "logits"}]
     dots = (
         alt.Chart(alt.Data(values=nodes))
-        .mark_circle(size=720, color="#eceff1", stroke="#455a64", opacity=1)
+        .mark_circle(
+            size=1500, color=palette.color("background"), stroke=palette.color("axis"), opacity=1
+        )
         .encode(x=x, y=y)
     )
     names = (
         alt.Chart(alt.Data(values=nodes))
-        .mark_text(fontSize=8, color="#263238")
+        .mark_text(fontSize=11, color=palette.color("ink"))
         .encode(x=x, y=y, text="name:N")
     )
     score = (
@@ -439,7 +442,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             text="'precision ' + format(datum.found ? datum.hit / datum.found : 0, '.2f') + "
             "'   recall ' + format(datum.real ? datum.hit / datum.real : 0, '.2f')"
         )
-        .mark_text(fontSize=12, color=TEXT_COLOR, align="left")
+        .mark_text(fontSize=12, color=palette.color("muted"), align="left")
         .encode(x=alt.datum(-0.25, scale=xs), y=alt.datum(3.9, scale=ys), text="text:N")
     )
     graph = (
@@ -462,14 +465,14 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             y=alt.Y("value:Q", title="mean over seeds", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color(
                 "measure:N",
-                scale=alt.Scale(range=["#00897b", "#5e35b1"]),
+                scale=alt.Scale(range=[palette.color("symbiote"), palette.color("oracle")]),
                 legend=alt.Legend(orient="bottom"),
             ),
         )
     )
     rule = (
         alt.Chart(alt.Data(values=[{}]))
-        .mark_rule(color="#455a64", strokeDash=[3, 3])
+        .mark_rule(color=palette.color("axis"), strokeDash=[3, 3])
         .encode(x=alt.datum(alt.expr(THRESHOLD_PARAM), type="quantitative"))
     )
     return (
@@ -493,6 +496,8 @@ HOST_NAMES = {"trained": "2-layer host", "untrained": "untrained host", "control
 
 def _latent_chart(data: dict[str, Any]) -> alt.Chart:
     """Latents read as each kind of feature, per host, one dot per seed."""
+    from symbiote_core.figures import palette  # render-only: keeps the data key
+
     rows = [
         {"host": HOST_NAMES[host], "kind": kind, "seed": seed, "latents": count}
         for host in HOSTS
@@ -509,7 +514,7 @@ def _latent_chart(data: dict[str, Any]) -> alt.Chart:
             color=alt.Color(
                 "host:N",
                 sort=list(HOST_NAMES.values()),
-                scale=alt.Scale(range=["#00897b", "#b0bec5", "#455a64"]),
+                scale=alt.Scale(range=[palette.color(r) for r in ("symbiote", "control", "muted")]),
                 legend=alt.Legend(orient="bottom", title=None, columns=1),
             ),
             tooltip=["host:N", "kind:N", "seed:O", "latents:Q"],
