@@ -41,23 +41,20 @@ class Params:
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
-    from torch import nn
 
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
 
     n_seeds = len(p.seeds)
-    host = ToyModel(
-        ToyConfig(
-            n_features=p.n_features,
-            d_hidden=p.d_hidden,
-            n_instances=n_seeds,
-            feature_probability=p.feature_probability,
-        )
+    cfg = ToyConfig(
+        n_features=p.n_features,
+        d_hidden=p.d_hidden,
+        n_instances=n_seeds,
+        feature_probability=p.feature_probability,
+        instance_seeds=p.seeds,
     )
-    for i, seed in enumerate(p.seeds):
-        nn.init.xavier_normal_(host.W.data[i], generator=torch.Generator().manual_seed(seed))
+    host = ToyModel(cfg, generator=cfg.generators())  # each seed's weights from its own seed
     optimiser = torch.optim.Adam(host.parameters(), lr=p.lr)
     generator = torch.Generator().manual_seed(p.seeds[0])
     for _ in range(p.host_steps):

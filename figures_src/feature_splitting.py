@@ -75,7 +75,6 @@ def _sample(p: Params, batch: int, conditions: list[str], generator: Any) -> Any
 def compute(p: Params) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
-    from torch import nn
 
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
@@ -84,10 +83,12 @@ def compute(p: Params) -> dict[str, Any]:
     instances = [(cond, s) for cond in (*CONDITIONS, REPLICATE) for s in p.seeds]
     conditions = ["independent" if c == REPLICATE else c for c, _ in instances]
     n = _n_features(p)
-    host = ToyModel(ToyConfig(n_features=n, d_hidden=p.d_hidden, n_instances=len(instances)))
-    for i, (cond, seed) in enumerate(instances):  # a seed's first two hosts start alike
-        start = seed + (1_000 if cond == REPLICATE else 0)
-        nn.init.xavier_normal_(host.W.data[i], generator=torch.Generator().manual_seed(start))
+    # A seed's first two hosts start alike; the replicate starts from its own weights.
+    starts = [seed + (1_000 if cond == REPLICATE else 0) for cond, seed in instances]
+    cfg = ToyConfig(
+        n_features=n, d_hidden=p.d_hidden, n_instances=len(instances), instance_seeds=starts
+    )
+    host = ToyModel(cfg, generator=cfg.generators())
     optimiser = torch.optim.Adam(host.parameters(), lr=p.lr)
     generator = torch.Generator().manual_seed(p.seeds[0])
     for _ in range(p.host_steps):

@@ -61,7 +61,6 @@ def _instances(p: Params) -> list[tuple[int, float | None]]:
 def compute(p: Params) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
-    from torch import nn
 
     from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
@@ -71,16 +70,14 @@ def compute(p: Params) -> dict[str, Any]:
     instances = _instances(p)
     n = len(instances)
     k = max(1, round(p.n_features * p.feature_probability))
-    host = ToyModel(
-        ToyConfig(
-            n_features=p.n_features,
-            d_hidden=p.d_hidden,
-            n_instances=n,
-            feature_probability=p.feature_probability,
-        )
+    cfg = ToyConfig(
+        n_features=p.n_features,
+        d_hidden=p.d_hidden,
+        n_instances=n,
+        feature_probability=p.feature_probability,
+        instance_seeds=[seed for seed, _ in instances],  # a seed's hosts start alike
     )
-    for i, (seed, _) in enumerate(instances):  # a seed's hosts share their initial weights
-        nn.init.xavier_normal_(host.W.data[i], generator=torch.Generator().manual_seed(seed))
+    host = ToyModel(cfg, generator=cfg.generators())
     symbiote = TopKSAE(
         TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, n_instances=n, k=k, seed=p.seeds[0])
     )
