@@ -58,7 +58,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from symbiote_core.figures import imports, memo
+from symbiote_core.figures import artifacts, imports, memo
 from symbiote_core.figures.cache import (
     META,
     OUT_FILES,
@@ -519,7 +519,7 @@ def _work(task: _Task) -> _Outcome:
             logfile.parent.mkdir(parents=True, exist_ok=True)
             with _output_to(logfile):
                 stage.logging = True
-                status = _make(task, keys, cached_data, stage)
+                status = _make(task, keys, cached_data, stage, warnings)
         return _Outcome(
             name,
             status,
@@ -555,8 +555,12 @@ def _valid_or_remove(read: Callable[[], Any], warnings: list[str]) -> Any:
         return None
 
 
-def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage) -> Status:
-    """Compute (unless cached), evaluate, render and store one figure. Call under its lock."""
+def _make(
+    task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage, warnings: list[str]
+) -> Status:
+    """Compute (unless cached), evaluate, render and store one figure. Call under its lock.
+
+    Corrupt shared artifacts that compute ran into are added to `warnings`."""
     engine, name = task.engine, task.name
     stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
@@ -590,7 +594,13 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     if cached is None:
         stage.now = "running compute"
         started = time.perf_counter()
-        data = figure.compute(figure.params)
+        # Shared intermediates (hosts several figures train alike) come from the
+        # artifact cache, keyed on the bytes this figure's keys hashed.
+        artifacts.activate(engine, name, keys.digests, finder)
+        try:
+            data = figure.compute(figure.params)
+        finally:
+            warnings.extend(artifacts.deactivate())
         compute_seconds = time.perf_counter() - started
         stage.now = "checking what compute imported"
         _check_loaded_sources(engine, keys, engine_loaded)
