@@ -48,7 +48,6 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -79,7 +78,7 @@ from symbiote_core.figures.cache import (
     warn_corrupt,
     write_entry,
 )
-from symbiote_core.figures.deps import SourceCache, is_tracked
+from symbiote_core.figures.deps import SourceCache, dependency_sources, is_tracked
 from symbiote_core.figures.keys import (
     ENGINE_FORMAT,
     FigureKeys,
@@ -89,6 +88,7 @@ from symbiote_core.figures.keys import (
 )
 from symbiote_core.figures.memo import Stats
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
+from symbiote_core.figures.schedule import Schedule, expected_seconds, uses_artifacts
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -204,8 +204,24 @@ def build(
             emit(result.name, "failed", {"error": result.error, "seconds": result.seconds})
 
     if stale:
-        _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish)
+        order = _schedule(engine, stale, sources)
+        _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish, order)
     return [results[name] for name in names]
+
+
+def _schedule(engine: Engine, names: list[str], sources: SourceCache) -> Schedule:
+    """Longest first, figures sharing an artifact apart (see `schedule.py`)."""
+    groups = {}
+    for name in names:
+        try:
+            module = sources.module(engine.module_name(name))
+            found = [module, *dependency_sources(engine, engine.module_name(name), sources)]
+        except Exception:  # only an order: a figure that cannot be read fails in its worker
+            found = []
+        groups[name] = frozenset(
+            engine.relative(s.path) for s in found if s is not None and uses_artifacts(s)
+        )
+    return Schedule(seconds=expected_seconds(engine, names), groups=groups)
 
 
 def _log_problems(name: str, kind: str, info: dict[str, Any]) -> None:
@@ -330,9 +346,10 @@ def _run_workers(
     git: str,
     emit: EventCallback,
     finish: Callable[[_Outcome], None],
+    schedule: Schedule | None = None,
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
-    lost = _run_pool(engine, names, force, workers, git, emit, finish)
+    lost = _run_pool(engine, names, force, workers, git, emit, finish, schedule=schedule)
     # A worker that dies without a Python error (out of memory, a native crash) breaks
     # the whole pool and every figure running beside it. Retry those one by one in
     # their own pools, so only the culprit fails.
@@ -349,11 +366,14 @@ def _run_pool(
     emit: EventCallback,
     finish: Callable[[_Outcome], None],
     retry: bool = False,
+    schedule: Schedule | None = None,
 ) -> list[str]:
-    """Run `names` with at most `workers` at once; returns the names lost to a broken pool."""
+    """Run `names` with at most `workers` at once, in the order `schedule` picks (as
+    given without one); returns the names lost to a broken pool."""
+    schedule = schedule or Schedule()
     unstarted: list[str] = []
     broken: list[str] = []  # running when a worker died: the culprit is among them
-    pending = deque(names)
+    pending = schedule.order(names) if schedule.seconds else list(names)
     running: dict[Future[_Outcome], str] = {}
     context = multiprocessing.get_context("spawn")
     with (
@@ -363,7 +383,7 @@ def _run_pool(
         while pending or running:
             # Submit only as many as can run, so "start" means started, not queued.
             while pending and len(running) < workers:
-                name = pending.popleft()
+                name = pending.pop(schedule.pick(pending, running.values()))
                 try:
                     future = pool.submit(_work, _Task(engine, name, force, git, os.getpid()))
                 except BrokenProcessPool:
@@ -377,6 +397,7 @@ def _run_pool(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
+                schedule.finished(name)
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
