@@ -13,7 +13,8 @@ Inside its worker a figure is built under its file lock (`cache.figure_lock`):
    of the bytes each module is compiled from; `make_deterministic(0)`, import the figure
    module, then `make_deterministic(params.seed or 0, threads=1)`;
 3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
-   its JSON (so a render bug, once fixed, costs no recompute);
+   its JSON (so a render bug, once fixed, costs no recompute); while compute runs, the
+   shared-artifact cache (`artifacts.py`) is on, keyed on the source digests of step 1;
 4. evaluate values and claims, `render(data)`, `chart.to_dict()`, the SVG, and write
    the out entry atomically (see `cache.py`).
 Before anything is stored, every project module loaded since the figure was imported
@@ -29,6 +30,7 @@ worker watches its parent and exits when the parent dies (a killed CLI leaves no
 behind to write an entry later). A worker's
 stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
+Stale figures start longest first, figures sharing an artifact apart (`schedule.py`).
 
 meta.json of an out entry is `cache.EntryMeta`, of a data entry `cache.DataMeta`: the
 schema the worker writes and every reader checks and uses.
