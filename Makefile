@@ -4,19 +4,36 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
+# Two installs: what building the essay needs (`[docs]`), and that plus the test and
+# Hugging Face tools (`[test]`, 30 s more on a fresh venv), for `make test` and `bench`.
+STAMP := $(VENV)/.installed-docs-$(HASH)
+TEST_STAMP := $(VENV)/.installed-test-$(HASH)
+# --no-compile: pip would byte-compile every installed file (torch, transformers: half
+# the install's CPU time); Python compiles the modules actually imported, on first use.
+INSTALL := $(PIP) install --quiet --no-compile
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONUNBUFFERED := 1
 
 .PHONY: serve build figures test lint chromium bench clean clean-figures
 
+# pip is upgraded once, when the venv is made (2 s): the one bundled with Python warns
+# about every unreachable index location, and a current pip resolves the same pins.
+# torch is pinned (==2.13.0) in pyproject: any other version pulls a multi-GB CUDA build.
+VENV_NEW := test -x $(PY) || { python3 -m venv $(VENV) && $(PIP) install --quiet --upgrade pip; }
+
 $(STAMP): pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	# torch is pinned (==2.13.0) in pyproject: any other version pulls a multi-GB CUDA build.
-	$(PIP) install --quiet -e '.[test]'
-	@rm -f $(VENV)/.installed-*
+	@$(VENV_NEW)
+	$(INSTALL) -e '.[docs]'
+	@rm -f $(VENV)/.installed-docs-*
 	@touch $@
+
+# [test] includes [docs], so it stands for both stamps.
+$(TEST_STAMP): pyproject.toml
+	@$(VENV_NEW)
+	$(INSTALL) -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@ $(STAMP)
 
 serve: $(STAMP)
 	$(PY) -m symbiote_core.figures build || echo "Some figures failed: their pages show the error."
@@ -34,13 +51,13 @@ chromium:
 	  echo "Installing Debian chromium for the browser tests (about a minute)..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(STAMP) chromium
+test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 # bench_build and bench_scaling time generated essays (`bench/genproject.py`), so they
 # need no essay figure; `bench/bench_build.py --essay` times the essay itself.
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) bench/bench_build.py
 	$(PY) bench/bench_scaling.py
 	$(PY) bench/bench_seeds_modadd.py

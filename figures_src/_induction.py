@@ -3,6 +3,12 @@
 Not a figure (the leading underscore keeps it out of the registry); the figure modules
 import it inside `compute`, because it imports torch and `render` must not.
 
+The hosts are trained once per build: `train_hosts` asks the engine's artifact cache
+(`symbiote_core.figures.artifacts`) for their weights, keyed on this module's source
+closure and the seeds, so the first of the three figures to need them trains them and
+the others read them. Each figure's own key still covers this module; outside the
+build (a notebook, a test) `train_hosts` trains them itself, to the same bits.
+
 Every function works on all seeds at once: the hosts of `train_hosts` hold one instance
 per seed (leading instance axis), and a knockout names its heads per instance, because
 the previous-token head is a different head in each seed.
@@ -61,15 +67,28 @@ def host_config(seeds: Sequence[int], n_layers: int) -> InductionConfig:
 
 
 def train_hosts(seeds: Sequence[int]) -> Hosts:
-    """Train the 2-layer host and the 1-layer control on every seed (batched)."""
-    trained, _ = train_induction(host_config(seeds, 2))
-    control, _ = train_induction(host_config(seeds, 1))
+    """Train the 2-layer host and the 1-layer control on every seed (batched); shared
+    between figures through the artifact cache (module docstring)."""
+    from symbiote_core.figures import artifacts
+
+    state = artifacts.cached("induction_hosts", train_states, tuple(seeds))
+    models = []
+    for part, n_layers in (("trained", 2), ("control", 1)):
+        model = InductionModel(host_config(seeds, n_layers))
+        model.load_state_dict(state[part])
+        models.append(model.eval())
     return Hosts(
-        trained,
-        control,
+        *models,
         InductionModel(host_config(seeds, 2)).eval(),
         InductionModel(host_config(seeds, 1)).eval(),
     )
+
+
+def train_states(seeds: tuple[int, ...]) -> dict[str, dict[str, torch.Tensor]]:
+    """The trained hosts' state dicts (what `artifacts.cached` stores)."""
+    trained, _ = train_induction(host_config(seeds, 2))
+    control, _ = train_induction(host_config(seeds, 1))
+    return {"trained": trained.state_dict(), "control": control.state_dict()}
 
 
 def held_out(seeds: Sequence[int], size: int, stream: int) -> Batch:

@@ -10,14 +10,13 @@ absent (the training pairs themselves, or the host at another moment of its trai
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
-from figures_src._modadd import SEEDS, HostParams
+from figures_src._modadd import SEEDS, HostParams, log_steps
 from symbiote_core.figures.spec import Claim, Figure, Null
 
 SPLITS = ("train", "test")
@@ -32,18 +31,14 @@ class Params:
     host: HostParams = field(default_factory=HostParams)
     log_points_per_decade: int = 24
     """Measurements are log-spaced (the step axis is logarithmic): this many per factor
-    of ten, from step 1 on, plus step 0 and the last step."""
+    of ten, from step 1 on, plus step 0 and the last step. The hosts' shared training
+    run measures at `_modadd.LOG_POINTS_PER_DECADE`; at another value this figure's
+    steps are added to it (a run of its own, with the same weights)."""
     fit_accuracy: float = 0.99
     """Training accuracy at which the host counts as having fitted its training pairs."""
     grok_accuracy: float = 0.5
     """Test accuracy that marks the jump (half the unseen pairs right)."""
     generalised_accuracy: float = 0.99
-
-
-def log_steps(steps: int, per_decade: int) -> list[int]:
-    """0, then steps 10^(i / per_decade) rounded and deduplicated, then `steps`."""
-    n = math.floor(per_decade * math.log10(steps))
-    return sorted({0, steps} | {round(10 ** (i / per_decade)) for i in range(n + 1)})
 
 
 def compute(p: Params) -> dict[str, Any]:

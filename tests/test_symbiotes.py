@@ -36,7 +36,12 @@ from symbiote_core.symbiotes import (
     splice_transcoder,
     train_probe_with_control,
 )
-from symbiote_core.symbiotes.sparse import chosen, sparse_decode
+from symbiote_core.symbiotes.sparse import (
+    chosen,
+    chosen_ragged,
+    sparse_decode,
+    sparse_decode_ragged,
+)
 from symbiote_core.symbiotes.topk import top_k
 from symbiote_core.train import TrainConfig, train
 
@@ -203,6 +208,40 @@ def test_sparse_ops_match_dense_formulas() -> None:
     got = torch.autograd.grad(recon, (vals, table), grad_d)
     for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w)
+
+
+def test_ragged_sparse_ops_are_the_padded_ops_bit_for_bit() -> None:
+    # Rows keep different numbers of slots (per-instance k); the padded form carries
+    # k_max slots per row with zero weights on the rest, as TopKSAE.loss did.
+    gen = torch.Generator().manual_seed(0)
+    m, d, rows, k_max = 30, 6, 3 * 9, 5
+    counts = torch.tensor([1, 3, 5]).repeat(m // 3)  # row r belongs to instance r % 3
+    keep = torch.arange(k_max) < counts[:, None]
+    idx = torch.stack([torch.randperm(9, generator=gen)[:k_max] + 9 * (r % 3) for r in range(m)])
+    x = torch.randn(m, d, generator=gen)
+    table, bias = torch.randn(rows, d, generator=gen), torch.randn(rows, generator=gen)
+    values = (x @ table.T + bias).gather(1, idx)
+    grad_pre, grad_out = torch.randn(m, k_max, generator=gen), torch.randn(m, d, generator=gen)
+    offsets = counts.cumsum(0) - counts
+    owner = torch.repeat_interleave(torch.arange(m), counts)
+
+    def run(ragged: bool) -> list[torch.Tensor]:
+        leaves = [t.clone().requires_grad_() for t in (x, table, bias)]
+        if ragged:
+            pre = chosen_ragged(values[keep], *leaves, idx[keep], offsets, owner)
+            vals = torch.relu(pre)
+            recon = sparse_decode_ragged(vals, leaves[1], idx[keep], offsets, owner)
+            loss = (pre * grad_pre[keep]).sum() + (recon * grad_out).sum()
+        else:
+            pre = chosen(values, *leaves, idx)
+            vals = torch.relu(pre) * keep
+            recon = sparse_decode(vals, leaves[1], idx)
+            loss = (pre * grad_pre * keep).sum() + (recon * grad_out).sum()
+        grads = torch.autograd.grad(loss, leaves)
+        return [recon.detach(), *grads]
+
+    for got, want in zip(run(True), run(False), strict=True):
+        assert torch.equal(got.view(torch.int32), want.view(torch.int32))
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ Inside its worker a figure is built under its file lock (`cache.figure_lock`):
    of the bytes each module is compiled from; `make_deterministic(0)`, import the figure
    module, then `make_deterministic(params.seed or 0, threads=1)`;
 3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
-   its JSON (so a render bug, once fixed, costs no recompute);
+   its JSON (so a render bug, once fixed, costs no recompute); while compute runs, the
+   shared-artifact cache (`artifacts.py`) is on, keyed on the source digests of step 1;
 4. evaluate values and claims, `render(data)`, `chart.to_dict()`, the SVG, and write
    the out entry atomically (see `cache.py`).
 Before anything is stored, every project module loaded since the figure was imported
@@ -29,6 +30,7 @@ worker watches its parent and exits when the parent dies (a killed CLI leaves no
 behind to write an entry later). A worker's
 stdout and stderr go to `logs/<name>.log`. A worker that dies outright (out of memory)
 breaks the pool; the figures it took down are retried alone, so only the culprit fails.
+Stale figures start longest first, figures sharing an artifact apart (`schedule.py`).
 
 meta.json of an out entry is `cache.EntryMeta`, of a data entry `cache.DataMeta`: the
 schema the worker writes and every reader checks and uses.
@@ -48,7 +50,6 @@ import sys
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -58,7 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from symbiote_core.figures import imports, memo
+from symbiote_core.figures import artifacts, imports, memo
 from symbiote_core.figures.cache import (
     META,
     OUT_FILES,
@@ -79,7 +80,7 @@ from symbiote_core.figures.cache import (
     warn_corrupt,
     write_entry,
 )
-from symbiote_core.figures.deps import SourceCache, is_tracked
+from symbiote_core.figures.deps import SourceCache, dependency_sources, is_tracked
 from symbiote_core.figures.keys import (
     ENGINE_FORMAT,
     FigureKeys,
@@ -89,6 +90,7 @@ from symbiote_core.figures.keys import (
 )
 from symbiote_core.figures.memo import Stats
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
+from symbiote_core.figures.schedule import Schedule, expected_seconds, uses_artifacts
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -204,8 +206,24 @@ def build(
             emit(result.name, "failed", {"error": result.error, "seconds": result.seconds})
 
     if stale:
-        _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish)
+        order = _schedule(engine, stale, sources)
+        _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish, order)
     return [results[name] for name in names]
+
+
+def _schedule(engine: Engine, names: list[str], sources: SourceCache) -> Schedule:
+    """Longest first, figures sharing an artifact apart (see `schedule.py`)."""
+    groups = {}
+    for name in names:
+        try:
+            module = sources.module(engine.module_name(name))
+            found = [module, *dependency_sources(engine, engine.module_name(name), sources)]
+        except Exception:  # only an order: a figure that cannot be read fails in its worker
+            found = []
+        groups[name] = frozenset(
+            engine.relative(s.path) for s in found if s is not None and uses_artifacts(s)
+        )
+    return Schedule(seconds=expected_seconds(engine, names), groups=groups)
 
 
 def _log_problems(name: str, kind: str, info: dict[str, Any]) -> None:
@@ -330,9 +348,10 @@ def _run_workers(
     git: str,
     emit: EventCallback,
     finish: Callable[[_Outcome], None],
+    schedule: Schedule | None = None,
 ) -> None:
     workers = max(1, min(jobs or os.cpu_count() or 1, len(names)))
-    lost = _run_pool(engine, names, force, workers, git, emit, finish)
+    lost = _run_pool(engine, names, force, workers, git, emit, finish, schedule=schedule)
     # A worker that dies without a Python error (out of memory, a native crash) breaks
     # the whole pool and every figure running beside it. Retry those one by one in
     # their own pools, so only the culprit fails.
@@ -349,11 +368,14 @@ def _run_pool(
     emit: EventCallback,
     finish: Callable[[_Outcome], None],
     retry: bool = False,
+    schedule: Schedule | None = None,
 ) -> list[str]:
-    """Run `names` with at most `workers` at once; returns the names lost to a broken pool."""
+    """Run `names` with at most `workers` at once, in the order `schedule` picks (as
+    given without one); returns the names lost to a broken pool."""
+    schedule = schedule or Schedule()
     unstarted: list[str] = []
     broken: list[str] = []  # running when a worker died: the culprit is among them
-    pending = deque(names)
+    pending = schedule.order(names) if schedule.seconds else list(names)
     running: dict[Future[_Outcome], str] = {}
     context = multiprocessing.get_context("spawn")
     with (
@@ -363,7 +385,7 @@ def _run_pool(
         while pending or running:
             # Submit only as many as can run, so "start" means started, not queued.
             while pending and len(running) < workers:
-                name = pending.popleft()
+                name = pending.pop(schedule.pick(pending, running.values()))
                 try:
                     future = pool.submit(_work, _Task(engine, name, force, git, os.getpid()))
                 except BrokenProcessPool:
@@ -377,6 +399,7 @@ def _run_pool(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 name = running.pop(future)
+                schedule.finished(name)
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
@@ -519,7 +542,7 @@ def _work(task: _Task) -> _Outcome:
             logfile.parent.mkdir(parents=True, exist_ok=True)
             with _output_to(logfile):
                 stage.logging = True
-                status = _make(task, keys, cached_data, stage)
+                status = _make(task, keys, cached_data, stage, warnings)
         return _Outcome(
             name,
             status,
@@ -555,8 +578,12 @@ def _valid_or_remove(read: Callable[[], Any], warnings: list[str]) -> Any:
         return None
 
 
-def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage) -> Status:
-    """Compute (unless cached), evaluate, render and store one figure. Call under its lock."""
+def _make(
+    task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage, warnings: list[str]
+) -> Status:
+    """Compute (unless cached), evaluate, render and store one figure. Call under its lock.
+
+    Corrupt shared artifacts that compute ran into are added to `warnings`."""
     engine, name = task.engine, task.name
     stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
@@ -590,7 +617,13 @@ def _make(task: _Task, keys: FigureKeys, cached: DataEntry | None, stage: _Stage
     if cached is None:
         stage.now = "running compute"
         started = time.perf_counter()
-        data = figure.compute(figure.params)
+        # Shared intermediates (hosts several figures train alike) come from the
+        # artifact cache, keyed on the bytes this figure's keys hashed.
+        artifacts.activate(engine, name, keys.digests, finder)
+        try:
+            data = figure.compute(figure.params)
+        finally:
+            warnings.extend(artifacts.deactivate())
         compute_seconds = time.perf_counter() - started
         stage.now = "checking what compute imported"
         _check_loaded_sources(engine, keys, engine_loaded)

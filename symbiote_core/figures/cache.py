@@ -197,8 +197,11 @@ def clear_temp(engine: Engine, name: str) -> None:
     """Remove `name`'s leftovers in tmp/ (from a killed worker). Call under its lock."""
     tmp_root = engine.cache_dir / "tmp"
     if tmp_root.is_dir():
-        for leftover in tmp_root.glob(f"{name}.*"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        # Only this figure's levels: `tmp/` also holds artifacts being written
+        # (`artifacts.py`), which may share a figure's name.
+        for level in ("data", "out"):
+            for leftover in tmp_root.glob(f"{name}.{level}.*"):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def prune(engine: Engine, level: Level, name: str, current: str) -> None:
@@ -472,16 +475,20 @@ def clean(engine: Engine, names: list[str] | None = None) -> list[Path]:
     """Delete every cached entry, log and leftover of `names` (all cached names if None).
 
     Each figure is cleaned under its lock, so a build in progress is never cut in half.
+    Cleaning everything (`names` None) drops the shared artifacts too (`artifacts.py`).
     Returns the folders removed.
     """
+    removed = []
     if names is None:
+        from symbiote_core.figures import artifacts  # it imports this module
+
+        removed += artifacts.clean(engine)
         found: set[str] = set()
         for level in ("data", "out"):
             folder = engine.cache_dir / level
             if folder.is_dir():
                 found.update(p.name for p in folder.iterdir() if p.name.isidentifier())
         names = sorted(found)
-    removed = []
     for name in names:
         with figure_lock(engine, name):
             for level in ("data", "out"):

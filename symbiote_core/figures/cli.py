@@ -1,10 +1,12 @@
 """`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...] | keys |
-new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown]`.
+new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown] | timings [--write]`.
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
 `new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
 every figure's values and claim verdicts; `diff` prints what changed in them against a
-git revision (default HEAD) or a saved manifest (`diff.py`).
+git revision (default HEAD) or a saved manifest (`diff.py`); `timings` prints the compute
+seconds the last build measured, and `--write` saves them where a fresh clone's build
+reads its start order (`schedule.py`).
 
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
 lines otherwise), then a summary table. Every message is printed once and never
@@ -52,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _manifest(engine, args, console)
         if args.command == "diff":
             return _diff(engine, args, console)
+        if args.command == "timings":
+            return _timings(engine, args, console)
         return _clean(engine, args, console)
     except FigureError as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
@@ -98,7 +102,26 @@ def _parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
     diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
     diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
+    timings_cmd = commands.add_parser(
+        "timings", help="measured compute seconds per figure (the build's start order)"
+    )
+    timings_cmd.add_argument(
+        "--write", action="store_true", help="save them as <figures package>/build_seconds.json"
+    )
     return parser
+
+
+def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.registry import figure_names
+    from symbiote_core.figures.schedule import hints_json, hints_path
+
+    text = hints_json(engine, figure_names(engine))
+    if args.write:
+        hints_path(engine).write_text(text, encoding="utf-8")
+        console.print(f"wrote {engine.relative(hints_path(engine))}", markup=False)
+    else:
+        console.out(text, end="", highlight=False)
+    return 0
 
 
 def _engine(args: argparse.Namespace) -> Engine:

@@ -15,7 +15,12 @@ import torch
 
 from symbiote_core.symbiotes.registry import register
 from symbiote_core.symbiotes.sae import Dictionary, DictionaryConfig, _mean_examples
-from symbiote_core.symbiotes.sparse import chosen, sparse_decode
+from symbiote_core.symbiotes.sparse import (
+    chosen,
+    chosen_ragged,
+    sparse_decode,
+    sparse_decode_ragged,
+)
 
 
 def top_k(pre: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -146,12 +151,27 @@ class TopKSAE(_KSparse):
             top, idx = top_k(pre, self.k_max)  # (..., n, k_max)
         flat = (idx + self._row_offsets()).reshape(-1, self.k_max)  # rows of the flat tables
         xc_rows = xc.reshape(-1, self.d_in)  # (examples * n, d_in), instance = row % n
-        top = chosen(top.reshape(flat.shape), xc_rows, *self._encoder_table(), flat)
-        vals = torch.relu(top)
-        if not self.uniform_k:
+        decoder = self.W_dec.reshape(n * s, self.d_out)
+        if self.uniform_k:
+            vals = torch.relu(chosen(top.reshape(flat.shape), xc_rows, *self._encoder_table(), flat))
+            recon = sparse_decode(vals, decoder, flat)
+        else:
+            # Each row keeps its instance's k of the k_max slots: listed flat (ragged), so
+            # an instance with a small k costs no more than it would alone.
             keep = torch.arange(self.k_max, device=x.device) < self.ks[:, None]  # (n, k_max)
-            vals = (vals.view(-1, n, self.k_max) * keep).view(-1, self.k_max)
-        recon = sparse_decode(vals, self.W_dec.reshape(n * s, self.d_out), flat)
+            keep = keep.expand(flat.shape[0] // n, n, self.k_max).reshape(flat.shape)
+            counts = self.ks.repeat(flat.shape[0] // n)  # slots per row
+            offsets = counts.cumsum(0) - counts
+            owner = torch.repeat_interleave(torch.arange(flat.shape[0], device=x.device), counts)
+            slots = flat[keep]
+            kept = chosen_ragged(
+                top.reshape(flat.shape)[keep], xc_rows, *self._encoder_table(), slots, offsets, owner
+            )
+            kept = torch.relu(kept)
+            recon = sparse_decode_ragged(kept, decoder, slots, offsets, owner)
+            # The (rows, k_max) form with zeros on the slots an instance does not keep,
+            # for the firing counts below (no gradient flows through it).
+            vals = kept.detach().new_zeros(flat.shape).masked_scatter_(keep, kept.detach())
         recon = recon.view(*lead, n, self.d_out) + self._lift(self.b_dec)
         if offset is not None:
             recon = recon + self._lift_input(offset, self.d_out, "offset")
