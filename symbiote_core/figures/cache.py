@@ -208,7 +208,9 @@ def discard(engine: Engine, error: CorruptEntryError) -> None:
 
 def clear_temp(engine: Engine, name: str) -> None:
     """Remove `name`'s leftovers in tmp/ (from a killed worker). Call under its lock."""
-    storage_for(engine).clear_temp(name)
+    store = storage_for(engine)
+    for level in ("data", "out"):  # only the figure's own: other caches share tmp/
+        store.clear_temp(f"{name}.{level}")
 
 
 def prune(engine: Engine, level: Level, name: str, current: str) -> None:

@@ -173,8 +173,8 @@ class LocalStorage(Storage):
         final = self.path(rel)
         tmp_root = self.path("tmp")
         tmp_root.mkdir(parents=True, exist_ok=True)
-        # The temp name starts with the figure's name (the folder above the key), so
-        # `clear_temp(name)` finds the leftovers of a killed writer of that figure.
+        # "<level>/<name>/<key>" is written as tmp/<name>.<level>.<id>, so a builder of
+        # figure `name` finds (`clear_temp`) what a killed writer of it left.
         parts = rel.split("/")
         label = ".".join([parts[1], parts[0]] if len(parts) >= 3 else parts[:1])
         tmp = tmp_root / f"{label}.{uuid.uuid4().hex}"
