@@ -198,3 +198,20 @@ def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *prob
 def mini_project(tmp_path: Path) -> Callable[..., Path]:
     """`make(text=..., caption=...)`: a small site (one probe figure, one notebook)."""
     return functools.partial(make_mini_project, tmp_path / "mini")
+
+
+@pytest.fixture
+def one_thread():
+    """The process state the figures run with (one torch thread, deterministic kernels),
+    restored afterwards. Trainers leave it to their caller, and bit-for-bit comparisons
+    between batch shapes hold on one thread only."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)

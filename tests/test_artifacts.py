@@ -265,3 +265,25 @@ def test_schedule_keeps_figures_of_an_unbuilt_artifact_apart() -> None:
     assert schedule.pick(["m2"], running=["m1"]) == 0, "never idle while a figure is pending"
     schedule.finished("m1")  # m1 is done, so its artifacts exist
     assert schedule.pick(pending, running=[]) == 0
+
+
+def test_a_url_cache_holds_artifacts_like_a_folder(project, tmp_path: Path) -> None:
+    """Artifacts go through the engine's storage, so a cache at an fsspec URL (shared by
+    cluster workers) stores, serves, refuses a torn entry and cleans them too."""
+    from dataclasses import replace
+
+    local, mod = project
+    url_root = tmp_path / "url-cache"
+    engine = replace(local, cache_dir=url_root.as_uri())
+    artifacts.activate(engine)
+    first = artifacts.cached("hosts", mod.produce, mod.Params(), (3, 4))
+    second = artifacts.cached("hosts", mod.produce, mod.Params(), (3, 4))
+    assert calls(local) == 1 and same(first, second)
+    (entry,) = [p for p in (url_root / "artifacts" / "hosts").iterdir() if p.is_dir()]
+    tensors = entry / "tensors.safetensors"
+    tensors.write_bytes(tensors.read_bytes()[:-1] + b"\0")  # one flipped byte
+    third = artifacts.cached("hosts", mod.produce, mod.Params(), (3, 4))
+    assert calls(local) == 2, "a corrupt entry must be recomputed, not served"
+    assert same(first, third)
+    assert len(artifacts.deactivate()) == 1  # reported once
+    assert clean(engine) and not (url_root / "artifacts" / "hosts").exists()

@@ -19,6 +19,10 @@ from symbiote_core.hosts.induction import (
     train_induction,
 )
 
+# Bit-for-bit checks hold on one thread, which trainers leave to their caller.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 SMALL = dict(d_model=16, n_heads=2, seq_len=16, max_span=6, vocab_size=20, steps=20, log_every=10)
 
 

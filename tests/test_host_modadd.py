@@ -18,6 +18,10 @@ from symbiote_core.hosts.modadd import (
     train_test_split,
 )
 
+# Bit-for-bit checks hold on one thread, which trainers leave to their caller.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
 SMALL = {"p": 23, "d_model": 16, "d_mlp": 32, "steps": 40, "log_every": 10}
 
 

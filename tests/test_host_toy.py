@@ -10,6 +10,9 @@ import torch
 
 from symbiote_core.hosts.toy import ToyConfig, ToyModel, toy_activations, train_toy
 
+# Bit-for-bit checks hold on one thread, which trainers leave to their caller.
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def test_shapes_and_hook_points() -> None:
     cfg = ToyConfig(n_features=7, d_hidden=3, n_instances=2, feature_probability=[0.1, 0.5])

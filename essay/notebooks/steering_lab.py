@@ -36,6 +36,7 @@ DOSES = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0]
 # layer from a few atoms.
 
 # %%
+sc.make_deterministic(SEED)  # one thread, deterministic kernels, seeded RNGs
 config = sc.ToyConfig(
     n_features=N_FEATURES,
     d_hidden=D_HIDDEN,

@@ -35,6 +35,7 @@ N_FEATURES, D_HIDDEN, PROBABILITY, SEED = 256, 32, 0.01, 0
 # direction of every feature in the hidden layer, and its length.
 
 # %%
+sc.make_deterministic(SEED)  # one thread, deterministic kernels, seeded RNGs
 config = sc.ToyConfig(
     n_features=N_FEATURES,
     d_hidden=D_HIDDEN,

@@ -52,7 +52,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,19 +59,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from filelock import FileLock
-
 from symbiote_core.figures.cache import (
     CorruptEntryError,
-    entry_dir,
-    read_entry,
-    remove_entry,
+    Location,
+    read_stored_entry,
     sha256,
     write_entry,
 )
 from symbiote_core.figures.deps import SourceCache, dependency_sources, is_tracked
 from symbiote_core.figures.keys import RENDER_DISTRIBUTIONS, library_versions
 from symbiote_core.figures.registry import Engine, FigureError
+from symbiote_core.figures.storage import Storage, storage_for
 
 if TYPE_CHECKING:
     from symbiote_core.figures.imports import RecordingFinder
@@ -146,13 +143,14 @@ def cached(name: str, produce: Callable[..., T], *args: Any) -> T:
         return _decode(*_encode(_isolated(produce, args)))
     key, meta = artifact_key(session.engine, name, produce, args, session.digests)
     engine = session.engine
-    with _lock(engine, name):
-        path = entry_dir(engine, LEVEL, name, key)
+    store = storage_for(engine)
+    with _lock(store, name):
+        rel = f"{LEVEL}/{name}/{key}"
         try:
-            found = _read(path)
+            found = _read(store, rel)
         except CorruptEntryError as error:
             _report(session, str(error))
-            _remove(path)
+            store.remove(rel)
             found = None
         if found is not None:
             return _decode(*found)
@@ -345,20 +343,23 @@ def _decode(tensors: bytes, tree: bytes) -> Any:
 
 
 # ------------------------------------------------------------------ file I/O
+# All through the engine's storage (`storage.py`): a local folder or an fsspec URL, with
+# the guarantees of figure entries (written whole, meta.json last, checksums on read).
 
 
-def _read(path: Path) -> tuple[bytes, bytes] | None:
-    """The verified (tensors, tree) bytes of an entry; None if absent; raises if corrupt."""
-    found = read_entry(path, FILES)
+def _read(store: Storage, rel: str) -> tuple[bytes, bytes] | None:
+    """The verified (tensors, tree) bytes of entry `rel`; None if absent; raises if corrupt."""
+    found = read_stored_entry(store, rel, FILES)
     if found is None:
         return None
     meta, payloads = found
-    if meta.get("key") != path.name:
-        raise CorruptEntryError(path, "meta.json names another key than its folder's")
+    where = store.location(rel)
+    if meta.get("key") != rel.rsplit("/", 1)[-1]:
+        raise CorruptEntryError(where, "meta.json names another key than its folder's", rel)
     try:
         json.loads(payloads[TREE])
     except ValueError as exc:
-        raise CorruptEntryError(path, f"{TREE} does not parse ({exc})") from None
+        raise CorruptEntryError(where, f"{TREE} does not parse ({exc})", rel) from None
     return payloads[TENSORS], payloads[TREE]
 
 
@@ -366,48 +367,37 @@ def _write(
     engine: Engine, name: str, key: str, tensors: bytes, tree: bytes, meta: dict[str, Any]
 ) -> None:
     write_entry(engine, LEVEL, name, key, {TENSORS: tensors, TREE: tree}, meta)  # type: ignore[arg-type]
-    _prune(engine, name, key)
+    _prune(storage_for(engine), engine.keep, name, key)
 
 
-def _prune(engine: Engine, name: str, current: str) -> None:
-    """Keep the newest `engine.keep` entries of artifact `name` (always `current`)."""
-    folder = engine.cache_dir / LEVEL / name
-    entries = [p for p in folder.iterdir() if p.is_dir() and p.name != current]
-    entries.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    for old in entries[max(engine.keep - 1, 0) :]:
-        _remove(old)
-
-
-def _remove(path: Path) -> None:
-    remove_entry(path)
+def _prune(store: Storage, keep: int, name: str, current: str) -> None:
+    """Keep the newest `keep` entries of artifact `name` (always `current`)."""
+    folder = f"{LEVEL}/{name}"
+    entries = [f"{folder}/{k}" for k in store.listdir(folder) if k != current]
+    entries.sort(key=store.modified, reverse=True)
+    for old in entries[max(keep - 1, 0) :]:
+        store.remove(old)
 
 
 @contextmanager
-def _lock(engine: Engine, name: str) -> Iterator[None]:
+def _lock(store: Storage, name: str) -> Iterator[None]:
     """Held while artifact `name` is looked up and, if missing, produced and written.
 
     Leftovers of a writer that was killed mid-write are cleared under it.
     """
-    path = engine.cache_dir / "locks" / LEVEL / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(path):
-        tmp = engine.cache_dir / "tmp"
-        if tmp.is_dir():
-            for leftover in tmp.glob(f"{name}.{LEVEL}.*"):
-                shutil.rmtree(leftover, ignore_errors=True)
+    with store.lock(f"{LEVEL}/{name}"):
+        store.clear_temp(f"{name}.{LEVEL}")
         yield
 
 
-def clean(engine: Engine) -> list[Path]:
+def clean(engine: Engine) -> list[Location]:
     """Delete every artifact (each name under its lock); returns the folders removed."""
-    root = engine.cache_dir / LEVEL
-    removed: list[Path] = []
-    if not root.is_dir():
-        return removed
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name.isidentifier()):
-        with _lock(engine, folder.name):
-            _remove(folder)
-        removed.append(folder)
+    store = storage_for(engine)
+    removed: list[Location] = []
+    for name in sorted(n for n in store.listdir(LEVEL) if n.isidentifier()):
+        with _lock(store, name):
+            store.remove(f"{LEVEL}/{name}")
+        removed.append(store.location(f"{LEVEL}/{name}"))
     return removed
 
 

@@ -34,6 +34,10 @@ Stale figures start longest first, figures sharing an artifact apart (`schedule.
 
 meta.json of an out entry is `cache.EntryMeta`, of a data entry `cache.DataMeta`: the
 schema the worker writes and every reader checks and uses.
+
+`build(..., scheduler=...)` (or `$SYMBIOTE_SCHEDULER`) sends the figures to a Dask
+cluster instead (`cluster.py`); each still runs `_work` in a fresh interpreter with the
+same pinned environment, on the worker's machine.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ from symbiote_core.figures.cache import (
     EntryMeta,
     FigureEntry,
     clear_temp,
+    discard,
     dumps,
     entry_dir,
     figure_lock,
@@ -76,7 +81,6 @@ from symbiote_core.figures.cache import (
     prune,
     read_data_entry,
     read_figure_entry,
-    remove_entry,
     warn_corrupt,
     write_entry,
 )
@@ -91,6 +95,7 @@ from symbiote_core.figures.keys import (
 from symbiote_core.figures.memo import Stats
 from symbiote_core.figures.registry import Engine, FigureError, load_figure, resolve_names
 from symbiote_core.figures.schedule import Schedule, expected_seconds, uses_artifacts
+from symbiote_core.figures.storage import storage_for
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -164,19 +169,27 @@ def build(
     force: bool = False,
     jobs: int | None = None,
     on_event: EventCallback | None = None,
+    scheduler: str | None = None,
 ) -> list[BuildResult]:
     """Bring figures (all when `names` is None) up to date; one result per name, in order.
 
     `force` recomputes even when cached. `jobs` caps worker processes (default: CPU
-    count). A failing figure never stops the others; a claim that does not hold is
-    recorded in the entry, not a failure.
+    count, or the Dask cluster's threads). `scheduler` (default `$SYMBIOTE_SCHEDULER`,
+    else "local"): "local" for the process pool, "local:N" for a Dask cluster of N
+    processes here, or a Dask scheduler's address (see `cluster.py`). A failing figure
+    never stops the others; a claim that does not hold is recorded in the entry, not a
+    failure.
     """
+    from symbiote_core.figures.cluster import LOCAL, resolve_scheduler
+
+    scheduler = resolve_scheduler(scheduler)  # a bad value fails before anything runs
     emit = on_event or _log_problems
     names = resolve_names(engine, names)
     sources, versions = SourceCache(engine), library_versions()
     results: dict[str, BuildResult] = {}
     reported: set[str] = set()
     stale: list[str] = []
+    planned: dict[str, str] = {}
     for name in names:
         try:
             figure_plan, entry = _inspect(engine, name, sources, versions, report=reported)
@@ -192,6 +205,7 @@ def build(
             emit(name, "cached", {"seconds": 0.0})
         else:
             stale.append(name)
+            planned[name] = figure_plan.key
 
     def finish(outcome: _Outcome) -> None:
         for warning in outcome.warnings:
@@ -205,9 +219,14 @@ def build(
         else:
             emit(result.name, "failed", {"error": result.error, "seconds": result.seconds})
 
-    if stale:
+    if stale and scheduler == LOCAL:
         order = _schedule(engine, stale, sources)
         _run_workers(engine, stale, force, jobs, git_revision(engine.root), emit, finish, order)
+    elif stale:
+        from symbiote_core.figures.cluster import run_on_dask
+
+        git = git_revision(engine.root)
+        run_on_dask(engine, stale, force, jobs, git, scheduler, emit, finish, planned)
     return [results[name] for name in names]
 
 
@@ -278,11 +297,14 @@ def _verified_entry(engine: Engine, name: str, key: str, stats: Stats) -> Figure
     An entry is written once and never changed in place, so a file whose signature
     moved is a damaged entry (or a replaced one): it is read and checked again.
     """
+    if not storage_for(engine).local:
+        # No stat signatures at a URL: every plan reads and verifies the entry.
+        return read_figure_entry(engine, name, key)
     memo_key = (engine, name, key)
     entry = memo.ENTRIES.get(memo_key, stats)
     if entry is not None:
         return entry
-    folder = entry_dir(engine, "out", name, key)
+    folder = Path(entry_dir(engine, "out", name, key))
     files = [folder, *(folder / file for file in (*OUT_FILES, META))]
     for path in files:
         stats(path)  # before reading: see memo.Stats
@@ -327,6 +349,9 @@ class _Task:
     git: str
     parent: int
     """pid of the process that started the worker: the worker dies with it."""
+    expected_key: str | None = None
+    """The key the client planned (Dask runs): a worker whose sources give another key
+    fails the figure rather than write an entry nobody asked for."""
 
 
 @dataclass(frozen=True)
@@ -497,6 +522,11 @@ def _to_result(engine: Engine, outcome: _Outcome) -> BuildResult:
         entry, problem = None, str(error)
     else:
         problem = f"figure {outcome.name!r}: its worker wrote no entry at {outcome.key}"
+        if storage_for(engine).local:
+            problem += (
+                f" in {engine.cache_dir} (a worker on another machine needs a cache both "
+                "see: a shared folder or an fsspec URL, --cache-dir)"
+            )
     if entry is None:
         return BuildResult(outcome.name, "failed", outcome.seconds, None, problem, outcome.log_path)
     return BuildResult(outcome.name, outcome.status, outcome.seconds, entry, None, outcome.log_path)
@@ -526,9 +556,18 @@ def _work(task: _Task) -> _Outcome:
             stage.now = "checking the cache"
             clear_temp(engine, name)  # leftovers of a worker that was killed mid-write
             keys = figure_keys(engine, name)
+            if task.expected_key is not None and keys.key != task.expected_key:
+                raise FigureError(
+                    f"the sources this worker sees (on {os.uname().nodename}, under "
+                    f"{engine.root}) give key {keys.key[:16]}, the client planned "
+                    f"{task.expected_key[:16]}: a worker must run the client's checkout "
+                    "(or a source file changed during the build)"
+                )
             cached_data = None
             if not task.force:
-                if _valid_or_remove(lambda: read_figure_entry(engine, name, keys.key), warnings):
+                if _valid_or_remove(
+                    engine, lambda: read_figure_entry(engine, name, keys.key), warnings
+                ):
                     return _Outcome(
                         name,
                         "cached",
@@ -537,7 +576,7 @@ def _work(task: _Task) -> _Outcome:
                         warnings=tuple(warnings),
                     )
                 cached_data = _valid_or_remove(
-                    lambda: read_data_entry(engine, name, keys.data_key), warnings
+                    engine, lambda: read_data_entry(engine, name, keys.data_key), warnings
                 )
             logfile.parent.mkdir(parents=True, exist_ok=True)
             with _output_to(logfile):
@@ -569,12 +608,12 @@ def _work(task: _Task) -> _Outcome:
         )
 
 
-def _valid_or_remove(read: Callable[[], Any], warnings: list[str]) -> Any:
+def _valid_or_remove(engine: Engine, read: Callable[[], Any], warnings: list[str]) -> Any:
     try:
         return read()
     except CorruptEntryError as error:
         warnings.append(str(error))
-        remove_entry(error.path)
+        discard(engine, error)
         return None
 
 

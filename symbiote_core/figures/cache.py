@@ -1,6 +1,6 @@
-"""The figure cache on disk: layout, atomic writes, verified reads, locks, pruning.
+"""The figure cache: layout, atomic writes, verified reads, locks, pruning.
 
-Layout under `Engine.cache_dir`:
+Layout under `Engine.cache_dir` (a local folder, or an fsspec URL: see `storage.py`):
 
     data/<name>/<data_key>/   data.json, meta.json          what compute returned
     out/<name>/<key>/         spec.json, data.json, figure.svg, meta.json
@@ -8,12 +8,18 @@ Layout under `Engine.cache_dir`:
     tmp/<name>.<level>.<id>/  entries being written (removed or renamed away)
     logs/<name>.log           stdout and stderr of the figure's last worker
 
-An entry is written in full under `tmp/`, then renamed into place, so a reader sees
-it whole or not at all. `meta.json` records the sha256 of every other file and is
+(For a URL cache, locks/ and logs/ are local to each machine, and there is no tmp/.)
+
+An entry is committed whole: in a local folder it is written under `tmp/` and renamed
+into place; at a URL its files are written first and meta.json last, and a folder
+without meta.json is an entry still being written, which readers treat as absent
+(`storage.FsspecStorage`). `meta.json` records the sha256 of every other file and is
 written last. meta.json also carries `meta_sha256`, the sha256 of its own content
 (canonical JSON without that field), because the values, claim verdicts and text that
 pages show live only in it. A read checks every checksum, meta.json's own included,
 and an entry that fails is reported and never served.
+
+All I/O goes through `storage.storage_for(engine)`.
 """
 
 from __future__ import annotations
@@ -23,18 +29,15 @@ import functools
 import hashlib
 import json
 import logging
-import os
-import shutil
-import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from filelock import FileLock
-
 from symbiote_core.figures.registry import Engine
 from symbiote_core.figures.spec import ClaimResult, Value
+from symbiote_core.figures.storage import LocalStorage, Storage, remove_local, storage_for
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -45,29 +48,37 @@ META = "meta.json"
 META_SUM = "meta_sha256"
 """The field of meta.json that holds the checksum of the rest of meta.json."""
 
+Location = Path | str
+"""Where an entry is: a local Path, or a URL for a cache at an fsspec URL."""
+
 
 class CorruptEntryError(Exception):
     """An entry whose files do not match its meta.json; it must not be served."""
 
-    def __init__(self, path: Path, problem: str) -> None:
+    def __init__(self, path: Location, problem: str, rel: str | None = None) -> None:
         super().__init__(f"corrupt figure cache entry {path}: {problem}")
         self.path = path
         self.problem = problem
+        self.rel = rel
+        """The entry's path relative to its cache root, when read through a storage."""
 
 
-def entry_dir(engine: Engine, level: Level, name: str, key: str) -> Path:
-    return engine.cache_dir / level / name / key
+def _rel(level: Level, name: str, key: str) -> str:
+    return f"{level}/{name}/{key}"
 
 
-def figure_lock(engine: Engine, name: str) -> FileLock:
+def entry_dir(engine: Engine, level: Level, name: str, key: str) -> Location:
+    """Where entry `key` of `name` is (a Path for a local cache, else a URL)."""
+    return storage_for(engine).location(_rel(level, name, key))
+
+
+def figure_lock(engine: Engine, name: str) -> AbstractContextManager[Any]:
     """The lock held while figure `name` is built, by any process on this machine."""
-    path = engine.cache_dir / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return FileLock(path)
+    return storage_for(engine).lock(name)
 
 
 def log_path(engine: Engine, name: str) -> Path:
-    return engine.cache_dir / "logs" / f"{name}.log"
+    return storage_for(engine).log_dir / f"{name}.log"
 
 
 def dumps(obj: Any, *, indent: int | None = None) -> bytes:
@@ -91,32 +102,50 @@ def sha256(payload: bytes) -> str:
 def read_entry(
     path: Path, files: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[str, bytes]] | None:
-    """`(meta, {file: bytes})` of a verified entry; None if absent; raises if corrupt."""
-    if not path.is_dir():
+    """`(meta, {file: bytes})` of a verified entry folder; None if absent; raises if corrupt.
+
+    For a local folder; `read_stored_entry` reads one through any storage.
+    """
+    path = Path(path)
+    return read_stored_entry(LocalStorage(path.parent), path.name, files)
+
+
+def read_stored_entry(
+    store: Storage, rel: str, files: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+    """`(meta, {file: bytes})` of the verified entry `rel` of `store` (meta.json's bytes
+    included under its name); None if absent or not yet committed; raises if corrupt."""
+    path = store.location(rel)
+    if not store.committed(rel, META):
         return None
     try:
-        meta = json.loads((path / META).read_bytes())
+        meta_bytes = store.read_bytes(f"{rel}/{META}")
     except FileNotFoundError:
-        raise CorruptEntryError(path, "meta.json is missing") from None
+        if not store.isdir(rel):
+            return None  # removed while we looked
+        raise CorruptEntryError(path, "meta.json is missing", rel) from None
+    try:
+        meta = json.loads(meta_bytes)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptEntryError(path, f"meta.json does not parse ({exc})") from None
+        raise CorruptEntryError(path, f"meta.json does not parse ({exc})", rel) from None
     if not isinstance(meta, dict):
-        raise CorruptEntryError(path, "meta.json is not a JSON object")
-    _check_meta_sum(path, meta)
+        raise CorruptEntryError(path, "meta.json is not a JSON object", rel)
+    _check_meta_sum(path, meta, rel)
     sums = meta.get("sha256")
     if not isinstance(sums, dict):
-        raise CorruptEntryError(path, "meta.json has no sha256 table")
+        raise CorruptEntryError(path, "meta.json has no sha256 table", rel)
     payloads: dict[str, bytes] = {}
     for name in files:
         if name not in sums:
-            raise CorruptEntryError(path, f"meta.json lists no checksum for {name}")
+            raise CorruptEntryError(path, f"meta.json lists no checksum for {name}", rel)
         try:
-            payload = (path / name).read_bytes()
+            payload = store.read_bytes(f"{rel}/{name}")
         except FileNotFoundError:
-            raise CorruptEntryError(path, f"{name} is missing") from None
+            raise CorruptEntryError(path, f"{name} is missing", rel) from None
         if sha256(payload) != sums[name]:
-            raise CorruptEntryError(path, f"{name} does not match its checksum")
+            raise CorruptEntryError(path, f"{name} does not match its checksum", rel)
         payloads[name] = payload
+    payloads[META] = meta_bytes
     return meta, payloads
 
 
@@ -125,18 +154,18 @@ def meta_checksum(meta: dict[str, Any]) -> str:
     return sha256(dumps({k: v for k, v in meta.items() if k != META_SUM}))
 
 
-def _check_meta_sum(path: Path, meta: dict[str, Any]) -> None:
+def _check_meta_sum(path: Location, meta: dict[str, Any], rel: str | None = None) -> None:
     claimed = meta.get(META_SUM)
     if not isinstance(claimed, str):
-        raise CorruptEntryError(path, f"meta.json has no {META_SUM} (its own checksum)")
+        raise CorruptEntryError(path, f"meta.json has no {META_SUM} (its own checksum)", rel)
     try:
         actual = meta_checksum(meta)
     except (TypeError, ValueError) as exc:  # e.g. a NaN that json.loads accepted
         raise CorruptEntryError(
-            path, f"meta.json holds a value JSON cannot carry ({exc})"
+            path, f"meta.json holds a value JSON cannot carry ({exc})", rel
         ) from None
     if actual != claimed:
-        raise CorruptEntryError(path, "meta.json does not match its own checksum")
+        raise CorruptEntryError(path, "meta.json does not match its own checksum", rel)
 
 
 def write_entry(
@@ -147,72 +176,67 @@ def write_entry(
     files: dict[str, bytes],
     meta: DataMeta | dict[str, Any],
     replace: bool = False,
-) -> Path:
-    """Write an entry atomically and return its folder.
+) -> Location:
+    """Write an entry atomically and return where it is.
 
-    The files go into a fresh folder under `tmp/`, meta.json (with every checksum)
-    last, and the folder is renamed into place. If the final folder already exists,
+    The payload files first, meta.json (with every checksum) last, committed as one
+    folder (`Storage.commit_folder`). If a whole entry of this key is already there,
     another builder got there first: theirs is kept and ours discarded, unless
     `replace` (a forced rebuild, under the figure's lock) removes theirs first.
     """
-    final = entry_dir(engine, level, name, key)
-    tmp_root = engine.cache_dir / "tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_root / f"{name}.{level}.{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        for filename, payload in files.items():
-            (tmp / filename).write_bytes(payload)
-        plain = meta.to_json() if isinstance(meta, DataMeta) else dict(meta)
-        meta = {**plain, "sha256": {f: sha256(p) for f, p in files.items()}}
-        meta[META_SUM] = meta_checksum(meta)
-        (tmp / META).write_bytes(dumps(meta, indent=2))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if replace:
-            remove_entry(final)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():
-                raise
-            # Lost the race to another builder (only possible outside the lock): keep theirs.
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    store = storage_for(engine)
+    plain = meta.to_json() if isinstance(meta, DataMeta) else dict(meta)
+    stored = {**plain, "sha256": {f: sha256(p) for f, p in files.items()}}
+    stored[META_SUM] = meta_checksum(stored)
+    rel = _rel(level, name, key)
+    store.commit_folder(rel, files, META, dumps(stored, indent=2), replace)
+    return store.location(rel)
 
 
 def remove_entry(path: Path) -> None:
-    """Delete an entry folder; rename first so no reader sees it half-deleted."""
-    if not path.exists():
-        return
-    doomed = path.parent / f".removing.{uuid.uuid4().hex}"
-    try:
-        os.rename(path, doomed)
-    except OSError:
-        doomed = path
-    shutil.rmtree(doomed, ignore_errors=True)
+    """Delete a local entry folder; rename first so no reader sees it half-deleted."""
+    remove_local(Path(path))
+
+
+def discard(engine: Engine, error: CorruptEntryError) -> None:
+    """Remove the entry a `CorruptEntryError` names, through the engine's storage."""
+    if error.rel is not None:
+        storage_for(engine).remove(error.rel)
+    elif isinstance(error.path, Path):
+        remove_local(error.path)
 
 
 def clear_temp(engine: Engine, name: str) -> None:
     """Remove `name`'s leftovers in tmp/ (from a killed worker). Call under its lock."""
-    tmp_root = engine.cache_dir / "tmp"
-    if tmp_root.is_dir():
-        # Only this figure's levels: `tmp/` also holds artifacts being written
-        # (`artifacts.py`), which may share a figure's name.
-        for level in ("data", "out"):
-            for leftover in tmp_root.glob(f"{name}.{level}.*"):
-                shutil.rmtree(leftover, ignore_errors=True)
+    store = storage_for(engine)
+    for level in ("data", "out"):  # only the figure's own: other caches share tmp/
+        store.clear_temp(f"{name}.{level}")
 
 
 def prune(engine: Engine, level: Level, name: str, current: str) -> None:
-    """Keep the newest `engine.keep` entries of `name` at `level` (always `current`)."""
-    folder = engine.cache_dir / level / name
-    if not folder.is_dir():
-        return
-    entries = [p for p in folder.iterdir() if p.is_dir() and p.name != current]
-    entries.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    """Keep the newest `engine.keep` entries of `name` at `level` (always `current`).
+
+    At a URL, folders not yet committed are left alone: another machine may be writing
+    them (`clean` removes abandoned ones).
+    """
+    store = storage_for(engine)
+    folder = f"{level}/{name}"
+    entries = [
+        child
+        for child in store.listdir(folder)
+        if child != current
+        and not child.startswith(".")
+        and store.isdir(f"{folder}/{child}")
+        and (store.local or store.committed(f"{folder}/{child}", META))
+    ]
+    stamp = (
+        (lambda c: store.modified(f"{folder}/{c}"))
+        if store.local
+        else (lambda c: store.modified(f"{folder}/{c}/{META}"))
+    )
+    entries.sort(key=stamp, reverse=True)
     for old in entries[max(engine.keep - 1, 0) :]:
-        remove_entry(old)
+        store.remove(f"{folder}/{old}")
 
 
 # ------------------------------------------------------------------ the schema
@@ -255,7 +279,7 @@ class DataMeta(Mapping[str, Any]):
         return out
 
     @classmethod
-    def from_json(cls, raw: Mapping[str, Any], path: Path) -> Self:
+    def from_json(cls, raw: Mapping[str, Any], path: Location, rel: str | None = None) -> Self:
         """The schema of a stored meta.json; `CorruptEntryError` naming what is wrong."""
         names = {f.name: f for f in dataclasses.fields(cls)}
         missing = sorted(set(names) - set(raw))
@@ -264,14 +288,14 @@ class DataMeta(Mapping[str, Any]):
             problem = ", ".join(
                 [f"lacks {n!r}" for n in missing] + [f"has unknown field {n!r}" for n in extra]
             )
-            raise CorruptEntryError(path, f"meta.json {problem}")
+            raise CorruptEntryError(path, f"meta.json {problem}", rel)
         kwargs = {}
         for name in names:
             value = raw[name]
             expected = _SCHEMA_TYPES.get(name)
             if expected is not None and not isinstance(value, expected):
                 raise CorruptEntryError(
-                    path, f"meta.json field {name!r} is a {type(value).__name__}"
+                    path, f"meta.json field {name!r} is a {type(value).__name__}", rel
                 )
             kwargs[name] = tuple(value) if name in ("deps", "seeds", "claims") else value
         return cls(**kwargs)
@@ -349,37 +373,55 @@ class FigureEntry:
     """One verified, rendered figure, as read from the cache. Never holds torch objects.
 
     `meta` is meta.json, checked against its schema (`EntryMeta`); `spec` the
-    Vega-Lite spec; `data` what compute returned. The accessors below read `meta`.
+    Vega-Lite spec; `data` what compute returned; `payloads` the verified bytes of every
+    file (meta.json included). The accessors below read `meta`.
     """
 
     name: str
-    path: Path
-    """The entry folder `out/<name>/<key>/`."""
+    path: Location
+    """The entry folder `out/<name>/<key>/`: a Path, or a URL for a URL cache."""
     meta: EntryMeta
     spec: dict[str, Any]
     data: Any
+    payloads: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the entry's files are local files (`files()` and the *_path accessors)."""
+        return isinstance(self.path, Path)
+
+    def _local(self, name: str) -> Path:
+        if not isinstance(self.path, Path):
+            raise ValueError(
+                f"figure {self.name!r}: its entry is at {self.path}, not a local folder; "
+                "read its bytes from `payloads`"
+            )
+        return self.path / name
 
     @property
     def spec_path(self) -> Path:
-        return self.path / "spec.json"
+        return self._local("spec.json")
 
     @property
     def data_path(self) -> Path:
-        return self.path / "data.json"
+        return self._local("data.json")
 
     @property
     def svg_path(self) -> Path:
-        return self.path / "figure.svg"
+        return self._local("figure.svg")
 
     @property
     def meta_path(self) -> Path:
-        return self.path / META
+        return self._local(META)
 
     def files(self) -> dict[str, Path]:
-        """Every file of the entry by its name: figure.svg, spec.json, data.json, meta.json."""
-        return {name: self.path / name for name in (*OUT_FILES, META)}
+        """Every file of a local entry by its name: figure.svg, spec.json, data.json,
+        meta.json."""
+        return {name: self._local(name) for name in (*OUT_FILES, META)}
 
     def svg(self) -> str:
+        if "figure.svg" in self.payloads:
+            return self.payloads["figure.svg"].decode("utf-8")
         return self.svg_path.read_text(encoding="utf-8")
 
     @property
@@ -427,8 +469,10 @@ class FigureEntry:
 
 def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None:
     """The verified out entry `key` of `name`; None if absent; raises if corrupt."""
-    path = entry_dir(engine, "out", name, key)
-    found = read_entry(path, OUT_FILES)
+    store = storage_for(engine)
+    rel = _rel("out", name, key)
+    path = store.location(rel)
+    found = read_stored_entry(store, rel, OUT_FILES)
     if found is None:
         return None
     raw, payloads = found
@@ -436,18 +480,18 @@ def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None
         spec = json.loads(payloads["spec.json"])
         data = json.loads(payloads["data.json"])
     except ValueError as exc:
-        raise CorruptEntryError(path, f"a checksummed file does not parse ({exc})") from None
-    meta = EntryMeta.from_json(raw, path)
+        raise CorruptEntryError(path, f"a checksummed file does not parse ({exc})", rel) from None
+    meta = EntryMeta.from_json(raw, path, rel)
     if meta.key != key:
-        raise CorruptEntryError(path, f"meta.json names key {meta.key}, not its folder's")
-    return FigureEntry(name=name, path=path, meta=meta, spec=spec, data=data)
+        raise CorruptEntryError(path, f"meta.json names key {meta.key}, not its folder's", rel)
+    return FigureEntry(name=name, path=path, meta=meta, spec=spec, data=data, payloads=payloads)
 
 
 @dataclass(frozen=True)
 class DataEntry:
     """A verified data entry: what compute returned, as parsed JSON and as stored bytes."""
 
-    path: Path
+    path: Location
     meta: DataMeta
     data: Any
     raw: bytes
@@ -455,8 +499,10 @@ class DataEntry:
 
 def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | None:
     """The verified data entry `data_key` of `name`; None if absent; raises if corrupt."""
-    path = entry_dir(engine, "data", name, data_key)
-    found = read_entry(path, DATA_FILES)
+    store = storage_for(engine)
+    rel = _rel("data", name, data_key)
+    path = store.location(rel)
+    found = read_stored_entry(store, rel, DATA_FILES)
     if found is None:
         return None
     stored, payloads = found
@@ -464,38 +510,37 @@ def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | Non
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise CorruptEntryError(path, f"data.json does not parse ({exc})") from None
-    meta = DataMeta.from_json(stored, path)
+        raise CorruptEntryError(path, f"data.json does not parse ({exc})", rel) from None
+    meta = DataMeta.from_json(stored, path, rel)
     if meta.data_key != data_key:
-        raise CorruptEntryError(path, "meta.json names another data_key than its folder's")
+        raise CorruptEntryError(path, "meta.json names another data_key than its folder's", rel)
     return DataEntry(path=path, meta=meta, data=data, raw=raw)
 
 
-def clean(engine: Engine, names: list[str] | None = None) -> list[Path]:
+def clean(engine: Engine, names: list[str] | None = None) -> list[Location]:
     """Delete every cached entry, log and leftover of `names` (all cached names if None).
 
     Each figure is cleaned under its lock, so a build in progress is never cut in half.
     Cleaning everything (`names` None) drops the shared artifacts too (`artifacts.py`).
     Returns the folders removed.
     """
-    removed = []
+    store = storage_for(engine)
+    removed: list[Location] = []
     if names is None:
         from symbiote_core.figures import artifacts  # it imports this module
 
         removed += artifacts.clean(engine)
         found: set[str] = set()
         for level in ("data", "out"):
-            folder = engine.cache_dir / level
-            if folder.is_dir():
-                found.update(p.name for p in folder.iterdir() if p.name.isidentifier())
+            found.update(n for n in store.listdir(level) if n.isidentifier())
         names = sorted(found)
     for name in names:
         with figure_lock(engine, name):
             for level in ("data", "out"):
-                folder = engine.cache_dir / level / name
-                if folder.exists():
-                    remove_entry(folder)
-                    removed.append(folder)
+                folder = f"{level}/{name}"
+                if store.exists(folder):
+                    store.remove(folder)
+                    removed.append(store.location(folder))
             clear_temp(engine, name)
             log_path(engine, name).unlink(missing_ok=True)
     return removed

@@ -1,5 +1,6 @@
-"""`python -m symbiote_core.figures list | build [NAME...] | clean [NAME...] | keys |
-new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE] [--markdown] | timings [--write]`.
+"""`python -m symbiote_core.figures list | build [NAME...] [--scheduler S] |
+clean [NAME...] | keys | new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE]
+[--markdown] | timings [--write]`.
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
 `new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
@@ -74,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated packages whose source enters the cache keys",
     )
     parser.add_argument(
-        "--cache-dir", type=Path, help="default: $SYMBIOTE_FIGURE_CACHE or <root>/.cache/figures"
+        "--cache-dir",
+        help="a folder or an fsspec URL such as s3://bucket/figures "
+        "(default: $SYMBIOTE_FIGURE_CACHE or <root>/.cache/figures)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="every figure, its title and whether it is cached")
@@ -82,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("names", nargs="*", metavar="NAME")
     build_cmd.add_argument("--force", action="store_true", help="recompute even if cached")
     build_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
+    build_cmd.add_argument(
+        "--scheduler",
+        help="'local' (process pool, default), 'local:N' (a Dask cluster of N processes "
+        "here) or a Dask scheduler address tcp://HOST:PORT (default: $SYMBIOTE_SCHEDULER)",
+    )
     build_cmd.add_argument(
         "--strict", action="store_true", help="exit 1 when a claim does not hold"
     )
@@ -130,7 +138,8 @@ def _engine(args: argparse.Namespace) -> Engine:
         "project_packages": tuple(p for p in args.project_packages.split(",") if p),
     }
     if args.cache_dir is not None:
-        options["cache_dir"] = args.cache_dir
+        # A URL stays a string (Engine keeps it as one); anything else is a folder.
+        options["cache_dir"] = args.cache_dir if "://" in args.cache_dir else Path(args.cache_dir)
     if args.root is not None:
         return Engine(root=args.root, **options)
     return Engine.discover(**options)
@@ -235,7 +244,7 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
                         soft_wrap=True,
                     )
 
-            results = build(engine, names, args.force, args.jobs, on_event)
+            results = build(engine, names, args.force, args.jobs, on_event, args.scheduler)
     else:
         started: dict[str, float] = {}
 
@@ -251,7 +260,7 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
             elif kind == "corrupt":
                 console.print(f"warning: {info['problem']}", markup=False, soft_wrap=True)
 
-        results = build(engine, names, args.force, args.jobs, on_event)
+        results = build(engine, names, args.force, args.jobs, on_event, args.scheduler)
     return _summarise(results, args.strict, console)
 
 

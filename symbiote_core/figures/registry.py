@@ -50,8 +50,10 @@ class Engine:
     engine_package: str = "symbiote_core.figures"
     """The engine itself: not followed as a dependency. What it stores is versioned by
     `keys.ENGINE_FORMAT` instead, so refactoring the build code never retrains a figure."""
-    cache_dir: Path = field(default=None)  # type: ignore[assignment]
-    """Default: `$SYMBIOTE_FIGURE_CACHE`, else `<root>/.cache/figures`."""
+    cache_dir: Path | str = field(default=None)  # type: ignore[assignment]
+    """A folder, or an fsspec URL (`file:///shared/cache`, `s3://bucket/figures`: a
+    cache several machines share, see `storage.py`). Default: `$SYMBIOTE_FIGURE_CACHE`,
+    else `<root>/.cache/figures`."""
     keep: int = 3
     """Entries kept per figure and level; older ones are pruned after each write (a
     few, so switching git branches back and forth reuses results)."""
@@ -63,7 +65,10 @@ class Engine:
         if cache is None:
             env = os.environ.get(CACHE_ENV)
             cache = Path(env) if env else root / ".cache" / "figures"
-        object.__setattr__(self, "cache_dir", Path(cache).resolve())
+        if isinstance(cache, str) and "://" in cache:
+            object.__setattr__(self, "cache_dir", cache.rstrip("/"))  # a URL stays a URL
+        else:
+            object.__setattr__(self, "cache_dir", Path(cache).resolve())
         object.__setattr__(self, "project_packages", tuple(self.project_packages))
         if self.keep < 1:
             raise ValueError(f"Engine.keep must be at least 1, got {self.keep}")

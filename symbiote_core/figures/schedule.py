@@ -50,13 +50,20 @@ def expected_seconds(engine: Engine, names: Iterable[str]) -> dict[str, float]:
 def last_compute_seconds(engine: Engine, name: str) -> float | None:
     """`compute_seconds` from the newest data entry of `name`, or None. Unverified (only
     for ordering): an unreadable meta.json is skipped."""
-    folder = engine.cache_dir / "data" / name
-    if not folder.is_dir():
-        return None
-    metas = [p / "meta.json" for p in folder.iterdir() if (p / "meta.json").is_file()]
-    for meta in sorted(metas, key=lambda p: p.stat().st_mtime_ns, reverse=True):
+    from symbiote_core.figures.storage import storage_for
+
+    store = storage_for(engine)
+    folder = f"data/{name}"
+    metas = [f"{folder}/{k}/meta.json" for k in store.listdir(folder)]
+    stamped = []
+    for meta in metas:
         try:
-            seconds = json.loads(meta.read_bytes()).get("compute_seconds")
+            stamped.append((store.modified(meta), meta))
+        except (OSError, FileNotFoundError):
+            continue  # no meta.json (not yet committed): nothing to learn from it
+    for _, meta in sorted(stamped, reverse=True):
+        try:
+            seconds = json.loads(store.read_bytes(meta)).get("compute_seconds")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(seconds, int | float):

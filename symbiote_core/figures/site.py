@@ -48,6 +48,7 @@ from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 from symbiote_core.figures.build import build
+from symbiote_core.figures.cache import META, OUT_FILES
 from symbiote_core.figures.claims_page import claims_page
 from symbiote_core.figures.claimtext import describe_claim
 from symbiote_core.figures.markup import (
@@ -161,9 +162,17 @@ class EssaySite:
             else:
                 entry = result.entry
                 view.meta, view.spec = entry.meta, entry.spec
-                for label, path in entry.files().items():
+                # A local entry is copied from its files; one at a URL (a shared cache)
+                # from the bytes that were verified when it was read.
+                sources = entry.files() if entry.is_local else entry.payloads
+                for label in (*OUT_FILES, META):  # the order of the download links
                     site_path = f"figures/{result.name}/{label}"
-                    files.append(File.generated(config, site_path, abs_src_path=str(path)))
+                    source = sources[label]
+                    if isinstance(source, Path):
+                        file = File.generated(config, site_path, abs_src_path=str(source))
+                    else:
+                        file = File.generated(config, site_path, content=source)
+                    files.append(file)
                     view.files[label] = site_path
                 for claim in entry.meta.claims:
                     if not claim["holds"]:

@@ -7,7 +7,11 @@ Each host lives in its own module, its config dataclass beside its `nn.Module`:
 - `induction`: a 2-layer attention-only transformer that learns induction heads.
 
 Every host has a `train_<host>(cfg, progress=False) -> (model, TrainLog)` that is
-seeded and bit-for-bit reproducible on one thread. Import from the host's module,
+seeded and bit-for-bit reproducible on one thread. Trainers draw every random number
+from `torch.Generator`s seeded from their config and never touch process state: the
+global RNGs, the thread count and the deterministic-kernel flag are the caller's (a
+figure worker sets them; elsewhere call `symbiote_core.runtime.make_deterministic`
+first to get the figures' bits). Import from the host's module,
 e.g. `from symbiote_core.hosts.toy import ToyConfig, train_toy`; this package only
 holds what the hosts share (the `TrainLog`), so importing one host does not import
 the others.

@@ -51,7 +51,6 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: in a notebook it warns without ipywidgets
 
 from symbiote_core.hosts import TrainLog
-from symbiote_core.runtime import make_deterministic
 
 
 @dataclass
@@ -341,10 +340,12 @@ def train_induction(
 ) -> tuple[InductionModel, TrainLog]:
     """Train one host per seed together; seeded and bit-reproducible on one thread.
 
+    Uses only generators seeded from `cfg`; the thread count and kernel flags are the
+    caller's (`runtime.make_deterministic` sets what the figures run with).
+
     Logs, every `cfg.log_every` steps, `loss/{i}` and `acc/{i}` per instance (on its
     training batch's induction targets) and their means `loss` and `acc`.
     """
-    make_deterministic(cfg.seeds[0])  # threads and kernels; every draw below is seeded
     model = InductionModel(cfg)
     # The data streams are separate from the initialisation streams (same seeds).
     generators = seed_generators(cfg.seeds, offset=DATA_STREAM)

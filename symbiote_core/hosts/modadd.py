@@ -37,7 +37,6 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: in a notebook it warns without ipywidgets
 
 from symbiote_core.hosts import TrainLog
-from symbiote_core.runtime import make_deterministic
 
 
 @dataclass
@@ -312,11 +311,13 @@ def lr_factor(cfg: ModAddConfig, step: int) -> float:
 def train_modadd(cfg: ModAddConfig, progress: bool = False) -> tuple[ModAddModel, TrainLog]:
     """Train one host per seed together, full-batch; bit-reproducible on one thread.
 
+    Uses only generators seeded from `cfg`; the thread count and kernel flags are the
+    caller's (`runtime.make_deterministic` sets what the figures run with).
+
     The log records `train_loss/i`, `train_acc/i`, `test_loss/i`, `test_acc/i` for
     instance i every `cfg.log_every` steps or at `cfg.log_steps` (step 0 is before
     any update) and, if asked, checkpoints of the whole batch.
     """
-    make_deterministic(cfg.seeds[0])  # threads and kernels; every draw below is seeded
     p = cfg.p
     train_idx, test_idx = splits(cfg)
     y_all = labels(all_pairs(p), p)

@@ -39,7 +39,6 @@ from torch import nn
 from tqdm import tqdm  # not tqdm.auto: in a notebook it warns without ipywidgets
 
 from symbiote_core.hosts import TrainLog
-from symbiote_core.runtime import make_deterministic
 
 Correlation = Literal["none", "correlated", "anticorrelated"]
 HiddenActivation = Literal["linear", "relu"]
@@ -289,10 +288,13 @@ class ToyModel(nn.Module):
 def train_toy(cfg: ToyConfig, progress: bool = False) -> tuple[ToyModel, TrainLog]:
     """Train `cfg.n_instances` toy hosts together; seeded and bit-reproducible on 1 thread.
 
+    Uses only generators seeded from `cfg`; the thread count and kernel flags are the
+    caller's (`runtime.make_deterministic` sets what the figures run with).
+
     Logs `loss` (summed over instances) and `loss/{i}` per instance every
     `cfg.log_every` steps.
     """
-    shared = make_deterministic(cfg.seed)
+    shared = torch.Generator().manual_seed(cfg.seed)
     own = cfg.generators()
     generator: torch.Generator | list[torch.Generator] = shared if own is None else own
     model = ToyModel(cfg, generator=generator)

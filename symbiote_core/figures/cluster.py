@@ -1,0 +1,193 @@
+"""Figure jobs on a Dask cluster instead of the local process pool.
+
+Chosen by `build(..., scheduler=...)`, `figures build --scheduler`, or
+`$SYMBIOTE_SCHEDULER`:
+
+    local            the local process pool (the default)
+    local:N          a Dask `LocalCluster` of N worker processes on this machine
+    tcp://HOST:PORT  an existing Dask scheduler (any address `distributed.Client` takes)
+
+Why Dask distributed rather than Ray: it is pure Python and installs from PyPI in
+seconds with no native runtime, and a `LocalCluster` of real worker processes runs in
+a test exactly as a remote cluster does; Ray brings a large native runtime (its own
+object store and raylet) for scheduling we do not need: figures are coarse,
+independent jobs.
+
+Determinism: the local pool gives every figure a fresh interpreter started with
+`build.WORKER_ENV` (PYTHONHASHSEED=0, one BLAS/OpenMP thread), which then pins torch
+to one thread and deterministic kernels. A Dask worker is a long-lived process whose
+hash seed was fixed when it started, and which would carry one figure's imports and
+RNG state into the next. So a Dask task does not build the figure in the worker: it
+runs `build._work` in a fresh subprocess on the worker's machine, started with
+`WORKER_ENV` (`run_isolated`), which checks that environment as a local worker does.
+The figure sees exactly the process state of a local build, on whichever machine.
+
+What a cluster needs: every worker sees the project checkout at the same path as the
+client (`Engine.root`: a shared file system or an identical image), with the same
+packages installed, and a cache that both see: a shared folder, or an fsspec URL
+(`storage.py`). The worker recomputes each figure's keys from the sources it sees and
+fails the figure if they differ from the client's, so a worker with other sources can
+never write an entry under the client's key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from symbiote_core.figures.registry import FigureError
+
+if TYPE_CHECKING:
+    from symbiote_core.figures.build import EventCallback, _Outcome, _Task
+    from symbiote_core.figures.registry import Engine
+
+SCHEDULER_ENV = "SYMBIOTE_SCHEDULER"
+LOCAL = "local"
+
+
+def resolve_scheduler(scheduler: str | None) -> str:
+    """The scheduler to use: the argument, else `$SYMBIOTE_SCHEDULER`, else "local"."""
+    chosen = scheduler or os.environ.get(SCHEDULER_ENV) or LOCAL
+    chosen = chosen.strip()
+    if chosen == LOCAL or "://" in chosen:
+        return chosen
+    if chosen.startswith("local:"):
+        count = chosen.partition(":")[2]
+        if count.isdigit() and int(count) >= 1:
+            return chosen
+    raise FigureError(
+        f"scheduler {chosen!r} is not one of: 'local' (the process pool), 'local:N' (a Dask "
+        "cluster of N worker processes here), or a Dask scheduler address such as "
+        "tcp://host:8786 (from --scheduler or $" + SCHEDULER_ENV + ")"
+    )
+
+
+def run_on_dask(
+    engine: Engine,
+    names: list[str],
+    force: bool,
+    jobs: int | None,
+    git: str,
+    scheduler: str,
+    emit: EventCallback,
+    finish: Callable[[_Outcome], None],
+    expected: dict[str, str],
+) -> None:
+    """Build `names` as Dask tasks; `finish` is called in this process as each ends.
+
+    At most `jobs` figures (default: the cluster's worker threads) are submitted at a
+    time, so "start" means a worker took it. `expected` maps each name to the key the
+    client planned: a worker whose sources give another key fails the figure.
+    """
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as error:
+        raise FigureError(
+            f"scheduler {scheduler!r} needs Dask distributed: pip install -e '.[cluster]' ({error})"
+        ) from None
+    from symbiote_core.figures.build import _Outcome, _Task
+
+    with ExitStack() as stack:
+        if scheduler.startswith("local:"):
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=int(scheduler.partition(":")[2]),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
+            )
+            client = stack.enter_context(Client(cluster, set_as_default=False))
+        else:
+            client = stack.enter_context(Client(scheduler, set_as_default=False))
+        slots = max(1, jobs or sum(client.nthreads().values()) or 1)
+        pending = list(names)
+        names_of: dict[Any, str] = {}
+
+        def submit() -> list[Any]:
+            submitted = []
+            while pending and len(names_of) < slots:
+                name = pending.pop(0)
+                task = _Task(engine, name, force, git, parent=0, expected_key=expected.get(name))
+                # pure=False: a figure is a job with effects (it writes the cache), not
+                # a value Dask may deduplicate or keep.
+                future = client.submit(run_isolated, task, pure=False, key=f"figure-{name}")
+                names_of[future] = name
+                submitted.append(future)
+                emit(name, "start", {"retry": False})
+            return submitted
+
+        running = as_completed(submit(), loop=client.loop)
+        for future in running:
+            name = names_of.pop(future)
+            try:
+                outcome = future.result()
+            except Exception:
+                error = (
+                    f"figure {name!r}: its Dask task could not run (a worker died or left "
+                    f"the cluster)\n{traceback.format_exc()}"
+                )
+                outcome = _Outcome(name, "failed", 0.0, error=error)
+            finish(outcome)
+            running.update(submit())
+
+
+def run_isolated(task: _Task) -> _Outcome:
+    """Run `build._work(task)` in a fresh interpreter started with `WORKER_ENV`.
+
+    Runs on a Dask worker (any machine). The task and its outcome travel by pickle
+    files; the child's stdout and stderr go to the figure's log as in a local worker.
+    A child that dies without a Python error (killed, out of memory) is reported like
+    a local worker that did.
+    """
+    from symbiote_core.figures.build import WORKER_ENV, _died_message, _Outcome
+
+    host = socket.gethostname()
+    task = dataclasses.replace(task, parent=os.getpid())
+    if not task.engine.root.is_dir():
+        error = (
+            f"figure {task.name!r}: the Dask worker on {host} has no project checkout at "
+            f"{task.engine.root}; every worker must see the client's checkout at the same path"
+        )
+        return _Outcome(task.name, "failed", 0.0, error=error)
+    env = {**os.environ, **WORKER_ENV}
+    with tempfile.TemporaryDirectory(prefix="symbiote-figure-") as folder:
+        given, returned = Path(folder) / "task.pickle", Path(folder) / "outcome.pickle"
+        given.write_bytes(pickle.dumps(task))
+        code = "from symbiote_core.figures.cluster import _child_main; _child_main()"
+        child = subprocess.run(
+            [sys.executable, "-c", code, str(given), str(returned)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+        if child.returncode == 0 and returned.is_file():
+            outcome: _Outcome = pickle.loads(returned.read_bytes())
+            return outcome
+    detail = (child.stderr or b"").decode("utf-8", "replace").strip()[-4000:]
+    error = f"{_died_message(task.engine, task.name)} (on {host}, exit status {child.returncode})"
+    if detail:
+        error += f"\n--- its stderr ---\n{detail}"
+    return _Outcome(task.name, "failed", 0.0, error=error)
+
+
+def _child_main() -> None:
+    """Entry point of the subprocess `run_isolated` starts."""
+    from symbiote_core.figures.build import _work
+
+    given, returned = Path(sys.argv[1]), Path(sys.argv[2])
+    task = pickle.loads(given.read_bytes())
+    outcome = _work(task)
+    returned.write_bytes(pickle.dumps(outcome))
