@@ -17,6 +17,11 @@ it) rather than a trade-off that a sweep can map.
 
 Batched: host and symbiote may hold several instances (one per seed and coupling);
 `coupling` is then one value per instance and each instance's losses are its own.
+
+The host's optimiser is Adam, or AdamW when `host_weight_decay` is set, with an
+optional learning-rate schedule: a host that groks (the modular-addition host) needs
+the decoupled weight decay and the schedule it trains with alone, so that a coupling
+of 0 trains it exactly as it trains without a symbiote.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from typing import Any
 
 import torch
 from torch import nn
+
+Observer = Callable[[int, nn.Module], None]
+"""`observe(step, host)`: called before the first update (step 0) and after every
+update (steps 1..steps), to measure the host during training; it must not change it."""
 
 TaskStep = Callable[[nn.Module, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 """`task(host, generator) -> (task_loss (n_instances,), activations (batch, n_instances, d))`:
@@ -46,6 +55,12 @@ class CoTrainConfig:
     """Optimiser steps for host and symbiote (one each per step)."""
     host_lr: float = 3e-3
     symbiote_lr: float = 3e-3
+    host_weight_decay: float = 0.0
+    """Decoupled weight decay of the host (AdamW); 0 keeps plain Adam."""
+    host_betas: tuple[float, float] = (0.9, 0.999)
+    host_lr_factor: Callable[[int], float] | None = None
+    """The host's learning rate at each step as a fraction of `host_lr` (a
+    `LambdaLR` schedule); None keeps it constant."""
     seed: int = 0
     """Seeds the data generator handed to `task`."""
     log_every: int = 100
@@ -57,6 +72,10 @@ class CoTrainConfig:
         values = [self.coupling] if isinstance(self.coupling, int | float) else self.coupling
         if any(not v >= 0 for v in values):
             raise ValueError(f"CoTrainConfig.coupling must be >= 0, got {self.coupling}")
+        if not self.host_weight_decay >= 0:
+            raise ValueError(
+                f"CoTrainConfig.host_weight_decay must be >= 0, got {self.host_weight_decay}"
+            )
 
     def couplings(self, n_instances: int) -> list[float]:
         c = self.coupling
@@ -83,7 +102,13 @@ def normalised_error(acts: torch.Tensor, recon: torch.Tensor) -> torch.Tensor:
     return err / var.clamp_min(1e-12)
 
 
-def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainConfig) -> CoTrainLog:
+def cotrain(
+    host: nn.Module,
+    symbiote: nn.Module,
+    task: TaskStep,
+    cfg: CoTrainConfig,
+    observe: Observer | None = None,
+) -> CoTrainLog:
     """Train `host` on `task` with a coupling to `symbiote`, and `symbiote` on the host.
 
     `symbiote` is a dictionary (it has `forward(x).recon`, `loss(x)`, and optionally
@@ -92,7 +117,18 @@ def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainCo
     """
     generator = torch.Generator().manual_seed(cfg.seed)
     host_params = [p for p in host.parameters() if p.requires_grad]
-    host_opt = torch.optim.Adam(host_params, lr=cfg.host_lr)
+    host_opt: torch.optim.Optimizer
+    if cfg.host_weight_decay > 0:
+        host_opt = torch.optim.AdamW(
+            host_params, lr=cfg.host_lr, betas=cfg.host_betas, weight_decay=cfg.host_weight_decay
+        )
+    else:
+        host_opt = torch.optim.Adam(host_params, lr=cfg.host_lr, betas=cfg.host_betas)
+    schedule = (
+        torch.optim.lr_scheduler.LambdaLR(host_opt, cfg.host_lr_factor)
+        if cfg.host_lr_factor is not None
+        else None
+    )
     sym_opt = torch.optim.Adam(symbiote.parameters(), lr=cfg.symbiote_lr)
     coupling: torch.Tensor | None = None
     log = CoTrainLog()
@@ -100,6 +136,8 @@ def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainCo
     host.train()
     symbiote.train()
     start = time.perf_counter()
+    if observe is not None:
+        observe(0, host)
     for step in range(cfg.steps):
         task_loss, acts = task(host, generator)  # (n,), (batch, n, d)
         if coupling is None:
@@ -115,6 +153,8 @@ def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainCo
             p.grad = g
         host_opt.step()
         host_opt.zero_grad(set_to_none=True)
+        if schedule is not None:
+            schedule.step()
 
         sym_loss, _ = symbiote.loss(acts.detach())
         sym_opt.zero_grad(set_to_none=True)
@@ -122,6 +162,8 @@ def cotrain(host: nn.Module, symbiote: nn.Module, task: TaskStep, cfg: CoTrainCo
         sym_opt.step()
         if hasattr(symbiote, "post_step"):
             symbiote.post_step()
+        if observe is not None:
+            observe(step + 1, host)
 
         window.append((task_loss.detach(), error.detach()))
         if len(window) == cfg.log_every or step + 1 == cfg.steps:

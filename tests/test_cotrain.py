@@ -42,6 +42,43 @@ def test_zero_coupling_trains_the_host_exactly_as_alone() -> None:
     assert torch.allclose(coupled.b, alone.b, atol=1e-6)
 
 
+def test_zero_coupling_with_decay_and_schedule_trains_as_adamw_alone() -> None:
+    steps, lr = 40, 3e-3
+    factor = lambda step: 1.0 if step < 20 else 0.5  # noqa: E731
+    seen: list[int] = []
+    coupled = _host()
+    cotrain(
+        coupled,
+        _symbiote(),
+        _task,
+        CoTrainConfig(
+            coupling=0.0,
+            steps=steps,
+            host_lr=lr,
+            host_weight_decay=0.5,
+            host_betas=(0.9, 0.98),
+            host_lr_factor=factor,
+        ),
+        observe=lambda step, host: seen.append(step),
+    )
+    assert seen == list(range(steps + 1))  # before the first update, then after each
+
+    alone = _host()
+    optimiser = torch.optim.AdamW(alone.parameters(), lr=lr, weight_decay=0.5, betas=(0.9, 0.98))
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, factor)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        loss, _ = _task(alone, generator)
+        optimiser.zero_grad()
+        loss.sum().backward()
+        optimiser.step()
+        schedule.step()
+    assert torch.allclose(coupled.W, alone.W, atol=1e-6)
+    untouched = _host()
+    cotrain(untouched, _symbiote(), _task, CoTrainConfig(coupling=0.0, steps=steps, host_lr=lr))
+    assert not torch.allclose(untouched.W, alone.W, atol=1e-4)  # the options do act
+
+
 def test_coupling_moves_only_its_own_instance() -> None:
     zero, strong = _host(), _host()
     cotrain(zero, _symbiote(), _task, CoTrainConfig(coupling=[0.0, 0.0], steps=80))
@@ -69,6 +106,7 @@ def test_normalised_error_is_a_fraction_of_variance() -> None:
     ({"coupling": -1.0}, "coupling must be >= 0"),
     ({"coupling": [0.1, float("nan")]}, "coupling must be >= 0"),
     ({"steps": 0}, "steps must be >= 1"),
+    ({"host_weight_decay": -0.1}, "host_weight_decay must be >= 0"),
 ])
 def test_bad_configs_are_refused(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):

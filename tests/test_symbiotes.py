@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import symbiote_core
@@ -35,6 +36,7 @@ from symbiote_core.symbiotes import (
     registry,
     splice_transcoder,
     train_probe_with_control,
+    transcoder_loss_recovered,
 )
 from symbiote_core.symbiotes.sparse import (
     chosen,
@@ -449,6 +451,71 @@ def test_splice_transcoder_replaces_the_component() -> None:
     torch.testing.assert_close(spliced, expected)
     assert not torch.allclose(spliced, clean)
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in host.modules())
+
+
+def _linear_host() -> nn.Module:
+    """A host whose MLP is linear, so a transcoder's skip path can be it exactly."""
+
+    class Host(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mlp = nn.Linear(6, 4, bias=False)
+            self.out = nn.Linear(4, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.out(self.mlp(x))
+
+    torch.manual_seed(0)
+    return Host()
+
+
+def _cross_entropy(targets: torch.Tensor):
+    return lambda logits, _: F.cross_entropy(logits, targets)
+
+
+def test_transcoder_loss_recovered_is_one_for_a_perfect_stand_in() -> None:
+    host = _linear_host()
+    x, targets = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    tc = Transcoder(
+        TranscoderConfig(dictionary=TopKConfig(d_in=6, d_sae=16, k=3), d_out=4, skip=True)
+    )
+    with torch.no_grad():  # the sparse code writes nothing; the skip path is the MLP
+        tc.dictionary.W_dec.zero_()
+        tc.dictionary.b_dec.zero_()
+        tc.W_skip.copy_(host.mlp.weight.T)
+    scores = transcoder_loss_recovered(host, "mlp", tc, x, _cross_entropy(targets))
+    assert scores.spliced == pytest.approx(scores.clean, abs=1e-6)
+    assert scores.ablated != pytest.approx(scores.clean, abs=1e-3)
+    assert scores.recovered == pytest.approx(1.0, abs=1e-5)
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in host.modules())
+
+
+def test_transcoder_loss_recovered_is_zero_for_a_zero_output() -> None:
+    host = _linear_host()
+    x, targets = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    tc = Transcoder(TranscoderConfig(dictionary=TopKConfig(d_in=6, d_sae=16, k=3), d_out=4))
+    with torch.no_grad():
+        tc.dictionary.W_dec.zero_()
+        tc.dictionary.b_dec.zero_()
+    scores = transcoder_loss_recovered(host, "mlp", tc, x, _cross_entropy(targets))
+    assert scores.spliced == scores.ablated
+    assert scores.recovered == 0.0
+    # ...and somewhere between for a stand-in that is partly right.
+    with torch.no_grad():
+        tc.dictionary.b_dec.copy_(host.mlp(x).mean(0))
+    partly = transcoder_loss_recovered(host, "mlp", tc, x, _cross_entropy(targets))
+    assert partly.recovered != scores.recovered
+
+
+def test_transcoder_loss_recovered_shapes_and_refusals() -> None:
+    host = _linear_host()
+    tc = Transcoder(
+        TranscoderConfig(dictionary=TopKConfig(d_in=6, d_sae=16, k=3, n_instances=2), d_out=4)
+    )
+    assert tc(torch.randn(5, 2, 6)).recon.shape == (5, 2, 4)
+    assert tc.encode(torch.randn(5, 2, 6)).shape == (5, 2, 16)
+    with pytest.raises(ValueError, match="single transcoder"):
+        transcoder_loss_recovered(host, "mlp", tc, torch.randn(5, 6), lambda out, _: out.sum())
 
 
 def test_transcoder_learns_a_component_and_skip_helps() -> None:

@@ -14,7 +14,12 @@ from symbiote_core.symbiotes.registry import (
 from symbiote_core.symbiotes.relu import ReLUConfig, ReLUSAE
 from symbiote_core.symbiotes.sae import Dictionary, DictionaryConfig, DictionaryOutput
 from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
-from symbiote_core.symbiotes.transcoder import Transcoder, TranscoderConfig, splice_transcoder
+from symbiote_core.symbiotes.transcoder import (
+    Transcoder,
+    TranscoderConfig,
+    splice_transcoder,
+    transcoder_loss_recovered,
+)
 
 __all__ = [
     "SYMBIOTES",
@@ -41,4 +46,5 @@ __all__ = [
     "register",
     "splice_transcoder",
     "train_probe_with_control",
+    "transcoder_loss_recovered",
 ]

@@ -9,19 +9,25 @@ configured as usual; its decoder writes the output space (`d_out` wide).
 `splice_transcoder(tc, "blocks.0.mlp")` returns the interventions that run the
 transcoder in place of the component: a pre-hook stores the component's input and
 the output hook replaces the component's output by the transcoder's prediction.
+`transcoder_loss_recovered` scores that splice: the share of the loss that zeroing
+the component's output costs which the transcoder wins back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import torch
 from torch import nn
 
-from symbiote_core.interventions import Intervention
+from symbiote_core.interventions import Intervention, ablate_all, intervene
 from symbiote_core.symbiotes.registry import SymbioteConfig, config_class, get, register
 from symbiote_core.symbiotes.sae import DictionaryConfig, DictionaryOutput
+
+if TYPE_CHECKING:
+    from symbiote_core.metrics import SpliceLosses
 
 
 @dataclass(kw_only=True)
@@ -157,3 +163,34 @@ def splice_transcoder(transcoder: Transcoder, module: str) -> list[Intervention]
         Intervention(f"{path}:input{suffix}", grab_input),
         Intervention(f"{path}:output{suffix}", predict),
     ]
+
+
+@torch.no_grad()
+def transcoder_loss_recovered(
+    model: nn.Module,
+    module: str,
+    transcoder: Transcoder,
+    inputs: Any,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+) -> SpliceLosses:
+    """Run `model(inputs)` clean, with `transcoder` in place of `module`, and with
+    `module`'s output zeroed; `recovered` is `(zeroed - spliced) / (zeroed - clean)`.
+
+    `loss_fn(output, inputs)` returns the host's scalar loss (a task loss, or a
+    divergence from the clean output). Zero ablation because a transcoder replaces the
+    whole component: with the component gone, its output is nothing. Raises
+    `ValueError` (from `loss_recovered`) when zeroing the component changes nothing.
+    """
+    # Here, not at the top: importing the symbiotes must not load the metrics (scipy).
+    from symbiote_core.metrics import SpliceLosses, loss_recovered
+
+    def run(interventions: Iterable[Intervention]) -> float:
+        with intervene(model, interventions):
+            return float(loss_fn(model(inputs), inputs))
+
+    path, hash_, call = module.partition("#")
+    output = f"{path}:output" + (f"#{call}" if hash_ else "")
+    clean = run([])
+    spliced = run(splice_transcoder(transcoder, module))
+    zeroed = run([Intervention(output, ablate_all("zero"))])
+    return SpliceLosses(clean, spliced, zeroed, loss_recovered(clean, spliced, zeroed))
