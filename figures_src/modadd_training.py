@@ -259,6 +259,47 @@ PARAMS = Params()
 first_fit = _each(_fit)
 first_grok = _each(_grok)
 
+ALT = (
+    "Two line charts against training step on a log scale, one line per seed and pair set. "
+    "Training accuracy reaches {{ value: modadd_training.fit_accuracy | .0% }} by step "
+    "{{ value: modadd_training.fit_step | .0f mean }} while test accuracy is "
+    "{{ value: modadd_training.test_acc_at_fit | .0% mean }} there; test accuracy passes "
+    "{{ value: modadd_training.grok_accuracy | .0% }} at step "
+    "{{ value: modadd_training.grok_step | .0f mean }} and "
+    "{{ value: modadd_training.generalised_accuracy | .0% }} at step "
+    "{{ value: modadd_training.generalised_step | .0f mean }}, "
+    "{{ value: modadd_training.delay_ratio | .0f mean }} times later than the fit, and ends at "
+    "{{ value: modadd_training.final_test_acc | .1% mean }}. Training loss falls steadily; test "
+    "loss peaks at {{ value: modadd_training.peak_test_loss | .1f mean }} nats at step "
+    "{{ value: modadd_training.peak_test_loss_step | .0f mean }}, then falls as test accuracy "
+    "jumps. Means over {{ value: modadd_training.n_seeds }} seeds."
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod "
+    "{{ param: modadd_training.host.p }}: embedding width "
+    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
+    "{{ param: modadd_training.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
+    "{{ param: modadd_training.host.lr }}, constant for the first "
+    "{{ param: modadd_training.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
+    "to {{ param: modadd_training.host.lr_final | .0% }} of it; weight decay "
+    "{{ param: modadd_training.host.weight_decay }}) for {{ param: modadd_training.host.steps }} "
+    "steps, one host per seed. The {{ value: modadd_training.n_train }} training pairs and "
+    "{{ value: modadd_training.n_test }} held-out pairs are a seeded split per seed. "
+    "**Measurement.** Accuracy and cross-entropy on both sets at "
+    "{{ param: modadd_training.log_points_per_decade }} log-spaced steps per decade; a host has "
+    "fitted at {{ param: modadd_training.fit_accuracy | .0% }} training accuracy, grokked at "
+    "{{ param: modadd_training.grok_accuracy | .0% }} test accuracy and generalised at "
+    "{{ param: modadd_training.generalised_accuracy | .0% }}. **Control.** The held-out pairs: the "
+    "same task on inputs the host never saw (chance is 1/p). **Null.** The same measurement where "
+    "the effect should be absent: the training pairs themselves, or the host at another moment of "
+    "its training. **Seeds.** {{ value: modadd_training.n_seeds }} ({{ param: "
+    "modadd_training.seeds }})."
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="The host fits its training pairs at once and the held-out pairs much later",
     caption=(
@@ -272,13 +313,8 @@ FIGURE = Figure(
         "grey band runs between their medians over seeds. The dashed line is chance. Hover "
         "a line to read its seed and values."
     ),
-    alt=(
-        "Two line charts against training step on a log scale, one line per seed and pair "
-        "set. Left: training accuracy rises to 100% within the first few dozen steps while "
-        "test accuracy stays near zero, then every seed's test accuracy climbs steeply to "
-        "100% more than ten times later. Right: training loss falls steadily; test loss "
-        "first rises, then falls sharply when test accuracy jumps."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,
