@@ -49,10 +49,13 @@
   }
 
   var COLOUR_KEYS = { color: 1, fill: 1, stroke: 1 };
+  // Legend and axis colours (symbolFillColor, symbolStrokeColor, labelColor, gridColor...).
+  var COLOUR_SUFFIX = /Color$/;
   var SIZE_KEY = /fontsize$/i;
 
-  // Walks a spec: in dark mode every palette colour under a colour key becomes its dark
-  // twin; everywhere, any font size below the site's minimum is raised to it.
+  // Walks a spec: in dark mode every palette colour under a colour key (color, fill,
+  // stroke, or any key ending in "Color", as a legend's symbol colours do) becomes its
+  // dark twin; everywhere, any font size below the site's minimum is raised to it.
   function adapt(node, dark, inColour, minPx) {
     var theme = window.symTheme || { swaps: {} };
     if (Array.isArray(node)) {
@@ -63,7 +66,7 @@
       Object.keys(node).forEach(function (k) {
         var v = node[k];
         if (SIZE_KEY.test(k) && typeof v === "number" && v < minPx) v = minPx;
-        out[k] = adapt(v, dark, inColour || COLOUR_KEYS[k] === 1, minPx);
+        out[k] = adapt(v, dark, inColour || COLOUR_KEYS[k] === 1 || COLOUR_SUFFIX.test(k), minPx);
       });
       return out;
     }
@@ -148,6 +151,10 @@
       el._symView.finalize();
       el._symView = null;
     }
+    if (el._symBindings) {
+      el._symBindings.remove();
+      el._symBindings = null;
+    }
     var config = theme.config
       ? adapt(theme.config[dark ? "dark" : "light"], false, false, minPx)
       : { background: null };
@@ -177,6 +184,7 @@
             svg.style.height = "auto";
           }
         }
+        moveBindings(el);
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
         // Explorable figures (explorable.js) wire their controls to the drawn view.
@@ -187,6 +195,17 @@
       .catch(function (err) {
         showError(el, err);
       });
+  }
+
+  // A chart's controls (Vega bindings) leave its sideways-scrolling box for the figure,
+  // right after the chart: there site.css can keep them at the bottom of a phone's screen
+  // while the chart is on it, next to whichever stacked panel the reader is looking at.
+  function moveBindings(el) {
+    var form = el.querySelector(".vega-bindings");
+    var figure = el.closest(".sym-figure");
+    if (!form || !figure) return;
+    el.parentNode.insertBefore(form, el.nextSibling);
+    el._symBindings = form;
   }
 
   var CHARTS = ".sym-chart[data-spec], .sym-chart[data-spec-src]";
@@ -263,6 +282,31 @@
   }
   document.addEventListener("mouseover", placePreview);
   document.addEventListener("focusin", placePreview);
+
+  // Where a quoted number comes from: hover and focus show it (site.css); a tap or a
+  // click toggles it, so touch readers reach it too; Escape or a tap elsewhere closes it.
+  function closeTips(except) {
+    document.querySelectorAll(".sym-value.sym-tip-open").forEach(function (v) {
+      if (v === except) return;
+      v.classList.remove("sym-tip-open");
+      var b = v.querySelector(".sym-value-number");
+      if (b) b.setAttribute("aria-expanded", "false");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".sym-value-number");
+    if (!button) {
+      if (!(event.target.closest && event.target.closest(".sym-tip"))) closeTips(null);
+      return;
+    }
+    var value = button.parentNode;
+    closeTips(value);
+    var open = value.classList.toggle("sym-tip-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeTips(null);
+  });
 
   function onPage() {
     fixAccessibility();
