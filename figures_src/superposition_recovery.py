@@ -231,6 +231,8 @@ def _densest(data: dict[str, Any]) -> float:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
+    import statistics
+
     from symbiote_core.figures import palette
 
     rows = data["rows"]
@@ -248,14 +250,30 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         title="feature probability (log scale)",
     )
     y_title, y_scale = "mean max cosine with true features", alt.Scale(domain=[0, 1])
+    # Each line is named at its right end (a direct label, no legend to look up); in ink,
+    # which reads at 4.5:1 in both themes where the control's grey would not.
     base = alt.Chart(alt.Data(values=sweep)).encode(
-        x=x,
-        color=alt.Color(
-            "reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom", labelLimit=260)
-        ),
+        x=x, color=alt.Color("reader:N", scale=colors, title=None, legend=None)
+    )
+    densest = max(probs)
+    ends = [
+        {
+            "reader": reader,
+            "probability": densest,
+            "mmcs": statistics.fmean(
+                r["mmcs"] for r in sweep if r["reader"] == reader and r["probability"] == densest
+            ),
+        }
+        for reader in ("dictionary", "random directions")
+    ]
+    labels = (
+        alt.Chart(alt.Data(values=ends))
+        .mark_text(align="right", dx=-2, dy=-10, color=palette.color("ink"))
+        .encode(x=x, y=alt.Y("mmcs:Q", scale=y_scale), text="reader:N")
     )
     sweep_chart = (
         base.mark_line().encode(y=alt.Y("mean(mmcs):Q", title=y_title, scale=y_scale))
+        + labels
         + base.mark_circle(size=28, opacity=0.6).encode(
             y=alt.Y("mmcs:Q", title=y_title, scale=y_scale),
             tooltip=[

@@ -163,6 +163,7 @@
       // The editor and source links would leave the site; exports stay local.
       actions: { export: true, source: false, compiled: false, editor: false },
       config: config,
+      tooltip: { theme: dark ? "dark" : "light" },
     };
     window
       .vegaEmbed(el, spec, options)
@@ -185,6 +186,7 @@
           }
         }
         moveBindings(el);
+        tooltipsOnTap(result.view);
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
         // Explorable figures (explorable.js) wire their controls to the drawn view.
@@ -203,9 +205,20 @@
   function moveBindings(el) {
     var form = el.querySelector(".vega-bindings");
     var figure = el.closest(".sym-figure");
-    if (!form || !figure) return;
+    if (!form || !figure || !form.children.length) return;
     el.parentNode.insertBefore(form, el.nextSibling);
     el._symBindings = form;
+  }
+
+  // Vega shows a mark's tooltip on pointer movement, which a tap on a touch screen does
+  // not make: a tap (a click) shows the tapped mark's tooltip, and a tap on nothing hides
+  // it. With a mouse the tooltip is already showing, and this shows it again in place.
+  function tooltipsOnTap(view) {
+    var handler = view.tooltip && view.tooltip();
+    if (typeof handler !== "function") return;
+    view.addEventListener("click", function (event, item) {
+      handler.call(view, view._handler, event, item, item ? item.tooltip : undefined);
+    });
   }
 
   var CHARTS = ".sym-chart[data-spec], .sym-chart[data-spec-src]";
