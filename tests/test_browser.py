@@ -469,8 +469,13 @@ _LEGEND_KEYS = """() => {
   document.querySelectorAll('.sym-chart').forEach(chart => {
     const svg = chart.querySelector('svg');
     if (!svg) return;
+    let bg = [255, 255, 255];
+    for (let n = chart; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c) { bg = c; break; }
+    }
     const back = svg.querySelector('.background');
-    const bg = (back && rgb(getComputedStyle(back).fill)) || [255, 255, 255];
+    if (back && rgb(getComputedStyle(back).fill)) bg = rgb(getComputedStyle(back).fill);
     svg.querySelectorAll('.role-legend-symbol path').forEach(sym => {
       const s = getComputedStyle(sym);
       // A key is drawn by its stroke, or by its fill when it has no visible stroke.
