@@ -160,7 +160,8 @@ def render(data: dict[str, Any]) -> alt.Chart:
                 sort=list(PARTS),
                 title="residual from inputs with",
                 scale=alt.Scale(**palette.scale({PARTS[0]: "control", PARTS[1]: "symbiote"})),
-                legend=alt.Legend(orient="bottom", labelLimit=260),
+                # One entry a row: side by side they are wider than a phone.
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=260),
             ),
             order=alt.Order("part:N", sort="descending"),
             tooltip=["k:O", "part:N", alt.Tooltip("fvu:Q", format=".3f")],

@@ -423,7 +423,7 @@ FIGURE = Figure(
     "the host generalises",
     caption=(
         "The spectrum shows how the embedding's squared norm (its constant part removed) "
-        f"spreads over the frequencies of Z<sub>{PARAMS.host.p}</sub> for the seed picked "
+        f"spreads over the frequencies of the integers mod {PARAMS.host.p} for the seed picked "
         "with the buttons: bars for the trained host (dark bars are key frequencies, above "
         "the dashed line at twice a flat spectrum's share), grey ticks for the same host at "
         "initialisation. The plane shows that seed's whole embedding, centred, projected "

@@ -310,7 +310,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     # colours must only re-render.
     from symbiote_core.figures import palette
 
-    legend = alt.Legend(orient="bottom", columns=2, labelLimit=320, symbolStrokeWidth=2)
+    # One column: two would make the legend wider than a phone, and the whole chart would
+    # be shrunk to fit (its text then redrawn larger, crowding the panels).
+    legend = alt.Legend(orient="bottom", columns=1, labelLimit=300, symbolStrokeWidth=2)
     color = alt.Color(
         "direction:N",
         scale=alt.Scale(domain=list(KINDS), range=[palette.color(r) for r in KIND_ROLES]),

@@ -133,6 +133,21 @@
     return Math.min(1, svg.getBoundingClientRect().width / natural);
   }
 
+  function stack(node) {
+    if (Array.isArray(node)) {
+      node.forEach(stack);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    if (node.hconcat && !node.vconcat) {
+      node.vconcat = node.hconcat;
+      delete node.hconcat;
+    }
+    ["vconcat", "concat", "layer", "spec"].forEach(function (k) {
+      if (node[k]) stack(node[k]);
+    });
+  }
+
   // No chart text below the site's minimum on screen, at any width: when the column
   // shrinks the chart, it is drawn again with its fonts enlarged to make up for it.
   function drawChart(el, original, minPx, attempt) {
@@ -140,11 +155,9 @@
     minPx = minPx || theme.minFontPx;
     attempt = attempt || 0;
     var spec = JSON.parse(JSON.stringify(original));
-    // Side-by-side panels do not fit a phone: stack them instead of shrinking them.
-    if (spec.hconcat && el.clientWidth < 640) {
-      spec.vconcat = spec.hconcat;
-      delete spec.hconcat;
-    }
+    // Side-by-side panels do not fit a phone: stack them, at every level of nesting,
+    // instead of shrinking them (or leaving them to scroll sideways).
+    if (el.clientWidth < 640) stack(spec);
     var dark = isDark();
     spec = adapt(spec, dark, false, minPx);
     if (el._symView) {
