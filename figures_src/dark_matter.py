@@ -194,6 +194,7 @@ ALT = (
     "{{ value: dark_matter.largest_k }}, {{ value: dark_matter.fvu_at_k8 | .2f mean }} with "
     "{{ value: dark_matter.fvu_over_at_k8 | .3f mean }} over the cap. Means over seeds; a tick per "
     "seed marks each seed's total."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -213,6 +214,7 @@ METHODS = (
     "share of the variance itself: a residual spread evenly over the variance gives the two shares "
     "equal. **Null.** A random set of inputs of the same size in place of those over the cap. "
     "**Seeds.** {{ param: dark_matter.seeds }}."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -237,6 +237,7 @@ ALT = (
     "host composites take {{ value: feature_splitting.parent_child_independent_at_24 | .0% mean }} "
     "there and children {{ value: feature_splitting.child_independent_at_24 | .0% mean }}. Means "
     "over seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -258,6 +259,7 @@ METHODS = (
     "features fire independently at the same rates. **Null.** A second independent host per seed, "
     "from its own initial weights: two hosts without a hierarchy should not differ. **Seeds.** "
     "{{ param: feature_splitting.seeds }}."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

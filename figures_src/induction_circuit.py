@@ -648,13 +648,13 @@ ALT = (
     "weighted by the loss cutting it adds. A bar chart of induction-target losses (nats): the "
     "intact host {{ value: induction_circuit.intact_loss | .2f mean }}, knocking out the "
     "previous-token heads {{ value: induction_circuit.previous_token_knockout_loss | .2f mean }}, "
-    "cutting them from the layer-1 keys {{ value: induction_circuit.key_cut_loss | .2f mean }} "
-    "but from queries and values only "
-    "{{ value: induction_circuit.query_value_cut_loss | .2f mean }}, every layer-1 head "
-    "{{ value: induction_circuit.all_layer1_knockout_loss | .2f mean }}, against "
-    "{{ value: induction_circuit.control_loss | .2f mean }} for the 1-layer host and "
+    "cutting them from the layer-1 keys {{ value: induction_circuit.key_cut_loss | .2f mean }} but "
+    "from queries and values only {{ value: induction_circuit.query_value_cut_loss | .2f mean }}, "
+    "every layer-1 head {{ value: induction_circuit.all_layer1_knockout_loss | .2f mean }}, "
+    "against {{ value: induction_circuit.control_loss | .2f mean }} for the 1-layer host and "
     "{{ value: induction_circuit.chance_loss | .2f }} for chance. Means over "
     "{{ value: induction_circuit.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -676,13 +676,14 @@ METHODS = (
     "heads figure (the same weights: training is bit-reproducible). **Measurement.** Mean "
     "ablations on {{ param: induction_circuit.eval_sequences }} held-out sequences, scored by the "
     "loss on the induction targets: single heads and groups knocked out, and a path ablation that "
-    "removes the previous-token heads only from what the layer-1 heads read as keys. Heads are named "
-    "previous-token or induction at score {{ param: induction_circuit.head_threshold }}, on "
+    "removes the previous-token heads only from what the layer-1 heads read as keys. Heads are "
+    "named previous-token or induction at score {{ param: induction_circuit.head_threshold }}, on "
     "{{ param: induction_circuit.selection_sequences }} separate sequences. **Controls.** The "
-    "layer-0 heads that are not the previous-token head; the same head cut from layer 1's queries "
-    "and values instead of its keys; the 1-layer host. **Null.** Every measurement repeated on the "
-    "untrained host. **Seeds.** {{ value: induction_circuit.n_seeds }} ({{ param: "
+    "layer-0 heads that are not the previous-token head; the same heads cut from the layer-1 "
+    "queries and values instead of the keys; the 1-layer host. **Null.** Every measurement "
+    "repeated on the untrained host. **Seeds.** {{ value: induction_circuit.n_seeds }} ({{ param: "
     "induction_circuit.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -447,12 +447,13 @@ ALT = (
     "and seed: the best layer-0 previous-token score is "
     "{{ value: induction_heads.best_previous_token | .2f mean }}, the best layer-1 induction score "
     "{{ value: induction_heads.best_layer1_induction | .2f mean }}, while the 1-layer control's "
-    "heads stay at or below {{ value: induction_heads.control_previous_token | .2f mean }} and "
+    "best heads score {{ value: induction_heads.control_previous_token | .2f mean }} and "
     "{{ value: induction_heads.max_control_induction | .2f mean }}. A bar chart: the 2-layer host "
     "predicts {{ value: induction_heads.accuracy_two_layers | .0% mean }} of the repeated tokens, "
     "the 1-layer control {{ value: induction_heads.accuracy_one_layer | .0% mean }}, against a "
     "guessing line at {{ value: induction_heads.guess_baseline | .0% mean }}. Means over "
     "{{ value: induction_heads.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -477,6 +478,7 @@ METHODS = (
     "of the repeat to the token that followed its first occurrence). **Null.** The same hosts "
     "untrained. **Seeds.** {{ value: induction_heads.n_seeds }} ({{ param: induction_heads.seeds "
     "}})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

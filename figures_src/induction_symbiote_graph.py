@@ -564,6 +564,7 @@ ALT = (
     "untrained one and "
     "{{ value: induction_symbiote_graph.control_n_previous_token_latents | .0f mean }} on the "
     "1-layer host. Means over {{ value: induction_symbiote_graph.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -597,6 +598,7 @@ METHODS = (
     "**Controls.** Random edge weights; the same dictionary on the untrained 2-layer host and on "
     "the 1-layer host. **Seeds.** {{ value: induction_symbiote_graph.n_seeds }} ({{ param: "
     "induction_symbiote_graph.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

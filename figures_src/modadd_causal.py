@@ -653,6 +653,7 @@ ALT = (
     "{{ value: modadd_causal.neuron_shift_acc | .1% mean }} and random planes "
     "{{ value: modadd_causal.random_shift_acc | .1% mean }}. Means over "
     "{{ value: modadd_causal.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -677,6 +678,7 @@ METHODS = (
     "{{ param: modadd_causal.n_random_planes }} random planes. **Null.** The same edits on the "
     "untrained and on the memorised host (step {{ param: modadd_causal.host.memorised_step }}). "
     "**Seeds.** {{ value: modadd_causal.n_seeds }} ({{ param: modadd_causal.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -385,15 +385,16 @@ ALT = (
     "Bar chart over the {{ value: modadd_fourier.n_frequencies }} frequencies for one seed: "
     "{{ value: modadd_fourier.n_key | .0f mean }} key frequencies each hold more than "
     "{{ value: modadd_fourier.key_threshold | .0% }} of the trained embedding's norm (the "
-    "strongest {{ value: modadd_fourier.strongest_share | .0% mean }}), the other frequencies at "
-    "most {{ value: modadd_fourier.strongest_other_share | .0% mean }}; the untrained host's ticks "
-    "sit at or below {{ value: modadd_fourier.untrained_max_share | .0% mean }}. Beside it, the "
+    "strongest {{ value: modadd_fourier.strongest_share | .0% mean }}), the strongest other "
+    "frequency {{ value: modadd_fourier.strongest_other_share | .0% mean }}; the untrained host's "
+    "largest share is {{ value: modadd_fourier.untrained_max_share | .0% mean }}. Beside it, the "
     "tokens in one frequency's plane: a closed loop for a key frequency of the trained host, a "
     "tangle for the untrained host. Below, one dot per seed and host: the key frequencies hold "
     "{{ value: modadd_fourier.key_share | .0% mean }} of the trained embedding, against "
     "{{ value: modadd_fourier.memorised_key_share | .0% mean }} for the memorised host and "
     "{{ value: modadd_fourier.untrained_key_share | .0% mean }} for the untrained one. Means over "
     "{{ value: modadd_fourier.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -415,6 +416,7 @@ METHODS = (
     "right) but not generalised ({{ value: modadd_fourier.memorised_test_acc | .0% mean }} held "
     "out), from the same run. **Seeds.** {{ value: modadd_fourier.n_seeds }} ({{ param: "
     "modadd_fourier.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -715,10 +715,10 @@ def _dictionary(e: Seed, k: int, host: str = "trained") -> dict[str, Any]:
 PARAMS = Params()
 
 ALT = (
-    "Top strip: probe R² on held-out pairs is at least "
+    "Top strip: probe R² on held-out pairs is at lowest "
     "{{ value: modadd_readers.probe_key_r2_min | .2f mean }} at every seed's key frequencies, "
     "median {{ value: modadd_readers.probe_other_r2_median | .2f mean }} at other frequencies and "
-    "at most {{ value: modadd_readers.control_r2_max | .2f mean }} on the untrained host. Lower "
+    "at highest {{ value: modadd_readers.control_r2_max | .2f mean }} on the untrained host. Lower "
     "strip, frequency purity of each unit: probes "
     "{{ value: modadd_readers.probe_key_purity_median | .2f mean }} and neurons "
     "{{ value: modadd_readers.neuron_purity_median | .2f mean }} (medians), random directions "
@@ -730,6 +730,7 @@ ALT = (
     "host, with {{ value: modadd_readers.dictionary_token_share | .0% mean }} of its latents "
     "reading one value of a or b. A heat map shows one unit over all pairs. Means over "
     "{{ value: modadd_readers.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -756,6 +757,7 @@ METHODS = (
     "**Null.** The probes, the neurons and a k = {{ param: modadd_readers.headline_k }} dictionary "
     "on the same host before training. **Seeds.** {{ value: modadd_readers.n_seeds }} ({{ param: "
     "modadd_readers.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -304,6 +304,7 @@ ALT = (
     "loss peaks at {{ value: modadd_training.peak_test_loss | .1f mean }} nats at step "
     "{{ value: modadd_training.peak_test_loss_step | .0f mean }}, then falls as test accuracy "
     "jumps. Means over {{ value: modadd_training.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -328,6 +329,7 @@ METHODS = (
     "the effect should be absent: the training pairs themselves, or the host at another moment of "
     "its training. **Seeds.** {{ value: modadd_training.n_seeds }} ({{ param: "
     "modadd_training.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

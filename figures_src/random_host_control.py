@@ -203,6 +203,7 @@ ALT = (
     "host and {{ value: random_host_control.random_host_loss | .4f mean }} for the random host, "
     "against {{ value: random_host_control.silent_loss | .4f mean }} for a host that outputs "
     "nothing. Means over {{ value: random_host_control.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -222,6 +223,7 @@ METHODS = (
     "{{ param: random_host_control.n_eval }} fresh inputs, against a host that outputs nothing. "
     "**Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
     "({{ param: random_host_control.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -399,6 +399,7 @@ ALT = (
     "{{ value: steering_dose_response.random_collateral_per_gain | .3f mean }} for random "
     "directions. Means over {{ value: steering_dose_response.n_seeds }} seeds and "
     "{{ value: steering_dose_response.n_targets }} targets."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -422,6 +423,7 @@ METHODS = (
     "the neurons' signed axes against as many signed random directions. **Null.** The same "
     "dictionary untrained. **Reference.** The true feature direction. **Seeds.** "
     "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -176,6 +176,7 @@ ALT = (
     "{{ value: steering_explorable.n_inputs }} inputs, when a dose of "
     "{{ param: steering_explorable.shown_dose }} is added along the chosen direction; with a "
     "dictionary atom chosen, the target's bar rises far above the rest."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -196,6 +197,7 @@ METHODS = (
     "1e-5. **Controls.** The reader can pick a neuron or a random direction instead of the atom. "
     "This figure is an instrument, not an experiment: one seed ({{ param: steering_explorable.seed "
     "}}), no claim."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -364,6 +364,7 @@ ALT = (
     "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
     "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Means over "
     "{{ value: superposition_recovery.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -392,6 +393,7 @@ METHODS = (
     "{{ param: superposition_recovery.recovery_threshold }} or more). **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

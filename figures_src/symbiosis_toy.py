@@ -247,6 +247,7 @@ ALT = (
     "{{ value: symbiosis_toy.task_loss_strongest | .4f mean }} (a silent host: "
     "{{ value: symbiosis_toy.silent_loss | .4f }}). Means over {{ value: symbiosis_toy.n_seeds }} "
     "seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -268,6 +269,7 @@ METHODS = (
     "**Control.** The uncoupled host (coupling 0). **Null.** A second uncoupled host per seed, "
     "same initial weights, its own data. **Seeds.** {{ value: symbiosis_toy.n_seeds }} ({{ param: "
     "symbiosis_toy.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 

@@ -322,6 +322,7 @@ ALT = (
     "{{ value: symbiote_diagram.host_parameters }} parameters. To the right, three boxes: a "
     "dictionary with an arrow from the hidden layer, a steerer with an arrow into it, and a "
     "co-trained dictionary with arrows both ways."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -335,6 +336,7 @@ METHODS = (
     "{{ param: symbiote_diagram.dictionary_k }}, a steerer along one of its atoms, a co-trained "
     "dictionary), and the arrows are the sites their `Intervention` objects read and write. No "
     "seeds and no claim."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
