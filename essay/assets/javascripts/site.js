@@ -309,6 +309,23 @@
   document.addEventListener("mouseover", placePreview);
   document.addEventListener("focusin", placePreview);
 
+  // A number's popover opens under it, shifted left as far as it must to stay on screen.
+  function placeTip(event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    var tip = value && value.querySelector(".sym-tip");
+    if (!tip) return;
+    tip.style.left = "0px";
+    var shown = tip.style.display;
+    tip.style.display = "block"; // measured while shown; CSS decides whether it stays
+    var box = tip.getBoundingClientRect();
+    var over = box.right - (document.documentElement.clientWidth - 8);
+    if (over > 0) tip.style.left = -Math.min(over, box.left - 8) + "px";
+    tip.style.display = shown;
+  }
+  document.addEventListener("mouseover", placeTip);
+  document.addEventListener("focusin", placeTip);
+  document.addEventListener("click", placeTip);
+
   // Where a quoted number comes from: hover and focus show it (site.css); a tap or a
   // click toggles it, so touch readers reach it too; Escape or a tap elsewhere closes it.
   function closeTips(except) {
