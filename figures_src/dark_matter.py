@@ -160,7 +160,8 @@ def render(data: dict[str, Any]) -> alt.Chart:
                 sort=list(PARTS),
                 title="residual from inputs with",
                 scale=alt.Scale(**palette.scale({PARTS[0]: "control", PARTS[1]: "symbiote"})),
-                legend=alt.Legend(orient="bottom", labelLimit=260),
+                # One entry a row: side by side they are wider than a phone.
+                legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=260),
             ),
             order=alt.Order("part:N", sort="descending"),
             tooltip=["k:O", "part:N", alt.Tooltip("fvu:Q", format=".3f")],
@@ -182,6 +183,41 @@ def render(data: dict[str, Any]) -> alt.Chart:
 
 PARAMS = Params()
 
+ALT = (
+    "Stacked bars of the fraction of variance the TopK dictionaries leave unexplained, for k of "
+    "{{ param: dark_matter.ks }}, split by whether the input had more active features than k. At k "
+    "= {{ param: dark_matter.ks.0 }} they leave {{ value: dark_matter.fvu_at_k1 | .2f mean }}, of "
+    "which {{ value: dark_matter.fvu_over_at_k1 | .2f mean }} comes from inputs over the cap; at "
+    "the essay's k = {{ value: dark_matter.essay_k }}, "
+    "{{ value: dark_matter.fvu_at_k3 | .2f mean }} with "
+    "{{ value: dark_matter.fvu_over_at_k3 | .2f mean }} over the cap; at k = "
+    "{{ value: dark_matter.largest_k }}, {{ value: dark_matter.fvu_at_k8 | .2f mean }} with "
+    "{{ value: dark_matter.fvu_over_at_k8 | .3f mean }} over the cap. Means over seeds; a tick per "
+    "seed marks each seed's total."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
+    "{{ param: dark_matter.n_features }} features in {{ param: dark_matter.d_hidden }} dimensions, "
+    "each active with probability {{ param: dark_matter.feature_probability }}; one host per seed, "
+    "trained with Adam (learning rate {{ param: dark_matter.lr }}) for "
+    "{{ param: dark_matter.host_steps }} steps on fresh batches of "
+    "{{ param: dark_matter.batch_size }}. **Symbiote.** One TopK dictionary per seed and k in "
+    "{{ param: dark_matter.ks }}, one atom per feature, all trained together on "
+    "{{ param: dark_matter.n_activations }} hidden activations with Adam (learning rate "
+    "{{ param: dark_matter.lr }}, {{ param: dark_matter.dictionary_steps }} steps, batches of "
+    "{{ param: dark_matter.batch_size }}). **Measurement.** On {{ param: dark_matter.n_eval }} "
+    "fresh inputs, each dictionary's squared residual is split by whether the input had more than "
+    "k active features (a residual no k-sparse code can avoid). **Control.** The same inputs' "
+    "share of the variance itself: a residual spread evenly over the variance gives the two shares "
+    "equal. **Null.** A random set of inputs of the same size in place of those over the cap. "
+    "**Seeds.** {{ param: dark_matter.seeds }}."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Much of the unexplained variance is the instrument's cap",
     caption=(
@@ -191,8 +227,8 @@ FIGURE = Figure(
         "had more active features than k (a residual no k-sparse code can avoid) or not. "
         "Ticks mark each seed."
     ),
-    alt="Stacked bars falling as k grows; at small k most of the unexplained variance "
-    "comes from inputs with more active features than k.",
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

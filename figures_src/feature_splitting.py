@@ -225,6 +225,44 @@ def render(data: dict[str, Any]) -> alt.Chart:
 PARAMS = Params()
 _PER_CHILD = PARAMS.n_parents * PARAMS.n_children
 
+ALT = (
+    "Two panels of stacked bars: the share of dictionary atoms that match a parent, a child, a "
+    "parent-and-child composite or nothing, for dictionaries of "
+    "{{ param: feature_splitting.dictionary_sizes }} atoms. On the hierarchical host the parents' "
+    "share falls from {{ value: feature_splitting.parent_hierarchical_at_6 | .0% mean }} at "
+    "{{ param: feature_splitting.dictionary_sizes.0 }} atoms to "
+    "{{ value: feature_splitting.parent_hierarchical_at_24 | .0% mean }} at "
+    "{{ param: feature_splitting.dictionary_sizes.2 }}, where composites take "
+    "{{ value: feature_splitting.parent_child_hierarchical_at_24 | .0% mean }}; on the independent "
+    "host composites take {{ value: feature_splitting.parent_child_independent_at_24 | .0% mean }} "
+    "there and children {{ value: feature_splitting.child_independent_at_24 | .0% mean }}. Means "
+    "over seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, `x̂ = ReLU(Wᵀh + b)`) with "
+    "{{ value: feature_splitting.n_parents }} parent features, each with "
+    "{{ value: feature_splitting.n_children }} children ({{ value: feature_splitting.n_features }} "
+    "features) in {{ param: feature_splitting.d_hidden }} dimensions. A parent is active with "
+    "probability {{ param: feature_splitting.parent_probability }}, and exactly one of its "
+    "children fires with it. One host per seed, trained with Adam (learning rate "
+    "{{ param: feature_splitting.lr }}) for {{ param: feature_splitting.host_steps }} steps on "
+    "fresh batches of {{ param: feature_splitting.batch_size }}. **Symbiote.** TopK dictionaries "
+    "(k = {{ param: feature_splitting.k }}) of {{ param: feature_splitting.dictionary_sizes }} "
+    "atoms on {{ param: feature_splitting.n_activations }} hidden activations, Adam (learning rate "
+    "{{ param: feature_splitting.lr }}, {{ param: feature_splitting.dictionary_steps }} steps, "
+    "batches of {{ param: feature_splitting.batch_size }}); each atom is labelled by the parent, "
+    "child or parent-plus-child direction it matches at cosine above "
+    "{{ param: feature_splitting.match_cosine }}. **Control.** A host of the same shape whose "
+    "features fire independently at the same rates. **Null.** A second independent host per seed, "
+    "from its own initial weights: two hosts without a hierarchy should not differ. **Seeds.** "
+    "{{ param: feature_splitting.seeds }}."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="As the dictionary grows, its atoms split parents into parent-and-child pairs",
     caption=(
@@ -234,8 +272,8 @@ FIGURE = Figure(
         "of growing size. Each atom is labelled by the family of directions it matches "
         f"(cosine above {PARAMS.match_cosine}). Bars average {len(PARAMS.seeds)} seeds."
     ),
-    alt="Two panels of stacked bars of what dictionary atoms match, by dictionary size, "
-    "for hierarchical and for independent features.",
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -643,6 +643,50 @@ VALUE_NAMES = (
 
 PARAMS = Params()
 
+ALT = (
+    "A graph from the tokens through the layer-0 and layer-1 heads to the next token, each edge "
+    "weighted by the loss cutting it adds. A bar chart of induction-target losses (nats): the "
+    "intact host {{ value: induction_circuit.intact_loss | .2f mean }}, knocking out the "
+    "previous-token heads {{ value: induction_circuit.previous_token_knockout_loss | .2f mean }}, "
+    "cutting them from the layer-1 keys {{ value: induction_circuit.key_cut_loss | .2f mean }} but "
+    "from queries and values only {{ value: induction_circuit.query_value_cut_loss | .2f mean }}, "
+    "every layer-1 head {{ value: induction_circuit.all_layer1_knockout_loss | .2f mean }}, "
+    "against {{ value: induction_circuit.control_loss | .2f mean }} for the 1-layer host and "
+    "{{ value: induction_circuit.chance_loss | .2f }} for chance. Means over "
+    "{{ value: induction_circuit.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The attention-only induction transformer of section 5: "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
+    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
+    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
+    "seed. The 2-layer host and its 1-layer control are retrained per seed with the recipe of the "
+    "heads figure (the same weights: training is bit-reproducible). **Measurement.** Mean "
+    "ablations on {{ param: induction_circuit.eval_sequences }} held-out sequences, scored by the "
+    "loss on the induction targets: single heads and groups knocked out, and a path ablation that "
+    "removes the previous-token heads only from what the layer-1 heads read as keys. Heads are "
+    "named previous-token or induction at score {{ param: induction_circuit.head_threshold }}, on "
+    "{{ param: induction_circuit.selection_sequences }} separate sequences. **Controls.** The "
+    "layer-0 heads that are not the previous-token head; the same heads cut from the layer-1 "
+    "queries and values instead of the keys; the 1-layer host. **Null.** Every measurement "
+    "repeated on the untrained host. **Seeds.** {{ value: induction_circuit.n_seeds }} ({{ param: "
+    "induction_circuit.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Knockouts trace the path from the previous-token head to the induction heads",
     caption=(
@@ -660,15 +704,8 @@ FIGURE = Figure(
         "head, where a row holds several), against the loss of the 1-layer host. Click "
         "a head to pick out its edges; double-click to clear."
     ),
-    alt=(
-        "A graph from the tokens through the layer-0 heads and the layer-1 heads to the "
-        "next token. One thick path runs from the tokens into one layer-0 head and from "
-        "it to every layer-1 head, which all connect to the output; the other layer-0 "
-        "heads have almost no edges. A chart of losses shows the intact host near zero, "
-        "small losses when any other single head is knocked out, and large losses, above "
-        "the 1-layer host's, when the previous-token head, its contribution to layer-1 "
-        "keys, or all of layer 1 is removed."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -439,6 +439,49 @@ def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
 
 PARAMS = Params()
 
+ALT = (
+    "Two attention heatmaps of one held-out sequence (seed "
+    "{{ value: induction_heads.example_seed }}, a repeated span of "
+    "{{ value: induction_heads.example_span }} tokens): the layer-0 head attends one token back, "
+    "the layer-1 head to the token after the current token's first occurrence. A dot plot per head "
+    "and seed: the best layer-0 previous-token score is "
+    "{{ value: induction_heads.best_previous_token | .2f mean }}, the best layer-1 induction score "
+    "{{ value: induction_heads.best_layer1_induction | .2f mean }}, while the 1-layer control's "
+    "best heads score {{ value: induction_heads.control_previous_token | .2f mean }} and "
+    "{{ value: induction_heads.max_control_induction | .2f mean }}. A bar chart: the 2-layer host "
+    "predicts {{ value: induction_heads.accuracy_two_layers | .0% mean }} of the repeated tokens, "
+    "the 1-layer control {{ value: induction_heads.accuracy_one_layer | .0% mean }}, against a "
+    "guessing line at {{ value: induction_heads.guess_baseline | .0% mean }}. Means over "
+    "{{ value: induction_heads.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The attention-only induction transformer of section 5: "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
+    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
+    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
+    "seed. **Control.** A 1-layer host trained with the same recipe in the same run: it cannot "
+    "compose heads. **Symbiotes.** Two scores read off each head's attention on "
+    "{{ param: induction_heads.eval_sequences }} held-out sequences: the previous-token score "
+    "(mean attention to the token one back) and the induction score (mean attention from a token "
+    "of the repeat to the token that followed its first occurrence). **Null.** The same hosts "
+    "untrained. **Seeds.** {{ value: induction_heads.n_seeds }} ({{ param: induction_heads.seeds "
+    "}})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="A previous-token head in layer 0, induction heads in layer 1",
     caption=(
@@ -456,16 +499,8 @@ FIGURE = Figure(
         "control by induction score). The bars give both hosts' accuracy on the "
         "predictable tokens of the second copy: mean over seeds, one tick per seed."
     ),
-    alt=(
-        "Two heatmaps. The layer-0 head's attention lies on the line just below the "
-        "diagonal; the layer-1 head's attention, inside the dashed block, lies on a line "
-        "offset by the span length, through the marked squares. A dot plot with one mark "
-        "per seed shows, in every seed, one or more layer-0 heads with a high "
-        "previous-token score, most layer-1 heads with induction scores near "
-        "one, and every head of the 1-layer control low on both. A bar chart shows the "
-        "2-layer host near perfect accuracy on every seed and the control far below, a "
-        "little above the guessing line."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -548,6 +548,60 @@ VALUE_NAMES = tuple(
     ]
 )
 
+ALT = (
+    "A graph with four columns (tokens, layer-0 heads, layer-1 heads, logits): the dictionary's "
+    "edges, thick where they move the metric most (up to "
+    "{{ value: induction_symbiote_graph.max_symbiote_edge | .1f mean }} logits), against path "
+    "patching's {{ value: induction_symbiote_graph.n_real | .0f mean }} real edges. At the "
+    "threshold of {{ value: induction_symbiote_graph.edge_threshold }} logit the symbiote's graph "
+    "has precision {{ value: induction_symbiote_graph.precision | .2f mean }} and recall "
+    "{{ value: induction_symbiote_graph.recall | .2f mean }}, random edge weights "
+    "{{ value: induction_symbiote_graph.random_precision | .2f mean }} and "
+    "{{ value: induction_symbiote_graph.random_recall | .2f mean }}. Dots count each kind of "
+    "latent: {{ value: induction_symbiote_graph.n_previous_token_latents | .0f mean }} "
+    "previous-token latents on the trained 2-layer host, "
+    "{{ value: induction_symbiote_graph.untrained_n_previous_token_latents | .0f mean }} on the "
+    "untrained one and "
+    "{{ value: induction_symbiote_graph.control_n_previous_token_latents | .0f mean }} on the "
+    "1-layer host. Means over {{ value: induction_symbiote_graph.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The attention-only induction transformer of section 5: "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
+    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
+    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
+    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
+    "seed. **Symbiote.** A TopK dictionary of {{ param: induction_symbiote_graph.d_sae }} latents "
+    "(k = {{ param: induction_symbiote_graph.k }}, no AuxK loss) on the residual stream between "
+    "the two layers, one per seed, grown on "
+    "{{ param: induction_symbiote_graph.dictionary_sequences }} sequences with Adam (learning rate "
+    "{{ code: figures_src.induction_symbiote_graph._grow.lr }}, batches of "
+    "{{ code: figures_src.induction_symbiote_graph._grow.batch_size }}, "
+    "{{ param: induction_symbiote_graph.dictionary_steps }} steps). Latents are labelled by the "
+    "input feature they correlate with best (current token, previous token, position) at "
+    "correlation above {{ param: induction_symbiote_graph.label_threshold }}. The graph follows "
+    "each residual source through the latents and the layer-1 heads' queries, keys and values to "
+    "the correct logit minus the mean logit. **Ground truth.** Path patching of every edge (mean "
+    "ablation) on the same {{ param: induction_symbiote_graph.eval_sequences }} sequences; an edge "
+    "counts above {{ param: induction_symbiote_graph.edge_threshold }} logit, for both graphs. "
+    "**Controls.** Random edge weights; the same dictionary on the untrained 2-layer host and on "
+    "the 1-layer host. **Seeds.** {{ value: induction_symbiote_graph.n_seeds }} ({{ param: "
+    "induction_symbiote_graph.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="A dictionary between the layers reads the induction circuit; path patching grades it",
     caption=(
@@ -567,14 +621,8 @@ FIGURE = Figure(
         "many latents read the current token, the previous token or the position, on the "
         "2-layer host, the same host untrained and the 1-layer host (one dot per seed)."
     ),
-    alt=(
-        "A graph with four columns: tokens, four layer-0 heads, four layer-1 heads, logits. "
-        "Thick green edges run from the tokens into the queries and values of most layer-1 "
-        "heads, from one or two layer-0 heads into their keys, and from those heads to the "
-        "logits; few orange or dashed edges. Beside it, a line chart of precision and "
-        "recall against the threshold, both high near one logit. Below it, dots counting "
-        "the latents of each kind: previous-token latents only on the trained 2-layer host."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

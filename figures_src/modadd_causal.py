@@ -638,6 +638,50 @@ def _ratio(edit: str) -> Any:
 
 PARAMS = Params()
 
+ALT = (
+    "Read: on held-out pairs, ablating the "
+    "{{ value: modadd_causal.subspace_dim | .0f mean }}-dimensional key subspace leaves "
+    "{{ value: modadd_causal.ablate_key_acc | .0% mean }} accuracy (chance "
+    "{{ value: modadd_causal.chance | .1% }}), ablating as many top neurons "
+    "{{ value: modadd_causal.ablate_neurons_acc | .0% mean }} and random directions "
+    "{{ value: modadd_causal.ablate_random_acc | .0% mean }}; keeping only the key components "
+    "keeps {{ value: modadd_causal.restricted_key_acc | .0% mean }}, as many other frequencies "
+    "{{ value: modadd_causal.restricted_other_acc | .0% mean }}; removing the key components "
+    "leaves {{ value: modadd_causal.excluded_key_acc | .0% mean }} of the training pairs right. "
+    "Write: the rotation moves {{ value: modadd_causal.key_shift_acc | .0% mean }} of answers to a "
+    "+ b + δ, pushes of the same size along neurons "
+    "{{ value: modadd_causal.neuron_shift_acc | .1% mean }} and random planes "
+    "{{ value: modadd_causal.random_shift_acc | .1% mean }}. Means over "
+    "{{ value: modadd_causal.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_causal.host.p }}: "
+    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
+    "{{ param: modadd_causal.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
+    "{{ param: modadd_causal.host.lr }}, constant for the first "
+    "{{ param: modadd_causal.host.lr_decay_start | .0% }} of the steps, then a half cosine down to "
+    "{{ param: modadd_causal.host.lr_final | .0% }} of it; weight decay "
+    "{{ param: modadd_causal.host.weight_decay }}) for {{ param: modadd_causal.host.steps }} "
+    "steps, one host per seed. **Symbiote.** The answer map: a least-squares fit, on the training "
+    "pairs only, of the {{ param: modadd_causal.site }} neurons on cos and sin of the key "
+    "frequencies of a + b; key frequencies come from the embedding's spectrum. **Read.** On "
+    "held-out pairs, mean-ablate the key subspace; keep only its components (restricted loss) or "
+    "remove them (excluded loss, on the training pairs). **Write.** A linear probe reads the "
+    "answer's phases; rotating them by δ and writing the change back through the map should move "
+    "the answer to a + b + δ, for every δ. **Controls.** As many top neurons (those carrying most "
+    "of the subspace), {{ param: modadd_causal.n_random }} draws of random directions, as many "
+    "non-key frequencies; pushes of the same size along neurons and "
+    "{{ param: modadd_causal.n_random_planes }} random planes. **Null.** The same edits on the "
+    "untrained and on the memorised host (step {{ param: modadd_causal.host.memorised_step }}). "
+    "**Seeds.** {{ value: modadd_causal.n_seeds }} ({{ param: modadd_causal.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Remove the answer's Fourier planes and the host fails; rotate them and its answer moves",
     caption=(
@@ -661,17 +705,8 @@ FIGURE = Figure(
         "panels: the answer each held-out pair of the first seed gets (circle size: "
         "number of pairs)."
     ),
-    alt=(
-        "Read: ablating the key subspace drops held-out accuracy to near chance on every "
-        "seed while ablating as many top neurons or random directions leaves it near 100%; "
-        "keeping only the key-frequency components keeps every answer, keeping as many "
-        "other frequencies keeps a minority; removing the key components leaves part of "
-        "the training pairs right. Write: the rotation moves nearly every answer to a+b+δ "
-        "for every δ, its distance from the intended output is orders of magnitude below "
-        "doing nothing; pushes of the same size along neurons or random planes move no "
-        "answers. At the chosen δ the key panel's circles lie on the diagonal shifted by δ, "
-        "the controls' on the unshifted diagonal."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

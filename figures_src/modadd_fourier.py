@@ -381,12 +381,51 @@ def _other_max(entry: dict[str, Any]) -> float:
 
 PARAMS = Params()
 
+ALT = (
+    "Bar chart over the {{ value: modadd_fourier.n_frequencies }} frequencies for one seed: "
+    "{{ value: modadd_fourier.n_key | .0f mean }} key frequencies each hold more than "
+    "{{ value: modadd_fourier.key_threshold | .0% }} of the trained embedding's norm (the "
+    "strongest {{ value: modadd_fourier.strongest_share | .0% mean }}), the strongest other "
+    "frequency {{ value: modadd_fourier.strongest_other_share | .0% mean }}; the untrained host's "
+    "largest share is {{ value: modadd_fourier.untrained_max_share | .0% mean }}. Beside it, the "
+    "tokens in one frequency's plane: a closed loop for a key frequency of the trained host, a "
+    "tangle for the untrained host. Below, one dot per seed and host: the key frequencies hold "
+    "{{ value: modadd_fourier.key_share | .0% mean }} of the trained embedding, against "
+    "{{ value: modadd_fourier.memorised_key_share | .0% mean }} for the memorised host and "
+    "{{ value: modadd_fourier.untrained_key_share | .0% mean }} for the untrained one. Means over "
+    "{{ value: modadd_fourier.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_fourier.host.p }}: "
+    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
+    "{{ param: modadd_fourier.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
+    "{{ param: modadd_fourier.host.lr }}, constant for the first "
+    "{{ param: modadd_fourier.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
+    "to {{ param: modadd_fourier.host.lr_final | .0% }} of it; weight decay "
+    "{{ param: modadd_fourier.host.weight_decay }}) for {{ param: modadd_fourier.host.steps }} "
+    "steps, one host per seed. **Symbiote.** The real Fourier basis on Z_p read off the embedding: "
+    "each frequency's share of the embedding's non-constant squared norm, summed over coordinates; "
+    "a frequency is key above twice a flat spectrum's share ({{ value: "
+    "modadd_fourier.key_threshold | .0% }}). **Controls.** The same host at step 0 (its "
+    "initialisation) and at step {{ param: modadd_fourier.host.memorised_step }}, when it has "
+    "memorised its training pairs ({{ value: modadd_fourier.memorised_train_acc | .0% mean }} "
+    "right) but not generalised ({{ value: modadd_fourier.memorised_test_acc | .0% mean }} held "
+    "out), from the same run. **Seeds.** {{ value: modadd_fourier.n_seeds }} ({{ param: "
+    "modadd_fourier.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="A few frequencies hold most of the trained embedding; none stand out before "
     "the host generalises",
     caption=(
         "The spectrum shows how the embedding's squared norm (its constant part removed) "
-        f"spreads over the frequencies of Z<sub>{PARAMS.host.p}</sub> for the seed picked "
+        f"spreads over the frequencies of the integers mod {PARAMS.host.p} for the seed picked "
         "with the buttons: bars for the trained host (dark bars are key frequencies, above "
         "the dashed line at twice a flat spectrum's share), grey ticks for the same host at "
         "initialisation. The plane shows that seed's whole embedding, centred, projected "
@@ -399,15 +438,8 @@ FIGURE = Figure(
         f"{PARAMS.host.memorised_step} (it has memorised its training pairs, not yet "
         "generalised) and at initialisation."
     ),
-    alt=(
-        "Bar chart over the frequencies for one seed: a few tall bars, each holding more "
-        "than a tenth of the trained embedding's norm, and low bars elsewhere; grey ticks "
-        "for the untrained host sit low and even everywhere. Beside it, a scatter plot "
-        "where, for a key frequency, the trained tokens lie evenly spaced on a closed loop "
-        "while the untrained host's tokens form a tangle. Below, one dot per seed and host: "
-        "the trained hosts' key frequencies hold most of the norm, the memorised and "
-        "untrained hosts' hold little or none."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

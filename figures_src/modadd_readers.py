@@ -714,6 +714,53 @@ def _dictionary(e: Seed, k: int, host: str = "trained") -> dict[str, Any]:
 
 PARAMS = Params()
 
+ALT = (
+    "Top strip: probe R² on held-out pairs is at lowest "
+    "{{ value: modadd_readers.probe_key_r2_min | .2f mean }} at every seed's key frequencies, "
+    "median {{ value: modadd_readers.probe_other_r2_median | .2f mean }} at other frequencies and "
+    "at highest {{ value: modadd_readers.control_r2_max | .2f mean }} on the untrained host. Lower "
+    "strip, frequency purity of each unit: probes "
+    "{{ value: modadd_readers.probe_key_purity_median | .2f mean }} and neurons "
+    "{{ value: modadd_readers.neuron_purity_median | .2f mean }} (medians), random directions "
+    "{{ value: modadd_readers.random_purity_median | .2f mean }}, untrained neurons "
+    "{{ value: modadd_readers.untrained_purity_median | .2f mean }}, the k = "
+    "{{ value: modadd_readers.headline_k }} dictionary's latents "
+    "{{ value: modadd_readers.dictionary_purity_median | .2f mean }} on the trained and "
+    "{{ value: modadd_readers.untrained_dictionary_purity_median | .2f mean }} on the untrained "
+    "host, with {{ value: modadd_readers.dictionary_token_share | .0% mean }} of its latents "
+    "reading one value of a or b. A heat map shows one unit over all pairs. Means over "
+    "{{ value: modadd_readers.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_readers.host.p }}: "
+    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
+    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
+    "{{ param: modadd_readers.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
+    "{{ param: modadd_readers.host.lr }}, constant for the first "
+    "{{ param: modadd_readers.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
+    "to {{ param: modadd_readers.host.lr_final | .0% }} of it; weight decay "
+    "{{ param: modadd_readers.host.weight_decay }}) for {{ param: modadd_readers.host.steps }} "
+    "steps, one host per seed. **Symbiotes**, all reading the {{ param: modadd_readers.site }} "
+    "neurons over every pair: linear probes (least squares on "
+    "{{ value: modadd_readers.probe_fit_fraction | .0% }} of the pairs, held-out R² on the rest) "
+    "for cos and sin of every frequency of a + b; the neurons themselves; TopK dictionaries of "
+    "{{ param: modadd_readers.dictionary_size }} latents with k in "
+    "{{ param: modadd_readers.dictionary_ks }}, trained with Adam (learning rate "
+    "{{ param: modadd_readers.dictionary_lr }}, {{ param: modadd_readers.dictionary_steps }} "
+    "steps, batches of {{ param: modadd_readers.dictionary_batch }}). Each unit is scored by "
+    "frequency purity, the share of its variance in its best frequency; a unit is single-frequency "
+    "above {{ param: modadd_readers.single_threshold }}. **Controls.** Probes at non-key "
+    "frequencies; {{ param: modadd_readers.n_random }} random unit directions in neuron space. "
+    "**Null.** The probes, the neurons and a k = {{ param: modadd_readers.headline_k }} dictionary "
+    "on the same host before training. **Seeds.** {{ value: modadd_readers.n_seeds }} ({{ param: "
+    "modadd_readers.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Probes, neurons and a dictionary read the same layer and report different units",
     caption=(
@@ -732,15 +779,8 @@ FIGURE = Figure(
         "heat map shows, for the first seed, the unit of median purity of the reader picked "
         "in the menu, over a (rows) and b (columns)."
     ),
-    alt=(
-        "Top strip: probe R² is high at every seed's key frequencies, scattered at their "
-        "doubles, near zero at other frequencies and near zero everywhere on the untrained "
-        "host. Lower strip: the probes' and the neurons' units sit near purity 1, random "
-        "directions and untrained neurons low, the sparse dictionaries' latents near zero "
-        "on the trained and on the untrained host alike. Heat map: a typical neuron is a "
-        "lattice of blobs, a typical sparse dictionary latent is a single row or column "
-        "(one value of a or b), a probe's read-out is a set of diagonal stripes."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -310,7 +310,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     # colours must only re-render.
     from symbiote_core.figures import palette
 
-    legend = alt.Legend(orient="bottom", columns=2, labelLimit=320, symbolStrokeWidth=2)
+    # One column: two would make the legend wider than a phone, and the whole chart would
+    # be shrunk to fit (its text then redrawn larger, crowding the panels).
+    legend = alt.Legend(orient="bottom", columns=1, labelLimit=300, symbolStrokeWidth=2)
     color = alt.Color(
         "direction:N",
         scale=alt.Scale(domain=list(KINDS), range=[palette.color(r) for r in KIND_ROLES]),
@@ -382,6 +384,49 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 
 PARAMS = Params()
 
+ALT = (
+    "Two line charts against dose and a strip chart. At dose "
+    "{{ value: steering_dose_response.headline_dose }} the dictionary atom moves its target output "
+    "by {{ value: steering_dose_response.atom_gain | .2f mean }}, "
+    "{{ value: steering_dose_response.atom_share_of_oracle | .0% mean }} of the true feature "
+    "direction's {{ value: steering_dose_response.oracle_gain | .2f mean }}, against "
+    "{{ value: steering_dose_response.neuron_gain | .2f mean }} for the best neuron, "
+    "{{ value: steering_dose_response.random_gain | .2f mean }} for random directions and "
+    "{{ value: steering_dose_response.untrained_atom_gain | .2f mean }} for the untrained "
+    "dictionary; its collateral change per unit of target change is "
+    "{{ value: steering_dose_response.atom_collateral_per_gain | .3f mean }}, against "
+    "{{ value: steering_dose_response.neuron_collateral_per_gain | .3f mean }} for the neuron and "
+    "{{ value: steering_dose_response.random_collateral_per_gain | .3f mean }} for random "
+    "directions. Means over {{ value: steering_dose_response.n_seeds }} seeds and "
+    "{{ value: steering_dose_response.n_targets }} targets."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
+    "{{ param: steering_dose_response.n_features }} features in "
+    "{{ param: steering_dose_response.d_hidden }} dimensions, each active with probability "
+    "{{ param: steering_dose_response.feature_probability }}; one per seed, trained with Adam "
+    "(learning rate {{ param: steering_dose_response.host_lr }}, "
+    "{{ param: steering_dose_response.host_steps }} steps, batches of "
+    "{{ code: figures_src._toy.host_config.batch_size }}). **Symbiote.** A TopK dictionary, one "
+    "atom per feature, grown on {{ param: steering_dose_response.n_activations }} hidden "
+    "activations (Adam, learning rate {{ param: steering_dose_response.dictionary_lr }}, "
+    "{{ param: steering_dose_response.dictionary_steps }} steps), steering by adding dose × atom "
+    "to the hidden layer, doses {{ param: steering_dose_response.doses }}. For each of "
+    "{{ param: steering_dose_response.n_targets }} target features (firing at least "
+    "{{ param: steering_dose_response.min_firings }} times in the selection inputs), each reader's "
+    "candidate whose activation correlates best with the target output is picked on the "
+    "dictionary's training activations and scored on {{ param: steering_dose_response.n_eval }} "
+    "separate inputs. **Controls.** Random directions (both signs of half as many as atoms) and "
+    "the neurons' signed axes against as many signed random directions. **Null.** The same "
+    "dictionary untrained. **Reference.** The true feature direction. **Seeds.** "
+    "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Steering along a dictionary atom moves the target, and little else",
     caption=(
@@ -394,13 +439,8 @@ FIGURE = Figure(
         "reader they control for. Lines are means over seeds with a 95% band; the strip "
         "shows every target. Click a legend entry to isolate a kind."
     ),
-    alt=(
-        "Two line charts and a strip chart. The dictionary atom's target change rises "
-        "nearly as fast as the oracle's, far above the neuron, random directions and the "
-        "untrained dictionary; its collateral change stays below theirs per unit of target "
-        "change. In the strip, the atoms' per-target dots lie with the oracle's, the other "
-        "kinds' well to their left."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -170,6 +170,37 @@ def render(data: dict[str, Any]) -> alt.Chart:
 
 PARAMS = Params()
 
+ALT = (
+    "A bar chart of the change of each of the toy host's "
+    "{{ value: steering_explorable.n_features }} outputs, averaged over "
+    "{{ value: steering_explorable.n_inputs }} inputs, when a dose of "
+    "{{ param: steering_explorable.shown_dose }} is added along the chosen direction; with a "
+    "dictionary atom chosen, the target's bar rises far above the rest."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
+    "{{ param: steering_explorable.n_features }} features in "
+    "{{ param: steering_explorable.d_hidden }} dimensions, each active with probability "
+    "{{ param: steering_explorable.feature_probability }}, trained with Adam (learning rate "
+    "{{ code: figures_src.steering_explorable.compute.lr }}) for "
+    "{{ param: steering_explorable.host_steps }} steps on batches of "
+    "{{ code: figures_src.steering_explorable.compute.batch_size }}. **Symbiote.** A TopK "
+    "dictionary, one atom per feature, grown on {{ param: steering_explorable.n_activations }} "
+    "hidden activations for {{ param: steering_explorable.dictionary_steps }} steps; each target's "
+    "atom and neuron are chosen on {{ param: steering_explorable.n_selection }} separate selection "
+    "inputs. **In the page.** The weights and a fixed batch of "
+    "{{ param: steering_explorable.n_inputs }} inputs are shipped to the browser, which recomputes "
+    "every output for the reader's direction and dose; a browser test checks it against PyTorch to "
+    "1e-5. **Controls.** The reader can pick a neuron or a random direction instead of the atom. "
+    "This figure is an instrument, not an experiment: one seed ({{ param: steering_explorable.seed "
+    "}}), no claim."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Steer the host yourself",
     caption=(
@@ -179,10 +210,8 @@ FIGURE = Figure(
         "how much each output changes on average. Atoms and neurons were chosen for each "
         "target on other inputs. One seed; this figure is for exploring, not evidence."
     ),
-    alt=(
-        "A bar chart of the change of every output feature of the toy host; with the "
-        "controls set to a dictionary atom, the target's bar rises far above the rest."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

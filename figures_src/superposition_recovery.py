@@ -231,6 +231,8 @@ def _densest(data: dict[str, Any]) -> float:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
+    import statistics
+
     from symbiote_core.figures import palette
 
     rows = data["rows"]
@@ -248,14 +250,30 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         title="feature probability (log scale)",
     )
     y_title, y_scale = "mean max cosine with true features", alt.Scale(domain=[0, 1])
+    # Each line is named at its right end (a direct label, no legend to look up); in ink,
+    # which reads at 4.5:1 in both themes where the control's grey would not.
     base = alt.Chart(alt.Data(values=sweep)).encode(
-        x=x,
-        color=alt.Color(
-            "reader:N", scale=colors, title=None, legend=alt.Legend(orient="bottom", labelLimit=260)
-        ),
+        x=x, color=alt.Color("reader:N", scale=colors, title=None, legend=None)
+    )
+    densest = max(probs)
+    ends = [
+        {
+            "reader": reader,
+            "probability": densest,
+            "mmcs": statistics.fmean(
+                r["mmcs"] for r in sweep if r["reader"] == reader and r["probability"] == densest
+            ),
+        }
+        for reader in ("dictionary", "random directions")
+    ]
+    labels = (
+        alt.Chart(alt.Data(values=ends))
+        .mark_text(align="right", dx=-2, dy=-10, color=palette.color("ink"))
+        .encode(x=x, y=alt.Y("mmcs:Q", scale=y_scale), text="reader:N")
     )
     sweep_chart = (
         base.mark_line().encode(y=alt.Y("mean(mmcs):Q", title=y_title, scale=y_scale))
+        + labels
         + base.mark_circle(size=28, opacity=0.6).encode(
             y=alt.Y("mmcs:Q", title=y_title, scale=y_scale),
             tooltip=[
@@ -327,6 +345,58 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 
 PARAMS = Params()
 
+ALT = (
+    "Left, on the linear host: the dictionary's mean max cosine with the true features is "
+    "{{ value: superposition_recovery.dictionary_mmcs | .2f mean }} at feature probability "
+    "{{ value: superposition_recovery.headline_probability }} and "
+    "{{ value: superposition_recovery.dense_dictionary_mmcs | .2f mean }} at "
+    "{{ value: superposition_recovery.dense_probability }}, while as many random directions score "
+    "{{ value: superposition_recovery.random_mmcs | .2f mean }} and "
+    "{{ value: superposition_recovery.dense_random_mmcs | .2f mean }}. Right, "
+    "{{ value: superposition_recovery.matched_atoms }} directions each: the small dictionary "
+    "scores {{ value: superposition_recovery.matched_dictionary_mmcs | .2f mean }} on the linear "
+    "host and {{ value: superposition_recovery.relu_matched_dictionary_mmcs | .2f mean }} on the "
+    "ReLU host, against {{ value: superposition_recovery.matched_best_control_mmcs | .2f mean }} "
+    "and {{ value: superposition_recovery.relu_matched_best_control_mmcs | .2f mean }} for the "
+    "best reader that learned nothing; the neurons score "
+    "{{ value: superposition_recovery.neuron_mmcs | .2f mean }} (linear) and "
+    "{{ value: superposition_recovery.relu_neuron_mmcs | .2f mean }} (ReLU), the rotated neuron "
+    "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
+    "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Means over "
+    "{{ value: superposition_recovery.n_seeds }} seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
+    "{{ param: superposition_recovery.n_features }} features in "
+    "{{ param: superposition_recovery.d_hidden }} dimensions, linear (`h = W x`, no privileged "
+    "basis) or with a ReLU hidden layer (`h = ReLU(W x)`). One host per seed and feature "
+    "probability (the linear host at {{ param: superposition_recovery.feature_probabilities }}, "
+    "the ReLU host at {{ param: superposition_recovery.headline_probability }}), trained with Adam "
+    "at a constant learning rate of {{ param: superposition_recovery.host_lr }} for "
+    "{{ param: superposition_recovery.host_steps }} steps on fresh batches of "
+    "{{ code: figures_src._toy.host_config.batch_size }}. **Symbiote.** TopK dictionaries grown on "
+    "{{ param: superposition_recovery.n_activations }} hidden activations of each host, with k the "
+    "expected number of active features: a full one (one atom per feature) and a small one with as "
+    "many atoms as the neurons have signed axes; Adam, learning rate "
+    "{{ param: superposition_recovery.dictionary_lr }}, "
+    "{{ param: superposition_recovery.dictionary_steps }} steps, batches of "
+    "{{ code: figures_src._toy.train_dictionary.batch_size }}. **Controls.** As many random unit "
+    "directions as the dictionary has atoms; beside the small dictionary also the neurons' signed "
+    "axes and a randomly rotated copy of that frame. **Nulls.** The full dictionary trained on "
+    "activations whose coordinates were shuffled independently; the small dictionary's own "
+    "untrained atoms. **Scores.** Against the host's feature directions longer than "
+    "{{ param: superposition_recovery.represented_norm }}: mean max cosine, one-to-one matched "
+    "cosine, and coverage (matches of cosine "
+    "{{ param: superposition_recovery.recovery_threshold }} or more). **Seeds.** "
+    "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
+    "and dictionary reseeded for each."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="A dictionary symbiote finds the features the host packed into its hidden layer",
     caption=(
@@ -341,13 +411,8 @@ FIGURE = Figure(
         "a ReLU hidden layer, whose neurons form a privileged basis. Hover a dot for MCC and "
         "coverage."
     ),
-    alt=(
-        "Left: the dictionary's mean max cosine is near 1 at low feature probability and "
-        "falls as features get denser, while random directions stay near 0.5. Right: on "
-        "both hosts the small dictionary sits to the right of every reader of the same size "
-        "that learned nothing; the neurons sit slightly right of the rotated frame on the "
-        "ReLU host and slightly left of it on the linear host."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

@@ -234,6 +234,45 @@ _NOISE = (
     "two uncoupled runs of the same seed (the null)"
 )
 
+ALT = (
+    "Four panels against coupling strength ({{ param: symbiosis_toy.couplings }}). Uncoupled, the "
+    "host represents {{ value: symbiosis_toy.represented_uncoupled | .0f mean }} of its "
+    "{{ value: symbiosis_toy.n_features }} features, a fresh dictionary finds "
+    "{{ value: symbiosis_toy.found_uncoupled | .0f mean }} and the task loss is "
+    "{{ value: symbiosis_toy.task_loss_uncoupled | .4f mean }}; at the strongest coupling, "
+    "{{ value: symbiosis_toy.strongest }}, the host represents "
+    "{{ value: symbiosis_toy.represented_strongest | .0f mean }}, the reader finds "
+    "{{ value: symbiosis_toy.found_strongest | .0f mean }} in {{ value: symbiosis_toy.d_hidden }} "
+    "dimensions, and the task loss rises to "
+    "{{ value: symbiosis_toy.task_loss_strongest | .4f mean }} (a silent host: "
+    "{{ value: symbiosis_toy.silent_loss | .4f }}). Means over {{ value: symbiosis_toy.n_seeds }} "
+    "seeds."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
+    "{{ param: symbiosis_toy.n_features }} features in {{ param: symbiosis_toy.d_hidden }} "
+    "dimensions, each active with probability {{ param: symbiosis_toy.feature_probability }}, "
+    "co-trained with a TopK dictionary (k = {{ value: symbiosis_toy.k }}, one atom per feature) on "
+    "its hidden layer: the host's loss is its task loss plus the coupling times the dictionary's "
+    "normalised reconstruction error, for couplings {{ param: symbiosis_toy.couplings }}; Adam for "
+    "both (learning rate {{ param: symbiosis_toy.lr }}), {{ param: symbiosis_toy.steps }} steps. "
+    "Every coupling and seed is one instance of a single batched run, and a seed's hosts start "
+    "from the same weights. **Reader.** After training the host is frozen and a fresh dictionary "
+    "(new seed, never coupled) is grown on {{ param: symbiosis_toy.n_reader_samples }} activations "
+    "for {{ param: symbiosis_toy.reader_steps }} steps; it counts the features it finds at cosine "
+    "{{ param: symbiosis_toy.match_cosine }} among the features the host represents (norm above "
+    "{{ param: symbiosis_toy.represented_norm }}); task loss and the reader's normalised "
+    "reconstruction error are measured on {{ param: symbiosis_toy.n_eval }} fresh inputs. "
+    "**Control.** The uncoupled host (coupling 0). **Null.** A second uncoupled host per seed, "
+    "same initial weights, its own data. **Seeds.** {{ value: symbiosis_toy.n_seeds }} ({{ param: "
+    "symbiosis_toy.seeds }})."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="Trained with its reader, the host gets easier to read by holding less",
     caption=(
@@ -243,11 +282,8 @@ FIGURE = Figure(
         "error, relative to the task loss). After training, a fresh dictionary is grown "
         "on each frozen host. One point per seed; the line joins the means."
     ),
-    alt=(
-        "Four panels against coupling strength. Weak couplings change nothing; strong "
-        "couplings raise the host's task loss and cut the number of features it "
-        "represents, and the number a fresh dictionary finds, to about one per dimension."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

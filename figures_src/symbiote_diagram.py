@@ -317,6 +317,29 @@ def render(data: dict[str, Any]) -> alt.Chart:
     )
 
 
+ALT = (
+    "Two host sites in a column, the hidden layer and the output, of a host with "
+    "{{ value: symbiote_diagram.host_parameters }} parameters. To the right, three boxes: a "
+    "dictionary with an arrow from the hidden layer, a steerer with an arrow into it, and a "
+    "co-trained dictionary with arrows both ways."
+
+)
+"""Alt text: its numbers are the figure's values, filled in by the site."""
+
+METHODS = (
+    "**What is drawn.** Not an experiment: the toy host ({{ param: symbiote_diagram.n_features }} "
+    "features in {{ param: symbiote_diagram.d_hidden }} dimensions, seed "
+    "{{ param: symbiote_diagram.seed }}, untrained: the drawing needs only its structure) is run "
+    "once on a batch of {{ param: symbiote_diagram.batch }} inputs through scoped hooks, which "
+    "record its sites in the order they fire and the activation shape at each. The symbiotes are "
+    "the essay's own objects on this host (a TopK dictionary with k = "
+    "{{ param: symbiote_diagram.dictionary_k }}, a steerer along one of its atoms, a co-trained "
+    "dictionary), and the arrows are the sites their `Intervention` objects read and write. No "
+    "seeds and no claim."
+
+)
+"""The methods appendix's paragraph (see `Figure.methods`)."""
+
 FIGURE = Figure(
     title="A host and the three symbiotes the essay grows on it",
     caption=(
@@ -328,11 +351,8 @@ FIGURE = Figure(
         "writes; the co-trained dictionary reads the hidden layer and, through the "
         "coupling in the host's loss, shapes what the host writes there."
     ),
-    alt=(
-        "Two host sites in a column, the hidden layer and the output. To the right, three "
-        "boxes: a dictionary with an arrow from the hidden layer, a steerer with an arrow "
-        "into it, and a co-trained dictionary with arrows both ways."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=Params(),
     compute=compute,
     render=render,

@@ -449,3 +449,125 @@ def test_script_injected_into_every_text_field_never_runs(browser, probe_site: P
         server.shutdown()
     assert dialogs == []
     assert session.errors == [], session.errors
+
+
+# ------------------------------------------------------------ legends, layout, touch
+
+_LEGEND_KEYS = """() => {
+  function rgb(c) {
+    const m = c && c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(Number);
+    return p.length > 3 && p[3] === 0 ? null : p.slice(0, 3);
+  }
+  function hex(p) { return '#' + p.map(v => v.toString(16).padStart(2, '0')).join(''); }
+  function lum(p) {
+    const c = p.map(v => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  const out = [];
+  document.querySelectorAll('.sym-chart').forEach(chart => {
+    const svg = chart.querySelector('svg');
+    if (!svg) return;
+    let bg = [255, 255, 255];
+    for (let n = chart; n; n = n.parentElement) {
+      const c = rgb(getComputedStyle(n).backgroundColor);
+      if (c) { bg = c; break; }
+    }
+    const back = svg.querySelector('.background');
+    if (back && rgb(getComputedStyle(back).fill)) bg = rgb(getComputedStyle(back).fill);
+    svg.querySelectorAll('.role-legend-symbol path').forEach(sym => {
+      const s = getComputedStyle(sym);
+      // A key is drawn by its stroke, or by its fill when it has no visible stroke.
+      const stroke = parseFloat(s.strokeWidth) > 0 ? rgb(s.stroke) : null;
+      const colour = stroke || rgb(s.fill);
+      if (!colour) return;
+      const [hi, lo] = [lum(colour), lum(bg)].sort((a, b) => b - a);
+      out.push({figure: chart.closest('figure') ? chart.closest('figure').id : '?',
+                colour: hex(colour), contrast: (hi + 0.05) / (lo + 0.05)});
+    });
+  });
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_legend_keys_follow_the_theme(browser, built_site: Path, site_url: str, scheme: str) -> None:
+    """Legend colour keys are theme colours: in dark mode never a light-only palette
+    colour (one that has a dark twin), and in both at 3:1 against the chart (WCAG 1.4.11)."""
+    from symbiote_core.figures.palette import swaps
+
+    light_only = {k.lower() for k, v in swaps().items() if k.lower() != v.lower()}
+    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    seen, wrong, faint = 0, [], []
+    for rel in site_pages(built_site):
+        page = session.open(site_url + rel)
+        if not wait_for_charts(page):
+            page.close()
+            continue
+        page.wait_for_timeout(300)
+        for key in page.evaluate(_LEGEND_KEYS):
+            seen += 1
+            if scheme == "dark" and key["colour"] in light_only:
+                wrong.append(f"{rel}#{key['figure']}: {key['colour']}")
+            if key["contrast"] < 3:
+                faint.append(f"{rel}#{key['figure']}: {key['colour']} {key['contrast']:.2f}:1")
+        page.close()
+    session.context.close()
+    assert seen > 10, "no legend keys found: did the charts render?"
+    assert wrong == [], f"legend keys left in light colours in dark mode: {wrong[:10]}"
+    assert faint == [], f"legend keys below 3:1: {faint[:10]}"
+
+
+def test_wide_screens_give_figures_room_beside_a_readable_measure(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1600, "height": 900})
+    page = session.open(site_url + "superposition/")
+    page.wait_for_timeout(300)
+    sizes = page.evaluate("""() => {
+      const fig = document.querySelector('.sym-figure').getBoundingClientRect();
+      const p = document.querySelector('.md-content__inner > p').getBoundingClientRect();
+      const toc = document.querySelector('.md-sidebar--secondary').getBoundingClientRect();
+      const nav = document.querySelector('.md-sidebar--primary').getBoundingClientRect();
+      return {fig: fig.width, left: fig.left, right: fig.right, prose: p.width,
+              tocLeft: toc.left, navRight: nav.right};
+    }""")
+    session.context.close()
+    assert 900 <= sizes["fig"] <= 1010, sizes  # breaks out of the text column...
+    assert sizes["prose"] <= 690, sizes  # ...which keeps its measure
+    assert sizes["navRight"] <= sizes["left"] and sizes["right"] <= sizes["tocLeft"], sizes
+
+
+def test_hover_details_open_on_tap(browser, site_url: str) -> None:
+    """On a touch screen a quoted number's source and a chart mark's tooltip open on tap."""
+    session = Session(browser, viewport={"width": 390, "height": 844}, is_mobile=True,
+                      has_touch=True)
+    page = session.open(site_url + "superposition/")
+    number = page.locator(".sym-value-number").first
+    number.scroll_into_view_if_needed()
+    tip = page.locator(".sym-tip").first
+    assert not tip.is_visible()
+    number.tap()
+    assert tip.is_visible() and number.get_attribute("aria-expanded") == "true"
+    box = tip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.locator("h1").first.tap()
+    assert not tip.is_visible()
+
+    chart = page.locator(".sym-chart").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => document.querySelector('.sym-chart').hasAttribute('data-rendered-scheme')",
+        timeout=30_000,
+    )
+    x, y = page.evaluate("""() => {
+      const r = document.querySelector('.sym-chart svg .mark-symbol path').getBoundingClientRect();
+      return [r.x + r.width / 2, r.y + r.height / 2];
+    }""")
+    page.touchscreen.tap(x, y)
+    page.wait_for_function(
+        "() => { const t = document.querySelector('#vg-tooltip-element');"
+        " return t && t.classList.contains('visible') && t.textContent.includes('mmcs'); }",
+        timeout=5_000,
+    )
+    session.context.close()
+    assert session.errors == []

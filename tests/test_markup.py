@@ -78,7 +78,7 @@ def test_values_claims_and_refs_render() -> None:
     r = renderer(fig=view())
     out = r.render("S {{ value: fig.score | .2f }}, n={{ value: fig.count }}. "
                    "{{ claim: fig.good }} See {{ ref: fig }}.")
-    assert ">0.91 ± 0.02</span>" in out and ">512</span>" in out
+    assert ">0.91 ± 0.02</button>" in out and ">512</button>" in out
     assert "mean of 3 seeds (0.9123, 0.9, 0.93)" in out
     assert "sym-claim--holds" in out and "Score is high." in out
     assert '<a href="../page/#fig-fig"' in out and "Figure 1</a>" in out

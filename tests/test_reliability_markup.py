@@ -80,7 +80,7 @@ def test_a_directive_may_span_lines() -> None:
     )
     out = r.render(text)
     assert r.problems == []
-    assert ">0.91 ± 0.02</span>" in out and "Score is high." in out
+    assert ">0.91 ± 0.02</button>" in out and "Score is high." in out
     assert [d.line for d in find_directives(text)] == [2, 4]
 
 

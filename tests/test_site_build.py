@@ -138,3 +138,68 @@ def test_notebook_reruns_when_library_source_changes(project_copy) -> None:
     # mkdocs-jupyter keys its cache on the notebook's bytes only; ours adds the library's.
     assert "Converting notebook (execute=True)" in log, log
     assert ": cached" not in log, log
+
+
+def _figure_blocks(site: Path) -> dict[str, str]:
+    """Figure name -> its block's HTML, from every page of the built site."""
+    blocks: dict[str, str] = {}
+    for page in site.rglob("index.html"):
+        text = page.read_text()
+        for m in re.finditer(r'<figure class="sym-figure" id="fig-(\w+)".*?</figure>', text, re.S):
+            blocks.setdefault(m.group(1), m.group(0))
+    return blocks
+
+
+def test_alt_text_and_data_summary_carry_the_figures_values(built_site: Path) -> None:
+    """The numbers in each figure's alt text are its values, evaluated here from the
+    data.json the site publishes (not read from the build's record)."""
+    import html
+    import json
+
+    from symbiote_core.figures.markup import find_directives, format_value
+    from symbiote_core.figures.registry import Engine, load_figure
+
+    engine = Engine(root=Path(__file__).resolve().parent.parent)
+    blocks = _figure_blocks(built_site)
+    assert len(blocks) >= 10
+    for name, block in blocks.items():
+        figure = load_figure(name, engine)
+        data = json.loads((built_site / "figures" / name / "data.json").read_text())
+        values = figure.evaluate_values(data)
+        label = html.unescape(re.search(r'aria-label="([^"]*)" data-spec', block).group(1))
+        assert "{{" not in label, name
+        quoted = [d for d in find_directives(figure.alt) if d.kind == "value"]
+        assert quoted, f"{name}: no value in its alt text"
+        for d in quoted:
+            number = format_value(values[d.target.split(".", 1)[1]], d.fmt)
+            assert number in label, f"{name}: {d.text} should show {number!r} in {label!r}"
+        summary = block[block.index('class="sym-summary"') :]
+        for d in quoted:
+            assert f"<code>{d.target.split('.', 1)[1]}</code>" in summary, (name, d.text)
+
+
+def test_methods_page_has_every_figures_paragraph_and_params(built_site: Path) -> None:
+    import dataclasses
+
+    from symbiote_core.figures.registry import Engine, figure_names, load_figure
+
+    methods = (built_site / "methods" / "index.html").read_text()
+    engine = Engine(root=Path(__file__).resolve().parent.parent)
+    assert "No methods paragraph" not in methods
+    for name in figure_names(engine):
+        start = methods.index(f'id="methods-{name}"')
+        end = methods.find("<h2", start)
+        section = methods[start : end if end > 0 else len(methods)]
+        assert 'class="sym-methods"' in section, name
+        assert "{{" not in section, name  # every directive in it was rendered
+
+        def leaves(params: dict, prefix: str = "") -> list[str]:
+            out: list[str] = []
+            for key, value in params.items():
+                out += leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else [
+                    f"{prefix}{key}"
+                ]
+            return out
+
+        for path in leaves(dataclasses.asdict(load_figure(name, engine).params)):
+            assert f"<code>{path}</code>" in section, f"{name}: param {path} missing"

@@ -5,7 +5,7 @@ Two keys, so that editing prose never retrains a model:
 `data_key` names the output of `compute(params)`. It hashes
 - the figure module with everything that cannot change the data removed: a
   normalised AST dump (so comments, formatting and docstrings do not count) without
-  the `title`, `caption`, `alt`, `values`, `claims` and `render` arguments of the
+  the `title`, `caption`, `alt`, `values`, `claims`, `methods` and `render` arguments of the
   `FIGURE = Figure(...)` call, and without top-level functions and simple assignments
   that only those removed parts use (the render function, `_render*` / `_chart*`
   helpers, value getters), so a compute helper is never dropped;
@@ -52,8 +52,10 @@ RUNTIME_MODULE = "symbiote_core.runtime"
 
 # Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
 # (so positional arguments are recognised too).
-_FIGURE_FIELDS = ("title", "caption", "alt", "params", "compute", "render", "values", "claims")
-_NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims"})
+_FIGURE_FIELDS = (
+    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods"
+)
+_NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "methods"})
 _RENDER_PREFIXES = ("_render", "_chart")
 
 

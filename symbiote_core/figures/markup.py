@@ -1,12 +1,20 @@
 """The essay's directives, turned into HTML. No MkDocs here: any site generator can call it.
 
-Four directives, each inside double braces:
+Six directives, each inside double braces:
 
     {{ figure: NAME }}              the figure, numbered, with caption and provenance
     {{ ref: NAME }}                 "Figure N", a link with a hover preview
     {{ value: NAME.VALUE }}         a computed number; `| FORMAT` picks a Python format
     {{ value: NAME.VALUE | .0% }}   spec (default: 3 significant digits)
     {{ claim: NAME.CLAIM }}         the claim's statement with its checked status
+    {{ param: NAME.field.sub }}     a param as the figure's build recorded it
+    {{ code: module.Class.field }}  a literal setting in the project's code (methods
+                                    paragraphs: a library default the figure relies on)
+
+A quoted number shows where it comes from in a popover that opens on hover, on focus
+and on tap (a button; site.js toggles it), never in a `title` only touch cannot reach.
+A figure's alt text may quote its values and params too: the site fills them in, and
+shows the values the alt text and claims quote as the figure's data summary.
 
 Directives inside fenced code blocks and inline code are left alone, so the essay
 can show them. A directive may span lines (the essay is hard-wrapped), but not a blank
@@ -264,6 +272,46 @@ def _format_number(value: float | int, spec: str | None) -> str:
     return format(value, spec)
 
 
+_MISSING = object()
+
+
+def param_value(params: Mapping[str, Any], path: str) -> Any:
+    """`params["a"]["b"]` for path `a.b` (`ks.0`: the first item of a list);
+    `_MISSING` when there is none."""
+    node: Any = params
+    for part in path.split("."):
+        if isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, Mapping) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return _MISSING if isinstance(node, Mapping) else node
+
+
+def param_paths(params: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Every leaf path of a (nested) params record."""
+    out: list[str] = []
+    for key, value in params.items():
+        if isinstance(value, Mapping):
+            out += param_paths(value, f"{prefix}{key}.")
+        else:
+            out.append(f"{prefix}{key}")
+    return out
+
+
+def format_setting(value: Any, fmt: str | None) -> str:
+    """A param or code setting: a number with a Python format spec (default as values),
+    a list or tuple item by item, anything else as text."""
+    if isinstance(value, list | tuple):
+        return ", ".join(format_setting(v, fmt) for v in value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if fmt:
+            raise ValueError(f"format {fmt!r} given for {value!r}, which is not a number")
+        return str(value)
+    return _format_number(value, fmt)
+
+
 def value_title(target: str, value: float | int | list[float]) -> str:
     """The hover text of a quoted number: where it comes from, and each seed's value."""
     if not isinstance(value, list):
@@ -292,6 +340,9 @@ class PageRenderer:
     token_prefix: str = "sym-spec"
     """Starts every token; the site adds a random nonce per build, so no text in a page
     can pose as one."""
+    settings: Callable[[str], Any] | None = None
+    """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
+    _tips: int = 0
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
     """Directive kind -> handler; the only place a kind is known (set below the class)."""
@@ -348,7 +399,73 @@ class PageRenderer:
             token = f"{self.token_prefix}-{len(self.deferred)}"
             self.deferred[token] = spec
             spec = token
-        return _figure_html(view, self.url_to, spec)
+        alt = self._alt_text(view)
+        return _figure_html(view, self.url_to, spec, alt, self._summary_html(view, alt))
+
+    def _alt_text(self, view: FigureView) -> str:
+        """The figure's alt text with its `{{ value: }}` and `{{ param: }}` filled in:
+        plain text, for an attribute."""
+        alt = str((view.meta or {}).get("alt", ""))
+        out, last = [], 0
+        for d in find_directives(alt):
+            out.append(alt[last : d.start])
+            last = d.end
+            where = f"alt text of figure {view.name!r} (figures_src/{view.name}.py)"
+            try:
+                if d.problem is not None:
+                    raise _Problem(d.problem)
+                if d.kind == "value":
+                    other, name = self._split(d)
+                    if name not in other.values:
+                        raise _Problem(f"unknown value {name!r} of figure {other.name!r}")
+                    _check_format(d)
+                    out.append(format_value(other.values[name], d.fmt))
+                elif d.kind == "param":
+                    other, path = self._split(d)
+                    out.append(self._param_text(other, path, d))
+                else:
+                    raise _Problem(f"{d.text}: alt text may quote only value and param")
+            except _Problem as p:
+                raise _Problem(f"{where}: {p}") from None
+            except Exception as e:
+                raise _Problem(f"{where}: {d.text}: {type(e).__name__}: {e}") from None
+        out.append(alt[last:])
+        return " ".join("".join(out).split())
+
+    def _summary_html(self, view: FigureView, alt: str) -> str:
+        """The figure's data summary: its alt text, and a table of the values that the
+        alt text and the claims quote (mean ± sd, range and seeds of each)."""
+        meta = view.meta or {}
+        names: list[str] = []
+        for d in find_directives(str(meta.get("alt", ""))):
+            figure, _, name = d.target.partition(".")
+            if d.kind == "value" and figure == view.name:
+                names.append(name)
+        for claim in meta.get("claims", []):
+            names += [n for n in (claim.get("left"), claim.get("right")) if isinstance(n, str)]
+        rows = []
+        for name in dict.fromkeys(n for n in names if n in view.values):
+            value = view.values[name]
+            if isinstance(value, list):
+                cells = (format_value(value, "pm"), format_value(value, "range"), str(len(value)))
+            else:
+                cells = (format_value(value, None), "", "constant")
+            rows.append(
+                f"<tr><th><code>{escape(name)}</code></th>"
+                + "".join(f"<td>{escape(c)}</td>" for c in cells)
+                + "</tr>"
+            )
+        table = (
+            '<table><thead><tr><th scope="col">value</th><th scope="col">mean ± sd</th>'
+            '<th scope="col">range</th><th scope="col">seeds</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            if rows
+            else ""
+        )
+        return (
+            '<details class="sym-summary"><summary>Data summary</summary>'
+            f'<p>{escape(alt)}</p>{table}</details>'
+        )
 
     def _ref(self, d: Directive) -> str:
         view = self._view(d.target, d)
@@ -386,8 +503,56 @@ class PageRenderer:
             raise _Problem(
                 f"bad format {d.fmt!r} for value {d.target!r}: {type(e).__name__}: {e}"
             ) from None
-        title = html.escape(value_title(d.target, view.values[name]))
-        return f'<span class="sym-value" title="{title}">{html.escape(text)}</span>'
+        return self._number(text, value_title(d.target, view.values[name]))
+
+    def _param(self, d: Directive) -> str:
+        view, path = self._split(d)
+        if view.error is not None:
+            raise _Problem(
+                f"param {d.target!r}: figure {view.name!r} failed to build", report=False
+            )
+        text = self._param_text(view, path, d)
+        return self._number(text, f"{view.name} param {path} (figures_src/{view.name}.py)")
+
+    def _param_text(self, view: FigureView, path: str, d: Directive) -> str:
+        value = param_value((view.meta or {}).get("params", {}), path)
+        if value is _MISSING:
+            known = ", ".join(param_paths((view.meta or {}).get("params", {}))) or "none"
+            raise _Problem(f"unknown param {path!r} of figure {view.name!r} (known: {known})")
+        _check_format(d)
+        try:
+            return format_setting(value, d.fmt)
+        except Exception as e:
+            raise _Problem(
+                f"bad format {d.fmt!r} for param {d.target!r}: {type(e).__name__}: {e}"
+            ) from None
+
+    def _code(self, d: Directive) -> str:
+        if self.settings is None:
+            raise _Problem("{{ code: }} needs the project's source, which this page has not")
+        try:
+            setting = self.settings(d.target)
+        except Exception as e:  # sourcetext.SourceTextError names the file and line
+            raise _Problem(str(e)) from None
+        _check_format(d)
+        try:
+            text = format_setting(setting.value, d.fmt)
+        except Exception as e:
+            raise _Problem(
+                f"bad format {d.fmt!r} for code setting {d.target!r}: {type(e).__name__}: {e}"
+            ) from None
+        return self._number(text, f"{d.target}, set in {setting.where}")
+
+    def _number(self, text: str, source: str) -> str:
+        """A quoted number with its source in a popover: a button, so that a tap, a
+        click and the keyboard all reach it (site.js toggles it); hover shows it too."""
+        self._tips += 1
+        tip = f"{self.token_prefix}-tip-{self._tips}"
+        return (
+            f'<span class="sym-value"><button type="button" class="sym-value-number" '
+            f'aria-describedby="{tip}" aria-expanded="false">{html.escape(text)}</button>'
+            f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span></span>'
+        )
 
     def _claim(self, d: Directive) -> str:
         view, name = self._split(d)
@@ -419,6 +584,8 @@ PageRenderer.HANDLERS = {
     "ref": PageRenderer._ref,
     "value": PageRenderer._value,
     "claim": PageRenderer._claim,
+    "param": PageRenderer._param,
+    "code": PageRenderer._code,
 }
 KINDS = tuple(PageRenderer.HANDLERS)
 
@@ -550,11 +717,13 @@ def fill_deferred(output: str, deferred: Mapping[str, str]) -> tuple[str, list[s
     return filled, sorted(set(deferred) - found)
 
 
-def _figure_html(view: FigureView, url_to: Callable[[str], str], spec: str) -> str:
+def _figure_html(
+    view: FigureView, url_to: Callable[[str], str], spec: str, alt_text: str, summary: str
+) -> str:
     """The figure block; `spec` is the escaped `data-spec` value (or a deferred token)."""
     meta = view.meta or {}
     caption = caption_html(meta.get("caption", ""))
-    alt = html.escape(str(meta.get("alt", "")))
+    alt = html.escape(alt_text)
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
     number = f"Figure {view.number}." if view.number else "Figure."
@@ -564,7 +733,7 @@ def _figure_html(view: FigureView, url_to: Callable[[str], str], spec: str) -> s
         f'<div class="sym-chart" role="img" aria-label="{alt}" data-spec="{spec}"></div>{fallback}\n'
         f'<figcaption><p class="sym-figure-title"><strong>{number}</strong> '
         f"{html.escape(str(meta.get('title', view.name)))}</p>{caption}</figcaption>\n"
-        f"{_provenance_html(view, url_to)}\n</figure>\n\n"
+        f"{summary}{_provenance_html(view, url_to)}\n</figure>\n\n"
     )
 
 

@@ -120,7 +120,15 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
             "gridDash": [2, 3],
             "titleFontWeight": "normal",
         },
-        "legend": {**text, **sizes, "titleFontWeight": "normal"},
+        # Keys of a legend without a colour channel (a dash or shape legend) are drawn
+        # in these, which Vega would otherwise leave black in both schemes.
+        "legend": {
+            **text,
+            **sizes,
+            "titleFontWeight": "normal",
+            "symbolBaseStrokeColor": c("ink"),
+            "symbolBaseFillColor": c("muted"),
+        },
         "header": {**text, **sizes},
         "title": {
             "color": c("ink"),

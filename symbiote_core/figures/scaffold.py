@@ -69,7 +69,13 @@ def render(data: dict) -> alt.Chart:
 FIGURE = Figure(
     title="{title}",
     caption="Mean of the treated and control samples, one point per seed.",
-    alt="Treated means sit about one unit above the control and null means on every seed.",
+    # Numbers in the alt text and the methods paragraph are directives, never typed.
+    alt="Treated means ({{{{ value: {name}.treated | .2f mean }}}}) sit above the control "
+    "({{{{ value: {name}.control | .2f mean }}}}) and null means on every seed.",
+    methods="**Samples.** Per seed, three samples of {{{{ param: {name}.samples }}}} unit "
+    "normals; the treated one is shifted by {{{{ param: {name}.shift }}}}. **Control.** The "
+    "unshifted sample of the same seed. **Null.** A third sample with no shift. "
+    "**Seeds.** {{{{ param: {name}.seeds }}}}.",
     params=Params(),
     compute=compute,
     render=render,
@@ -108,5 +114,5 @@ def new_figure(engine: Engine, name: str) -> Path:
         raise FigureError(f"figure {name!r} exists already: {engine.module_path(name)}")
     path = engine.module_path(name)
     title = name.replace("_", " ").capitalize()
-    path.write_text(TEMPLATE.format(title=title), encoding="utf-8")
+    path.write_text(TEMPLATE.format(title=title, name=name), encoding="utf-8")
     return path

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
-import json
 import logging
 import os
 import re
@@ -61,11 +60,13 @@ from symbiote_core.figures.markup import (
     fill_deferred,
     markdown_literal,
 )
+from symbiote_core.figures.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.palette import palette_script
 from symbiote_core.figures.publication import Publication
 from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.sourcetext import SourceIndex
 from symbiote_core.figures.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
@@ -101,11 +102,14 @@ class EssaySite:
         """Page source -> (page as shown in messages, its deferred chart specs)."""
         self.publication: Publication | None = None
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
+        self.sources = SourceIndex(self.root)
+        """The project's source, read without importing it (methods, code settings)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
         self.engine = Engine(root=self.root)
+        self.sources = SourceIndex(self.root)
         self.publication = Publication.from_config(self.root, config)
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
@@ -314,7 +318,12 @@ class EssaySite:
                 self.views, getattr(self, "page_titles", {})
             )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
-            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS))
+            package = self.engine.figures_package if self.engine else "figures_src"
+            source = MethodsSource(self.sources, package)
+            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS), source)
+            for problem in source.problems:
+                log.warning(str(problem))
+            self.problems.extend(source.problems)
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
@@ -326,6 +335,7 @@ class EssaySite:
             page_url=lambda source: _site_path(files, source),
             deferred={},
             token_prefix=f"sym-spec-{self.nonce}",
+            settings=self.sources.setting,
         )
         out = renderer.render(markdown)
         self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
@@ -486,47 +496,6 @@ def markdown_literal_views(
 
 METHODS_FIELDS = ("title", "params", "seeds", "compute_seconds")
 """The meta fields `methods_page` shows."""
-
-
-def methods_page(views: dict[str, FigureView]) -> str:
-    """The generated methods appendix: every figure's parameters, as its build used them."""
-    lines = [
-        "# Methods: every figure's parameters",
-        "",
-        "Each figure is computed by `compute(params)` in its module under `figures_src/`. "
-        "The tables below are generated from the parameters recorded with each cached "
-        "result, so they always describe the numbers on the page. Rebuild one figure with "
-        "`python -m symbiote_core.figures build NAME --force`.",
-        "",
-    ]
-    order = sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name))
-    for view in order:
-        heading = f"Figure {view.number}" if view.number else "Not embedded"
-        if view.error is not None or view.meta is None:
-            lines += [f"## {heading}: `{view.name}`", "", "This figure failed to build.", ""]
-            continue
-        meta = view.meta
-        lines += [
-            f"## {heading}: {meta.get('title', view.name)}",
-            "",
-            (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `figures_src/{view.name}.py` · seeds {_seeds_text(meta)} · "
-            f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
-            "",
-            "| parameter | value |",
-            "|---|---|",
-        ]
-        for name, value in meta.get("params", {}).items():
-            shown = json.dumps(value) if not isinstance(value, str) else value
-            # <code>, not a code span: a backtick in a value cannot close it.
-            lines.append(f"| <code>{name}</code> | <code>{shown}</code> |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-def _seeds_text(meta: dict[str, Any]) -> str:
-    seeds = meta.get("seeds") or []
-    return ", ".join(str(s) for s in seeds) if seeds else "none"
 
 
 def _first_heading(markdown: str) -> str | None:

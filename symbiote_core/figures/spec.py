@@ -278,7 +278,10 @@ class Figure:
     caption: str
     """Markdown, shown under the chart."""
     alt: str
-    """Alt text: what the chart shows, for a reader who cannot see it."""
+    """Alt text: what the chart shows, for a reader who cannot see it. Its numbers come
+    from the data: `{{ value: NAME.VALUE | FORMAT }}` and `{{ param: NAME.field }}`
+    directives, filled by the site (markup.py), which also shows the values the alt text
+    and the claims quote as the figure's data summary."""
     params: Any
     """A frozen dataclass instance; part of the cache key."""
     compute: Callable[[Any], Data]
@@ -286,6 +289,14 @@ class Figure:
     """data -> altair.Chart (or any object with `to_dict()` giving a Vega-Lite spec)."""
     values: Mapping[str, Callable[[Data], Value]] = field(default_factory=dict)
     claims: tuple[Claim, ...] = ()
+    methods: str = ""
+    """Markdown for the methods appendix: what host, what symbiote, what control, what
+    null, how many seeds. Numbers are never typed: `{{ param: NAME.field.sub }}` quotes a
+    param, `{{ value: NAME.VALUE }}` a value, `{{ code: module.Class.field }}` a literal
+    setting in the project's code (a dataclass default, or a keyword of a call inside a
+    function). The site reads it from the module's source without importing it, so it
+    must be a string literal or a module-level string constant; like the caption, it
+    never changes the data (`keys._NOT_DATA`)."""
 
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self.params) or isinstance(self.params, type):

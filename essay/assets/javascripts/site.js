@@ -49,10 +49,13 @@
   }
 
   var COLOUR_KEYS = { color: 1, fill: 1, stroke: 1 };
+  // Legend and axis colours (symbolFillColor, symbolStrokeColor, labelColor, gridColor...).
+  var COLOUR_SUFFIX = /Color$/;
   var SIZE_KEY = /fontsize$/i;
 
-  // Walks a spec: in dark mode every palette colour under a colour key becomes its dark
-  // twin; everywhere, any font size below the site's minimum is raised to it.
+  // Walks a spec: in dark mode every palette colour under a colour key (color, fill,
+  // stroke, or any key ending in "Color", as a legend's symbol colours do) becomes its
+  // dark twin; everywhere, any font size below the site's minimum is raised to it.
   function adapt(node, dark, inColour, minPx) {
     var theme = window.symTheme || { swaps: {} };
     if (Array.isArray(node)) {
@@ -63,7 +66,7 @@
       Object.keys(node).forEach(function (k) {
         var v = node[k];
         if (SIZE_KEY.test(k) && typeof v === "number" && v < minPx) v = minPx;
-        out[k] = adapt(v, dark, inColour || COLOUR_KEYS[k] === 1, minPx);
+        out[k] = adapt(v, dark, inColour || COLOUR_KEYS[k] === 1 || COLOUR_SUFFIX.test(k), minPx);
       });
       return out;
     }
@@ -130,6 +133,21 @@
     return Math.min(1, svg.getBoundingClientRect().width / natural);
   }
 
+  function stack(node) {
+    if (Array.isArray(node)) {
+      node.forEach(stack);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    if (node.hconcat && !node.vconcat) {
+      node.vconcat = node.hconcat;
+      delete node.hconcat;
+    }
+    ["vconcat", "concat", "layer", "spec"].forEach(function (k) {
+      if (node[k]) stack(node[k]);
+    });
+  }
+
   // No chart text below the site's minimum on screen, at any width: when the column
   // shrinks the chart, it is drawn again with its fonts enlarged to make up for it.
   function drawChart(el, original, minPx, attempt) {
@@ -137,16 +155,18 @@
     minPx = minPx || theme.minFontPx;
     attempt = attempt || 0;
     var spec = JSON.parse(JSON.stringify(original));
-    // Side-by-side panels do not fit a phone: stack them instead of shrinking them.
-    if (spec.hconcat && el.clientWidth < 640) {
-      spec.vconcat = spec.hconcat;
-      delete spec.hconcat;
-    }
+    // Side-by-side panels do not fit a phone: stack them, at every level of nesting,
+    // instead of shrinking them (or leaving them to scroll sideways).
+    if (el.clientWidth < 640) stack(spec);
     var dark = isDark();
     spec = adapt(spec, dark, false, minPx);
     if (el._symView) {
       el._symView.finalize();
       el._symView = null;
+    }
+    if (el._symBindings) {
+      el._symBindings.remove();
+      el._symBindings = null;
     }
     var config = theme.config
       ? adapt(theme.config[dark ? "dark" : "light"], false, false, minPx)
@@ -156,6 +176,7 @@
       // The editor and source links would leave the site; exports stay local.
       actions: { export: true, source: false, compiled: false, editor: false },
       config: config,
+      tooltip: { theme: dark ? "dark" : "light" },
     };
     window
       .vegaEmbed(el, spec, options)
@@ -177,6 +198,8 @@
             svg.style.height = "auto";
           }
         }
+        moveBindings(el);
+        tooltipsOnTap(result.view);
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
         labelChart(el);
         // Explorable figures (explorable.js) wire their controls to the drawn view.
@@ -187,6 +210,28 @@
       .catch(function (err) {
         showError(el, err);
       });
+  }
+
+  // A chart's controls (Vega bindings) leave its sideways-scrolling box for the figure,
+  // right after the chart: there site.css can keep them at the bottom of a phone's screen
+  // while the chart is on it, next to whichever stacked panel the reader is looking at.
+  function moveBindings(el) {
+    var form = el.querySelector(".vega-bindings");
+    var figure = el.closest(".sym-figure");
+    if (!form || !figure || !form.children.length) return;
+    el.parentNode.insertBefore(form, el.nextSibling);
+    el._symBindings = form;
+  }
+
+  // Vega shows a mark's tooltip on pointer movement, which a tap on a touch screen does
+  // not make: a tap (a click) shows the tapped mark's tooltip, and a tap on nothing hides
+  // it. With a mouse the tooltip is already showing, and this shows it again in place.
+  function tooltipsOnTap(view) {
+    var handler = view.tooltip && view.tooltip();
+    if (typeof handler !== "function") return;
+    view.addEventListener("click", function (event, item) {
+      handler.call(view, view._handler, event, item, item ? item.tooltip : undefined);
+    });
   }
 
   var CHARTS = ".sym-chart[data-spec], .sym-chart[data-spec-src]";
@@ -263,6 +308,48 @@
   }
   document.addEventListener("mouseover", placePreview);
   document.addEventListener("focusin", placePreview);
+
+  // A number's popover opens under it, shifted left as far as it must to stay on screen.
+  function placeTip(event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    var tip = value && value.querySelector(".sym-tip");
+    if (!tip) return;
+    tip.style.left = "0px";
+    var shown = tip.style.display;
+    tip.style.display = "block"; // measured while shown; CSS decides whether it stays
+    var box = tip.getBoundingClientRect();
+    var over = box.right - (document.documentElement.clientWidth - 8);
+    if (over > 0) tip.style.left = -Math.min(over, box.left - 8) + "px";
+    tip.style.display = shown;
+  }
+  document.addEventListener("mouseover", placeTip);
+  document.addEventListener("focusin", placeTip);
+  document.addEventListener("click", placeTip);
+
+  // Where a quoted number comes from: hover and focus show it (site.css); a tap or a
+  // click toggles it, so touch readers reach it too; Escape or a tap elsewhere closes it.
+  function closeTips(except) {
+    document.querySelectorAll(".sym-value.sym-tip-open").forEach(function (v) {
+      if (v === except) return;
+      v.classList.remove("sym-tip-open");
+      var b = v.querySelector(".sym-value-number");
+      if (b) b.setAttribute("aria-expanded", "false");
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".sym-value-number");
+    if (!button) {
+      if (!(event.target.closest && event.target.closest(".sym-tip"))) closeTips(null);
+      return;
+    }
+    var value = button.parentNode;
+    closeTips(value);
+    var open = value.classList.toggle("sym-tip-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeTips(null);
+  });
 
   function onPage() {
     fixAccessibility();
