@@ -10,6 +10,7 @@ absent (the training pairs themselves, or the host at another moment of its trai
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any

@@ -226,6 +226,43 @@ def _get(host: str, key: str, field: str) -> Any:
 
 PARAMS = Params()
 
+ALT = (
+    "Four rows of dots, one per seed. Spliced in place of the MLP on held-out pairs, each "
+    "trained host's own transcoder recovers "
+    "{{ value: modadd_transcoder.recovered | .0% mean }} of the loss that zeroing the MLP "
+    "costs ({{ value: modadd_transcoder.recovered | .0% min }} on the lowest seed); another "
+    "seed's transcoder recovers {{ value: modadd_transcoder.other_recovered | .0% mean }}, "
+    "worse than no MLP. On the untrained hosts, where zeroing the MLP changes the loss by "
+    "{{ value: modadd_transcoder.untrained_gap_abs | .4f max }} nats at most, the own "
+    "transcoders recover {{ value: modadd_transcoder.untrained_kl_recovered | .0% mean }} of "
+    "the divergence from the host's output, another seed's "
+    "{{ value: modadd_transcoder.untrained_other_kl_recovered | .0% mean }}. Means over "
+    "{{ value: modadd_transcoder.n_seeds }} seeds."
+)
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod "
+    "{{ param: modadd_transcoder.host.p }}, trained on "
+    "{{ param: modadd_transcoder.host.train_fraction | .0% }} of the pairs for "
+    "{{ param: modadd_transcoder.host.steps }} steps (AdamW, learning rate "
+    "{{ param: modadd_transcoder.host.lr }}, weight decay "
+    "{{ param: modadd_transcoder.host.weight_decay }}), one host per seed; the untrained "
+    "host is each seed's own initialisation. **Symbiote.** A TopK transcoder with "
+    "{{ param: modadd_transcoder.d_sae }} latents, {{ param: modadd_transcoder.k }} active, "
+    "and a linear skip path, from the MLP's input (the two token embeddings, "
+    "{{ value: modadd_transcoder.d_in }} numbers) to its output (the neurons), trained for "
+    "{{ param: modadd_transcoder.steps }} steps of batch "
+    "{{ param: modadd_transcoder.batch_size }} at learning rate "
+    "{{ param: modadd_transcoder.lr }} on every pair's MLP input and output (never on the "
+    "answers). **Score.** Spliced in place of the MLP on the held-out pairs: loss recovered "
+    "is (zeroed - spliced) / (zeroed - clean) of the cross-entropy, and the same share of "
+    "the KL divergence from the host's own output distribution. **Control.** The "
+    "transcoder of another seed's host, spliced into this one. **Null.** The same "
+    "comparisons on the untrained host, where zeroing the MLP costs next to nothing. "
+    "**Seeds.** {{ value: modadd_transcoder.n_seeds }}; host and transcoder reseeded per seed."
+)
+
+
 FIGURE = Figure(
     title="A transcoder can stand in for the MLP of a trained host, and imitates an untrained one as well",
     caption=(
@@ -238,12 +275,8 @@ FIGURE = Figure(
         "same share of the KL divergence from the host's own output. Grey: the "
         "transcoder of another seed's host, spliced into this one."
     ),
-    alt=(
-        "Four rows of dots. The trained hosts' own transcoders recover most of the loss; "
-        "another seed's transcoder makes it worse than no MLP at all. On the untrained "
-        "hosts their own transcoders recover most of the divergence too; another seed's "
-        "recover little or make it worse."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,

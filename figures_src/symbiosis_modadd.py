@@ -456,6 +456,55 @@ _COLLAPSE_WHY = (
     "of the same seed, the criterion of section 4's ablations."
 )
 
+ALT = (
+    "Six panels against coupling strength, one dot per seed. Held-out accuracy is "
+    "{{ value: symbiosis_modadd.test_acc_uncoupled | .0% mean }} uncoupled, "
+    "{{ value: symbiosis_modadd.test_acc_at_0_1 | .0% mean }} at "
+    "{{ value: symbiosis_modadd.weakest }}, {{ value: symbiosis_modadd.test_acc_at_0_14 | .0% mean }} at "
+    "{{ value: symbiosis_modadd.second_strongest }} and "
+    "{{ value: symbiosis_modadd.test_acc_strongest | .0% mean }} at "
+    "{{ value: symbiosis_modadd.strongest }}, against "
+    "{{ value: symbiosis_modadd.test_acc_null | .0% mean }} for the null hosts; "
+    "{{ value: symbiosis_modadd.grokked_strongest }} of "
+    "{{ value: symbiosis_modadd.n_seeds }} seeds grok at the strongest coupling. A fresh "
+    "dictionary's median purity is {{ value: symbiosis_modadd.reader_purity_uncoupled | .2f mean }} "
+    "uncoupled and {{ value: symbiosis_modadd.reader_purity_at_0_14 | .2f mean }} at "
+    "{{ value: symbiosis_modadd.second_strongest }}; it leaves "
+    "{{ value: symbiosis_modadd.reader_fvu_uncoupled | .2f mean }} of the neurons' variance "
+    "unexplained uncoupled and {{ value: symbiosis_modadd.reader_fvu_strongest | .3f mean }} at the "
+    "strongest coupling. Ablating the key frequencies leaves "
+    "{{ value: symbiosis_modadd.key_ablated_acc_uncoupled | .0% mean }} of held-out answers right "
+    "uncoupled, random directions {{ value: symbiosis_modadd.random_ablated_acc_uncoupled | .0% mean }}."
+)
+
+METHODS = (
+    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: symbiosis_modadd.host.p }}, "
+    "full-batch on {{ param: symbiosis_modadd.host.train_fraction | .0% }} of the pairs with AdamW "
+    "(learning rate {{ param: symbiosis_modadd.host.lr }}, weight decay "
+    "{{ param: symbiosis_modadd.host.weight_decay }}) for {{ param: symbiosis_modadd.steps }} steps, before the "
+    "learning rate of section 4 starts to decay. **Symbiote.** A TopK dictionary with "
+    "{{ param: symbiosis_modadd.symbiote_size }} latents, {{ param: symbiosis_modadd.symbiote_k }} active, on the "
+    "hidden neurons, trained at learning rate {{ param: symbiosis_modadd.symbiote_lr }} on "
+    "{{ param: symbiosis_modadd.symbiote_batch }} training pairs per step, together with the host: "
+    "the host's loss adds the dictionary's normalised reconstruction error times the "
+    "coupling, relative to the task loss (`symbiote_core.cotrain`), for couplings "
+    "{{ param: symbiosis_modadd.couplings }}. **Measured afterwards on the frozen host.** Held-out "
+    "accuracy and loss; the grokking step (the first logged step, every "
+    "{{ param: symbiosis_modadd.log_every }}, with {{ param: symbiosis_modadd.grok_accuracy | .0% }} of held-out "
+    "pairs right); a fresh dictionary of the same size ({{ param: symbiosis_modadd.reader_steps }} steps "
+    "of batch {{ param: symbiosis_modadd.reader_batch }}, learning rate {{ param: symbiosis_modadd.reader_lr }}) "
+    "scored by unexplained variance, frequency purity as in `modadd_readers` and loss "
+    "recovered when spliced (only where mean-ablating the neurons costs more than "
+    "{{ param: symbiosis_modadd.defined_gap }} nats); and the accuracy left when the key-frequency "
+    "subspace is mean-ablated, against {{ param: symbiosis_modadd.n_random }} draws of random "
+    "directions, as in `modadd_causal`. **Null.** A second uncoupled host per seed, from "
+    "the initial weights of seed + {{ param: symbiosis_modadd.null_init_offset }} on the same pairs. "
+    "**Seeds.** {{ value: symbiosis_modadd.n_seeds }}; all "
+    "{{ value: symbiosis_modadd.n_coupled_hosts }} coupled hosts and the null hosts train batched "
+    "as instances of one set of tensors."
+)
+
+
 FIGURE = Figure(
     title="Trained with its reader, the modular-addition host learns no clearer, then "
     "stops learning",
@@ -470,13 +519,8 @@ FIGURE = Figure(
         "left: a second uncoupled host per seed, from other initial weights (the null). "
         "One point per seed; the line joins the means."
     ),
-    alt=(
-        "Six panels against coupling strength. Up to 0.14 nothing moves beyond the spread "
-        "of the null hosts: held-out accuracy, grokking step, the fresh dictionary's purity "
-        "(that of a token detector) and its loss recovered (below zero), and the host's "
-        "dependence on its key frequencies. At 0.2 held-out accuracy falls to chance and "
-        "the host never groks."
-    ),
+    alt=ALT,
+    methods=METHODS,
     params=PARAMS,
     compute=compute,
     render=render,
