@@ -338,8 +338,9 @@ def _strongest(data: dict[str, Any]) -> float:
     return max(data["couplings"])
 
 
-NULL_LABEL = "0, other start"
-"""The x position of the null hosts: uncoupled, from other initial weights."""
+NULL_LABEL = "null"
+"""The x position of the null hosts (uncoupled, from other initial weights); short, so
+it does not run into the next label at 11 px."""
 
 
 def render(data: dict[str, Any]) -> alt.VConcatChart:
