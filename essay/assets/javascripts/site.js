@@ -190,6 +190,12 @@
           drawChart(el, original, needed, attempt + 1);
           return;
         }
+        if (minPx * scale < theme.minFontPx && minPx > theme.minFontPx) {
+          // Enlarging the text did not make it fit: draw it once more at the normal
+          // sizes, to be shown at its own size (enlarged text would be huge there).
+          drawChart(el, original, theme.minFontPx, 99);
+          return;
+        }
         if (minPx * scale < theme.minFontPx) {
           // Still too small: show the chart at its own size; its box scrolls sideways.
           var svg = el.querySelector("svg");
