@@ -61,7 +61,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from symbiote_core.figures.cache import (
     CorruptEntryError,
+    Level,
     Location,
+    prune,
     read_stored_entry,
     sha256,
     write_entry,
@@ -78,7 +80,7 @@ log = logging.getLogger("symbiote_core.figures")
 
 ARTIFACT_FORMAT = 1
 """Bump when the stored form or the key recipe changes."""
-LEVEL = "artifacts"
+LEVEL: Level = "artifacts"
 TENSORS, TREE = "tensors.safetensors", "tree.json"
 FILES = (TENSORS, TREE)
 T = TypeVar("T")
@@ -366,17 +368,8 @@ def _read(store: Storage, rel: str) -> tuple[bytes, bytes] | None:
 def _write(
     engine: Engine, name: str, key: str, tensors: bytes, tree: bytes, meta: dict[str, Any]
 ) -> None:
-    write_entry(engine, LEVEL, name, key, {TENSORS: tensors, TREE: tree}, meta)  # type: ignore[arg-type]
-    _prune(storage_for(engine), engine.keep, name, key)
-
-
-def _prune(store: Storage, keep: int, name: str, current: str) -> None:
-    """Keep the newest `keep` entries of artifact `name` (always `current`)."""
-    folder = f"{LEVEL}/{name}"
-    entries = [f"{folder}/{k}" for k in store.listdir(folder) if k != current]
-    entries.sort(key=store.modified, reverse=True)
-    for old in entries[max(keep - 1, 0) :]:
-        store.remove(old)
+    write_entry(engine, LEVEL, name, key, {TENSORS: tensors, TREE: tree}, meta)
+    prune(engine, LEVEL, name, key)
 
 
 @contextmanager

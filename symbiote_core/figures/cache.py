@@ -41,7 +41,7 @@ from symbiote_core.figures.storage import LocalStorage, Storage, remove_local, s
 
 log = logging.getLogger("symbiote_core.figures")
 
-Level = Literal["data", "out"]
+Level = Literal["data", "out", "artifacts"]
 DATA_FILES = ("data.json",)
 OUT_FILES = ("spec.json", "data.json", "figure.svg")
 META = "meta.json"
