@@ -190,7 +190,7 @@ def _populate_here(root: str, names: list[str]) -> None:
     task = functools.partial(_Task, engine, force=False, git="generated", parent=os.getpid())
     for name in names:
         keys = figure_keys(engine, name)
-        _make(task(name=name), keys, None, _Stage())
+        _make(task(name=name), keys, None, _Stage(), warnings=[])
 
 
 def touch_prose(root: Path) -> None:

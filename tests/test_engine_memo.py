@@ -230,19 +230,30 @@ def test_the_essay_history_is_memoised_until_a_commit(
     assert len(runs) == 1
 
 
-def test_a_deferred_chart_spec_gives_the_page_it_would_have_inline() -> None:
-    """Specs are kept out of Markdown and put back after: the same HTML either way."""
+def test_deferred_fragments_give_the_page_it_would_have_inline() -> None:
+    """Specs, popovers, previews, claim marks, data summaries and provenance are kept out
+    of Markdown and put back after: the same HTML either way."""
     import markdown as md
 
     from symbiote_core.figures.markup import FigureView, PageRenderer, fill_deferred
+    from symbiote_core.figures.spec import Claim, Null
 
-    meta = {"title": "T", "caption": "C", "alt": "A", "values": {}, "claims": []}
+    values = {"v": [1.0, 2.0], "zero": [0.0, 0.0]}
+    claim = Claim(name="up", statement="It goes up.", left="v", op=">", right="zero",
+                  control="zero", why="w", null=Null(description="n", values={"v": "zero"}))
+    meta = {"title": "T|[x]", "caption": "C", "alt": "A {{ value: f0.v }}", "values": values,
+            "claims": [claim.evaluate(values).to_json()], "params": {"n": 3}, "seeds": [0, 1]}
     spec = {"mark": "point", "data": {"values": [{"x": i, "label": "a|[b]`c"} for i in range(50)]}}
     views = {
-        f"f{i}": FigureView(name=f"f{i}", number=i + 1, page="p.md", meta=meta, spec=spec)
+        f"f{i}": FigureView(name=f"f{i}", number=i + 1, page="p.md", meta=meta, spec=spec,
+                            files={"figure.svg": f"figures/f{i}/figure.svg"})
         for i in range(12)  # more than ten: token "x-1" must not match inside "x-10"
     }
-    text = "\n\n".join(f"Some *prose*.\n\n{{{{ figure: f{i} }}}}" for i in range(12))
+    text = "\n\n".join(
+        f"Some *prose*, {{{{ ref: f{i} }}}} at {{{{ value: f{i}.v }}}}: {{{{ claim: f{i}.up }}}}"
+        f"\n\n{{{{ figure: f{i} }}}}"
+        for i in range(12)
+    )
 
     def page(deferred: dict[str, str] | None) -> str:
         r = PageRenderer(
@@ -253,11 +264,18 @@ def test_a_deferred_chart_spec_gives_the_page_it_would_have_inline() -> None:
             deferred=deferred,
             token_prefix="sym-spec-test",
         )
-        return md.markdown(r.render(text), extensions=["md_in_html", "attr_list"])
+        out = r.render(text)
+        assert r.problems == []
+        return md.markdown(out, extensions=["md_in_html", "attr_list"])
 
     deferred: dict[str, str] = {}
-    filled, missing = fill_deferred(page(deferred), deferred)
-    assert missing == [] and len(deferred) == 12
+    markdown_html = page(deferred)
+    # Per figure: spec, summary, provenance; per paragraph: preview, popover, claim mark.
+    assert len(deferred) == 12 * 6
+    for kept_out in ("sym-tip", "sym-provenance", "sym-summary", "sym-ref-preview", "sym-claim-mark"):
+        assert kept_out not in markdown_html, kept_out
+    filled, missing = fill_deferred(markdown_html, deferred)
+    assert missing == []
     assert filled == page(None)
     assert fill_deferred(page({}).replace("sym-spec-test-3", ""), {"sym-spec-test-3": "x"})[1] == [
         "sym-spec-test-3"

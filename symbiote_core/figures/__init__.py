@@ -15,7 +15,7 @@ Modules: `spec` (what a figure is), `registry` (where figures live), `keys` and 
 (cache keys from source), `memo` (planning memoised on file signatures), `cache` (the
 entries on disk; `EntryMeta` is their metadata), `build` (workers), `cli`, `scaffold`
 (`figures new`), `diff` (`figures diff`), and the MkDocs adapter (`site`, `markup`,
-`claims_page`, `mkdocs_hooks`, `notebook*`, `vendor`).
+`claims_page`, `mkdocs_hooks`, `page_memo`, `notebook*`, `vendor`).
 
 This package imports neither torch nor MkDocs: compute and render run in worker
 processes. The engine's own modules are not part of a figure's cache key (see `keys.py`).

@@ -9,11 +9,11 @@ code span or directive can start inside it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from symbiote_core.figures.claimtext import comparison, evaluation_text
-from symbiote_core.figures.markup import FigureView, claim_anchor, markdown_literal
+from symbiote_core.figures.markup import FigureView, claim_anchor, escape, markdown_literal
 from symbiote_core.figures.spec import AGGREGATES
 
 _VERDICT_CLASS = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}
@@ -22,12 +22,18 @@ _NOT_STATED = "Claims no page states"
 
 
 def claims_page(
-    views: Mapping[str, FigureView], page_titles: Mapping[str, str] | None = None
+    views: Mapping[str, FigureView],
+    page_titles: Mapping[str, str] | None = None,
+    defer: Callable[[str], str] | None = None,
 ) -> str:
     """Pages in reading order, then figures; for each claim its test and a per-seed table.
 
-    `page_titles` maps page source paths to titles, in reading order.
+    `page_titles` maps page source paths to titles, in reading order. `defer`, when
+    given, takes each per-seed table's HTML and returns what stands for it in the
+    Markdown (`PageRenderer.defer`): numbers no reader searches for, and most of the
+    page, so neither Markdown nor the search index parses them on every rebuild.
     """
+    defer = defer or (lambda fragment: fragment)
     page_titles = page_titles or {}
     lines = [
         "# Claims checked by the build",
@@ -60,7 +66,7 @@ def claims_page(
         lines += [f"## {heading}", ""]
         for view, claim in groups[page]:
             counts[claim["verdict"]] += 1
-            lines += _claim_block(view, claim, None if page == _NOT_STATED else page)
+            lines += _claim_block(view, claim, None if page == _NOT_STATED else page, defer)
     total = sum(counts.values())
     summary = f"{counts['holds']} of {total} claims hold"
     if counts["fails"] or counts["cannot fail"]:
@@ -69,7 +75,9 @@ def claims_page(
     return "\n".join(lines) + "\n"
 
 
-def _claim_block(view: FigureView, claim: Mapping[str, Any], page: str | None) -> list[str]:
+def _claim_block(
+    view: FigureView, claim: Mapping[str, Any], page: str | None, defer: Callable[[str], str]
+) -> list[str]:
     verdict = claim["verdict"]
     real, null = claim["real"], claim["null"]
     anchor = claim_anchor(view.name, claim["name"])
@@ -94,18 +102,32 @@ def _claim_block(view: FigureView, claim: Mapping[str, Any], page: str | None) -
         f"{evaluation_text(null, claim['aggregate'])}, so the null "
         f"{'holds too' if null['holds'] else 'does not hold'}.",
         "",
-        "| seed | left | right | gap | holds | null left | null right | null gap | null holds |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
+    rows = []
     for i in range(len(real["gaps"])):
         seed = seeds[i] if i < len(seeds) else i
-        block.append(
-            f"| {seed} | {real['left'][i]:.4g} | {real['right'][i]:.4g} | {real['gaps'][i]:.3g} | "
-            f"{_yes(real['seed_holds'][i])} | {null['left'][i]:.4g} | {null['right'][i]:.4g} | "
-            f"{null['gaps'][i]:.3g} | {_yes(null['seed_holds'][i])} |"
+        cells = (
+            seed,
+            f"{real['left'][i]:.4g}",
+            f"{real['right'][i]:.4g}",
+            f"{real['gaps'][i]:.3g}",
+            _yes(real["seed_holds"][i]),
+            f"{null['left'][i]:.4g}",
+            f"{null['right'][i]:.4g}",
+            f"{null['gaps'][i]:.3g}",
+            _yes(null["seed_holds"][i]),
         )
-    block.append("")
+        rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    head = "".join(f'<th scope="col">{c}</th>' for c in _SEED_COLUMNS)
+    # One line of HTML: a raw block to Markdown, like the table it would have made.
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    block += [defer(table), ""]
     return block
+
+
+_SEED_COLUMNS = (
+    "seed", "left", "right", "gap", "holds", "null left", "null right", "null gap", "null holds"
+)
 
 
 def _badge(verdict: str, text: str) -> str:

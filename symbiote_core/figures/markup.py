@@ -332,14 +332,18 @@ class PageRenderer:
     """Source path of a page -> its site path (e.g. 'superposition.md' -> 'superposition/')."""
     problems: list[MarkupProblem] = field(default_factory=list)
     deferred: dict[str, str] | None = None
-    """When a dict, each figure's chart spec stays out of the page's Markdown: its
-    `data-spec` attribute holds a token (`spec_token`), and the escaped spec is stored
-    here under that token, for the caller to put into the finished HTML with
-    `fill_deferred`. A spec holds the figure's data (hundreds of KB); Markdown and the
-    search index would otherwise parse all of it on every build."""
+    """When a dict, what a reader sees but neither Markdown nor the search index needs
+    stays out of the page's Markdown: each figure's chart spec (its `data-spec`
+    attribute holds a token), and, as an HTML comment holding a token, each number's
+    source popover, each reference's preview, each claim's mark, each figure's data
+    summary and provenance table. The fragments are stored here under their tokens,
+    for the caller to put into the finished HTML with `fill_deferred`. A spec holds the
+    figure's data (hundreds of KB), and the rest is most of a page's HTML: Markdown and
+    the search index would otherwise parse all of it on every build, and index words
+    (seed lists, cache keys, params) no reader searches for."""
     token_prefix: str = "sym-spec"
-    """Starts every token; the site adds a random nonce per build, so no text in a page
-    can pose as one."""
+    """Starts every token; the site adds a random nonce (one per process), so no text
+    in a page can pose as one."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
     _tips: int = 0
@@ -400,7 +404,24 @@ class PageRenderer:
             self.deferred[token] = spec
             spec = token
         alt = self._alt_text(view)
-        return _figure_html(view, self.url_to, spec, alt, self._summary_html(view, alt))
+        return _figure_html(
+            view,
+            self.url_to,
+            spec,
+            alt,
+            self.defer(self._summary_html(view, alt)),
+            self.defer(_provenance_html(view, self.url_to)),
+        )
+
+    def defer(self, fragment: str) -> str:
+        """`fragment`, or an HTML comment holding the token it is stored under (see
+        `deferred`). Stored inert, as `_replace` would have made it, so the finished
+        page is byte for byte the one without deferral."""
+        if self.deferred is None:
+            return fragment
+        token = f"<!--{self.token_prefix}-f{len(self.deferred)}-->"
+        self.deferred[token] = _inert(fragment)
+        return token
 
     def _alt_text(self, view: FigureView) -> str:
         """The figure's alt text with its `{{ value: }}` and `{{ param: }}` filled in:
@@ -477,7 +498,7 @@ class PageRenderer:
         title = html.escape(str((view.meta or {}).get("title", view.name)))
         preview = ""
         if "figure.svg" in view.files:
-            preview = (
+            preview = self.defer(
                 f'<span class="sym-ref-preview" aria-hidden="true">'
                 f'<img src="{self.url_to(view.files["figure.svg"])}" alt="">'
                 f"<span>{title}</span></span>"
@@ -548,10 +569,13 @@ class PageRenderer:
         click and the keyboard all reach it (site.js toggles it); hover shows it too."""
         self._tips += 1
         tip = f"{self.token_prefix}-tip-{self._tips}"
+        popover = self.defer(
+            f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
+        )
         return (
             f'<span class="sym-value"><button type="button" class="sym-value-number" '
             f'aria-describedby="{tip}" aria-expanded="false">{html.escape(text)}</button>'
-            f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span></span>'
+            f"{popover}</span>"
         )
 
     def _claim(self, d: Directive) -> str:
@@ -570,12 +594,15 @@ class PageRenderer:
         detail = html.escape(f"{words}. {describe_claim(claim)}")
         # A small mark, not a badge: the sentence is highlighted on hover (site.css), and
         # the mark links to the claim's row in the appendix, which links back here.
-        return (
-            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
-            f"{html.escape(claim['statement'])}"
+        mark_link = self.defer(
             f'<a class="sym-claim-mark" href="{href}" title="{detail}" '
             f'aria-label="{html.escape(words)}: see its test in the claims appendix">'
-            f"{mark}</a></span>"
+            f"{mark}</a>"
+        )
+        # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
+        return (
+            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
+            f"{html.escape(claim['statement'])}{mark_link}</span>"
         )
 
 
@@ -689,19 +716,28 @@ def _spec_attribute(spec: Mapping[str, Any], digest: str | None = None) -> str:
         # Inert already (see `_inert`), so a deferred spec is byte for byte the inline one.
         escaped = html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
         return escaped.translate(_MARKDOWN_ACTIVE)
-    if digest not in _SPEC_ATTRIBUTES:
-        if len(_SPEC_ATTRIBUTES) >= 256:
+    attribute = _SPEC_ATTRIBUTES.pop(digest, None)
+    if attribute is None:
+        attribute = _spec_attribute(spec)
+        # Bounded by size, not count: a count below the number of figures would evict
+        # every spec before the next rebuild asks for it again.
+        while _SPEC_ATTRIBUTES and _spec_bytes() + len(attribute) > _SPEC_MEMO_BYTES:
             _SPEC_ATTRIBUTES.pop(next(iter(_SPEC_ATTRIBUTES)))
-        _SPEC_ATTRIBUTES[digest] = _spec_attribute(spec)
-    return _SPEC_ATTRIBUTES[digest]
+    _SPEC_ATTRIBUTES[digest] = attribute  # most recently used last
+    return attribute
+
+
+def _spec_bytes() -> int:
+    return sum(len(a) for a in _SPEC_ATTRIBUTES.values())
 
 
 _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute value
+_SPEC_MEMO_BYTES = 512 * 2**20
 
 
 def fill_deferred(output: str, deferred: Mapping[str, str]) -> tuple[str, list[str]]:
-    """`output` with every token of `PageRenderer.deferred` replaced by its spec, and the
-    tokens that were not found (a page whose HTML lost one shows no chart there)."""
+    """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
+    the tokens that were not found (a page whose HTML lost one misses that fragment)."""
     if not deferred:
         return output, []
     # Longest first: "t-1" must not match the start of "t-10".
@@ -718,9 +754,15 @@ def fill_deferred(output: str, deferred: Mapping[str, str]) -> tuple[str, list[s
 
 
 def _figure_html(
-    view: FigureView, url_to: Callable[[str], str], spec: str, alt_text: str, summary: str
+    view: FigureView,
+    url_to: Callable[[str], str],
+    spec: str,
+    alt_text: str,
+    summary: str,
+    provenance: str,
 ) -> str:
-    """The figure block; `spec` is the escaped `data-spec` value (or a deferred token)."""
+    """The figure block; `spec` is the escaped `data-spec` value (or a deferred token),
+    `summary` and `provenance` their blocks (or deferred tokens)."""
     meta = view.meta or {}
     caption = caption_html(meta.get("caption", ""))
     alt = html.escape(alt_text)
@@ -733,7 +775,7 @@ def _figure_html(
         f'<div class="sym-chart" role="img" aria-label="{alt}" data-spec="{spec}"></div>{fallback}\n'
         f'<figcaption><p class="sym-figure-title"><strong>{number}</strong> '
         f"{html.escape(str(meta.get('title', view.name)))}</p>{caption}</figcaption>\n"
-        f"{summary}{_provenance_html(view, url_to)}\n</figure>\n\n"
+        f"{summary}{provenance}\n</figure>\n\n"
     )
 
 

@@ -108,7 +108,8 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
         meta = view.meta
         text = source.text(view.name)
         lines += [
-            f"## {heading}: {meta.get('title', view.name)} {{ #methods-{view.name} }}",
+            f"## {heading}: {_heading_text(meta.get('title', view.name))} "
+            f"{{ #methods-{view.name} }}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
             + f"source `figures_src/{view.name}.py` · seeds {_seeds_text(meta)} · "
@@ -164,6 +165,13 @@ def _paragraph_html(text: str) -> str:
     # One block of HTML for the page's Markdown: no blank line may split it.
     body = re.sub(r"\n\s*\n", "\n", rendered).strip()
     return f'<div class="sym-methods">\n{body}\n</div>'
+
+
+def _heading_text(title: str) -> str:
+    """A title (literal already) before the heading's `{ #id }`: its braces as character
+    references, or attr_list would read from its first `{` to our `}` as attributes
+    (`{<img onerror=...>` would become an attribute of the heading)."""
+    return str(title).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _flat(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:

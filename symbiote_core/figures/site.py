@@ -63,6 +63,7 @@ from symbiote_core.figures.markup import (
 from symbiote_core.figures.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.page_memo import PageMemo
 from symbiote_core.figures.palette import palette_script
 from symbiote_core.figures.publication import Publication
 from symbiote_core.figures.registry import Engine
@@ -79,6 +80,13 @@ PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
 BUILD_LOCK = ".cache/build.lock"
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_NONCE = uuid.uuid4().hex[:12]
+"""Starts the tokens pages carry between Markdown and HTML. One per process, not per
+build: a page's Markdown must come out the same on every rebuild for `PAGES` to reuse
+its HTML; random, so no text an author writes can pose as a token."""
+PAGES = PageMemo()
+"""Converted pages, across the builds of one `mkdocs serve` (this module is re-imported,
+and the memo dropped, whenever an engine file changes)."""
 
 
 class EssaySite:
@@ -97,9 +105,10 @@ class EssaySite:
         """The real site folder when this build writes into a fresh one (`building`)."""
         self.building: Path | None = None
         self.finished = False
-        self.nonce = uuid.uuid4().hex[:12]
+        self.nonce = _NONCE
+        self.pages_key: str | None = None
         self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
-        """Page source -> (page as shown in messages, its deferred chart specs)."""
+        """Page source -> (page as shown in messages, its deferred fragments)."""
         self.publication: Publication | None = None
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
@@ -173,7 +182,8 @@ class EssaySite:
                     site_path = f"figures/{result.name}/{label}"
                     source = sources[label]
                     if isinstance(source, Path):
-                        file = File.generated(config, site_path, abs_src_path=str(source))
+                        kind = LinkedFile if self.command == "serve" else File
+                        file = kind.generated(config, site_path, abs_src_path=str(source))
                     else:
                         file = File.generated(config, site_path, content=source)
                     files.append(file)
@@ -237,6 +247,10 @@ class EssaySite:
         notebook = self.jupyter is not None and self.jupyter.should_include(page.file)
         if notebook:
             render = self._cached_notebook_render(page, render)
+        elif PageMemo.usable(config):
+            if self.pages_key is None:  # every plugin has added its files by now
+                self.pages_key = PAGES.site_key(config, files)
+            render = PAGES.wrap(page, render, self.pages_key)
         page.render = self._guarded_render(page, render, notebook)  # type: ignore[method-assign]
         return page
 
@@ -311,23 +325,7 @@ class EssaySite:
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
     ) -> str:
         src = page.file.src_uri
-        # The appendix pages are Markdown built from figure text: every string that came
-        # from a figure module reaches them as literal text (`markup.markdown_literal`).
-        if src == CLAIMS_PAGE and page.file.generated_by:
-            markdown = claims_page(
-                self.views, getattr(self, "page_titles", {})
-            )  # it escapes with markdown_literal
-        elif src == METHODS_PAGE and page.file.generated_by:
-            package = self.engine.figures_package if self.engine else "figures_src"
-            source = MethodsSource(self.sources, package)
-            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS), source)
-            for problem in source.problems:
-                log.warning(str(problem))
-            self.problems.extend(source.problems)
         shown = src if page.file.generated_by else f"{config.docs_dir}/{src}"
-        # Citations first: they keep every line where it was, so line numbers still match.
-        assert self.publication is not None
-        markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
         renderer = PageRenderer(
             page=os.path.relpath(shown, self.root) if os.path.isabs(shown) else shown,
             figures=self.views,
@@ -337,6 +335,22 @@ class EssaySite:
             token_prefix=f"sym-spec-{self.nonce}",
             settings=self.sources.setting,
         )
+        # The appendix pages are Markdown built from figure text: every string that came
+        # from a figure module reaches them as literal text (`markup.markdown_literal`).
+        if src == CLAIMS_PAGE and page.file.generated_by:
+            markdown = claims_page(
+                self.views, getattr(self, "page_titles", {}), defer=renderer.defer
+            )  # it escapes with markdown_literal
+        elif src == METHODS_PAGE and page.file.generated_by:
+            package = self.engine.figures_package if self.engine else "figures_src"
+            source = MethodsSource(self.sources, package)
+            markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS), source)
+            for problem in source.problems:
+                log.warning(str(problem))
+            self.problems.extend(source.problems)
+        # Citations first: they keep every line where it was, so line numbers still match.
+        assert self.publication is not None
+        markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
         out = renderer.render(markdown)
         self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
         for problem in renderer.problems:
@@ -350,13 +364,16 @@ class EssaySite:
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
-        """Put the charts' specs into the finished page (see `PageRenderer.deferred`),
+        """Put the deferred fragments into the finished page (`PageRenderer.deferred`),
         then the publication's lazy media (which may swap a spec for its URL)."""
         shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
         output, missing = fill_deferred(output, deferred)
         if missing:
             problem = MarkupProblem(
-                shown, 1, f"{len(missing)} chart(s) lost their spec between Markdown and HTML"
+                shown,
+                1,
+                f"{len(missing)} chart spec(s) or figure fragment(s) were lost between "
+                "Markdown and HTML",
             )
             log.warning(str(problem))
             self.problems.append(problem)
@@ -365,6 +382,7 @@ class EssaySite:
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        PAGES.end_build()
         if self.publication is not None:  # reference and citation problems, logged already
             self.problems.extend(self.publication.problems)
             self.publication.problems = []
@@ -447,6 +465,40 @@ def _log_event(name: str, kind: str, info: dict[str, Any]) -> None:
         log.info("figure %s: computing...", name)
     elif kind == "done":
         log.info("figure %s: %s in %.1f s", name, info.get("status"), info.get("seconds", 0.0))
+
+
+class LinkedFile(File):
+    """A figure file that `mkdocs serve` links to its cache entry instead of copying.
+
+    MkDocs empties the site folder and copies every file again on each rebuild: four
+    files per figure, most of a prose edit's rebuild at a few hundred figures. `serve`
+    builds into a throwaway folder that is never deployed, so there a figure's site
+    folder (`figures/NAME/`, which holds exactly its entry's files) is a symbolic link
+    to its entry's folder: one link per figure. Where links cannot be made, the file is
+    copied. Symbolic, not hard links: linking must leave the entry's files as they were
+    (a hard link changes their ctime, and every rebuild would verify every entry again,
+    `memo.py`), and MkDocs's cleaning removes a link without following it. Entries are
+    never rewritten in place, and every read of one checks its checksums, so a tool
+    that wrote into a served file would be caught, not served."""
+
+    def copy_file(self, dirty: bool = False) -> None:
+        if self._content is not None or self.abs_src_path is None:
+            super().copy_file(dirty)
+            return
+        folder = os.path.dirname(self.abs_dest_path)
+        entry = os.path.dirname(os.path.abspath(self.abs_src_path))
+        try:
+            if os.path.islink(folder):
+                if os.readlink(folder) == entry:
+                    return  # linked already, with this file's siblings
+                os.unlink(folder)  # `serve --dirty`: the figure's previous entry
+            if not os.path.lexists(folder):
+                os.makedirs(os.path.dirname(folder), exist_ok=True)
+                os.symlink(entry, folder, target_is_directory=True)
+                return
+        except OSError:
+            pass
+        super().copy_file(dirty)
 
 
 def _site_path(files: Files, source: str) -> str:

@@ -11,8 +11,8 @@ yet the methods appendix wants three things that live only in source:
   (`figures_src._toy.host_config.batch_size`), quoted by `{{ code: PATH }}`.
 
 All of it is read from the AST, so a number shown is the number written in the code
-(`ast.literal_eval`), never a copy typed into prose. Trees are cached per file and
-checked against the file's stat signature, so `mkdocs serve` sees edits.
+(`ast.literal_eval`), never a copy typed into prose. Trees are cached per file, for
+as long as its bytes stay the same.
 """
 
 from __future__ import annotations
@@ -56,12 +56,17 @@ class _Class:
     module: str
 
 
+_TREES: dict[Path, tuple[bytes, ast.Module]] = {}
+"""Parsed files by path, with the bytes they were parsed from: shared by every build of
+one process (parsing a hundred figure modules costs more than the rest of a rebuild's
+directives), and compared by content, so an edit is seen however soon it follows."""
+
+
 class SourceIndex:
     """Parsed modules of one project root, by dotted name."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self._trees: dict[str, tuple[tuple[int, int], ast.Module]] = {}
 
     # -- modules ---------------------------------------------------------------------
     def file(self, module: str) -> Path | None:
@@ -75,18 +80,17 @@ class SourceIndex:
         path = self.file(module)
         if path is None:
             raise SourceTextError(f"no module {module!r} under {self.root}")
-        stat = path.stat()
-        signature = (stat.st_mtime_ns, stat.st_size)
-        cached = self._trees.get(module)
-        if cached is None or cached[0] != signature:
+        source = path.read_bytes()
+        cached = _TREES.get(path)
+        if cached is None or cached[0] != source:
             try:
-                tree = ast.parse(path.read_bytes(), filename=str(path))
+                tree = ast.parse(source, filename=str(path))
             except SyntaxError as error:
                 raise SourceTextError(
                     f"{self.relative(path)}:{error.lineno}: {error.msg}"
                 ) from None
-            cached = (signature, tree)
-            self._trees[module] = cached
+            cached = (source, tree)
+            _TREES[path] = cached
         return cached[1]
 
     def relative(self, path: Path) -> str:
