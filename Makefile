@@ -67,7 +67,7 @@ bench: $(TEST_STAMP)
 # `clean` keeps the figure cache: every entry is verified on read (a corrupt one is
 # reported and rebuilt), and recomputing all figures takes minutes.
 clean:
-	rm -rf site .site.building-* .site.old-* test-artifacts .cache/mkdocs-jupyter .cache/ipython .cache/vendor
+	rm -rf site .site.building-* .site.old-* test-artifacts .cache/notebooks .cache/mkdocs-jupyter .cache/ipython .cache/vendor
 
 # Drop every cached figure too (each is recomputed by the next build).
 clean-figures: clean

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import os
 import re
 from pathlib import Path
 
@@ -198,3 +199,17 @@ def test_alt_text_numbers_are_directives(name: str) -> None:
         text = text[: d.start] + "#" + text[d.end :]
     typed = re.findall(r"(?<![\w-])\d+(?:\.\d+)?%?(?![\w-])", text)
     assert typed == [], f"{name}: numbers typed into the alt text: {typed}"
+
+
+def test_a_new_source_index_sees_an_edit_that_keeps_size_and_mtime(tmp_path) -> None:
+    """Trees are shared between builds by content, not by stat signature."""
+    project = _project(tmp_path)
+    path = project / "lib" / "conf.py"
+    assert SourceIndex(project).setting("lib.conf.Conf.lr").value == 1e-3
+    stat = path.stat()
+    text = path.read_text()
+    assert "1e-3" in text
+    path.write_text(text.replace("1e-3", "2e-3", 1))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert SourceIndex(project).setting("lib.conf.Conf.lr").value == 2e-3

@@ -31,3 +31,21 @@ def test_notebook_page_is_clean_numbered_and_downloadable(built_site: Path, name
     assert f"{name}.ipynb" in page  # the download link
     notebook = json.loads((built_site / "notebooks" / f"{name}.ipynb").read_text())
     assert notebook["nbformat"] == 4 and any(c["cell_type"] == "code" for c in notebook["cells"])
+
+
+def test_our_notebook_cache_is_not_in_mkdocs_jupyters_folder(monkeypatch) -> None:
+    """mkdocs-jupyter, whenever its own cache is on (a build without our hooks), deletes
+    every file in its cache folder that its build did not use: ours must live elsewhere,
+    or such a build would make the next one run every notebook again."""
+    from mkdocs.config import load_config
+
+    from symbiote_core.figures.site import NOTEBOOK_CACHE_ENV, EssaySite
+
+    monkeypatch.delenv(NOTEBOOK_CACHE_ENV, raising=False)
+    monkeypatch.chdir(ROOT)
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    theirs = (ROOT / config.plugins["mkdocs-jupyter"].config["cache_dir"]).resolve()
+    site = EssaySite(None)
+    site.on_config(config)
+    ours = Path(site.notebooks.folder).resolve()
+    assert not ours.is_relative_to(theirs) and not theirs.is_relative_to(ours)

@@ -14,11 +14,13 @@ unknown key is a `CitationProblem` naming the page and line (the build fails on 
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pybtex.database import BibliographyData, Entry, parse_string
 from pybtex.plugin import find_plugin
@@ -84,6 +86,29 @@ def entry_link(entry: Entry) -> str | None:
     return fields.get("url") or None
 
 
+@functools.cache
+def _formatter() -> tuple[Any, Any]:
+    """pybtex's `plain` style and HTML backend, made once per process: finding a pybtex
+    plugin reads the metadata of every installed package (a tenth of a warm rebuild)."""
+    return find_plugin("pybtex.style.formatting", "plain")(), find_plugin("pybtex.backends", "html")()
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> BibliographyData:
+    """The parsed bibliography, per text (read only: pages format it, never change it)."""
+    return parse_string(text, "bibtex")
+
+
+@functools.lru_cache(maxsize=4096)
+def _entry_html(text: str, key: str) -> str:
+    """One entry of the bibliography `text`, formatted: per process, not per build (pybtex
+    takes milliseconds an entry, and every rebuild formats every cited one)."""
+    style, backend = _formatter()
+    formatted = style.format_entry(label=key, entry=_parsed(text).entries[key])
+    # One line: the HTML lands inside paragraphs and list items of the page.
+    return " ".join(formatted.text.render(backend).split())
+
+
 @dataclass
 class Bibliography:
     """A parsed BibTeX file; formats entries to HTML with pybtex's `plain` style."""
@@ -102,7 +127,8 @@ class Bibliography:
         self.lines = {
             m.group(1): text.count("\n", 0, m.start()) + 1 for m in _ENTRY_START.finditer(text)
         }
-        self.data = parse_string(text, "bibtex")
+        self._text = text
+        self.data = _parsed(text)
         for key, entry in self.data.entries.items():
             if entry_link(entry) is None:
                 self.problems.append(
@@ -113,9 +139,7 @@ class Bibliography:
                         "every reference must link to its source",
                     )
                 )
-        self._style = find_plugin("pybtex.style.formatting", "plain")()
-        self._backend = find_plugin("pybtex.backends", "html")()
-        self._html: dict[str, str] = {}
+
 
     @property
     def keys(self) -> list[str]:
@@ -126,12 +150,7 @@ class Bibliography:
 
     def html(self, key: str) -> str:
         """The formatted reference (authors, title, venue, year, links) as HTML."""
-        if key not in self._html:
-            entry = self.data.entries[key]
-            formatted = self._style.format_entry(label=key, entry=entry)
-            # One line: the HTML lands inside paragraphs and list items of the page.
-            self._html[key] = " ".join(formatted.text.render(self._backend).split())
-        return self._html[key]
+        return _entry_html(self._text, key)
 
     def short(self, key: str) -> str:
         """'Nanda et al., 2023' (plain text, for labels)."""

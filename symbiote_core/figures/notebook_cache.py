@@ -8,7 +8,9 @@ and a read that finds an entry which does not parse or does not match its checks
 reports it once, with its path, removes it and returns None, so the notebook is run
 again. The site adapter (`site.py`) turns mkdocs-jupyter's own cache off and wraps its
 page render with this one; the key covers the notebook's bytes, every plugin option
-and the library source an executed notebook may import.
+and the library source an executed notebook may import. Its folder is its own
+(`.cache/notebooks`): mkdocs-jupyter, whenever its cache is on, deletes every file in
+its folder that its build did not use, and this cache prunes its own folder.
 """
 
 from __future__ import annotations

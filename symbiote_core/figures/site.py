@@ -131,7 +131,9 @@ class EssaySite:
             # Our cache replaces the plugin's (see notebook_cache.py); it is keyed on the
             # library source too, because executed notebooks import the project.
             self.jupyter.config["cache"] = False
-            folder = Path(os.environ.get(NOTEBOOK_CACHE_ENV) or cache / "mkdocs-jupyter")
+            # Not mkdocs-jupyter's folder: a build with its cache on (any build without
+            # these hooks) deletes every entry there that it did not use itself.
+            folder = Path(os.environ.get(NOTEBOOK_CACHE_ENV) or cache / "notebooks")
             self.notebooks = NotebookCache(folder)
             self.library_digest = source_digest(self.root)
         return config
@@ -382,7 +384,8 @@ class EssaySite:
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
-        PAGES.end_build()
+        if self.pages_key is not None:  # a build with the memo off leaves it as it was
+            PAGES.end_build()
         if self.publication is not None:  # reference and citation problems, logged already
             self.problems.extend(self.publication.problems)
             self.publication.problems = []

@@ -11,8 +11,9 @@ yet the methods appendix wants three things that live only in source:
   (`figures_src._toy.host_config.batch_size`), quoted by `{{ code: PATH }}`.
 
 All of it is read from the AST, so a number shown is the number written in the code
-(`ast.literal_eval`), never a copy typed into prose. Trees are cached per file, for
-as long as its bytes stay the same.
+(`ast.literal_eval`), never a copy typed into prose. Parsed trees are kept per file
+for as long as its bytes stay the same; one `SourceIndex` (one build) reads each file
+once, so a new index sees every edit.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class SourceIndex:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        # One index serves one build: each file is read once, and each setting found once.
+        self._read: dict[Path, ast.Module] = {}
+        self._settings: dict[str, Setting] = {}
 
     # -- modules ---------------------------------------------------------------------
     def file(self, module: str) -> Path | None:
@@ -80,6 +84,8 @@ class SourceIndex:
         path = self.file(module)
         if path is None:
             raise SourceTextError(f"no module {module!r} under {self.root}")
+        if path in self._read:
+            return self._read[path]
         source = path.read_bytes()
         cached = _TREES.get(path)
         if cached is None or cached[0] != source:
@@ -91,6 +97,7 @@ class SourceIndex:
                 ) from None
             cached = (source, tree)
             _TREES[path] = cached
+        self._read[path] = cached[1]
         return cached[1]
 
     def relative(self, path: Path) -> str:
@@ -213,6 +220,11 @@ class SourceIndex:
         """`package.module.Class.field` (a dataclass field's default) or
         `package.module.function.name` (the one literal given to `name=` in a call, or
         assigned to `name`, inside that function)."""
+        if dotted not in self._settings:
+            self._settings[dotted] = self._setting(dotted)
+        return self._settings[dotted]
+
+    def _setting(self, dotted: str) -> Setting:
         parts = dotted.split(".")
         for cut in range(len(parts) - 1, 0, -1):
             module = ".".join(parts[:cut])
