@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import symbiote_core.figures.mkdocs_hooks as hooks_module
@@ -30,7 +30,7 @@ from symbiote_core.figures.build import WORKER_ENV, _make, _Stage, _Task, plan
 from symbiote_core.figures.keys import figure_keys
 from symbiote_core.figures.registry import Engine
 
-VERSION = 1
+VERSION = 2
 """Bump when the generated files change, so old generated projects are not reused."""
 
 HELPER = '''"""Shared by every generated figure: a deterministic curve."""
@@ -193,7 +193,13 @@ def _populate_here(root: str, names: list[str]) -> None:
         _make(task(name=name), keys, None, _Stage(), warnings=[])
 
 
+_EDIT = "<!-- the benchmark's edit -->\n"
+_edits = itertools.count()
+
+
 def touch_prose(root: Path) -> None:
-    """A prose edit: append a sentence to the first page (what a writer does in serve)."""
+    """A prose edit: a different last sentence on the first page (what a writer does in
+    serve). The page keeps its size, however many benchmarks have edited it."""
     page = root / "essay" / "page_00.md"
-    page.write_text(page.read_text() + textwrap.dedent("One more sentence.\n\n"))
+    text = page.read_text().split(_EDIT)[0]
+    page.write_text(f"{text}{_EDIT}One more sentence, edit {next(_edits)}.\n")

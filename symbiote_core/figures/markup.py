@@ -642,7 +642,17 @@ def _check_format(d: Directive) -> None:
 # Links (`[`, `]`), code spans that could swallow our tags (a backtick) and table cells
 # (`|`). Emphasis and math characters stay: they cannot run anything, and `$x_1$` in a
 # statement must still reach the math extension.
-_MARKDOWN_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"})
+_MARKDOWN_ACTIVE = tuple((c, f"&#{ord(c)};") for c in "[]`|")
+
+
+def _as_references(text: str) -> str:
+    """`text` with the characters of `_MARKDOWN_ACTIVE` as character references. A chain
+    of `str.replace` (a memchr scan each): `str.translate` with a table of strings costs
+    a dict lookup per character, and every directive and fragment of a page passes here."""
+    for char, reference in _MARKDOWN_ACTIVE:
+        if char in text:
+            text = text.replace(char, reference)
+    return text
 
 
 def _inert(fragment: str) -> str:
@@ -656,7 +666,7 @@ def _inert(fragment: str) -> str:
     text and attribute values browsers decode them back). Inline fragments also get
     their newlines as references, so a statement cannot end a table row.
     """
-    inert = fragment.translate(_MARKDOWN_ACTIVE)
+    inert = _as_references(fragment)
     if fragment.startswith("\n\n"):  # a block (a figure): Markdown leaves it alone
         return inert
     return inert.replace("\n", "&#10;")
@@ -665,12 +675,10 @@ def _inert(fragment: str) -> str:
 def markdown_literal(text: str) -> str:
     """`text` as literal Markdown text: no tag, link, code span, table cell or directive
     can start inside it. Identifiers come out unchanged."""
+    # Math characters ($, backslash, _, braces) stay, so `$x_1$` in a title still
+    # reaches KaTeX.
     escaped = html.escape(text, quote=True)
-    return escaped.translate(_MARKDOWN_LITERAL).replace("{{", "&#123;{")
-
-
-# Math characters ($, backslash, _, braces) stay, so `$x_1$` in a title still reaches KaTeX.
-_MARKDOWN_LITERAL = str.maketrans({c: f"&#{ord(c)};" for c in "[]`|"} | {"\n": " "})
+    return _as_references(escaped).replace("\n", " ").replace("{{", "&#123;{")
 
 
 def escape(text: Any) -> str:
@@ -715,7 +723,7 @@ def _spec_attribute(spec: Mapping[str, Any], digest: str | None = None) -> str:
     if digest is None:
         # Inert already (see `_inert`), so a deferred spec is byte for byte the inline one.
         escaped = html.escape(json.dumps(spec, separators=(",", ":")), quote=True)
-        return escaped.translate(_MARKDOWN_ACTIVE)
+        return _as_references(escaped)
     attribute = _SPEC_ATTRIBUTES.pop(digest, None)
     if attribute is None:
         attribute = _spec_attribute(spec)
@@ -735,22 +743,42 @@ _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute va
 _SPEC_MEMO_BYTES = 512 * 2**20
 
 
-def fill_deferred(output: str, deferred: Mapping[str, str]) -> tuple[str, list[str]]:
+def fill_deferred(
+    output: str, deferred: Mapping[str, str], prefix: str | None = None
+) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
-    the tokens that were not found (a page whose HTML lost one misses that fragment)."""
+    the tokens that were not found (a page whose HTML lost one misses that fragment).
+
+    `prefix`: the renderer's `token_prefix`, when every token is one it made; the page
+    is then scanned for that one literal, instead of for an alternation of all its
+    tokens (hundreds on a page, each tried at every character)."""
     if not deferred:
         return output, []
-    # Longest first: "t-1" must not match the start of "t-10".
-    tokens = sorted(deferred, key=len, reverse=True)
-    pattern = re.compile("|".join(re.escape(token) for token in tokens))
+    if prefix is not None:
+        pattern = _tokens_of(prefix)
+    else:
+        # Longest first: "t-1" must not match the start of "t-10".
+        tokens = sorted(deferred, key=len, reverse=True)
+        pattern = re.compile("|".join(re.escape(token) for token in tokens))
     found: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:
-        found.add(match.group(0))
-        return deferred[match.group(0)]
+        token = match.group(0)
+        if token not in deferred:
+            return token
+        found.add(token)
+        return deferred[token]
 
     filled = pattern.sub(fill, output)
     return filled, sorted(set(deferred) - found)
+
+
+@functools.lru_cache(maxsize=16)
+def _tokens_of(prefix: str) -> re.Pattern[str]:
+    """The two shapes `PageRenderer` gives tokens: `PREFIX-N` (a spec) and
+    `<!--PREFIX-fN-->` (a fragment)."""
+    p = re.escape(prefix)
+    return re.compile(rf"<!--{p}-f\d+-->|{p}-\d+(?!\d)")
 
 
 def _figure_html(

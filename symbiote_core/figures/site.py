@@ -106,6 +106,7 @@ class EssaySite:
         self.building: Path | None = None
         self.finished = False
         self.nonce = _NONCE
+        self.token_prefix = f"sym-spec-{_NONCE}"
         self.pages_key: str | None = None
         self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
         """Page source -> (page as shown in messages, its deferred fragments)."""
@@ -334,7 +335,7 @@ class EssaySite:
             url_to=lambda target: get_relative_url(target, page.file.url),
             page_url=lambda source: _site_path(files, source),
             deferred={},
-            token_prefix=f"sym-spec-{self.nonce}",
+            token_prefix=self.token_prefix,
             settings=self.sources.setting,
         )
         # The appendix pages are Markdown built from figure text: every string that came
@@ -369,7 +370,7 @@ class EssaySite:
         """Put the deferred fragments into the finished page (`PageRenderer.deferred`),
         then the publication's lazy media (which may swap a spec for its URL)."""
         shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
-        output, missing = fill_deferred(output, deferred)
+        output, missing = fill_deferred(output, deferred, prefix=self.token_prefix)
         if missing:
             problem = MarkupProblem(
                 shown,
