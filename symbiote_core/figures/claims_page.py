@@ -120,7 +120,10 @@ def _claim_block(
         rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     head = "".join(f'<th scope="col">{c}</th>' for c in _SEED_COLUMNS)
     # One line of HTML: a raw block to Markdown, like the table it would have made.
-    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    table = (
+        f'<div class="sym-seed-table"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
     block += [defer(table), ""]
     return block
 
