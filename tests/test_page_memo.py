@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from symbiote_core.figures.build import plan
+from symbiote_core.figures.build import load_entry, plan
 from symbiote_core.figures.registry import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -147,3 +148,33 @@ def test_serve_links_each_figure_folder_to_its_entry_and_build_copies(
     built = copied / "figures" / "fig_000"
     assert not built.is_symlink() and not (built / "data.json").is_symlink()
     assert (built / "data.json").read_bytes() == (entry / "data.json").read_bytes()
+
+
+def test_a_reused_page_shows_the_new_entry_of_a_changed_figure(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit that changes a figure's key but none of its numbers (a comment) leaves its
+    page's Markdown as it was, so the page is reused; its provenance, filled in after
+    Markdown on every build, still names the new entry."""
+    monkeypatch.chdir(project)
+    module = project / "figures_src" / "fig_001.py"
+    original = module.read_text()
+
+    def provenance_key(page: str) -> str:
+        block = page.split('id="fig-fig_001"')[1]
+        found = re.search(r"Cache key</th><td><code>(\w+)</code>", block)
+        assert found is not None
+        return found.group(1)
+
+    before = _build(project, tmp_path / "a")["page_00/index.html"]
+    memo = _pages()
+    try:
+        module.write_text(original + "# An edit that changes no number.\n")
+        hits = memo.hits
+        after = _build(project, tmp_path / "b")["page_00/index.html"]
+        assert memo.hits - hits == 4  # page_00 too: its Markdown did not change
+        entry = load_entry(Engine(root=project), "fig_001")
+        assert entry is not None
+        assert provenance_key(after) == entry.meta.key[:16] != provenance_key(before)
+    finally:
+        module.write_text(original)
