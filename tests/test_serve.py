@@ -1,8 +1,9 @@
 """`mkdocs serve` while writing: prose edits recompute nothing, a broken figure shows an
-error box and the server stays up."""
+error box and the server stays up, figure files are served from their cache entries."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,10 @@ def test_serve_survives_edits(project_copy, tmp_path: Path) -> None:
     try:
         wait_for(lambda: "sym-chart" in (fetch(page_url) or ""), "the first build", 600)
         logged = len(log_path.read_text())
+
+        # Figure files are served through the link from the site folder to the entry.
+        served = fetch(base + "figures/superposition_recovery/spec.json")
+        assert served is not None and "vega-lite" in json.loads(served)["$schema"]
 
         # A prose edit shows up and recomputes no figure.
         page = project / "essay" / "superposition.md"
