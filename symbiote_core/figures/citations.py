@@ -90,7 +90,8 @@ def entry_link(entry: Entry) -> str | None:
 def _formatter() -> tuple[Any, Any]:
     """pybtex's `plain` style and HTML backend, made once per process: finding a pybtex
     plugin reads the metadata of every installed package (a tenth of a warm rebuild)."""
-    return find_plugin("pybtex.style.formatting", "plain")(), find_plugin("pybtex.backends", "html")()
+    style = find_plugin("pybtex.style.formatting", "plain")()
+    return style, find_plugin("pybtex.backends", "html")()
 
 
 @functools.lru_cache(maxsize=8)

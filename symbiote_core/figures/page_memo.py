@@ -66,8 +66,11 @@ class _Capture(logging.Handler):
 
 @dataclass
 class PageMemo:
+    """Converted pages by what they were converted from; one per serving process."""
+
     pages: dict[str, RenderedPage] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
+    """Keys the current build rendered or reused (`end_build` keeps only those)."""
     hits: int = 0
     misses: int = 0
 
@@ -77,15 +80,14 @@ class PageMemo:
         (every page converted on every build: to time the memo, or to rule it out)."""
         if os.environ.get(SWITCH, "on") == "off":
             return False
-        names = [e if isinstance(e, str) else type(e).__module__ for e in config.markdown_extensions]
+        names = [_extension_name(e, module=True) for e in config.markdown_extensions]
         return not any(name.startswith(READS_FILES) for name in names)
 
     def site_key(self, config: MkDocsConfig, files: Files) -> str:
         """What every page's conversion shares: extensions, settings, the site's files."""
         h = hashlib.sha256()
-        extensions = [e if isinstance(e, str) else type(e).__qualname__ for e in config.markdown_extensions]
         parts = [
-            repr(extensions),
+            repr([_extension_name(e) for e in config.markdown_extensions]),
             repr(sorted((str(k), repr(v)) for k, v in (config.mdx_configs or {}).items())),
             repr(config.validation),
             repr((config.use_directory_urls, config.site_url, config.docs_dir)),
@@ -125,6 +127,14 @@ class PageMemo:
         self.used = set()
 
 
+def _extension_name(extension: Any, module: bool = False) -> str:
+    """An extension as MkDocs lists it: its name, or for an instance (configured in code,
+    not through `mdx_configs`, so not in the key) its class or module."""
+    if isinstance(extension, str):
+        return extension
+    return type(extension).__module__ if module else type(extension).__qualname__
+
+
 def _feed(h: Any, part: bytes) -> None:
     h.update(len(part).to_bytes(8, "big"))
     h.update(part)
@@ -132,7 +142,8 @@ def _feed(h: Any, part: bytes) -> None:
 
 def _page_key(page: Page, site_key: str) -> str:
     h = hashlib.sha256()
-    for part in (site_key, page.file.src_uri, page.file.dest_uri, page.file.url, page.markdown or ""):
+    file = page.file
+    for part in (site_key, file.src_uri, file.dest_uri, file.url, page.markdown or ""):
         _feed(h, part.encode())
     return h.hexdigest()
 
