@@ -155,12 +155,17 @@ def _sha(payload: bytes) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
-    # Length-prefixed, so two different (label, payload) sequences never collide by
-    # concatenation.
-    for part in (label.encode(), payload):
+def feed(digest: hashlib._Hash, *parts: bytes) -> None:
+    """Add `parts` to `digest`, each prefixed by its length, so two different sequences
+    of parts never collide by concatenation. Every key of the engine is made this way
+    (figure keys, notebook cache keys, page memo keys)."""
+    for part in parts:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
+
+
+def _feed(digest: hashlib._Hash, label: str, payload: bytes) -> None:
+    feed(digest, label.encode(), payload)
 
 
 def _runtime_source(engine: Engine, sources: SourceCache, probes: set[Path]) -> tuple[Path, bytes]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from symbiote_core.figures.keys import feed
+
 FORMAT = 1
 """Bump when the payload's shape changes."""
 KEEP = 20
@@ -46,14 +48,13 @@ class NotebookCache:
 
     def key(self, notebook: Path, options: dict[str, Any], library_digest: str) -> str:
         h = hashlib.sha256()
-        for part in (
+        feed(
+            h,
             f"format={FORMAT}".encode(),
             notebook.read_bytes(),
             repr(sorted((str(k), repr(v)) for k, v in options.items())).encode(),
             library_digest.encode(),
-        ):
-            h.update(len(part).to_bytes(8, "big"))
-            h.update(part)
+        )
         return h.hexdigest()
 
     def path(self, key: str) -> Path:

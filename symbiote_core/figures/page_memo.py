@@ -35,6 +35,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
+from symbiote_core.figures.keys import feed
 from symbiote_core.figures.notebook_cache import toc_to_tokens
 
 READS_FILES = ("pymdownx.snippets", "markdown_include", "mdx_include")
@@ -93,8 +94,7 @@ class PageMemo:
             repr((config.use_directory_urls, config.site_url, config.docs_dir)),
             repr(sorted((f.src_uri, f.dest_uri, f.url) for f in files)),
         ]
-        for part in parts:
-            _feed(h, part.encode())
+        feed(h, *(part.encode() for part in parts))
         return h.hexdigest()
 
     def wrap(
@@ -135,16 +135,11 @@ def _extension_name(extension: Any, module: bool = False) -> str:
     return type(extension).__module__ if module else type(extension).__qualname__
 
 
-def _feed(h: Any, part: bytes) -> None:
-    h.update(len(part).to_bytes(8, "big"))
-    h.update(part)
-
-
 def _page_key(page: Page, site_key: str) -> str:
     h = hashlib.sha256()
     file = page.file
-    for part in (site_key, file.src_uri, file.dest_uri, file.url, page.markdown or ""):
-        _feed(h, part.encode())
+    parts = (site_key, file.src_uri, file.dest_uri, file.url, page.markdown or "")
+    feed(h, *(part.encode() for part in parts))
     return h.hexdigest()
 
 
