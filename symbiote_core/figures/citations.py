@@ -141,7 +141,6 @@ class Bibliography:
                     )
                 )
 
-
     @property
     def keys(self) -> list[str]:
         return list(self.data.entries)

@@ -744,22 +744,17 @@ _SPEC_MEMO_BYTES = 512 * 2**20
 
 
 def fill_deferred(
-    output: str, deferred: Mapping[str, str], prefix: str | None = None
+    output: str, deferred: Mapping[str, str], prefix: str
 ) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
     the tokens that were not found (a page whose HTML lost one misses that fragment).
 
-    `prefix`: the renderer's `token_prefix`, when every token is one it made; the page
-    is then scanned for that one literal, instead of for an alternation of all its
-    tokens (hundreds on a page, each tried at every character)."""
+    `prefix`: the renderer's `token_prefix`. The page is scanned for that one literal,
+    not for an alternation of all its tokens (hundreds on a page, each tried at every
+    character)."""
     if not deferred:
         return output, []
-    if prefix is not None:
-        pattern = _tokens_of(prefix)
-    else:
-        # Longest first: "t-1" must not match the start of "t-10".
-        tokens = sorted(deferred, key=len, reverse=True)
-        pattern = re.compile("|".join(re.escape(token) for token in tokens))
+    pattern = _tokens_of(prefix)
     found: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:

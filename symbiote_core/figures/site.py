@@ -105,7 +105,6 @@ class EssaySite:
         """The real site folder when this build writes into a fresh one (`building`)."""
         self.building: Path | None = None
         self.finished = False
-        self.nonce = _NONCE
         self.token_prefix = f"sym-spec-{_NONCE}"
         self.pages_key: str | None = None
         self.deferred: dict[str, tuple[str, dict[str, str]]] = {}
@@ -370,7 +369,7 @@ class EssaySite:
         """Put the deferred fragments into the finished page (`PageRenderer.deferred`),
         then the publication's lazy media (which may swap a spec for its URL)."""
         shown, deferred = self.deferred.pop(page.file.src_uri, ("", {}))
-        output, missing = fill_deferred(output, deferred, prefix=self.token_prefix)
+        output, missing = fill_deferred(output, deferred, self.token_prefix)
         if missing:
             problem = MarkupProblem(
                 shown,
