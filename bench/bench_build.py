@@ -34,9 +34,9 @@ from pathlib import Path
 from mkdocs.commands.build import build
 from mkdocs.config import load_config
 
-from symbiote_core.figures import page_memo as page_memo_module
-from symbiote_core.figures.build import plan
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.site import page_memo as page_memo_module
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import genproject  # a sibling script, not a package
@@ -50,7 +50,7 @@ def site_build(
 ) -> Callable[[], object]:
     """One rebuild as `mkdocs serve` makes it (`mkdocs.commands.serve`): a fresh config,
     plugins told the command is `serve`, the build given the serve URL. `page_memo`
-    False: every page converted again (`symbiote_core.figures.page_memo`)."""
+    False: every page converted again (`symbiote_core.figures.site.page_memo`)."""
 
     def run() -> None:
         overrides: dict[str, object] = {"site_dir": site_dir}

@@ -27,9 +27,9 @@ from pathlib import Path
 import genproject
 from bench_build import GENERATED, alternate, site_build
 
-from symbiote_core.figures import memo
-from symbiote_core.figures.build import plan
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine import memo
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.registry import Engine
 
 
 def median_time(fn: Callable[[], object], repeat: int, before: Callable[[], object]) -> float:

@@ -9,7 +9,7 @@ second run of a benchmark starts warm.
 
 Populating: a worker process per figure spends seconds importing torch on this machine,
 so 300 figures would take most of an hour. `populate` therefore runs the worker's own
-code (`build._make`: the same keys, compute, render, checks and atomic writes) for every
+code (`worker.make`: the same keys, compute, render, checks and atomic writes) for every
 figure in one subprocess started with the workers' pinned environment; the entries are
 the ones a worker writes, and `plan` verifies each of them before the benchmark starts.
 """
@@ -25,10 +25,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import symbiote_core.figures.mkdocs_hooks as hooks_module
-from symbiote_core.figures.build import WORKER_ENV, _make, _Stage, _Task, plan
-from symbiote_core.figures.keys import figure_keys
-from symbiote_core.figures.registry import Engine
+import symbiote_core.figures.site.hooks as hooks_module
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.keys import figure_keys
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.tasks import Task
+from symbiote_core.figures.engine.worker import WORKER_ENV, Stage, make
 
 VERSION = 2
 """Bump when the generated files change, so old generated projects are not reused."""
@@ -50,7 +52,7 @@ from dataclasses import dataclass
 import altair as alt
 
 from figures_src._common import curve
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,10 @@ def populate(root: Path) -> None:
 
 def _populate_here(root: str, names: list[str]) -> None:
     engine = Engine(root=Path(root))
-    task = functools.partial(_Task, engine, force=False, git="generated", parent=os.getpid())
+    task = functools.partial(Task, engine, force=False, git="generated", parent=os.getpid())
     for name in names:
         keys = figure_keys(engine, name)
-        _make(task(name=name), keys, None, _Stage(), warnings=[])
+        make(task(name=name), keys, None, Stage(), warnings=[])
 
 
 _EDIT = "<!-- the benchmark's edit -->\n"

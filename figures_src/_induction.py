@@ -4,7 +4,7 @@ Not a figure (the leading underscore keeps it out of the registry); the figure m
 import it inside `compute`, because it imports torch and `render` must not.
 
 The hosts are trained once per build: `train_hosts` asks the engine's artifact cache
-(`symbiote_core.figures.artifacts`) for their weights, keyed on this module's source
+(`symbiote_core.figures.engine.artifacts`) for their weights, keyed on this module's source
 closure and the seeds, so the first of the three figures to need them trains them and
 the others read them. Each figure's own key still covers this module; outside the
 build (a notebook, a test) `train_hosts` trains them itself, to the same bits.
@@ -69,7 +69,7 @@ def host_config(seeds: Sequence[int], n_layers: int) -> InductionConfig:
 def train_hosts(seeds: Sequence[int]) -> Hosts:
     """Train the 2-layer host and the 1-layer control on every seed (batched); shared
     between figures through the artifact cache (module docstring)."""
-    from symbiote_core.figures import artifacts
+    from symbiote_core.figures.engine import artifacts
 
     state = artifacts.cached("induction_hosts", train_states, tuple(seeds))
     models = []

@@ -4,7 +4,7 @@ Not a figure (the leading underscore keeps it out of the registry): the figures
 `modadd_training`, `modadd_fourier`, `modadd_readers` and `modadd_causal` all read
 these hosts, one per seed, batched as instances of one set of tensors, from the same
 `HostParams` and seeds. They are trained once per build: `train_hosts` asks the
-engine's artifact cache (`symbiote_core.figures.artifacts`) for them, keyed on this
+engine's artifact cache (`symbiote_core.figures.engine.artifacts`) for them, keyed on this
 module's source closure, the params and the seeds, so the first figure to need them
 trains them and the others read the stored weights and log. Each figure's own cache
 key still covers this module (the figure imports it), so the artifact only saves time;
@@ -98,7 +98,7 @@ def train_hosts(host: HostParams, seeds: Sequence[int], log_steps: Sequence[int]
     training run itself is shared between figures (see the module docstring): it
     measures at `shared_log_steps`, and the log returned holds the steps asked for.
     """
-    from symbiote_core.figures import artifacts
+    from symbiote_core.figures.engine import artifacts
     from symbiote_core.hosts import TrainLog
     from symbiote_core.hosts.modadd import ModAddModel
 

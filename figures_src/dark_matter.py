@@ -15,7 +15,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 PARTS = ("more active features than k", "at most k active features")
 """Legend labels: the residual the cap forces, and the rest."""
@@ -139,7 +139,7 @@ def _per_seed(data: dict[str, Any], k: int, metric: str) -> list[float]:
 def render(data: dict[str, Any]) -> alt.Chart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     means: dict[tuple[int, str], list[float]] = {}
     for r in data["rows"]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 LABELS = ("parent", "child", "parent + child", "unmatched")
 ROLE_OF_LABEL = ("symbiote", "probe", "neuron", "control")
@@ -180,7 +180,7 @@ def _share(data: dict[str, Any], condition: str, size: int, label: str) -> list[
 def render(data: dict[str, Any]) -> alt.Chart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     means: dict[tuple[str, int, str], list[float]] = {}
     for r in data["rows"]:

@@ -28,7 +28,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 TOKENS, OUTPUT = "tokens", "next token"
 GROUPS = ("intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host")
@@ -396,7 +396,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> alt.LayerChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     edge, muted, ink = palette.color("axis"), palette.color("muted"), palette.color("ink")
     nodes = _nodes(data)
@@ -543,7 +543,7 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
 
 
 def _knockout_chart(data: dict[str, Any]) -> alt.LayerChart:
-    from symbiote_core.figures import palette  # here, not at the top: see _graph
+    from symbiote_core.figures.authoring import palette  # here, not at the top: see _graph
 
     groups = alt.Scale(domain=list(GROUPS), range=[palette.color(r) for r in GROUP_ROLES])
     rows = _knockouts(data)

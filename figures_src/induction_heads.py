@@ -17,7 +17,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 HOSTS = ("2 layers", "1 layer", "2 layers, untrained", "1 layer, untrained")
 """In the order of `_induction.Hosts`; the untrained hosts are the nulls of the claims."""
@@ -202,7 +202,7 @@ def _heatmap(data: dict[str, Any], layer: int, default: int, title: str) -> alt.
     """One head's attention on the example; the head is picked with radio buttons."""
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     # Heads draw in the neuron role; where an induction head should look is known in
     # advance, so it takes the oracle's colour.
@@ -329,7 +329,7 @@ def _ranked(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
-    from symbiote_core.figures import palette  # here, not at the top: see _heatmap
+    from symbiote_core.figures.authoring import palette  # here, not at the top: see _heatmap
 
     metric_colors = [palette.color(role) for role in METRIC_ROLES]
     ranked = _ranked(data)
@@ -396,7 +396,7 @@ def _score_chart(data: dict[str, Any]) -> alt.LayerChart:
 
 
 def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
-    from symbiote_core.figures import palette  # here, not at the top: see _heatmap
+    from symbiote_core.figures.authoring import palette  # here, not at the top: see _heatmap
 
     seeds = data["seeds"]
     marks = [

@@ -25,7 +25,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 KINDS = ("current token", "previous token", "position")
 HOSTS = ("trained", "untrained", "control")
@@ -356,7 +356,7 @@ def _grade_at(weights: list[float], truth: list[float], threshold: float) -> dic
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
-    from symbiote_core.figures import palette  # render-only: keeps the data key
+    from symbiote_core.figures.authoring import palette  # render-only: keeps the data key
 
     threshold = alt.param(
         name=THRESHOLD_PARAM,
@@ -496,7 +496,7 @@ HOST_NAMES = {"trained": "2-layer host", "untrained": "untrained host", "control
 
 def _latent_chart(data: dict[str, Any]) -> alt.Chart:
     """Latents read as each kind of feature, per host, one dot per seed."""
-    from symbiote_core.figures import palette  # render-only: keeps the data key
+    from symbiote_core.figures.authoring import palette  # render-only: keeps the data key
 
     rows = [
         {"host": HOST_NAMES[host], "kind": kind, "seed": seed, "latents": count}

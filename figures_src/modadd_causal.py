@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
     import torch
@@ -471,7 +471,7 @@ def _curve_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 def render(data: dict[str, Any]) -> alt.VConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     host_colors = alt.Scale(**palette.scale(HOST_ROLES))
     P = data["p"]

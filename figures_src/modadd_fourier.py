@@ -19,7 +19,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 HOSTS = ("trained", "untrained")
 CONTROLS = ("trained", "memorised", "untrained")
@@ -176,7 +176,7 @@ def _shares(data: dict[str, Any]) -> list[dict[str, Any]]:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     key_colors = alt.Scale(**palette.scale(KEY_ROLES))
     P = data["p"]

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
     import torch
@@ -451,7 +451,7 @@ def _r2_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 def _r2_chart(data: dict[str, Any]) -> alt.LayerChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     y = alt.Y("kind:N", sort=list(R2_ROWS), title=None, axis=alt.Axis(labelLimit=170))
     base = alt.Chart(alt.Data(values=_r2_rows(data)))
@@ -532,7 +532,7 @@ def _kind(row: dict[str, Any]) -> str:
 
 
 def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
-    from symbiote_core.figures import palette  # here, not at the top: see _r2_chart
+    from symbiote_core.figures.authoring import palette  # here, not at the top: see _r2_chart
 
     # No data here: the layer below holds the units once for both dots and medians.
     chosen = (alt.datum.reader != DICTIONARY) | (alt.datum.k == dict_k)
@@ -601,7 +601,7 @@ def _strip_chart(data: dict[str, Any], dict_k: alt.Parameter) -> alt.LayerChart:
 
 
 def _heatmap(data: dict[str, Any], dict_k: alt.Parameter, shown: alt.Parameter) -> alt.LayerChart:
-    from symbiote_core.figures import palette  # here, not at the top: see _r2_chart
+    from symbiote_core.figures.authoring import palette  # here, not at the top: see _r2_chart
 
     P = data["p"]
     ticks = list(range(0, P, 10))

@@ -18,7 +18,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams, log_steps
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 SPLITS = ("train", "test")
 SPLIT_ROLES = {"train": "control", "test": "ink"}
@@ -163,7 +163,7 @@ def _events(data: dict[str, Any]) -> list[dict[str, Any]]:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     colors = alt.Scale(**palette.scale({split: SPLIT_ROLES[split] for split in SPLITS}))
     rows = _long(data)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
     import torch
@@ -181,7 +181,7 @@ def _rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def render(data: dict[str, Any]) -> alt.LayerChart:
     # Imported here, not at the top: a top-level import is part of the data key.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     labels = [label for *_, label in ROWS]
     roles = dict(zip(labels, ("symbiote", "control", "symbiote", "control"), strict=True))

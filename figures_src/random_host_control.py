@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._toy import per_seed
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 HOSTS = ("trained host", "random host")
 
@@ -114,7 +114,7 @@ def _loss_removed(data: dict[str, Any], host: str) -> list[float]:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     readers = (
         ("dictionary", "dictionary_mmcs"),

@@ -22,7 +22,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 KINDS = (
     "dictionary atom",
@@ -308,7 +308,7 @@ def _seed_curves(data: dict[str, Any]) -> list[dict[str, Any]]:
 def render(data: dict[str, Any]) -> alt.HConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     # One column: two would make the legend wider than a phone, and the whole chart would
     # be shrunk to fit (its text then redrawn larger, crowding the panels).

@@ -18,7 +18,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 KINDS = ("dictionary atom", "best neuron", "random direction")
 
@@ -127,7 +127,7 @@ def _best(features: Any, out: Any) -> int:
 def render(data: dict[str, Any]) -> alt.Chart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     shown = data["shown"]
     rows = [

@@ -27,7 +27,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._toy import per_seed
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 HOSTS = ("linear", "relu")
 HOST_LABELS = {"linear": "linear host (no privileged basis)", "relu": "ReLU host (privileged)"}
@@ -233,7 +233,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     # colours must only re-render.
     import statistics
 
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     rows = data["rows"]
     probs = sorted({r["probability"] for r in rows})

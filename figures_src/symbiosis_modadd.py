@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 
 from figures_src._modadd import SEEDS, HostParams
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
     import torch
@@ -346,7 +346,7 @@ it does not run into the next label at 11 px."""
 def render(data: dict[str, Any]) -> alt.VConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     def label(c: float | None) -> str:
         return NULL_LABEL if c is None else f"{c:g}"

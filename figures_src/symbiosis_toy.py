@@ -21,7 +21,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 METRICS = (
     ("task_loss", "host task loss (weighted MSE)"),
@@ -173,7 +173,7 @@ def _share(data: dict[str, Any], coupling: float | None) -> list[float]:
 def render(data: dict[str, Any]) -> alt.Chart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     rows = [
         {

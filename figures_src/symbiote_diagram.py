@@ -17,7 +17,7 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 HOST_SITES = ("hook_hidden", "hook_out")
 """Candidate sites of the host column; the figure keeps the order they fire in."""
@@ -188,7 +188,7 @@ def _mean(values: Any) -> float:
 def render(data: dict[str, Any]) -> alt.Chart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from symbiote_core.figures import palette
+    from symbiote_core.figures.authoring import palette
 
     hosts, symbiotes, edges = _layout(data)
     n_rows = len(hosts)

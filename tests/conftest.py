@@ -101,7 +101,7 @@ def project_copy(tmp_path: Path) -> Callable[[], Path]:
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 TEXT = {text!r}
 

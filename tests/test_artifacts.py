@@ -1,4 +1,4 @@
-"""The shared-artifact cache (`symbiote_core/figures/artifacts.py`) and the build's start
+"""The shared-artifact cache (`symbiote_core/figures/engine/artifacts.py`) and the build's start
 order (`schedule.py`), on a throwaway project: a package with one producer module."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from symbiote_core.figures import artifacts
-from symbiote_core.figures.cache import clean
-from symbiote_core.figures.registry import Engine
-from symbiote_core.figures.schedule import Schedule
+from symbiote_core.figures.engine import artifacts
+from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.schedule import Schedule
 
 PRODUCER = '''
 from dataclasses import dataclass
@@ -206,8 +206,8 @@ def test_two_processes_wanting_the_same_artifact_produce_it_once(project) -> Non
         f"""
         import json, sys
         sys.path.insert(0, {str(engine.root)!r})
-        from symbiote_core.figures import artifacts
-        from symbiote_core.figures.registry import Engine
+        from symbiote_core.figures.engine import artifacts
+        from symbiote_core.figures.engine.registry import Engine
         from {mod.__name__.split(".")[0]} import hosts
         engine = Engine(root={str(engine.root)!r}, figures_package={engine.figures_package!r},
                         project_packages=({engine.figures_package!r},),
@@ -237,7 +237,7 @@ def test_clean_drops_artifacts(project) -> None:
 
 def test_a_figure_named_like_an_artifact_keeps_its_temp_files(project) -> None:
     """A figure worker clears its own leftovers in tmp/, never an artifact's."""
-    from symbiote_core.figures.cache import clear_temp
+    from symbiote_core.figures.engine.cache import clear_temp
 
     engine, _ = project
     leftover = engine.cache_dir / "tmp" / "hosts.artifacts.abc"

@@ -495,7 +495,7 @@ _LEGEND_KEYS = """() => {
 def test_legend_keys_follow_the_theme(browser, built_site: Path, site_url: str, scheme: str) -> None:
     """Legend colour keys are theme colours: in dark mode never a light-only palette
     colour (one that has a dark twin), and in both at 3:1 against the chart (WCAG 1.4.11)."""
-    from symbiote_core.figures.palette import swaps
+    from symbiote_core.figures.authoring.palette import swaps
 
     light_only = {k.lower() for k, v in swaps().items() if k.lower() != v.lower()}
     session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_mkdocs
 
-from symbiote_core.figures.citations import (
+from symbiote_core.figures.site.citations import (
     Bibliography,
     CitationIndex,
     CitationRenderer,

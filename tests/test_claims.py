@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from symbiote_core.figures.claimtext import describe_claim
-from symbiote_core.figures.spec import Claim, ClaimResult, Figure, Null, mean_lower_bound
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.spec import Claim, ClaimResult, Figure, Null, mean_lower_bound
 
 
 def claim(**overrides) -> Claim:

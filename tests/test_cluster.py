@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures.build import BuildResult, build, plan
-from symbiote_core.figures.cache import (
+from symbiote_core.figures.engine.build import BuildResult, build, plan
+from symbiote_core.figures.engine.cache import (
     META,
     CorruptEntryError,
     read_data_entry,
@@ -26,9 +26,9 @@ from symbiote_core.figures.cache import (
     read_stored_entry,
     write_entry,
 )
-from symbiote_core.figures.cluster import SCHEDULER_ENV, resolve_scheduler
-from symbiote_core.figures.registry import Engine, FigureError
-from symbiote_core.figures.storage import FsspecStorage, storage_for
+from symbiote_core.figures.engine.cluster import SCHEDULER_ENV, resolve_scheduler
+from symbiote_core.figures.engine.registry import Engine, FigureError
+from symbiote_core.figures.engine.storage import FsspecStorage, storage_for
 
 pytest.importorskip("distributed")
 
@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import altair as alt
 import torch
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ from dataclasses import dataclass
 
 import altair as alt
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ BROKEN = '''"""Compute raises, on a line the report must name."""
 
 from dataclasses import dataclass
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)

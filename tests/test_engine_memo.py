@@ -1,4 +1,4 @@
-"""Planning memoised on file signatures (`symbiote_core/figures/memo.py`, issue 10).
+"""Planning memoised on file signatures (`symbiote_core/figures/engine/memo.py`, issue 10).
 
 A plan that finds nothing changed reads no source and no entry; one edit re-derives the
 keys of the figures that depend on the edited file and of no other; every change a
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures import keys as keys_module
-from symbiote_core.figures import memo
-from symbiote_core.figures.build import plan
-from symbiote_core.figures.cache import EntryMeta, write_entry
-from symbiote_core.figures.deps import SourceCache
-from symbiote_core.figures.keys import figure_keys
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine import keys as keys_module
+from symbiote_core.figures.engine import memo
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.cache import EntryMeta, write_entry
+from symbiote_core.figures.engine.deps import SourceCache
+from symbiote_core.figures.engine.keys import figure_keys
+from symbiote_core.figures.engine.registry import Engine
 
 FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 NAMES = ["alpha", "beta", "sneaky"]  # alpha imports lib.curves; beta and sneaky do not
@@ -202,7 +202,7 @@ def test_the_essay_history_is_memoised_until_a_commit(
 ) -> None:
     import subprocess
 
-    from symbiote_core.figures import history
+    from symbiote_core.figures.site import history
 
     root = tmp_path / "repo"
     (root / "essay").mkdir(parents=True)
@@ -235,8 +235,8 @@ def test_deferred_fragments_give_the_page_it_would_have_inline() -> None:
     of Markdown and put back after: the same HTML either way."""
     import markdown as md
 
-    from symbiote_core.figures.markup import FigureView, PageRenderer, fill_deferred
-    from symbiote_core.figures.spec import Claim, Null
+    from symbiote_core.figures.authoring.spec import Claim, Null
+    from symbiote_core.figures.site.markup import FigureView, PageRenderer, fill_deferred
 
     values = {"v": [1.0, 2.0], "zero": [0.0, 0.0]}
     claim = Claim(name="up", statement="It goes up.", left="v", op=">", right="zero",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures.cache import (
+from symbiote_core.figures.engine.cache import (
     META_SUM,
     CorruptEntryError,
     EntryMeta,
@@ -18,7 +18,7 @@ from symbiote_core.figures.cache import (
     read_figure_entry,
     write_entry,
 )
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine.registry import Engine
 
 META = EntryMeta(
     name="fig",
@@ -88,10 +88,11 @@ def test_a_stored_meta_that_breaks_the_schema_is_corrupt(
 def test_importing_the_spec_loads_no_build_cache_or_lock_code() -> None:
     probe = (
         "import sys\n"
-        "import symbiote_core.figures.spec\n"
+        "import symbiote_core.figures.authoring.spec\n"
         "print(sorted(m for m in sys.modules if m.startswith('symbiote_core.figures.')\n"
         "             or m.split('.')[0] in ('filelock', 'rich', 'mkdocs', 'torch', 'altair')))\n"
     )
     run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "['symbiote_core.figures.spec']"
+    loaded = run.stdout.strip()
+    assert loaded == "['symbiote_core.figures.authoring', 'symbiote_core.figures.authoring.spec']"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from conftest import session_figure_cache
 
-from symbiote_core.figures.build import plan
-from symbiote_core.figures.deps import project_deps
-from symbiote_core.figures.registry import Engine, figure_names
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.deps import project_deps
+from symbiote_core.figures.engine.registry import Engine, figure_names
 
 
 def statuses(root: Path) -> dict[str, str]:

@@ -21,11 +21,17 @@ import pytest
 from rich.console import Console
 
 from symbiote_core.figures import cli
-from symbiote_core.figures.build import BuildResult, build, load_entry, plan
-from symbiote_core.figures.cache import clean, entry_dir, prune, read_figure_entry, write_entry
-from symbiote_core.figures.deps import project_deps
-from symbiote_core.figures.keys import data_fingerprint
-from symbiote_core.figures.registry import (
+from symbiote_core.figures.engine.build import BuildResult, build, load_entry, plan
+from symbiote_core.figures.engine.cache import (
+    clean,
+    entry_dir,
+    prune,
+    read_figure_entry,
+    write_entry,
+)
+from symbiote_core.figures.engine.deps import project_deps
+from symbiote_core.figures.engine.keys import data_fingerprint
+from symbiote_core.figures.engine.registry import (
     Engine,
     FigureDefinitionError,
     UnknownFigureError,
@@ -658,7 +664,7 @@ def test_planning_imports_no_figure_torch_or_altair(built: Built) -> None:
     probe = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from symbiote_core.figures.build import Engine, build, plan\n"
+        "from symbiote_core.figures.engine.build import Engine, build, plan\n"
         f"engine = Engine(root=Path({str(engine.root)!r}), figures_package='figs',\n"
         f"                project_packages={PACKAGES!r}, cache_dir=Path({str(engine.cache_dir)!r}))\n"
         "started = time.perf_counter()\n"

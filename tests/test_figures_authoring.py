@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from symbiote_core.figures import cli
-from symbiote_core.figures.build import build
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine.build import build
+from symbiote_core.figures.engine.registry import Engine
 
 FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 

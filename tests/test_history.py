@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures.history import essay_history, history_markdown
+from symbiote_core.figures.site.history import essay_history, history_markdown
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

@@ -1,7 +1,7 @@
 """Host trainers change no process state: they draw only from their own generators.
 
 A caller's thread count, global RNG streams (torch, numpy, random) and deterministic-
-kernel flag are the caller's; only the figure worker pins them (`build._make`). Each
+kernel flag are the caller's; only the figure worker pins them (`worker.make`). Each
 trainer runs under a state that differs from what the figure worker sets (two threads,
 deterministic kernels off, a reseeded RNG), so a trainer that reset any of it to its
 own liking would be caught.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from symbiote_core.figures.markup import (
+from symbiote_core.figures.authoring.spec import Claim, Null
+from symbiote_core.figures.site.markup import (
     FigureView,
     PageRenderer,
     figure_order,
     find_directives,
     format_value,
 )
-from symbiote_core.figures.spec import Claim, Null
 
 VALUES = {"score": [0.91234, 0.9, 0.93], "count": 512, "chance": [0.1, 0.12, 0.11]}
 
@@ -137,7 +137,7 @@ def test_claim_is_a_small_mark_linking_to_its_appendix_row() -> None:
 
 
 def test_claims_appendix_groups_by_page_and_links_back() -> None:
-    from symbiote_core.figures.claims_page import claims_page
+    from symbiote_core.figures.site.claims_page import claims_page
 
     first, second = view("first"), view("second", number=2, page="later.md")
     first.claim_pages = {"good": "later.md", "bad": "intro.md"}

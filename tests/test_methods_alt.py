@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures.markup import FigureView, PageRenderer, find_directives
-from symbiote_core.figures.methods_page import MethodsSource, methods_page
-from symbiote_core.figures.registry import Engine, figure_names, load_figure
-from symbiote_core.figures.sourcetext import SourceIndex, SourceTextError
+from symbiote_core.figures.engine.registry import Engine, figure_names, load_figure
+from symbiote_core.figures.site.markup import FigureView, PageRenderer, find_directives
+from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
+from symbiote_core.figures.site.sourcetext import SourceIndex, SourceTextError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,7 @@ def view(**meta) -> FigureView:
         "values": {"score": [0.9, 0.92], "count": 512},
         "claims": [],
         "seeds": [0, 1],
+        "module": "figures_src/fig.py",  # the worker records the module's path
     }
     return FigureView(name="fig", number=1, page="p.md", meta=base | meta, spec={"mark": "point"},
                       files={"figure.svg": "figures/fig/figure.svg"})

@@ -39,7 +39,7 @@ def test_our_notebook_cache_is_not_in_mkdocs_jupyters_folder(monkeypatch) -> Non
     or such a build would make the next one run every notebook again."""
     from mkdocs.config import load_config
 
-    from symbiote_core.figures.site import NOTEBOOK_CACHE_ENV, EssaySite
+    from symbiote_core.figures.site.adapter import NOTEBOOK_CACHE_ENV, EssaySite
 
     monkeypatch.delenv(NOTEBOOK_CACHE_ENV, raising=False)
     monkeypatch.chdir(ROOT)

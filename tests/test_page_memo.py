@@ -19,8 +19,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from symbiote_core.figures.build import load_entry, plan
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine.build import load_entry, plan
+from symbiote_core.figures.engine.registry import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import genproject  # a script beside the benchmarks, not a package
@@ -53,7 +53,7 @@ def _build(root: Path, site: Path, strict: bool = False) -> dict[str, str]:
 
 
 def _pages() -> object:
-    return sys.modules["symbiote_core.figures.site"].PAGES
+    return sys.modules["symbiote_core.figures.site.adapter"].PAGES
 
 
 def test_unchanged_pages_are_reused_and_come_out_the_same(

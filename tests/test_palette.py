@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from colorspacious import cspace_convert
 
-from symbiote_core.figures import palette
+from symbiote_core.figures.authoring import palette
 
 SCHEMES = ("light", "dark")
 CVD = ("deuteranomaly", "protanomaly", "tritanomaly")

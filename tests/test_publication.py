@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT, mkdocs_env, run_mkdocs
 from pybtex.database import parse_string
 
-from symbiote_core.figures.publication import Meta
+from symbiote_core.figures.site.publication import Meta
 
 DEFAULT_URL = "https://symbiotic-networks.github.io/"
 

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures import build as build_module
-from symbiote_core.figures.build import build, plan
-from symbiote_core.figures.cache import (
+from symbiote_core.figures.engine import worker as worker_module
+from symbiote_core.figures.engine.build import build, plan
+from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     entry_dir,
     read_data_entry,
     read_figure_entry,
 )
-from symbiote_core.figures.registry import Engine, FigureError
+from symbiote_core.figures.engine.registry import Engine, FigureError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 
@@ -80,7 +80,7 @@ RACY = (
 from dataclasses import dataclass
 from pathlib import Path
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 # The worker has hashed lib/racy_dep.py (VALUE = 1) by now; this save lands before
 # the import below reads it.
@@ -171,7 +171,7 @@ HASHY = (
     '''"""Iterates over a set of strings: its order depends on the hash seed."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)
@@ -204,8 +204,8 @@ def test_a_worker_refuses_to_run_without_the_pinned_environment(
 ) -> None:
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     with pytest.raises(FigureError, match="PYTHONHASHSEED"):
-        build_module._check_worker_environment()
-    with build_module._worker_environment():
+        worker_module._check_worker_environment()
+    with worker_module.worker_environment():
         assert os.environ["PYTHONHASHSEED"] == "0" and os.environ["OMP_NUM_THREADS"] == "1"
     assert "PYTHONHASHSEED" not in os.environ  # restored for the calling process
 
@@ -219,7 +219,7 @@ import time
 from dataclasses import dataclass
 
 from figs._shared import count_call
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)

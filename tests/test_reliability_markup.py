@@ -17,16 +17,16 @@ import test_markup
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from symbiote_core.figures.build import _to_json
-from symbiote_core.figures.cache import (
+from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     dumps,
     read_entry,
     write_entry,
 )
-from symbiote_core.figures.markup import FigureView, PageRenderer, find_directives
-from symbiote_core.figures.registry import Engine
-from symbiote_core.figures.site import claims_page, markdown_literal_views, methods_page
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.worker import to_json
+from symbiote_core.figures.site.adapter import claims_page, markdown_literal_views, methods_page
+from symbiote_core.figures.site.markup import FigureView, PageRenderer, find_directives
 
 META = {**test_markup.META, "values": {**test_markup.VALUES, "huge": 10**400}}
 
@@ -254,7 +254,7 @@ JSON_DATA = st.recursive(
 def test_property_figure_data_is_stored_exactly_or_refused_naming_the_figure(data) -> None:
     what = "figure 'probe' (figs/probe.py): compute returned"
     try:
-        raw = _to_json(data, what)
+        raw = to_json(data, what)
     except TypeError as error:
         assert "figure 'probe' (figs/probe.py)" in str(error)
         return

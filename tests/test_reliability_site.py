@@ -177,7 +177,7 @@ def test_serve_keeps_answering_when_a_notebook_raises_or_its_cache_is_corrupt(
 def test_under_serve_a_failing_hook_is_logged_once_and_the_build_goes_on(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from symbiote_core.figures import mkdocs_hooks
+    from symbiote_core.figures.site import hooks as mkdocs_hooks
 
     def broken() -> str:
         raise RuntimeError("hook broke " + "on purpose")  # the message is not in the source

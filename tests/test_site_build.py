@@ -103,7 +103,7 @@ def test_raising_figure_shows_error_box_and_fails_strict(project_copy) -> None:
 BROKEN_FIGURE = '''"""A figure whose compute raises, to test the error path."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,8 @@ def test_alt_text_and_data_summary_carry_the_figures_values(built_site: Path) ->
     import html
     import json
 
-    from symbiote_core.figures.markup import find_directives, format_value
-    from symbiote_core.figures.registry import Engine, load_figure
+    from symbiote_core.figures.engine.registry import Engine, load_figure
+    from symbiote_core.figures.site.markup import find_directives, format_value
 
     engine = Engine(root=Path(__file__).resolve().parent.parent)
     blocks = _figure_blocks(built_site)
@@ -181,7 +181,7 @@ def test_alt_text_and_data_summary_carry_the_figures_values(built_site: Path) ->
 def test_methods_page_has_every_figures_paragraph_and_params(built_site: Path) -> None:
     import dataclasses
 
-    from symbiote_core.figures.registry import Engine, figure_names, load_figure
+    from symbiote_core.figures.engine.registry import Engine, figure_names, load_figure
 
     methods = (built_site / "methods" / "index.html").read_text()
     engine = Engine(root=Path(__file__).resolve().parent.parent)

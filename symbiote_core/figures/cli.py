@@ -29,10 +29,10 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElaps
 from rich.table import Table
 from rich.text import Text
 
-from symbiote_core.figures.build import BuildResult, build, plan
-from symbiote_core.figures.cache import clean
-from symbiote_core.figures.claimtext import describe_claim
-from symbiote_core.figures.registry import Engine, FigureError, static_title
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.engine.build import BuildResult, build, plan
+from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.registry import Engine, FigureError, static_title
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,16 +68,18 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m symbiote_core.figures", description="Build the essay's figures."
     )
     parser.add_argument("--root", type=Path, help="repository root (default: found from here)")
-    parser.add_argument("--figures-package", default="figures_src")
+    # No defaults here: every setting left out comes from [tool.symbiote.figures] in
+    # pyproject.toml (engine/settings.py), so the CLI and the engine cannot disagree.
+    parser.add_argument("--figures-package", help="default: the project's settings")
     parser.add_argument(
         "--project-packages",
-        default="symbiote_core,figures_src",
-        help="comma-separated packages whose source enters the cache keys",
+        help="comma-separated packages whose source enters the cache keys "
+        "(default: the project's settings)",
     )
     parser.add_argument(
         "--cache-dir",
         help="a folder or an fsspec URL such as s3://bucket/figures "
-        "(default: $SYMBIOTE_FIGURE_CACHE or <root>/.cache/figures)",
+        "(default: $SYMBIOTE_FIGURE_CACHE, else the project's settings)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="every figure, its title and whether it is cached")
@@ -120,8 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.registry import figure_names
-    from symbiote_core.figures.schedule import hints_json, hints_path
+    from symbiote_core.figures.engine.registry import figure_names
+    from symbiote_core.figures.engine.schedule import hints_json, hints_path
 
     text = hints_json(engine, figure_names(engine))
     if args.write:
@@ -133,13 +135,11 @@ def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    options: dict[str, Any] = {
-        "figures_package": args.figures_package,
-        "project_packages": tuple(p for p in args.project_packages.split(",") if p),
-    }
+    options: dict[str, Any] = {"figures_package": args.figures_package}
+    if args.project_packages is not None:
+        options["project_packages"] = tuple(p for p in args.project_packages.split(",") if p)
     if args.cache_dir is not None:
-        # A URL stays a string (Engine keeps it as one); anything else is a folder.
-        options["cache_dir"] = args.cache_dir if "://" in args.cache_dir else Path(args.cache_dir)
+        options["cache_dir"] = args.cache_dir  # parsed by settings.resolve_cache, like the variable
     if args.root is not None:
         return Engine(root=args.root, **options)
     return Engine.discover(**options)
@@ -158,7 +158,7 @@ def _list(engine: Engine, console: Console) -> int:
 
 
 def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.registry import resolve_names
+    from symbiote_core.figures.engine.registry import resolve_names
 
     names = resolve_names(engine, args.names) if args.names else None
     removed = clean(engine, names)
@@ -171,7 +171,7 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.scaffold import new_figure
+    from symbiote_core.figures.authoring.scaffold import new_figure
 
     path = new_figure(engine, args.name)
     console.print(
@@ -184,7 +184,7 @@ def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _manifest(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.diff import manifest
+    from symbiote_core.figures.engine.diff import manifest
 
     text = json.dumps(manifest(engine), indent=2, sort_keys=True) + "\n"
     if args.output is None:
@@ -195,7 +195,7 @@ def _manifest(engine: Engine, args: argparse.Namespace, console: Console) -> int
 
 
 def _diff(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures import diff
+    from symbiote_core.figures.engine import diff
 
     if args.manifest is not None:
         before, against = diff.load_manifest(args.manifest), str(args.manifest)

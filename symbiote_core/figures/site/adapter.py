@@ -46,11 +46,11 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
-from symbiote_core.figures.build import build
-from symbiote_core.figures.cache import META, OUT_FILES
-from symbiote_core.figures.claims_page import claims_page
-from symbiote_core.figures.claimtext import describe_claim
-from symbiote_core.figures.markup import (
+from symbiote_core.figures.engine.build import build
+from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.site.claims_page import claims_page
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
     MarkupProblem,
@@ -60,15 +60,15 @@ from symbiote_core.figures.markup import (
     fill_deferred,
     markdown_literal,
 )
-from symbiote_core.figures.methods_page import MethodsSource, methods_page
-from symbiote_core.figures.notebook import ipynb_text, write_ipython_dir
-from symbiote_core.figures.notebook_cache import NotebookCache, toc_to_tokens
-from symbiote_core.figures.page_memo import PageMemo
-from symbiote_core.figures.palette import palette_script
-from symbiote_core.figures.publication import Publication
-from symbiote_core.figures.registry import Engine
-from symbiote_core.figures.sourcetext import SourceIndex
-from symbiote_core.figures.vendor import vega_bundle
+from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
+from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
+from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.site.page_memo import PageMemo
+from symbiote_core.figures.authoring.palette import palette_script
+from symbiote_core.figures.site.publication import Publication
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.site.sourcetext import SourceIndex
+from symbiote_core.figures.site.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
@@ -118,6 +118,9 @@ class EssaySite:
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
         self.engine = Engine(root=self.root)
+        figures_dir = str(self.engine.figures_dir)
+        if figures_dir not in config.watch:  # serve reloads on figure edits
+            config.watch.append(figures_dir)
         self.sources = SourceIndex(self.root)
         self.publication = Publication.from_config(self.root, config)
         cache = self.root / ".cache"
@@ -165,15 +168,11 @@ class EssaySite:
         results = build(self.engine, on_event=_log_event)
         self.results = results
         for result in results:
-            view = FigureView(name=result.name)
+            source = self.engine.relative(self.engine.module_path(result.name))
+            view = FigureView(name=result.name, source=source)
             if result.status == "failed" or result.entry is None:
                 view.error = result.error or "unknown error"
-                log.warning(
-                    "figure %r failed to build (figures_src/%s.py):\n%s",
-                    result.name,
-                    result.name,
-                    view.error,
-                )
+                log.warning("figure %r failed to build (%s):\n%s", result.name, source, view.error)
             else:
                 entry = result.entry
                 view.meta, view.spec = entry.meta, entry.spec
@@ -193,12 +192,12 @@ class EssaySite:
                 for claim in entry.meta.claims:
                     if not claim["holds"]:
                         log.warning(
-                            "claim %s.%s %s: %s (figures_src/%s.py)",
+                            "claim %s.%s %s: %s (%s)",
                             result.name,
                             claim["name"],
                             "does not hold" if claim["verdict"] == "fails" else "cannot fail",
                             describe_claim(claim),
-                            result.name,
+                            source,
                         )
             self.views[result.name] = view
         files.append(
@@ -344,8 +343,8 @@ class EssaySite:
                 self.views, getattr(self, "page_titles", {}), defer=renderer.defer
             )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
-            package = self.engine.figures_package if self.engine else "figures_src"
-            source = MethodsSource(self.sources, package)
+            assert self.engine is not None
+            source = MethodsSource(self.sources, self.engine.figures_package)
             markdown = methods_page(markdown_literal_views(self.views, METHODS_FIELDS), source)
             for problem in source.problems:
                 log.warning(str(problem))

@@ -40,9 +40,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symbiote_core.figures import memo
-from symbiote_core.figures.memo import Stats, is_file, signature
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine import memo
+from symbiote_core.figures.engine.memo import Stats, is_file, signature
+from symbiote_core.figures.engine.registry import Engine
 
 # One import effect, before it is checked against the file system:
 #   ("require", module)         the module runs

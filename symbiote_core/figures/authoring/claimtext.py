@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from symbiote_core.figures.spec import AGGREGATES
+from symbiote_core.figures.authoring.spec import AGGREGATES
 
 
 def comparison(claim: Mapping[str, Any]) -> str:

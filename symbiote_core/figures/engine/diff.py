@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.build import plan
-from symbiote_core.figures.cache import CorruptEntryError, read_figure_entry
-from symbiote_core.figures.registry import Engine, FigureError
+from symbiote_core.figures.engine.build import plan
+from symbiote_core.figures.engine.cache import CorruptEntryError, read_figure_entry
+from symbiote_core.figures.engine.registry import Engine, FigureError
 
 MANIFEST_FORMAT = 1
 

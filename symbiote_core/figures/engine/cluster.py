@@ -14,11 +14,11 @@ object store and raylet) for scheduling we do not need: figures are coarse,
 independent jobs.
 
 Determinism: the local pool gives every figure a fresh interpreter started with
-`build.WORKER_ENV` (PYTHONHASHSEED=0, one BLAS/OpenMP thread), which then pins torch
+`worker.WORKER_ENV` (PYTHONHASHSEED=0, one BLAS/OpenMP thread), which then pins torch
 to one thread and deterministic kernels. A Dask worker is a long-lived process whose
 hash seed was fixed when it started, and which would carry one figure's imports and
 RNG state into the next. So a Dask task does not build the figure in the worker: it
-runs `build._work` in a fresh subprocess on the worker's machine, started with
+runs `worker.work` in a fresh subprocess on the worker's machine, started with
 `WORKER_ENV` (`run_isolated`), which checks that environment as a local worker does.
 The figure sees exactly the process state of a local build, on whichever machine.
 
@@ -45,19 +45,20 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from symbiote_core.figures.registry import FigureError
+from symbiote_core.figures.engine.registry import FigureError
+from symbiote_core.figures.engine.settings import SCHEDULER_ENV
 
 if TYPE_CHECKING:
-    from symbiote_core.figures.build import EventCallback, _Outcome, _Task
-    from symbiote_core.figures.registry import Engine
+    from symbiote_core.figures.engine.registry import Engine
+    from symbiote_core.figures.engine.tasks import EventCallback, Outcome, Task
 
-SCHEDULER_ENV = "SYMBIOTE_SCHEDULER"
 LOCAL = "local"
 
 
-def resolve_scheduler(scheduler: str | None) -> str:
-    """The scheduler to use: the argument, else `$SYMBIOTE_SCHEDULER`, else "local"."""
-    chosen = scheduler or os.environ.get(SCHEDULER_ENV) or LOCAL
+def resolve_scheduler(scheduler: str | None, default: str | None = None) -> str:
+    """The scheduler to use: the argument, else `default` (the engine's: the variable,
+    else the project's settings), else `$SYMBIOTE_SCHEDULER`, else "local"."""
+    chosen = scheduler or default or os.environ.get(SCHEDULER_ENV) or LOCAL
     chosen = chosen.strip()
     if chosen == LOCAL or "://" in chosen:
         return chosen
@@ -80,7 +81,7 @@ def run_on_dask(
     git: str,
     scheduler: str,
     emit: EventCallback,
-    finish: Callable[[_Outcome], None],
+    finish: Callable[[Outcome], None],
     expected: dict[str, str],
 ) -> None:
     """Build `names` as Dask tasks; `finish` is called in this process as each ends.
@@ -95,7 +96,7 @@ def run_on_dask(
         raise FigureError(
             f"scheduler {scheduler!r} needs Dask distributed: pip install -e '.[cluster]' ({error})"
         ) from None
-    from symbiote_core.figures.build import _Outcome, _Task
+    from symbiote_core.figures.engine.tasks import Outcome, Task
 
     with ExitStack() as stack:
         if scheduler.startswith("local:"):
@@ -119,7 +120,7 @@ def run_on_dask(
             submitted = []
             while pending and len(names_of) < slots:
                 name = pending.pop(0)
-                task = _Task(engine, name, force, git, parent=0, expected_key=expected.get(name))
+                task = Task(engine, name, force, git, parent=0, expected_key=expected.get(name))
                 # pure=False: a figure is a job with effects (it writes the cache), not
                 # a value Dask may deduplicate or keep.
                 future = client.submit(run_isolated, task, pure=False, key=f"figure-{name}")
@@ -138,20 +139,21 @@ def run_on_dask(
                     f"figure {name!r}: its Dask task could not run (a worker died or left "
                     f"the cluster)\n{traceback.format_exc()}"
                 )
-                outcome = _Outcome(name, "failed", 0.0, error=error)
+                outcome = Outcome(name, "failed", 0.0, error=error)
             finish(outcome)
             running.update(submit())
 
 
-def run_isolated(task: _Task) -> _Outcome:
-    """Run `build._work(task)` in a fresh interpreter started with `WORKER_ENV`.
+def run_isolated(task: Task) -> Outcome:
+    """Run `worker.work(task)` in a fresh interpreter started with `WORKER_ENV`.
 
     Runs on a Dask worker (any machine). The task and its outcome travel by pickle
     files; the child's stdout and stderr go to the figure's log as in a local worker.
     A child that dies without a Python error (killed, out of memory) is reported like
     a local worker that did.
     """
-    from symbiote_core.figures.build import WORKER_ENV, _died_message, _Outcome
+    from symbiote_core.figures.engine.tasks import Outcome
+    from symbiote_core.figures.engine.worker import WORKER_ENV, died_message
 
     host = socket.gethostname()
     task = dataclasses.replace(task, parent=os.getpid())
@@ -160,12 +162,12 @@ def run_isolated(task: _Task) -> _Outcome:
             f"figure {task.name!r}: the Dask worker on {host} has no project checkout at "
             f"{task.engine.root}; every worker must see the client's checkout at the same path"
         )
-        return _Outcome(task.name, "failed", 0.0, error=error)
+        return Outcome(task.name, "failed", 0.0, error=error)
     env = {**os.environ, **WORKER_ENV}
     with tempfile.TemporaryDirectory(prefix="symbiote-figure-") as folder:
         given, returned = Path(folder) / "task.pickle", Path(folder) / "outcome.pickle"
         given.write_bytes(pickle.dumps(task))
-        code = "from symbiote_core.figures.cluster import _child_main; _child_main()"
+        code = "from symbiote_core.figures.engine.cluster import _child_main; _child_main()"
         child = subprocess.run(
             [sys.executable, "-c", code, str(given), str(returned)],
             env=env,
@@ -174,20 +176,20 @@ def run_isolated(task: _Task) -> _Outcome:
             check=False,
         )
         if child.returncode == 0 and returned.is_file():
-            outcome: _Outcome = pickle.loads(returned.read_bytes())
+            outcome: Outcome = pickle.loads(returned.read_bytes())
             return outcome
     detail = (child.stderr or b"").decode("utf-8", "replace").strip()[-4000:]
-    error = f"{_died_message(task.engine, task.name)} (on {host}, exit status {child.returncode})"
+    error = f"{died_message(task.engine, task.name)} (on {host}, exit status {child.returncode})"
     if detail:
         error += f"\n--- its stderr ---\n{detail}"
-    return _Outcome(task.name, "failed", 0.0, error=error)
+    return Outcome(task.name, "failed", 0.0, error=error)
 
 
 def _child_main() -> None:
     """Entry point of the subprocess `run_isolated` starts."""
-    from symbiote_core.figures.build import _work
+    from symbiote_core.figures.engine.worker import work
 
     given, returned = Path(sys.argv[1]), Path(sys.argv[2])
     task = pickle.loads(given.read_bytes())
-    outcome = _work(task)
+    outcome = work(task)
     returned.write_bytes(pickle.dumps(outcome))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from symbiote_core.figures.registry import Engine, FigureError, figure_names
+from symbiote_core.figures.engine.registry import Engine, FigureError, figure_names
 
 TEMPLATE = '''"""{title}: a planted shift recovered on every seed (scaffold; edit me).
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import altair as alt
 import torch
 
-from symbiote_core.figures.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 
 @dataclass(frozen=True)

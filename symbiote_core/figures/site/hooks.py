@@ -1,4 +1,4 @@
-"""MkDocs hooks (named in mkdocs.yml): a thin shim over `symbiote_core.figures.site`.
+"""MkDocs hooks (named in mkdocs.yml): a thin shim over `symbiote_core.figures.site.adapter`.
 
 MkDocs never reloads a hooks module nor what it imports, so `mkdocs serve` would keep
 running stale engine code. A build therefore drops the engine's modules from
@@ -25,9 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-_RELOADED = ("symbiote_core.figures", "figures_src")
-_SITE = "symbiote_core.figures.site"
-_ENGINE_DIR = Path(__file__).resolve().parent
+_ENGINE = "symbiote_core.figures"
+_SITE = "symbiote_core.figures.site.adapter"
+_ENGINE_DIR = Path(__file__).resolve().parents[1]  # symbiote_core/figures, every layer
 _RACY_NS = 2_000_000_000  # memo.RACY_NS; not imported: this module must not pin the engine
 _command: str | None = None
 _dirty = False
@@ -42,12 +42,19 @@ def _engine_signature() -> tuple[tuple[str, int, int, int, int], ...] | None:
     """The engine's source files' signatures; None if one changed too recently to tell."""
     limit = time.time_ns() - _RACY_NS
     sigs = []
-    for path in sorted(_ENGINE_DIR.glob("*.py")):
+    for path in sorted(_ENGINE_DIR.rglob("*.py")):
         st = os.stat(path)
         if max(st.st_mtime_ns, st.st_ctime_ns) >= limit:
             return None
-        sigs.append((path.name, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
+        name = str(path.relative_to(_ENGINE_DIR))
+        sigs.append((name, st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino))
     return tuple(sigs)
+
+
+def _figures_packages() -> tuple[str, ...]:
+    if _site is None or getattr(_site, "engine", None) is None:
+        return ()
+    return (_site.engine.figures_package,)
 
 
 def _fresh_site_module() -> Any:
@@ -56,7 +63,10 @@ def _fresh_site_module() -> Any:
     site = sys.modules.get(_SITE)
     if site is not None and signature is not None and signature == _loaded:
         return site
-    for name in [m for m in sys.modules if m.startswith(_RELOADED)]:
+    # The engine, and the figures package its modules were imported beside (its name is
+    # the project's setting, read from the module the engine loaded it through).
+    reloaded = (_ENGINE, *_figures_packages())
+    for name in [m for m in sys.modules if m.startswith(reloaded)]:
         del sys.modules[name]
     site = importlib.import_module(_SITE)
     _loaded = signature

@@ -26,11 +26,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symbiote_core.figures.deps import ModuleSource
-from symbiote_core.figures.registry import Engine
+from symbiote_core.figures.engine.deps import ModuleSource
+from symbiote_core.figures.engine.registry import Engine
 
 HINTS_FILE = "build_seconds.json"
-ARTIFACTS_MODULE = "symbiote_core.figures.artifacts"
+ARTIFACTS_MODULE = "symbiote_core.figures.engine.artifacts"
 
 
 def hints_path(engine: Engine) -> Path:
@@ -50,7 +50,7 @@ def expected_seconds(engine: Engine, names: Iterable[str]) -> dict[str, float]:
 def last_compute_seconds(engine: Engine, name: str) -> float | None:
     """`compute_seconds` from the newest data entry of `name`, or None. Unverified (only
     for ordering): an unreadable meta.json is skipped."""
-    from symbiote_core.figures.storage import storage_for
+    from symbiote_core.figures.engine.storage import storage_for
 
     store = storage_for(engine)
     folder = f"data/{name}"
@@ -92,7 +92,7 @@ def hints_json(engine: Engine, names: Sequence[str]) -> str:
     body = {
         "about": "Compute seconds per figure measured by the last build, one CPU thread "
         "each; only orders a fresh clone's build (longest first, see "
-        "symbiote_core/figures/schedule.py). Written by `python -m symbiote_core.figures "
+        "symbiote_core/figures/engine/schedule.py). Written by `python -m symbiote_core.figures "
         "timings --write`.",
         "seconds": seconds,
     }

@@ -5,7 +5,7 @@ induction hosts. Each figure still computes everything it shows from its own cod
 its cache key stays what it was; what this module adds is that the second figure to
 ask for a host finds it on disk instead of training it again:
 
-    from symbiote_core.figures import artifacts
+    from symbiote_core.figures.engine import artifacts
     state = artifacts.cached("modadd_hosts", _train_states, host, seeds)
 
 `cached(name, produce, *args)` returns `produce(*args)`. Inside a build worker it is
@@ -59,7 +59,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from symbiote_core.figures.cache import (
+from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     Level,
     Location,
@@ -68,13 +68,13 @@ from symbiote_core.figures.cache import (
     sha256,
     write_entry,
 )
-from symbiote_core.figures.deps import SourceCache, dependency_sources, is_tracked
-from symbiote_core.figures.keys import RENDER_DISTRIBUTIONS, library_versions
-from symbiote_core.figures.registry import Engine, FigureError
-from symbiote_core.figures.storage import Storage, storage_for
+from symbiote_core.figures.engine.deps import SourceCache, dependency_sources, is_tracked
+from symbiote_core.figures.engine.keys import RENDER_DISTRIBUTIONS, library_versions
+from symbiote_core.figures.engine.registry import Engine, FigureError
+from symbiote_core.figures.engine.storage import Storage, storage_for
 
 if TYPE_CHECKING:
-    from symbiote_core.figures.imports import RecordingFinder
+    from symbiote_core.figures.engine.imports import RecordingFinder
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -272,7 +272,7 @@ def _ran_as_hashed(session: _Session) -> bool:
     """Whether every project file executed so far ran from the bytes the keys hashed."""
     if session.finder is None:
         return True
-    from symbiote_core.figures.imports import SourceChangedError, check_imported
+    from symbiote_core.figures.engine.imports import SourceChangedError, check_imported
 
     try:
         check_imported(session.engine, session.figure, session.digests, session.finder)

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from symbiote_core.figures.registry import Engine
+    from symbiote_core.figures.engine.registry import Engine
 
 
 def is_url(location: Path | str) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.keys import feed
+from symbiote_core.figures.engine.keys import feed
 
 FORMAT = 1
 """Bump when the payload's shape changes."""

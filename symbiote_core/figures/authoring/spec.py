@@ -3,7 +3,8 @@
 This module imports neither torch nor MkDocs: the figure engine and the site
 adapter use it, and a figure module imports it at top level.
 
-A figure module in `figures_src/` defines one module-level `FIGURE = Figure(...)`.
+A figure module in the figures package (`figures-package` in `[tool.symbiote.figures]`,
+`engine/settings.py`) defines one module-level `FIGURE = Figure(...)`.
 `compute(params)` runs the experiment (torch allowed, imported inside the module
 that needs it) and returns plain JSON-serialisable data. `render(data)` turns that
 data into an Altair chart and must not touch torch.

@@ -35,8 +35,8 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 
-from symbiote_core.figures.keys import feed
-from symbiote_core.figures.notebook_cache import toc_to_tokens
+from symbiote_core.figures.engine.keys import feed
+from symbiote_core.figures.site.notebook_cache import toc_to_tokens
 
 READS_FILES = ("pymdownx.snippets", "markdown_include", "mdx_include")
 """Extensions whose output depends on files the key does not cover."""

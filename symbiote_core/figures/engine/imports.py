@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 
-from symbiote_core.figures.deps import is_tracked
-from symbiote_core.figures.registry import Engine, FigureError
+from symbiote_core.figures.engine.deps import is_tracked
+from symbiote_core.figures.engine.registry import Engine, FigureError
 
 
 class SourceChangedError(FigureError):

@@ -10,15 +10,15 @@ from __future__ import annotations
 import ast
 import difflib
 import importlib
-import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.engine.settings import CACHE_ENV, Settings, resolve_cache
 
-CACHE_ENV = "SYMBIOTE_FIGURE_CACHE"
+__all__ = ["CACHE_ENV", "Engine", "FigureError"]
 
 
 class FigureError(Exception):
@@ -43,17 +43,20 @@ class Engine:
 
     root: Path
     """The repository root: project packages are resolved to files under it."""
-    figures_package: str = "figures_src"
-    """Dotted package whose modules are the figures."""
-    project_packages: tuple[str, ...] = ("symbiote_core", "figures_src")
+    figures_package: str = None  # type: ignore[assignment]
+    """Dotted package whose modules are the figures. Default: the project's settings
+    (`settings.py`), like every field left as None."""
+    project_packages: tuple[str, ...] = None  # type: ignore[assignment]
     """Top-level packages whose source is part of the cache key when a figure imports them."""
     engine_package: str = "symbiote_core.figures"
     """The engine itself: not followed as a dependency. What it stores is versioned by
     `keys.ENGINE_FORMAT` instead, so refactoring the build code never retrains a figure."""
-    cache_dir: Path | str = field(default=None)  # type: ignore[assignment]
+    cache_dir: Path | str = None  # type: ignore[assignment]
     """A folder, or an fsspec URL (`file:///shared/cache`, `s3://bucket/figures`: a
     cache several machines share, see `storage.py`). Default: `$SYMBIOTE_FIGURE_CACHE`,
-    else `<root>/.cache/figures`."""
+    else the settings' `cache` (`<root>/.cache/figures`)."""
+    scheduler: str = None  # type: ignore[assignment]
+    """Where stale figures run (`cluster.py`): `$SYMBIOTE_SCHEDULER`, else the settings'."""
     keep: int = 3
     """Entries kept per figure and level; older ones are pruned after each write (a
     few, so switching git branches back and forth reuses results)."""
@@ -61,14 +64,17 @@ class Engine:
     def __post_init__(self) -> None:
         root = Path(self.root).resolve()
         object.__setattr__(self, "root", root)
-        cache = self.cache_dir
-        if cache is None:
-            env = os.environ.get(CACHE_ENV)
-            cache = Path(env) if env else root / ".cache" / "figures"
-        if isinstance(cache, str) and "://" in cache:
-            object.__setattr__(self, "cache_dir", cache.rstrip("/"))  # a URL stays a URL
-        else:
-            object.__setattr__(self, "cache_dir", Path(cache).resolve())
+        settings = Settings.load(root)
+        defaults = {
+            "figures_package": settings.figures_package,
+            "project_packages": settings.project_packages,
+            "cache_dir": settings.cache_location(),
+            "scheduler": settings.scheduler_address(),
+        }
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        object.__setattr__(self, "cache_dir", resolve_cache(self.cache_dir, root))
         object.__setattr__(self, "project_packages", tuple(self.project_packages))
         if self.keep < 1:
             raise ValueError(f"Engine.keep must be at least 1, got {self.keep}")
@@ -80,9 +86,9 @@ class Engine:
         Walks up to the first folder holding `<figures_package>/__init__.py`; falls back
         to the folder that holds the installed `symbiote_core` package.
         """
-        package = str(overrides.get("figures_package", cls.figures_package))
         here = Path(start or Path.cwd()).resolve()
         for folder in (here, *here.parents):
+            package = overrides.get("figures_package") or Settings.load(folder).figures_package
             if (folder.joinpath(*package.split(".")) / "__init__.py").is_file():
                 return cls(root=folder, **overrides)
         return cls(root=Path(__file__).resolve().parents[2], **overrides)
@@ -164,7 +170,7 @@ def load_figure(name: str, engine: Engine | None = None) -> Figure:
     if not isinstance(figure, Figure):
         raise FigureDefinitionError(
             f"figure module {path}: FIGURE is a {type(figure).__module__}."
-            f"{type(figure).__qualname__}, not a symbiote_core.figures.spec.Figure"
+            f"{type(figure).__qualname__}, not a symbiote_core.figures.authoring.spec.Figure"
         )
     return figure
 

@@ -38,10 +38,10 @@ import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from symbiote_core.figures import memo
-from symbiote_core.figures.deps import SourceCache, dependency_sources
-from symbiote_core.figures.memo import is_file
-from symbiote_core.figures.registry import Engine, find_figure_call
+from symbiote_core.figures.engine import memo
+from symbiote_core.figures.engine.deps import SourceCache, dependency_sources
+from symbiote_core.figures.engine.memo import is_file
+from symbiote_core.figures.engine.registry import Engine, find_figure_call
 
 ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
 """Bump when the engine changes what it writes or how a worker computes or renders."""
@@ -172,7 +172,7 @@ def _runtime_source(engine: Engine, sources: SourceCache, probes: set[Path]) -> 
     """The seeding module's bytes, located without importing it (it imports torch).
 
     The copy under the root when there is one (that is what the worker runs, see
-    `build._use_project_sources`), else the installed one.
+    `worker._use_project_sources`), else the installed one.
     """
     local = engine.root.joinpath(*RUNTIME_MODULE.split(".")).with_suffix(".py")
     probes.add(local)

@@ -34,7 +34,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 from pybtex.database import BibliographyData, Entry, Person
 
-from symbiote_core.figures.citations import (
+from symbiote_core.figures.site.citations import (
     BIBLIOGRAPHY_PAGE,
     Bibliography,
     CitationIndex,
@@ -43,7 +43,7 @@ from symbiote_core.figures.citations import (
     bibliography_markdown,
     page_title,
 )
-from symbiote_core.figures.history import History, essay_history, history_markdown
+from symbiote_core.figures.site.history import History, essay_history, history_markdown
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 

@@ -14,13 +14,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures import memo
+from symbiote_core.figures.engine import memo
 
 RENDERER = "symbiote-site"
 
 STARTUP_SOURCE = """\
 # Written by the site build: render Altair charts as offline site elements.
-from symbiote_core.figures.notebook import enable as _enable
+from symbiote_core.figures.site.notebook import enable as _enable
 _enable()
 """
 

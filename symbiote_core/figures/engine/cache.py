@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from symbiote_core.figures.registry import Engine
-from symbiote_core.figures.spec import ClaimResult, Value
-from symbiote_core.figures.storage import LocalStorage, Storage, remove_local, storage_for
+from symbiote_core.figures.authoring.spec import ClaimResult, Value
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.storage import LocalStorage, Storage, remove_local, storage_for
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -527,7 +527,7 @@ def clean(engine: Engine, names: list[str] | None = None) -> list[Location]:
     store = storage_for(engine)
     removed: list[Location] = []
     if names is None:
-        from symbiote_core.figures import artifacts  # it imports this module
+        from symbiote_core.figures.engine import artifacts  # it imports this module
 
         removed += artifacts.clean(engine)
         found: set[str] = set()

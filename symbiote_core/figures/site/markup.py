@@ -44,7 +44,7 @@ from typing import Any, ClassVar
 import markdown as md
 import nh3
 
-from symbiote_core.figures.claimtext import describe_claim
+from symbiote_core.figures.authoring.claimtext import describe_claim
 
 # `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
 # blank line (a paragraph break) nor another `{{`.
@@ -107,6 +107,12 @@ class FigureView:
     """Download name -> site path, e.g. {"data.json": "figures/x/data.json"}."""
     claim_pages: dict[str, str] = field(default_factory=dict)
     """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
+    source: str = ""
+    """The figure module's path under the root (from the engine's settings), for messages."""
+
+    @property
+    def module(self) -> str:
+        return self.source or (self.meta or {}).get("module") or f"{self.name}.py"
 
     @property
     def values(self) -> Mapping[str, float | int | list[float]]:
@@ -431,7 +437,7 @@ class PageRenderer:
         for d in find_directives(alt):
             out.append(alt[last : d.start])
             last = d.end
-            where = f"alt text of figure {view.name!r} (figures_src/{view.name}.py)"
+            where = f"alt text of figure {view.name!r} ({view.module})"
             try:
                 if d.problem is not None:
                     raise _Problem(d.problem)
@@ -533,7 +539,7 @@ class PageRenderer:
                 f"param {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         text = self._param_text(view, path, d)
-        return self._number(text, f"{view.name} param {path} (figures_src/{view.name}.py)")
+        return self._number(text, f"{view.name} param {path} ({view.module})")
 
     def _param_text(self, view: FigureView, path: str, d: Directive) -> str:
         value = param_value((view.meta or {}).get("params", {}), path)
@@ -807,7 +813,7 @@ def _provenance_html(view: FigureView, url_to: Callable[[str], str]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items()))
     rows = [
         ("Rebuild", f"<code>python -m symbiote_core.figures build {view.name} --force</code>"),
-        ("Source", f"<code>figures_src/{view.name}.py</code>"),
+        ("Source", f"<code>{escape(view.module)}</code>"),
         ("Cache key", f"<code>{html.escape(str(meta.get('key', '?'))[:16])}</code>"),
         ("Commit", f"<code>{html.escape(str(meta.get('git', 'unknown')))}</code>"),
         ("Seeds", html.escape(", ".join(str(s) for s in meta.get("seeds", [])) or "none")),

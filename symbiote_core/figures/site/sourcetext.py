@@ -320,7 +320,7 @@ class SourceIndex:
 
 
 def _figure_call(tree: ast.Module) -> ast.Call | None:
-    from symbiote_core.figures.registry import find_figure_call
+    from symbiote_core.figures.engine.registry import find_figure_call
 
     return find_figure_call(tree)
 

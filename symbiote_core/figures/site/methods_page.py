@@ -22,14 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from symbiote_core.figures.markup import (
+from symbiote_core.figures.site.markup import (
     FigureView,
     MarkupProblem,
     caption_html,
     find_directives,
     markdown_literal,
 )
-from symbiote_core.figures.sourcetext import Setting, SourceIndex, SourceTextError
+from symbiote_core.figures.site.sourcetext import Setting, SourceIndex, SourceTextError
 
 NO_METHODS = "No methods paragraph: this figure's module gives `Figure(methods=...)` none."
 
@@ -39,7 +39,8 @@ class MethodsSource:
     """What the page needs from source, per figure; problems name file and line."""
 
     index: SourceIndex | None
-    package: str = "figures_src"
+    package: str = ""
+    """The figures package (the engine's settings); "" when there is no source index."""
     problems: list[MarkupProblem] = field(default_factory=list)
 
     def text(self, name: str) -> str:
@@ -88,10 +89,11 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
     """Markdown of the methods appendix. `views` carry literal text already
     (`site.markdown_literal_views`); `source` reads methods and descriptions."""
     source = source or MethodsSource(None)
+    folder = source.package.replace(".", "/") or "the figures package"
     lines = [
         "# Methods",
         "",
-        "Each figure is computed by `compute(params)` in its module under `figures_src/`. "
+        f"Each figure is computed by `compute(params)` in its module under `{folder}/`. "
         "Below, per figure, how it was made (host, symbiote, control, null, seeds) and "
         "every setting. All of it is generated: the numbers in the paragraphs and tables "
         "are the parameters recorded with each cached result and the literals in the "
@@ -112,7 +114,7 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
             f"{{ #methods-{view.name} }}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `figures_src/{view.name}.py` · seeds {_seeds_text(meta)} · "
+            + f"source `{view.module}` · seeds {_seeds_text(meta)} · "
             f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
             "",
         ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from symbiote_core.figures import memo
+from symbiote_core.figures.engine import memo
 
 _RECORD, _UNIT = "\x1e", "\x1f"
 

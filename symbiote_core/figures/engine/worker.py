@@ -1,0 +1,410 @@
+"""One figure built inside a fresh worker process: keys, compute, evaluate, render, store.
+
+See `build.py` for the steps and the guarantees; this module is what runs in the worker
+(a local `spawn` process or a fresh interpreter on a Dask worker's machine).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import faulthandler
+import importlib
+import json
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from symbiote_core.figures.engine import artifacts, imports
+from symbiote_core.figures.engine.cache import (
+    CorruptEntryError,
+    DataEntry,
+    DataMeta,
+    EntryMeta,
+    clear_temp,
+    discard,
+    dumps,
+    figure_lock,
+    log_path,
+    prune,
+    read_data_entry,
+    read_figure_entry,
+    write_entry,
+)
+from symbiote_core.figures.engine.deps import is_tracked
+from symbiote_core.figures.engine.keys import ENGINE_FORMAT, FigureKeys, figure_keys
+from symbiote_core.figures.engine.registry import Engine, FigureError, load_figure
+from symbiote_core.figures.engine.tasks import Outcome, Status, Task
+
+WORKER_ENV = {
+    "PYTHONHASHSEED": "0",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+"""Set for every worker before it is spawned (they inherit the environment)."""
+
+
+_ENV_LOCK = threading.Lock()
+
+
+@contextmanager
+def worker_environment() -> Iterator[None]:
+    """`WORKER_ENV` in `os.environ` while a pool may spawn workers; restored after.
+
+    A pool spawns replacements while it runs (one task per child), so the variables stay
+    set for the pool's whole life. The lock keeps two pools in one process (threads)
+    from restoring each other's values halfway.
+    """
+    with _ENV_LOCK:
+        saved = {key: os.environ.get(key) for key in WORKER_ENV}
+        os.environ.update(WORKER_ENV)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _check_worker_environment() -> None:
+    """Refuse to compute in a process whose hash seed or thread settings are not pinned."""
+    wrong = [f"{k}={os.environ.get(k)!r}" for k, v in WORKER_ENV.items() if os.environ.get(k) != v]
+    if wrong or sys.flags.hash_randomization:
+        raise FigureError(
+            "figure worker started without the pinned environment "
+            f"({', '.join(wrong) or 'hash randomisation on'}); str hashes and thread counts "
+            "would vary between runs. Workers must be started by build.build()."
+        )
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit as soon as the process that started this worker is gone.
+
+    Otherwise a killed CLI (or MkDocs) leaves its worker running, and it writes an entry
+    seconds later that nobody asked for. The figure lock is released with the process;
+    a half-written entry in tmp/ is cleared by the next builder of the figure.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(70)
+
+    if os.getppid() != parent:
+        os._exit(70)
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def died_message(engine: Engine, name: str) -> str:
+    module = engine.relative(engine.module_path(name))
+    text = (
+        f"figure {name!r} ({module}): its worker process died without a Python error "
+        "(killed, out of memory, os._exit, or a crash in native code)"
+    )
+    return text + log_tail(log_path(engine, name))
+
+
+class Stage:
+    """What the worker is doing, for the failure message."""
+
+    now = "waiting for its lock"
+    logging = False
+    """Whether output goes to this run's log yet (else the log is an older run's)."""
+
+
+def work(task: Task) -> Outcome:
+    """Build one figure; runs in a fresh worker process. Never raises: failures are returned."""
+    start = time.perf_counter()
+    engine, name = task.engine, task.name
+    stage = Stage()
+    warnings: list[str] = []
+    logfile = log_path(engine, name)
+    try:
+        _die_with_parent(task.parent)
+        _check_worker_environment()
+        if str(engine.root) not in sys.path:
+            sys.path.insert(0, str(engine.root))
+        with figure_lock(engine, name):
+            stage.now = "checking the cache"
+            clear_temp(engine, name)  # leftovers of a worker that was killed mid-write
+            keys = figure_keys(engine, name)
+            if task.expected_key is not None and keys.key != task.expected_key:
+                raise FigureError(
+                    f"the sources this worker sees (on {os.uname().nodename}, under "
+                    f"{engine.root}) give key {keys.key[:16]}, the client planned "
+                    f"{task.expected_key[:16]}: a worker must run the client's checkout "
+                    "(or a source file changed during the build)"
+                )
+            cached_data = None
+            if not task.force:
+                if _valid_or_remove(
+                    engine, lambda: read_figure_entry(engine, name, keys.key), warnings
+                ):
+                    return Outcome(
+                        name,
+                        "cached",
+                        time.perf_counter() - start,
+                        keys.key,
+                        warnings=tuple(warnings),
+                    )
+                cached_data = _valid_or_remove(
+                    engine, lambda: read_data_entry(engine, name, keys.data_key), warnings
+                )
+            logfile.parent.mkdir(parents=True, exist_ok=True)
+            with _output_to(logfile):
+                stage.logging = True
+                status = make(task, keys, cached_data, stage, warnings)
+        return Outcome(
+            name,
+            status,
+            time.perf_counter() - start,
+            keys.key,
+            warnings=tuple(warnings),
+            log_path=logfile,
+        )
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        module = engine.relative(engine.module_path(name))
+        error = (
+            f"figure {name!r} ({module}) failed while {stage.now}:\n"
+            f"{traceback.format_exc()}{log_tail(logfile) if stage.logging else ''}"
+        )
+        return Outcome(
+            name,
+            "failed",
+            time.perf_counter() - start,
+            error=error,
+            warnings=tuple(warnings),
+            log_path=logfile,
+        )
+
+
+def _valid_or_remove(engine: Engine, read: Callable[[], Any], warnings: list[str]) -> Any:
+    try:
+        return read()
+    except CorruptEntryError as error:
+        warnings.append(str(error))
+        discard(engine, error)
+        return None
+
+
+def make(
+    task: Task, keys: FigureKeys, cached: DataEntry | None, stage: Stage, warnings: list[str]
+) -> Status:
+    """Compute (unless cached), evaluate, render and store one figure. Call under its lock.
+
+    Corrupt shared artifacts that compute ran into are added to `warnings`."""
+    engine, name = task.engine, task.name
+    stage.now = "preparing its worker (seeding, importing torch)"
+    _use_project_sources(engine)
+    finder = imports.install(engine)  # from here on, project code runs from recorded bytes
+    # torch is imported here, in the worker, never by the engine in the calling process.
+    from symbiote_core.runtime import make_deterministic
+
+    module = engine.relative(keys.module_path)
+    make_deterministic(0, threads=1)  # covers RNG use at import time too
+    engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
+    stage.now = "importing its module"
+    figure = load_figure(name, engine)
+    _check_names(figure, f"figure {name!r} ({module})")
+    seeds = figure.seeds()
+    # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
+    # covers RNG use that code did not seed itself.
+    make_deterministic(seeds[0] if seeds else 0, threads=1)
+    params = _plain(dataclasses.asdict(figure.params))
+    common: dict[str, Any] = {
+        "name": name,
+        "data_key": keys.data_key,
+        "module": module,
+        "deps": tuple(engine.relative(path) for path in keys.deps),
+        "params": params,
+        "seeds": tuple(seeds),
+        "versions": keys.versions,
+        "engine_format": ENGINE_FORMAT,
+        "git": task.git,
+    }
+
+    if cached is None:
+        stage.now = "running compute"
+        started = time.perf_counter()
+        # Shared intermediates (hosts several figures train alike) come from the
+        # artifact cache, keyed on the bytes this figure's keys hashed.
+        artifacts.activate(engine, name, keys.digests, finder)
+        try:
+            data = figure.compute(figure.params)
+        finally:
+            warnings.extend(artifacts.deactivate())
+        compute_seconds = time.perf_counter() - started
+        stage.now = "checking what compute imported"
+        _check_loaded_sources(engine, keys, engine_loaded)
+        imports.check_imported(engine, name, keys.digests, finder)
+        stage.now = "storing compute's data"
+        raw = to_json(data, f"figure {name!r} ({module}): compute returned")
+        data_meta = DataMeta(**common, compute_seconds=compute_seconds, created=_now())
+        write_entry(engine, "data", name, keys.data_key, {"data.json": raw}, data_meta, task.force)
+        prune(engine, "data", name, keys.data_key)
+        status: Status = "computed"
+    else:
+        raw, status = cached.raw, "rendered"
+        compute_seconds = cached.meta.compute_seconds
+
+    # Both paths continue from the stored JSON, so a render from cached data sees exactly
+    # what a render after a fresh compute sees (tuples as lists, keys as strings).
+    stage.now = "evaluating values and claims"
+    values = figure.evaluate_values(json.loads(raw))
+    claims = [claim.evaluate(values).to_json() for claim in figure.claims]
+
+    stage.now = "rendering"
+    import vl_convert  # imported here: only workers render
+
+    started = time.perf_counter()
+    chart = figure.render(json.loads(raw))
+    spec = chart.to_dict()
+    spec_bytes = to_json(spec, f"figure {name!r} ({module}): render's chart spec")
+    svg = vl_convert.vegalite_to_svg(spec).encode()
+    render_seconds = time.perf_counter() - started
+
+    stage.now = "checking what render imported"
+    _check_loaded_sources(engine, keys, engine_loaded)
+    imports.check_imported(engine, name, keys.digests, finder)
+    stage.now = "writing its cache entry"
+    meta = EntryMeta(
+        **common,
+        key=keys.key,
+        title=figure.title,
+        caption=figure.caption,
+        alt=figure.alt,
+        values=values,
+        claims=tuple(claims),
+        compute_seconds=compute_seconds,
+        render_seconds=render_seconds,
+        data_reused=cached is not None,
+        created=_now(),
+    )
+    files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
+    write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
+    prune(engine, "out", name, keys.key)
+    return status
+
+
+def _check_names(figure: Any, where: str) -> None:
+    """Value and claim names must be identifiers: directives name them as FIGURE.NAME,
+    and pages show them as code, where any other character could end the code."""
+    names = [*figure.values, *(claim.name for claim in figure.claims)]
+    bad = [n for n in names if not (isinstance(n, str) and n.isidentifier())]
+    if bad:
+        raise FigureError(
+            f"{where}: value and claim names must be Python identifiers, got "
+            f"{', '.join(repr(n) for n in bad)}"
+        )
+
+
+def _use_project_sources(engine: Engine) -> None:
+    """Import the project packages from `engine.root`, whatever this process found first.
+
+    To run at all the worker imported `symbiote_core` from the parent's path, which may
+    be another checkout than the root (a test's copy of the project shares one
+    virtualenv). The keys hash the files under the root, so those must be what runs:
+    drop project modules loaded from elsewhere (the engine's own modules stay) and put
+    the root first on the path.
+    """
+    root = str(engine.root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    for top in engine.project_packages:
+        loaded = getattr(sys.modules.get(top), "__file__", None)
+        if loaded is None or Path(loaded).resolve().is_relative_to(engine.root):
+            continue
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            if is_tracked(engine, name):
+                del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str]) -> None:
+    """Refuse to cache results of project code that the figure's keys do not cover.
+
+    Every project module loaded since the figure was imported must be the figure module
+    or one of its static dependencies, loaded from under the root. Otherwise an edit
+    to it would not invalidate the cache, and a stale result would be served later.
+    """
+    allowed = {path.resolve() for path in (keys.module_path, *keys.deps)}
+    unseen = []
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if name in exempt or file is None or not is_tracked(engine, name):
+            continue
+        if Path(file).resolve() not in allowed:
+            unseen.append(f"{name} ({file})")
+    if unseen:
+        raise FigureError(
+            f"figure {keys.name!r} ({engine.relative(keys.module_path)}) ran project code "
+            f"that its cache key does not cover: {', '.join(sorted(unseen))}. The static "
+            "import analysis (symbiote_core/figures/engine/deps.py) could not see these imports "
+            "(a computed module name, or a module used as a value); import them with a "
+            "plain `import` or `from ... import` in the figure or the module that uses them."
+        )
+
+
+def to_json(obj: Any, what: str) -> bytes:
+    try:
+        return dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{what} something that is not plain JSON ({exc}); return lists, dicts, str, "
+            "int, float and None only (tensor.tolist(), float(x)), and no NaN or infinity"
+        ) from exc
+
+
+def _plain(obj: Any) -> Any:
+    """Params as JSON; anything exotic (a Path, an enum) becomes its str."""
+    return json.loads(json.dumps(obj, default=str))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors, so native code and
+    tqdm too) to `path`, and a traceback there if the process crashes natively."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(path, "wb") as stream:
+        os.dup2(stream.fileno(), 1)
+        os.dup2(stream.fileno(), 2)
+        faulthandler.enable(file=stream)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            faulthandler.disable()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").rstrip()
+    except OSError:
+        return ""
+    if not text:
+        return ""
+    tail = "\n".join(text.splitlines()[-lines:])
+    return f"\n--- last lines of {path} ---\n{tail}"
