@@ -25,7 +25,8 @@ divisible by 5, about a fifth of the files; held-out files are split again in tw
 evaluation seeds (batched as instances), keyed on this module's source closure, the
 params and the seeds: the first figure of the section trains them, the others read
 them. The random-init twin of each host is `ByteLM(cfg)` itself: each trained host's
-own starting point, rebuilt from its seed, never stored.
+own starting point (`bytelm.initial_host`: weights from its seed, the unembedding
+bias at the training bytes' log frequencies), rebuilt, never stored.
 
 Nothing here imports torch at module level: figure modules import `HostParams` at top
 level, and their `render` must not pull torch in.
@@ -34,7 +35,6 @@ level, and their `render` must not pull torch in.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +58,12 @@ CORPUS_SHA256 = "5a0d76eb7e2505c338c65208fa67ac94d90d831f9f48b358e1878f931ac9787
 class HostParams:
     """The byte-level host of the language section (`symbiote_core.hosts.bytelm`)."""
 
-    n_layers: int = 1
+    n_layers: int = 2
     d_model: int = 64
     n_heads: int = 4
     d_mlp: int = 256
     context: int = 64
-    steps: int = 600
+    steps: int = 800
     batch_size: int = 32
     lr: float = 5e-3
     warmup: int = 50
@@ -74,15 +74,6 @@ class Corpus(NamedTuple):
     """Path relative to site-packages (`torch/fx/...`) -> the file's bytes, sorted by path."""
     root: Path
     """The folder the paths are relative to."""
-
-
-def corpus_root() -> Path:
-    spec = importlib.util.find_spec(CORPUS_PACKAGE)
-    if spec is None or spec.origin is None:
-        raise RuntimeError(
-            f"the language corpus needs {CORPUS_PACKAGE}=={CORPUS_VERSION} installed"
-        )
-    return Path(spec.origin).parent.parent
 
 
 def corpus_sha256(files: dict[str, bytes]) -> str:
@@ -96,21 +87,26 @@ def corpus_sha256(files: dict[str, bytes]) -> str:
 
 
 def load_corpus(check: bool = True) -> Corpus:
-    """Read the corpus and check it is the expected one (`CORPUS_SHA256`)."""
-    from importlib.metadata import version
+    """Read the corpus and check it is the expected one (`CORPUS_SHA256`).
 
-    root = corpus_root()
-    folder = root / CORPUS_PACKAGE / CORPUS_FOLDER
-    files = {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*.py"))
-    }
+    The files are found through the distribution's RECORD (`importlib.metadata`), not by
+    listing folders: the same list pip installed, whatever else lies in the folder.
+    """
+    from importlib.metadata import distribution
+
+    dist = distribution(CORPUS_PACKAGE)
+    prefix = f"{CORPUS_PACKAGE}/{CORPUS_FOLDER}/"
+    paths = sorted(
+        f for f in dist.files or () if f.as_posix().startswith(prefix) and f.suffix == ".py"
+    )
+    files = {path.as_posix(): path.locate().read_bytes() for path in paths}
+    root = Path(dist.locate_file(""))
     if check:
         found = corpus_sha256(files)
         if found != CORPUS_SHA256:
             raise RuntimeError(
-                f"the language corpus ({folder}, {len(files)} files, installed "
-                f"{CORPUS_PACKAGE} {version(CORPUS_PACKAGE)}) has SHA-256 {found}, but "
+                f"the language corpus ({root / prefix}, {len(files)} files, installed "
+                f"{CORPUS_PACKAGE} {dist.version}) has SHA-256 {found}, but "
                 f"figures_src/_language_host.py expects {CORPUS_SHA256} ({CORPUS_FILES} files "
                 f"of {CORPUS_PACKAGE}=={CORPUS_VERSION}): install that version, or, if the "
                 "corpus changed on purpose, update CORPUS_SHA256 (every language figure is "
@@ -174,13 +170,14 @@ class Hosts(NamedTuple):
 def train_hosts(host: HostParams, seeds: Sequence[int]) -> Hosts:
     """The trained hosts and their twins, through the artifact cache (module docstring)."""
     from symbiote_core.figures.engine import artifacts
-    from symbiote_core.hosts.bytelm import ByteLM
+    from symbiote_core.hosts.bytelm import ByteLM, initial_host
 
     state = artifacts.cached("language_hosts", train_states, host, tuple(seeds))
     cfg = host_config(host, seeds)
     trained = ByteLM(cfg)
     trained.load_state_dict(state["trained"])
-    return Hosts(trained.eval(), ByteLM(cfg).eval(), state["log"])
+    twin = initial_host(cfg, training_stream(load_corpus()))
+    return Hosts(trained.eval(), twin.eval(), state["log"])
 
 
 def train_states(host: HostParams, seeds: tuple[int, ...]) -> dict[str, Any]:
@@ -194,3 +191,32 @@ def train_states(host: HostParams, seeds: tuple[int, ...]) -> dict[str, Any]:
         "trained": model.state_dict(),
         "log": {"steps": list(log.steps), "bits": bits, "seconds": log.seconds},
     }
+
+
+def file_windows(files: dict[str, bytes], context: int) -> list[tuple[str, int]]:
+    """Every (path, start) of consecutive windows of `context + 1` bytes, `context`
+    apart, in path order: the host reads bytes start..start+context-1 and is scored on
+    start+1..start+context, so the windows of a file cover its bytes once."""
+    return [
+        (path, start)
+        for path, source in files.items()
+        for start in range(0, len(source) - context, context)
+    ]
+
+
+def sample_windows(
+    files: dict[str, bytes], context: int, n: int, seed: int
+) -> tuple[torch.Tensor, list[tuple[str, int]]]:
+    """A seeded sample of `n` windows of `files` (in file order): `(n, context + 1)` long
+    bytes and their (path, start)."""
+    import numpy as np
+    import torch
+
+    spans = file_windows(files, context)
+    order = torch.randperm(len(spans), generator=torch.Generator().manual_seed(seed))[:n]
+    chosen = [spans[i] for i in sorted(order.tolist())]
+    rows = [
+        np.frombuffer(files[path][start : start + context + 1], dtype=np.uint8)
+        for path, start in chosen
+    ]
+    return torch.from_numpy(np.stack(rows).astype(np.int64)), chosen

@@ -11,8 +11,8 @@ one set of tensors with a leading instance axis, as in `symbiote_core.hosts.indu
 the loss is a sum over instances, so each instance's gradient is its own, and AdamW is
 elementwise. Each instance draws its initialisation and its training windows from its
 own generators (seeded by its seed), so an instance does not depend on which other
-seeds train beside it. `ByteLM(cfg)` before training is each trained host's own
-starting point: the random-init twin.
+seeds train beside it. `initial_host(cfg, stream)` is each trained host's own starting
+point: the random-init twin.
 
 Shapes (I instances, B windows, T bytes): bytes `(I, B, T)` long. Hook points:
 `hook_embed` (byte + position) and, per layer l, `blocks.{l}.hook_resid_mid` (after
@@ -73,6 +73,11 @@ class ByteLMConfig:
     """AdamW weight decay (on every parameter, LayerNorm gains included: kept simple)."""
     init_std: float = 0.02
     """Standard deviation of the normal initialisation of every matrix (GPT-2's)."""
+    unigram_bias: bool = True
+    """Start the unembedding bias at the log frequencies of the training bytes (add-one
+    smoothed), so that training does not spend its first steps learning them and the
+    untrained host already predicts as well as a unigram model (`initial_host` sets it;
+    `ByteLM(cfg)` alone starts at zero)."""
     log_every: int = 100
     """Record the training loss every this many steps (and at the last step)."""
     seeds: tuple[int, ...] = (0,)
@@ -253,6 +258,21 @@ def bits_per_byte(model: ByteLM, windows: torch.Tensor, batch: int = 256) -> tor
     return (total / count * BITS).float()
 
 
+def unigram_log_frequencies(stream: torch.Tensor) -> torch.Tensor:
+    """`(256,)` log of each byte's add-one smoothed frequency in `stream`."""
+    counts = torch.bincount(stream.long(), minlength=VOCAB).double() + 1
+    return (counts / counts.sum()).log().float()
+
+
+def initial_host(cfg: ByteLMConfig, stream: torch.Tensor) -> ByteLM:
+    """The hosts as training starts on `stream`: the random-init twins of the trained ones."""
+    model = ByteLM(cfg)
+    if cfg.unigram_bias:
+        with torch.no_grad():
+            model.b_U.copy_(unigram_log_frequencies(stream).expand_as(model.b_U))
+    return model
+
+
 def train_bytelm(
     cfg: ByteLMConfig, stream: torch.Tensor, progress: bool = False
 ) -> tuple[ByteLM, TrainLog]:
@@ -262,7 +282,7 @@ def train_bytelm(
     caller's. Logs, every `cfg.log_every` steps, `bits/{i}` per instance (the training
     batch's mean next-byte loss in bits) and their mean `bits`.
     """
-    model = ByteLM(cfg)
+    model = initial_host(cfg, stream)
     generators = _generators(cfg.seeds, DATA_STREAM)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.warmup)
