@@ -124,11 +124,12 @@ class DictionaryParams:
     """TopK dictionaries on the host's residual stream after attention (the MLP's input)."""
 
     site: str = "blocks.1.hook_resid_mid"
-    d_sae: int = 256
-    """Latents: as many as the MLP has neurons, so latents and neurons compare one to one."""
+    d_sae: int = 128
+    """Latents: as many as the last MLP has neurons, so latents and neurons compare one to one."""
     ks: tuple[int, ...] = (16, 32)
     """Candidate sparsities; one is chosen by faithfulness (`max_splice_bits`). On the
-    tuning seeds k = 4 and 8 cost a third and a fifth of a bit, k = 16 just over a tenth."""
+    tuning seeds (256 latents on a host with 256 neurons per MLP) k = 4 and 8 cost a third
+    and a fifth of a bit, k = 16 just over a tenth, k = 32 a twentieth."""
     max_splice_bits: float = 0.1
     """The chosen dictionary is the sparsest whose splice costs the host at most this many
     bits per byte on every seed (on the fit half), a tenth of a bit, under a twentieth
@@ -408,10 +409,10 @@ def best_unit_mcc(
     rows = torch.arange(P)
     for f in range(F):
         defined = ~fit_targets[:, f].isnan()
-        y = torch.where(defined, fit_targets[:, f], 0.0).double()
+        y = torch.where(defined, fit_targets[:, f], 0.0)
         tp = y[order].cumsum(1)  # (P, n, U) positives at or above each cut
-        above = defined.double()[order].cumsum(1)  # defined rows at or above each cut
-        mcc = _mcc(tp, above, y.sum(), defined.sum().double())
+        above = defined.float()[order].cumsum(1)  # defined rows likewise
+        mcc = _mcc(tp, above, y.sum(), defined.sum().float())
         mcc = torch.where(last_of_tie, mcc, -2.0)
         best_cut = mcc.argmax(1)  # (P, U)
         best = mcc.gather(1, best_cut[:, None]).squeeze(1)  # (P, U)
