@@ -171,7 +171,7 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.authoring.scaffold import new_figure
+    from symbiote_core.figures.scaffold import new_figure
 
     path = new_figure(engine, args.name)
     console.print(
