@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from symbiote_core.figures.engine import artifacts
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.build import clean
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.schedule import Schedule
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import session_figure_cache
 
 from symbiote_core.figures.engine.build import plan
-from symbiote_core.figures.engine.deps import project_deps
+from symbiote_core.figures.engine.keys import figure_keys
 from symbiote_core.figures.engine.registry import Engine, figure_names
 
 
@@ -20,7 +20,7 @@ def test_library_edit_changes_keys_of_importers_only(project_copy) -> None:
     project = project_copy()
     engine = Engine(root=project)
     before = statuses(project)
-    deps = {name: {engine.relative(p) for p in project_deps(engine, engine.module_name(name))}
+    deps = {name: {engine.relative(p) for p in figure_keys(engine, name).deps}
             for name in figure_names(engine)}
     touched = "symbiote_core/hosts/toy.py"
     assert any(touched in d for d in deps.values()), "no figure imports the toy host?"

@@ -30,8 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 from symbiote_core.figures.authoring.claimtext import describe_claim
-from symbiote_core.figures.engine.build import BuildResult, build, plan
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.build import BuildResult, build, clean, plan
 from symbiote_core.figures.engine.registry import Engine, FigureError, static_title
 
 

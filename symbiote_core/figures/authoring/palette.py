@@ -143,11 +143,6 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
     }
 
 
-def altair_theme() -> dict[str, Any]:
-    """The light config as an Altair theme (`alt.theme.register` wants a callable)."""
-    return {"config": vega_config("light")}
-
-
 def palette_script() -> str:
     """The JavaScript the site loads before site.js: configs, swaps and the minimum size."""
     payload = {

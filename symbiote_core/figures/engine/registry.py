@@ -49,8 +49,16 @@ class Engine:
     project_packages: tuple[str, ...] = None  # type: ignore[assignment]
     """Top-level packages whose source is part of the cache key when a figure imports them."""
     engine_package: str = "symbiote_core.figures"
-    """The engine itself: not followed as a dependency. What it stores is versioned by
-    `keys.ENGINE_FORMAT` instead, so refactoring the build code never retrains a figure."""
+    """The build: its engine and site are not followed as dependencies. What they store,
+    and how a worker seeds and runs a figure, is versioned by `keys.ENGINE_FORMAT`
+    instead, so refactoring the build code never retrains a figure."""
+    authoring_package: str = "symbiote_core.figures.authoring"
+    """The part of the engine package a figure module imports (palette, claim wording,
+    the spec): followed like library code (`deps.py`)."""
+    render_only: tuple[str, ...] = ("symbiote_core.figures.authoring.spec",)
+    """Authoring modules the render key follows and the data key does not: the `Figure`
+    spec, which the engine consumes around compute (its `params`, its `seeds()`) and
+    which holds claim evaluation, so that editing claims never recomputes."""
     cache_dir: Path | str = None  # type: ignore[assignment]
     """A folder, or an fsspec URL (`file:///shared/cache`, `s3://bucket/figures`: a
     cache several machines share, see `storage.py`). Default: `$SYMBIOTE_FIGURE_CACHE`,
@@ -76,6 +84,7 @@ class Engine:
                 object.__setattr__(self, name, default)
         object.__setattr__(self, "cache_dir", resolve_cache(self.cache_dir, root))
         object.__setattr__(self, "project_packages", tuple(self.project_packages))
+        object.__setattr__(self, "render_only", tuple(self.render_only))
         if self.keep < 1:
             raise ValueError(f"Engine.keep must be at least 1, got {self.keep}")
 
