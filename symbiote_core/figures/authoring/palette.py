@@ -1,7 +1,8 @@
 """The essay's colours: named roles, light and dark, and the Vega-Lite theme built on them.
 
 Render-only: nothing here touches figure data, so changing a colour redraws figures
-without recomputing them. Figure code uses the *light* value of a role (what the spec
+without recomputing them, as long as a figure imports this module inside `render`
+(keys follow imports: one at the top of a figure module is part of its data key). Figure code uses the *light* value of a role (what the spec
 and the static SVG carry); the site runtime (site.js) swaps every role colour for its
 dark twin when the reader is in dark mode, and applies `vega_config(scheme)`.
 
