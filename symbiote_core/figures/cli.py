@@ -117,6 +117,13 @@ def _parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
     diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
     diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
+    diff_cmd.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="also write before/after PNGs of every figure whose picture changed (review.py)",
+    )
+    diff_cmd.add_argument("--images-link", help="where a reader finds the images (a URL)")
     verify_cmd = commands.add_parser(
         "verify", help="recompute cached figures from scratch and compare them byte for byte"
     )
@@ -236,9 +243,19 @@ def _diff(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     else:
         before, against = diff.revision_manifest(engine, args.revision), args.revision
     changes = diff.compare(before, diff.manifest(engine))
+    pictures = ""
+    if args.images is not None:
+        if args.manifest is not None:
+            raise FigureError("--images needs a revision (a manifest holds no pictures)")
+        from symbiote_core.figures.review import figure_images, images_markdown
+
+        images = figure_images(engine, args.revision, args.images)
+        pictures = images_markdown(images, args.images_link)
     if args.markdown:
-        console.out(diff.markdown_table(changes, against), end="", highlight=False)
+        console.out(diff.markdown_table(changes, against) + pictures, end="", highlight=False)
         return 0
+    if pictures:
+        console.out(pictures, highlight=False)
     if not changes:
         console.print(f"no figure value or claim verdict differs from {against}", markup=False)
         return 0

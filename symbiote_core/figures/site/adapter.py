@@ -365,7 +365,7 @@ class EssaySite:
             for problem in source.problems:
                 log.warning(str(problem))
             self.problems.extend(source.problems)
-        if not page.file.generated_by and self.machine is not None:
+        if not page.file.generated_by and src.endswith(".md") and self.machine is not None:
             plain = PlainRenderer(
                 page=renderer.page,
                 figures=self.views,
