@@ -62,6 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _timings(engine, args, console)
         if args.command == "verify":
             return _verify(engine, args, console)
+        if args.command == "release":
+            from symbiote_core.figures.engine.releases import release
+
+            path = release(engine, args.version)
+            console.print(f"wrote {engine.relative(path)}: commit it and tag v{args.version}")
+            return 0
+        if args.command == "freeze":
+            from symbiote_core.figures.engine.releases import freeze
+
+            for folder in freeze(engine, args.site.resolve(), args.base_url):
+                console.print(f"froze {folder}", markup=False)
+            return 0
         return _clean(engine, args, console)
     except FigureError as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
@@ -134,6 +146,15 @@ def _parser() -> argparse.ArgumentParser:
         "--budget", type=float, help="only figures whose recorded compute took at most S seconds"
     )
     verify_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
+    release_cmd = commands.add_parser(
+        "release", help="record the current build as a version (essay/releases/VERSION.json)"
+    )
+    release_cmd.add_argument("version", metavar="VERSION")
+    freeze_cmd = commands.add_parser(
+        "freeze", help="build every recorded release's own site into SITE/v/VERSION/"
+    )
+    freeze_cmd.add_argument("site", type=Path, metavar="SITE")
+    freeze_cmd.add_argument("--base-url", default="", help="the site's URL (SITE_URL)")
     timings_cmd = commands.add_parser(
         "timings", help="measured compute seconds per figure (the build's start order)"
     )

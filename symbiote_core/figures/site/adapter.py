@@ -52,6 +52,7 @@ from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
 from symbiote_core.figures.engine.plan import git_revision
 from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.releases import load_releases
 from symbiote_core.figures.site.claims_page import claims_page
 from symbiote_core.figures.site.machine import (
     CLAIMS_JSON,
@@ -77,6 +78,7 @@ from symbiote_core.figures.site.page_memo import PageMemo
 from symbiote_core.figures.site.publication import Publication
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
+from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
@@ -226,6 +228,7 @@ class EssaySite:
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        files.append(File.generated(config, VERSIONS_PAGE, content="# Versions\n"))
         # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
         files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
         assert self.publication is not None
@@ -358,6 +361,10 @@ class EssaySite:
                 f'\n\nFor programs: <a href="../{CLAIMS_JSON}">{CLAIMS_JSON}</a> holds every '
                 "claim above with its per-seed values, null and verdict.\n"
             )
+        elif src == VERSIONS_PAGE and page.file.generated_by:
+            meta = self.publication.meta if self.publication is not None else None
+            releases = load_releases(self.root)
+            markdown = versions_page(releases, self.views, meta.version if meta else "")
         elif src == METHODS_PAGE and page.file.generated_by:
             assert self.engine is not None
             source = MethodsSource(self.sources, self.engine.figures_package)
