@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import json
 import logging
 import os
 import re
@@ -194,14 +195,15 @@ class EssaySite:
                 sources = entry.files() if entry.is_local else entry.payloads
                 for label in (*OUT_FILES, META):  # the order of the download links
                     site_path = f"figures/{result.name}/{label}"
-                    source = sources[label]
-                    if isinstance(source, Path):
+                    origin = sources[label]
+                    if isinstance(origin, Path):
                         kind = LinkedFile if self.command == "serve" else File
-                        file = kind.generated(config, site_path, abs_src_path=str(source))
+                        file = kind.generated(config, site_path, abs_src_path=str(origin))
                     else:
-                        file = File.generated(config, site_path, content=source)
+                        file = File.generated(config, site_path, content=origin)
                     files.append(file)
                     view.files[label] = site_path
+                self._add_feature_browser(result.name, entry.payloads, config, files, view)
                 for claim in entry.meta.claims:
                     if not claim["holds"]:
                         log.warning(
@@ -235,6 +237,33 @@ class EssaySite:
         for file in self.publication.files(config):
             files.append(file)
         return files
+
+    def _add_feature_browser(
+        self,
+        name: str,
+        payloads: Any,
+        config: MkDocsConfig,
+        files: Files,
+        view: FigureView,
+    ) -> None:
+        """A figure whose data holds `feature_browser` (`symbiote_core.browser.to_payload`)
+        gets its latents published at `browser/<figure>/` and linked from its figure."""
+        raw = payloads.get("data.json", b"")
+        if b'"feature_browser"' not in raw:  # cheap: most figures have none
+            return
+        payload = json.loads(raw).get("feature_browser")
+        if not isinstance(payload, dict):
+            return
+        from symbiote_core.browser import browser_files, from_payload
+
+        pages = browser_files(
+            from_payload(payload),
+            title=str(payload.get("title", name)),
+            description=str(payload.get("description", "")),
+        )
+        for path, text in pages.items():
+            files.append(File.generated(config, f"browser/{name}/{path}", content=text))
+        view.browser = f"browser/{name}/index.html"
 
     # -- on_nav ------------------------------------------------------------------
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
