@@ -30,7 +30,6 @@ from symbiote_core.figures.engine.cache import (
     write_entry,
 )
 from symbiote_core.figures.engine.deps import dependency_sources
-from symbiote_core.figures.engine.sides import data_fingerprint
 from symbiote_core.figures.engine.registry import (
     Engine,
     FigureDefinitionError,
@@ -38,6 +37,7 @@ from symbiote_core.figures.engine.registry import (
     figure_names,
     load_figure,
 )
+from symbiote_core.figures.engine.sides import data_fingerprint
 
 FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 PACKAGES = ("figs", "lib")
@@ -685,3 +685,37 @@ def test_planning_imports_no_figure_torch_or_altair(built: Built) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("['cached', 'cached'] [] "), run.stdout
     assert float(run.stdout.split()[-1]) < 2.0  # typically ~0.05 s
+
+
+def test_the_build_modules_import_each_other_without_a_cycle() -> None:
+    """Arrows run one way inside `symbiote_core/figures` (imports inside functions too):
+    a cycle (artifacts <-> cache once) means two modules that only work together."""
+    import ast
+
+    base = Path(__file__).resolve().parents[1] / "symbiote_core" / "figures"
+    modules = {}
+    for path in base.rglob("*.py"):
+        parts = path.relative_to(base.parents[1]).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, (*path, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

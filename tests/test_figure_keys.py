@@ -279,13 +279,26 @@ def test_render_side_edits_change_the_key_but_never_the_data_key(tmp_path: Path)
 def test_an_imported_figure_modules_render_side_is_not_part_of_the_data_key(
     tmp_path: Path,
 ) -> None:
-    borrower = figure("from figs.renders_label import compute as other", "return other(params)")
-    engine = make_project(tmp_path, {"figs/borrower.py": borrower})
+    shared = figure(
+        "",
+        'return {"v": params.n}',
+        render=f'_tag(1)\nfrom pkg.labels import label\nlabel(1)\n{CHART}',
+        extra="\n\ndef _tag(x):\n    return f'<{x}>'\n",
+    )
+    borrower = figure("from figs.shared import compute as other", "return other(params)")
+    tagger = figure("from figs.shared import _tag", 'return {"v": _tag(params.n)}')
+    files = {"figs/shared.py": shared, "figs/borrower.py": borrower, "figs/tagger.py": tagger}
+    engine = make_project(tmp_path, files)
     before = keys(engine)
-    edit(tmp_path / "pkg/labels.py", "str(x)", "repr(x)")  # imported by renders_label.render
+    edit(tmp_path / "pkg/labels.py", "str(x)", "repr(x)")  # imported by shared's render
     after = keys(engine)
     assert after["borrower"][1] == before["borrower"][1]
     assert after["borrower"][0] != before["borrower"][0]  # its whole module does reach it
+    # A helper only the imported figure's render uses is still what the importer runs.
+    edit(tmp_path / "figs/shared.py", "return f'<{x}>'", "return f'[{x}]'")
+    tagged = keys(engine)
+    changed = {n for n in tagged if tagged[n][1] != after[n][1]}
+    assert changed == {"tagger"}
 
 
 # ------------------------------------------------------------ worker backstops

@@ -206,11 +206,12 @@ class SourceCache:
         return self._modules[name]
 
     def compute_side(self, name: str) -> ModuleSource | None:
-        """Figure module `name` as its compute side (`sides.py`), for the data key."""
+        """Figure module `name` without its `FIGURE` call's render and text arguments
+        (`sides.py`), for the data key of another figure that imports it."""
         key = f"{name} (compute side)"
         if key not in self._modules:
             module = self.module(name)
-            side = None if module is None else data_tree(module.tree)
+            side = None if module is None else data_tree(module.tree, drop_unused=False)
             self._modules[key] = (
                 module
                 if module is None or side is None

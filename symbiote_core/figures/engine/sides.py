@@ -6,8 +6,9 @@ only the compute side: the module's tree without docstrings, without the `title`
 Figure(...)`, and without the top-level functions and simple assignments that only
 those removed parts use (the render function, `_render*` / `_chart*` helpers, value
 getters); a helper that compute also uses is never dropped. The dependency analysis
-(`deps.py`) follows imports from this tree, for the figure itself and for a figure
-module another one imports, so a palette imported inside `render` is no part of it.
+(`deps.py`) follows imports from this tree, so a palette imported inside `render` is no
+part of it; a figure module that another one imports is read without its `FIGURE`
+call's render and text arguments, so its `render` counts only if the importer uses it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,14 @@ NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "
 RENDER_PREFIXES = ("_render", "_chart")
 
 
-def data_tree(tree: ast.Module | None) -> ast.Module | None:
+def data_tree(tree: ast.Module | None, drop_unused: bool = True) -> ast.Module | None:
     """The part of a figure module that `compute(params)` can depend on: a copy of its
     tree without docstrings, text, render and what only those use (module docstring).
 
-    None when the module does not parse (its raw bytes are hashed instead).
+    `drop_unused=False` keeps every definition and removes only the arguments of the
+    `FIGURE` call: for a figure module another figure imports, whose helpers that
+    module's own render uses may be what the importer calls (`deps.py` then keeps what
+    is mentioned). None when the module does not parse (its raw bytes are hashed).
     """
     if tree is None:
         return None
@@ -49,7 +53,8 @@ def data_tree(tree: ast.Module | None) -> ast.Module | None:
         if index < len(FIGURE_FIELDS) and FIGURE_FIELDS[index] in NOT_DATA:
             removed.append(arg)
             call.args[index] = ast.Constant(value=None)
-    _drop_unused_definitions(tree, removed)
+    if drop_unused:
+        _drop_unused_definitions(tree, removed)
     return tree
 
 
