@@ -31,8 +31,9 @@ from rich.text import Text
 
 from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.engine.build import BuildResult, build, plan
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import Engine, FigureError, static_title
+from symbiote_core.figures.engine.settings import SettingsError, process_local_reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False)
     try:
         engine = _engine(args)
+        reason = process_local_reason(engine.cache_dir)
+        if reason is not None and args.command != "new":  # `new` never reads the cache
+            raise FigureError(reason)
         if args.command == "list":
             return _list(engine, console)
         if args.command == "build":
@@ -58,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "timings":
             return _timings(engine, args, console)
         return _clean(engine, args, console)
-    except FigureError as error:
+    except (FigureError, SettingsError) as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
         return 2
 
@@ -161,12 +165,19 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     from symbiote_core.figures.engine.registry import resolve_names
 
     names = resolve_names(engine, args.names) if args.names else None
-    removed = clean(engine, names)
+    cleaned = clean(engine, names)
     console.print(
-        f"removed {len(removed)} cache folder(s) under {engine.cache_dir}",
+        f"removed {len(cleaned.removed)} cache entr{'y' if len(cleaned.removed) == 1 else 'ies'} "
+        f"under {engine.cache_dir}",
         markup=False,
         soft_wrap=True,
     )
+    if cleaned.left:
+        console.print(
+            f"left {len(cleaned.left)} item(s) the figure engine did not write:", markup=False
+        )
+        for item in cleaned.left:
+            console.print(f"  {item}", markup=False, soft_wrap=True)
     return 0
 
 
