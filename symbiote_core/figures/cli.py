@@ -9,6 +9,8 @@ git revision (default HEAD) or a saved manifest (`diff.py`); `timings` prints th
 seconds the last build measured, and `--write` saves them where a fresh clone's build
 reads its start order (`schedule.py`).
 
+`build --scheduler ADDRESS` checks first that the address answers as a Dask scheduler
+within `--scheduler-timeout` seconds (`cluster.check_scheduler`), else stops with one line.
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
 lines otherwise), then a summary table. Every message is printed once and never
 wrapped (a path cut in two cannot be copied); colours only on a terminal. Exit code 1 if a figure failed, or with
@@ -97,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
         "here) or a Dask scheduler address tcp://HOST:PORT (default: $SYMBIOTE_SCHEDULER)",
     )
     build_cmd.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a scheduler address has to answer as a Dask scheduler before the "
+        "build stops (default: $SYMBIOTE_SCHEDULER_TIMEOUT, else the project's settings, 20)",
+    )
+    build_cmd.add_argument(
         "--strict", action="store_true", help="exit 1 when a claim does not hold"
     )
     clean_cmd = commands.add_parser("clean", help="delete cached entries")
@@ -144,6 +153,8 @@ def _engine(args: argparse.Namespace) -> Engine:
         options["project_packages"] = tuple(p for p in args.project_packages.split(",") if p)
     if args.cache_dir is not None:
         options["cache_dir"] = args.cache_dir  # parsed by settings.resolve_cache, like the variable
+    if getattr(args, "scheduler_timeout", None) is not None:
+        options["scheduler_timeout"] = args.scheduler_timeout  # checked by the engine
     if args.root is not None:
         return Engine(root=args.root, **options)
     return Engine.discover(**options)

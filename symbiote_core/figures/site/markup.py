@@ -581,7 +581,7 @@ class PageRenderer:
         said = f"{source}\0{text}"
         seen = self._tips.get(said, 0)
         self._tips[said] = seen + 1
-        tip = "sym-tip-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
+        tip = "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
         popover = self.defer(
             f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
         )
