@@ -506,6 +506,10 @@ def test_a_palette_edit_rerenders_its_charts_and_the_dark_swap_still_matches(
     loaded = importlib.util.spec_from_file_location("edited_palette", palette)
     assert loaded is not None and loaded.loader is not None
     module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
+    sys.modules["edited_palette"] = module  # dataclasses look their module up by name
+    try:
+        loaded.loader.exec_module(module)
+    finally:
+        del sys.modules["edited_palette"]
     colours = set(re.findall(r"#[0-9a-f]{6}", spec))
     assert colours and colours <= set(module.swaps())
