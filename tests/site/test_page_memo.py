@@ -22,7 +22,7 @@ from mkdocs.exceptions import Abort
 from symbiote_core.figures.engine.build import load_entry, plan
 from symbiote_core.figures.engine.registry import Engine
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import genproject  # a script beside the benchmarks, not a package
 
 _ENGINE_MODULES = ("symbiote_core.figures", "figures_src")

@@ -118,7 +118,7 @@ def test_roles_aliases_and_scale() -> None:
 
 # ----- figure modules draw only with the palette -----
 
-FIGURES_SRC = Path(__file__).resolve().parents[1] / "figures_src"
+FIGURES_SRC = Path(__file__).resolve().parents[2] / "figures_src"
 HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b|#[0-9a-fA-F]{3}\b")
 # CSS Color Module Level 4 named colours (the ones Vega accepts as colour strings).
 CSS_NAMES = frozenset(

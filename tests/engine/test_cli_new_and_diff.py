@@ -14,7 +14,7 @@ from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
 
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
 
 
 def make_project(tmp_path: Path) -> Engine:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_browser import Session, browser, site_url  # noqa: F401 (fixtures)
+from test_browser_sweep import Session, browser, site_url  # noqa: F401 (fixtures)
 
 from figures_src.steering_explorable import steered_change
 

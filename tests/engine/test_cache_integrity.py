@@ -28,7 +28,7 @@ from symbiote_core.figures.engine.cache import (
 )
 from symbiote_core.figures.engine.registry import Engine, FigureError
 
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
 
 
 def make_project(tmp_path: Path) -> Engine:

@@ -25,7 +25,7 @@ from symbiote_core.figures.engine.deps import SourceCache
 from symbiote_core.figures.engine.keys import figure_keys
 from symbiote_core.figures.engine.registry import Engine
 
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
 NAMES = ["alpha", "beta", "sneaky"]  # alpha imports lib.curves; beta and sneaky do not
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import session_figure_cache
+from support.project import session_figure_cache
 
 from symbiote_core.figures.engine.build import plan
 from symbiote_core.figures.engine.deps import project_deps

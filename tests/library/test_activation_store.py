@@ -21,7 +21,7 @@ from symbiote_core.store import ShardConfig, open_activations, write_activations
 from symbiote_core.symbiotes import TopKConfig, TopKSAE, Transcoder, TranscoderConfig
 from symbiote_core.train import TrainConfig, train
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

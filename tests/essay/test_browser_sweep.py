@@ -14,7 +14,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import ARTIFACTS, make_mini_project, run_mkdocs
+from support.mini import make_mini_project
+from support.project import ARTIFACTS, run_mkdocs
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")

@@ -21,7 +21,7 @@ from symbiote_core.figures.site.markup import FigureView, PageRenderer, find_dir
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.sourcetext import SourceIndex, SourceTextError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def view(**meta) -> FigureView:

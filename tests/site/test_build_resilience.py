@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, mkdocs_env, run_mkdocs
-from serving import fetch, free_port, wait_for
+from support.project import ROOT, mkdocs_env, run_mkdocs
+from support.serving import fetch, free_port, wait_for
 
 RAISING_CELL = 'raise RuntimeError("sym" + "token")'  # the message, symtoken, is not in the source
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_mkdocs
+from support.project import ROOT, run_mkdocs
 
 from symbiote_core.figures.site.citations import (
     Bibliography,

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import yaml
-from conftest import ROOT, mkdocs_env, run_mkdocs
+from support.project import ROOT, mkdocs_env, run_mkdocs
 from pybtex.database import parse_string
 
 from symbiote_core.figures.site.publication import Meta

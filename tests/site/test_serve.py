@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import mkdocs_env
-from serving import fetch, free_port, wait_for
+from support.project import mkdocs_env
+from support.serving import fetch, free_port, wait_for
 
 pytestmark = pytest.mark.slow
 

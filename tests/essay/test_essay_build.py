@@ -6,7 +6,7 @@ import re
 import uuid
 from pathlib import Path
 
-from conftest import run_mkdocs
+from support.project import run_mkdocs
 
 FIGURE = "superposition_recovery"
 
@@ -159,7 +159,7 @@ def test_alt_text_and_data_summary_carry_the_figures_values(built_site: Path) ->
     from symbiote_core.figures.engine.registry import Engine, load_figure
     from symbiote_core.figures.site.markup import find_directives, format_value
 
-    engine = Engine(root=Path(__file__).resolve().parent.parent)
+    engine = Engine(root=Path(__file__).resolve().parents[2])
     blocks = _figure_blocks(built_site)
     assert len(blocks) >= 10
     for name, block in blocks.items():
@@ -184,7 +184,7 @@ def test_methods_page_has_every_figures_paragraph_and_params(built_site: Path) -
     from symbiote_core.figures.engine.registry import Engine, figure_names, load_figure
 
     methods = (built_site / "methods" / "index.html").read_text()
-    engine = Engine(root=Path(__file__).resolve().parent.parent)
+    engine = Engine(root=Path(__file__).resolve().parents[2])
     assert "No methods paragraph" not in methods
     for name in figure_names(engine):
         start = methods.index(f'id="methods-{name}"')

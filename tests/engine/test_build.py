@@ -39,7 +39,7 @@ from symbiote_core.figures.engine.registry import (
     load_figure,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
 PACKAGES = ("figs", "lib")
 
 

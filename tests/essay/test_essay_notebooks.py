@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.project import ROOT
 
 NOTEBOOKS = sorted(p.stem for p in (ROOT / "essay" / "notebooks").glob("*.py"))
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.project import ROOT
 
 _MARKED_BLOCK = re.compile(r"<!-- (?:api-example|runnable)[^>]*-->\s*```python\n(.*?)```", re.S)
 
