@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from support.engine import PACKAGES, cli_command, copy_fake_project, fake_engine
 
 from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import BuildResult, build, load_entry, plan
@@ -38,19 +38,6 @@ from symbiote_core.figures.engine.registry import (
     figure_names,
     load_figure,
 )
-
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
-PACKAGES = ("figs", "lib")
-
-
-def make_engine(root: Path) -> Engine:
-    # An explicit cache_dir: a SYMBIOTE_FIGURE_CACHE in the environment must not leak in.
-    return Engine(
-        root=root,
-        figures_package="figs",
-        project_packages=PACKAGES,
-        cache_dir=root / ".cache" / "figures",
-    )
 
 
 def compute_runs(engine: Engine, name: str) -> int:
@@ -86,9 +73,7 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    root = tmp_path_factory.mktemp("built") / "project"
-    shutil.copytree(FIXTURE, root)
-    engine = make_engine(root)
+    engine = copy_fake_project(tmp_path_factory.mktemp("built") / "project")
     events: list[tuple[str, str]] = []
     results = build(
         engine,
@@ -101,9 +86,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 @pytest.fixture
 def project(built: Built, tmp_path: Path) -> Engine:
     """A private copy of the built project: sources, compute markers and cache."""
-    root = tmp_path / "project"
-    shutil.copytree(built.engine.root, root)
-    return make_engine(root)
+    return copy_fake_project(tmp_path / "project", source=built.engine.root)
 
 
 # ---------------------------------------------------------------- building
@@ -259,11 +242,10 @@ def test_a_library_edit_changes_only_the_keys_of_figures_that_import_it(project:
     ],
 )
 def test_prose_and_render_edits_change_key_but_not_data_key(
-    tmp_path: Path, old: str, new: str
+    fake_project, old: str, new: str
 ) -> None:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURE, root)
-    engine = make_engine(root)
+    engine = fake_project()
+    root = engine.root
     (before,) = plan(engine, ["alpha"])
     edit(root / "figs" / "alpha.py", old, new)
     (after,) = plan(engine, ["alpha"])
@@ -278,10 +260,9 @@ def test_prose_and_render_edits_change_key_but_not_data_key(
         ("random.Random(params.seeds[0])", "random.Random(params.seeds[0] + 1)"),  # compute
     ],
 )
-def test_compute_edits_change_data_key(tmp_path: Path, old: str, new: str) -> None:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURE, root)
-    engine = make_engine(root)
+def test_compute_edits_change_data_key(fake_project, old: str, new: str) -> None:
+    engine = fake_project()
+    root = engine.root
     (before,) = plan(engine, ["alpha"])
     edit(root / "figs" / "alpha.py", old, new)
     (after,) = plan(engine, ["alpha"])
@@ -439,7 +420,7 @@ def test_concurrent_builds_compute_a_figure_once(project: Engine) -> None:
 
 
 def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path)
+    engine = fake_engine(tmp_path)
     files = {"data.json": b"[1]", "spec.json": "not bytes"}  # the second write raises
     with pytest.raises(TypeError):
         write_entry(engine, "out", "fig", "k1", files, {"key": "k1"})  # type: ignore[dict-item]
@@ -454,7 +435,7 @@ def test_an_interrupted_write_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path)
+    engine = fake_engine(tmp_path)
     for age, key in enumerate(["k4", "k3", "k2", "k1", "k0"]):
         path = write_entry(engine, "data", "fig", key, {"data.json": b"0"}, {})
         os.utime(path, (1e9 - age * 100, 1e9 - age * 100))  # k4 newest ... k0 oldest
@@ -492,21 +473,7 @@ def test_an_unknown_figure_name_is_named_with_close_matches(built: Built) -> Non
 
 
 def run_cli(engine: Engine, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "symbiote_core.figures",
-        "--root",
-        str(engine.root),
-        "--figures-package",
-        "figs",
-        "--project-packages",
-        "figs,lib",
-        "--cache-dir",
-        str(engine.cache_dir),
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return subprocess.run(cli_command(engine, *args), capture_output=True, text=True, timeout=120)
 
 
 def test_cli_list_build_and_errors(built: Built) -> None:
@@ -540,10 +507,9 @@ def test_cli_summary_exit_code_for_a_failed_figure(built: Built) -> None:
 # ---------------------------------------------------------------- dependencies
 
 
-def test_static_deps_cover_every_module_loaded_at_import(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURE, root)
-    engine = make_engine(root)
+def test_static_deps_cover_every_module_loaded_at_import(fake_project, tmp_path: Path) -> None:
+    engine = fake_project()
+    root = engine.root
     modules = [f"figs.{name}" for name in figure_names(engine)]
     modules += ["lib.uses_heavy", "lib.uses_attr"]
     probe = (
@@ -640,13 +606,11 @@ def test_static_deps_resolve_each_import_form(tmp_path: Path) -> None:
 
 
 def test_a_module_without_a_proper_FIGURE_is_named(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = tmp_path / "p"
-    shutil.copytree(FIXTURE, root)
-    (root / "figs" / "nofig.py").write_text("X = 1\n")
-    (root / "figs" / "wrongtype.py").write_text("FIGURE = 3\n")
-    engine = make_engine(root)
+    engine = fake_project()
+    (engine.root / "figs" / "nofig.py").write_text("X = 1\n")
+    (engine.root / "figs" / "wrongtype.py").write_text("FIGURE = 3\n")
     monkeypatch.setattr(sys, "path", list(sys.path))  # load_figure prepends the root
     for name in ("figs", "figs.nofig", "figs.wrongtype"):
         monkeypatch.delitem(sys.modules, name, raising=False)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from support.engine import cli_command
 
 from symbiote_core.figures.engine import worker as worker_module
 from symbiote_core.figures.engine.build import build, plan
@@ -26,38 +25,7 @@ from symbiote_core.figures.engine.cache import (
     read_data_entry,
     read_figure_entry,
 )
-from symbiote_core.figures.engine.registry import Engine, FigureError
-
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
-
-
-def make_project(tmp_path: Path) -> Engine:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
-    return Engine(
-        root=root,
-        figures_package="figs",
-        project_packages=("figs", "lib"),
-        cache_dir=root / ".cache" / "figures",
-    )
-
-
-def cli(engine: Engine, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "symbiote_core.figures",
-        "--root",
-        str(engine.root),
-        "--figures-package",
-        "figs",
-        "--project-packages",
-        "figs,lib",
-        "--cache-dir",
-        str(engine.cache_dir),
-        *args,
-    ]
-
+from symbiote_core.figures.engine.registry import FigureError
 
 FIGURE_TAIL = """
 
@@ -102,8 +70,8 @@ def compute(p: Params) -> dict:
 )
 
 
-def test_an_edit_saved_mid_build_is_never_stored_under_the_old_key(tmp_path: Path) -> None:
-    engine = make_project(tmp_path)
+def test_an_edit_saved_mid_build_is_never_stored_under_the_old_key(fake_project) -> None:
+    engine = fake_project()
     (engine.root / "lib" / "racy_dep.py").write_text("VALUE = 1\n")
     (engine.root / "figs" / "racy.py").write_text(RACY)
     (before,) = plan(engine, ["racy"])
@@ -131,9 +99,9 @@ def edit_meta(path: Path, change) -> None:
 
 
 def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
-    tmp_path: Path,
+    fake_project,
 ) -> None:
-    engine = make_project(tmp_path)
+    engine = fake_project()
     alpha, beta = (r.entry for r in build(engine, ["alpha", "beta"]))
     assert alpha is not None and beta is not None
     # One value and one claim verdict changed; both files still parse.
@@ -148,7 +116,7 @@ def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
         read_data_entry(engine, "alpha", alpha.data_key)
 
     run = subprocess.run(
-        cli(engine, "build", "alpha", "beta"), capture_output=True, text=True, timeout=300
+        cli_command(engine, "build", "alpha", "beta"), capture_output=True, text=True, timeout=300
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
@@ -187,9 +155,9 @@ def compute(p: Params) -> dict:
 
 
 def test_two_processes_build_bit_identical_data_even_from_a_set_of_strings(
-    tmp_path: Path,
+    fake_project,
 ) -> None:
-    engine = make_project(tmp_path)
+    engine = fake_project()
     (engine.root / "figs" / "hashy.py").write_text(HASHY)
     runs = []
     for _ in range(2):  # each build runs compute in a freshly spawned worker process
@@ -260,12 +228,12 @@ def wait_until(condition, what: str, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def test_killing_the_cli_kills_its_worker_before_it_writes(tmp_path: Path) -> None:
-    engine = make_project(tmp_path)
+def test_killing_the_cli_kills_its_worker_before_it_writes(fake_project) -> None:
+    engine = fake_project()
     (engine.root / "figs" / "sleepy.py").write_text(SLEEPY)
     marker = engine.root / "markers" / "sleepy.txt"
     process = subprocess.Popen(
-        cli(engine, "build", "sleepy"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cli_command(engine, "build", "sleepy"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait_until(marker.exists, "compute to start", 120)

@@ -1,53 +1,29 @@
-"""For authors (issue 10): `figures new` scaffolds a figure that builds as it stands,
-and `figures diff` shows what changed in values and verdicts against another build."""
+"""For authors: `figures new` scaffolds a figure that builds as it stands and follows
+the authoring rules, and `figures diff` shows what changed in values and verdicts
+against another build."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from support.engine import cli_args
 
 from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
-
-
-def make_project(tmp_path: Path) -> Engine:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
-    return Engine(
-        root=root,
-        figures_package="figs",
-        project_packages=("figs", "lib"),
-        cache_dir=root / ".cache" / "figures",
-    )
-
 
 def run_cli(engine: Engine, *args: str) -> int:
-    return cli.main(
-        [
-            "--root",
-            str(engine.root),
-            "--figures-package",
-            "figs",
-            "--project-packages",
-            "figs,lib",
-            "--cache-dir",
-            str(engine.cache_dir),
-            *args,
-        ]
-    )
+    return cli.main(cli_args(engine, *args))
 
 
 def test_new_scaffolds_a_figure_that_builds_and_whose_claim_holds_and_null_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_project, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = make_project(tmp_path)
+    engine = fake_project()
     assert run_cli(engine, "new", "demo") == 0
     assert "figs/demo.py" in capsys.readouterr().out
     (result,) = build(engine, ["demo"])
@@ -75,9 +51,9 @@ def git(root: Path, *args: str) -> None:
 
 
 def test_diff_shows_changed_values_against_a_revision_and_a_manifest(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_project, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    engine = make_project(tmp_path)
+    engine = fake_project()
     root = engine.root
     (root / ".gitignore").write_text(".cache/\nmarkers/\n")
     git(root, "init", "-q")

@@ -10,7 +10,6 @@ soon after the last plan that timestamps cannot tell it apart.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,21 +24,13 @@ from symbiote_core.figures.engine.deps import SourceCache
 from symbiote_core.figures.engine.keys import figure_keys
 from symbiote_core.figures.engine.registry import Engine
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "figure_project"
 NAMES = ["alpha", "beta", "sneaky"]  # alpha imports lib.curves; beta and sneaky do not
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
+def engine(fake_project) -> Engine:
     memo.clear_all()
-    return Engine(
-        root=root,
-        figures_package="figs",
-        project_packages=("figs", "lib"),
-        cache_dir=root / ".cache" / "figures",
-    )
+    return fake_project()
 
 
 @pytest.fixture

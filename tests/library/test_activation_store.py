@@ -15,7 +15,6 @@ import torch
 from safetensors.torch import load_file
 from torch import nn
 
-from symbiote_core.runtime import make_deterministic
 from symbiote_core.sites import collect
 from symbiote_core.store import ShardConfig, open_activations, write_activations
 from symbiote_core.symbiotes import TopKConfig, TopKSAE, Transcoder, TranscoderConfig
@@ -24,9 +23,7 @@ from symbiote_core.train import TrainConfig, train
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def host() -> nn.Module:

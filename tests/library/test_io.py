@@ -10,7 +10,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from symbiote_core.io import load, save
-from symbiote_core.runtime import make_deterministic
 from symbiote_core.symbiotes import (
     Dictionary,
     LinearProbe,
@@ -22,10 +21,7 @@ from symbiote_core.symbiotes import (
 )
 from symbiote_core.train import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def build(kind: str, n_instances: int) -> tuple[torch.nn.Module, tuple[torch.Tensor, ...]]:

@@ -11,7 +11,6 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from symbiote_core.io import load, save
-from symbiote_core.runtime import make_deterministic
 from symbiote_core.saelens import load_saelens, save_saelens
 from symbiote_core.symbiotes import (
     BatchTopKConfig,
@@ -32,9 +31,7 @@ from symbiote_core.train import TrainConfig, train
 D_IN, D_SAE = 12, 40
 
 
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def data(n: int = 512, seed: int = 0) -> torch.Tensor:

@@ -21,14 +21,10 @@ from symbiote_core.interventions import (
     splice,
     steer_feature,
 )
-from symbiote_core.runtime import make_deterministic
 from symbiote_core.sites import collect, hooks, parse_site, resolve, stream
 from symbiote_core.symbiotes import ReLUConfig, ReLUSAE
 
-
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 class Block(nn.Module):

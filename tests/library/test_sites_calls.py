@@ -11,14 +11,10 @@ import torch
 from torch import nn
 
 from symbiote_core.interventions import Intervention, add, intervene
-from symbiote_core.runtime import make_deterministic
 from symbiote_core.sites import collect, hooks, parse_site, stream
 from symbiote_core.symbiotes import TopKConfig, Transcoder, TranscoderConfig, splice_transcoder
 
-
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 class Tied(nn.Module):

@@ -47,10 +47,7 @@ from symbiote_core.symbiotes.sparse import (
 from symbiote_core.symbiotes.topk import top_k
 from symbiote_core.train import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 # Hand-set 2 -> 3 weights shared by the hand-computed cases below.

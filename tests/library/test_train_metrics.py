@@ -13,10 +13,7 @@ from symbiote_core.runtime import make_deterministic
 from symbiote_core.symbiotes import ReLUConfig, ReLUSAE, TopKConfig, TopKSAE
 from symbiote_core.train import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _seeded() -> None:
-    make_deterministic(0)
+pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def quiet(**kwargs) -> TrainConfig:
