@@ -17,12 +17,9 @@ Helpers are in `support/`; fixtures in the conftest of the layer that uses them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.mini import make_mini_project
-from support.project import copy_project, run_mkdocs, session_dir
 
 LAYERS = ("library", "engine", "site", "essay")
 TESTS = Path(__file__).resolve().parent
@@ -36,44 +33,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_site() -> Path:
-    """The real essay (a copy of it), built strictly once per test session."""
-    project = copy_project(session_dir() / "essay")
-    result = run_mkdocs(project)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
-    return project / "site"
+def browser():
+    """Debian chromium (the site and essay layers' browser tests share one)."""
+    from support.browser import CHROMIUM, FLAGS
 
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
 
-@pytest.fixture
-def project_copy(tmp_path: Path) -> Callable[[], Path]:
-    """A copy of the project (sources, essay, config) that a test may break."""
-
-    def make() -> Path:
-        return copy_project(tmp_path / "project")
-
-    return make
-
-
-@pytest.fixture
-def mini_project(tmp_path: Path) -> Callable[..., Path]:
-    """`make(text=..., caption=...)`: a small site (one probe figure, one notebook)."""
-    import functools
-
-    return functools.partial(make_mini_project, tmp_path / "mini")
-
-
-@pytest.fixture
-def one_thread():
-    """The process state the figures run with (one torch thread, deterministic kernels),
-    restored afterwards. Trainers leave it to their caller, and bit-for-bit comparisons
-    between batch shapes hold on one thread only."""
-    import torch
-
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield b
+        b.close()

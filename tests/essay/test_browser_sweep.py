@@ -1,196 +1,44 @@
-"""The built site in a real browser (Debian chromium), with the network cut to loopback.
+"""The real essay in a real browser (Debian chromium), with the network cut to loopback.
 
-Every request that would leave 127.0.0.1 is blocked and counted; the count must be 0.
-Screenshots land in test-artifacts/ for a person to look at.
+One sweep per colour scheme and width loads every page once and makes every check on
+that load (`check_page`): charts render offline with no console error and no request
+leaving 127.0.0.1; the page's weight before its charts open (light, desktop); axe-core
+finds nothing serious (desktop); chart text is legible (both widths); legend keys follow
+the theme (desktop). Then single-page checks of what a reader does: flip the theme,
+follow a cross-reference or a citation, tap on a phone, drive the explorable figure,
+whose in-page host must agree with PyTorch. Screenshots land in test-artifacts/.
+(A script injected into figure text never running: site/test_browser_injection.py.)
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from support.mini import make_mini_project
-from support.project import ARTIFACTS, run_mkdocs
+import torch
+from support.browser import Session, served, site_pages, wait_for_charts
+from support.project import ARTIFACTS
+
+from figures_src.steering_explorable import steered_change
+from symbiote_core.figures.authoring.palette import swaps
 
 pytestmark = pytest.mark.browser
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-def site_pages(site: Path) -> list[str]:
-    """Every page of the built site, as a URL path relative to its root."""
-    pages = [p.parent.relative_to(site).as_posix() for p in site.rglob("index.html")]
-    return sorted(
-        ("" if p == "." else p + "/")
-        for p in pages
-        if not p.startswith(("assets", "search", "figures"))
-    )
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
+DESKTOP, PHONE = 1280, 390
+SWEEPS = [(scheme, width) for width in (DESKTOP, PHONE) for scheme in ("light", "dark")]
+"""One browser context each; every page is loaded once in each."""
 
 
 @pytest.fixture(scope="module")
 def site_url(built_site: Path) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built_site))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with served(built_site) as url:
+        yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Debian chromium is missing: `make test` installs it (apt-get install chromium)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield b
-        b.close()
-
-
-class Session:
-    """A browser context that blocks and counts every non-loopback request."""
-
-    def __init__(self, browser, **context_args) -> None:
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.context = browser.new_context(**context_args)
-        self.context.route("**/*", self._route)
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in (
-            "127.0.0.1",
-            "localhost",
-        ):
-            route.continue_()
-        else:
-            self.blocked.append(url)
-            route.abort()
-
-    def open(self, url: str):
-        page = self.context.new_page()
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.goto(url, wait_until="load")
-        return page
-
-
-def wait_for_charts(page) -> int:
-    """Scroll to every chart (they are drawn when they near the viewport), wait until
-    each has drawn marks, and return to the top; returns how many there are."""
-    count = page.locator(".sym-chart").count()
-    if count:
-        for i in range(count):
-            chart = page.locator(".sym-chart").nth(i)
-            chart.scroll_into_view_if_needed()
-            chart.locator("svg").first.wait_for(state="attached", timeout=20_000)
-        # site.js marks a chart once its final drawing is done (it may redraw a shrunk
-        # chart with larger text).
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.sym-chart')].every("
-            "el => el.hasAttribute('data-rendered-scheme') || el.classList.contains('sym-chart--failed'))",
-            timeout=30_000,
-        )
-        page.evaluate("window.scrollTo(0, 0)")
-        page.wait_for_function(
-            """() => [...document.querySelectorAll('.sym-chart')].every(
-                   el => el.querySelector('svg .mark-group, svg path, svg text'))""",
-            timeout=20_000,
-        )
-    return count
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_renders_offline(browser, built_site: Path, site_url: str, scheme: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    charts_seen = 0
-    pages = site_pages(built_site)
-    assert {"", "superposition/", "claims/", "notebooks/superposition_lab/"} <= set(pages)
-    for rel in pages:
-        page = session.open(site_url + rel)
-        charts_seen += wait_for_charts(page)
-        name = rel.strip("/").replace("/", "_") or "index"
-        page.screenshot(path=str(ARTIFACTS / f"{name}--{scheme}.png"), full_page=True)
-        page.close()
-    session.context.close()
-    assert session.blocked == [], f"requests left loopback: {session.blocked}"
-    assert session.errors == [], f"console errors: {session.errors}"
-    figures = len(list((built_site / "figures").iterdir()))
-    assert charts_seen >= figures + 1, "every figure and the notebook chart should render"
-
-
-def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme="light")
-    page = session.open(site_url + "superposition/")
-    wait_for_charts(page)
-    chart = page.locator("#fig-superposition_recovery .sym-chart")
-    assert chart.get_attribute("data-rendered-scheme") == "light"
-    marks = chart.locator("svg .mark-symbol path, svg .mark-line path, svg .mark-rect path")
-    assert marks.count() > 3
-    # Flip the palette with Material's own toggle, as a reader would.
-    page.locator("form[data-md-component=palette] label:visible").first.click()
-    page.wait_for_function(
-        """() => document.querySelector('#fig-superposition_recovery .sym-chart')
-               .getAttribute('data-rendered-scheme') === 'dark'""",
-        timeout=10_000,
-    )
-    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
-    assert session.blocked == [] and session.errors == []
-    session.context.close()
-
-
-def test_cross_reference_resolves_to_the_figure(browser, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url)
-    link = page.locator(".sym-ref a").first
-    assert link.inner_text().startswith("Figure ")
-    link.hover()
-    preview = page.locator(".sym-ref-preview img").first
-    preview.wait_for(state="visible", timeout=5_000)
-    box = preview.bounding_box()
-    assert box is not None and box["width"] > 100 and box["height"] > 50
-    link.click()
-    page.wait_for_url("**/superposition/#fig-superposition_recovery")
-    assert page.locator("#fig-superposition_recovery").count() == 1
-    wait_for_charts(page)
-    assert session.blocked == [] and session.errors == []
-    session.context.close()
-
-
-def test_phone_width_has_no_horizontal_overflow(browser, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
-    page = session.open(site_url + "superposition/")
-    wait_for_charts(page)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    page.screenshot(path=str(ARTIFACTS / "superposition--phone.png"), full_page=True)
-    assert overflow <= 1
-    session.context.close()
-
-
-# -- page weight, accessibility, chart legibility -------------------------------------
+# -- page weight, accessibility, chart legibility: what each page load checks ----------
 
 PAGE_BUDGET_BYTES = 1_500_000
 """What a page fetches on load before its charts are opened (uncompressed bytes).
@@ -200,84 +48,6 @@ those are the charts' own cost, counted apart."""
 
 def _opens_a_chart(url: str) -> bool:
     return "vega-bundle" in url or ("/figures/" in url and url.endswith("/spec.json"))
-
-
-def test_every_page_fits_the_weight_budget(browser, built_site: Path, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900})
-    heavy: dict[str, int] = {}
-    for rel in site_pages(built_site):
-        page = session.context.new_page()
-        sizes: dict[str, int] = {}
-
-        def count(response, sizes=sizes) -> None:
-            try:
-                sizes[response.url] = len(response.body())
-            except Exception:  # redirects and aborted requests have no body
-                sizes.setdefault(response.url, 0)
-
-        page.on("response", count)
-        page.goto(site_url + rel, wait_until="load")
-        page.wait_for_load_state("networkidle")
-        total = sum(n for u, n in sizes.items() if not _opens_a_chart(u))
-        if total > PAGE_BUDGET_BYTES:
-            heavy[rel] = total
-        # What the weight saving rests on: nothing is fetched that the page does not use.
-        uses_math = page.locator(".arithmatex").count() > 0
-        assert any("katex.min.js" in u for u in sizes) == uses_math, rel
-        assert not any(u.endswith("figure.svg") for u in sizes), f"{rel}: preview loaded eagerly"
-        # Opening the charts (scrolling to them) fetches Vega, only on pages with charts.
-        uses_charts = wait_for_charts(page) > 0
-        page.wait_for_load_state("networkidle")
-        assert any("vega-bundle" in u for u in sizes) == uses_charts, rel
-        page.close()
-    session.context.close()
-    assert heavy == {}, f"pages over {PAGE_BUDGET_BYTES:,} bytes: {heavy}"
-
-
-def test_charts_far_below_are_not_fetched_until_the_reader_nears_them(
-    browser, site_url: str
-) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 600})
-    page = session.context.new_page()
-    fetched: list[str] = []
-    page.on("request", lambda r: fetched.append(r.url))
-    page.goto(site_url + "algorithm/", wait_until="load")
-    page.wait_for_load_state("networkidle")
-    last = page.locator(".sym-chart").last
-    src = last.get_attribute("data-spec-src")
-    assert src and not any(u.endswith(src.lstrip("./")) for u in fetched), "opened too early"
-    wait_for_charts(page)
-    assert any(u.endswith(src.lstrip("./")) for u in fetched)
-    session.context.close()
-
-
-def test_hover_preview_image_loads_when_opened(browser, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url)
-    img = page.locator(".sym-ref-preview img").first
-    assert img.get_attribute("src") is None and img.get_attribute("data-src")
-    page.locator(".sym-ref a").first.hover()
-    img.wait_for(state="visible", timeout=5_000)
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
-    session.context.close()
-
-
-def test_citation_links_to_bibliography_with_preview(browser, site_url: str) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url + "superposition/")
-    cite = page.locator(".sym-cite a").first
-    cite.hover()
-    preview = page.locator(".sym-cite-preview").first
-    preview.wait_for(state="visible", timeout=5_000)
-    assert "arxiv.org/abs/" in preview.inner_html() or "doi.org/" in preview.inner_html()
-    box = preview.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280
-    cite.click()
-    page.wait_for_url("**/bibliography/#ref-*")
-    target = page.url.split("#", 1)[1]
-    assert page.locator(f"li#{target}").count() == 1
-    assert session.blocked == [] and session.errors == []
-    session.context.close()
 
 
 AXE_SCRIPT = None
@@ -294,26 +64,6 @@ def _axe_violations(page) -> list[dict]:
         "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)"
     )
     return [v for v in result if v.get("impact") in ("serious", "critical")]
-
-
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_serious_accessibility_violation(
-    browser, built_site: Path, site_url: str, scheme: str
-) -> None:
-    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    found: dict[str, list[str]] = {}
-    for rel in site_pages(built_site):
-        page = session.open(site_url + rel)
-        wait_for_charts(page)
-        page.wait_for_timeout(300)  # charts' SVG settled
-        for v in _axe_violations(page):
-            targets = [", ".join(n["target"]) for n in v["nodes"][:3]]
-            found.setdefault(rel or "index", []).append(f"{v['id']} ({v['impact']}): {targets}")
-        page.close()
-    session.context.close()
-    assert found == {}, "axe-core, serious or critical:\n" + "\n".join(
-        f"{page}: {item}" for page, items in found.items() for item in items
-    )
 
 
 _CHART_TEXT = """() => {
@@ -373,87 +123,6 @@ _CHART_TEXT = """() => {
 }"""
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", [1280, 390])
-def test_chart_text_is_legible(
-    browser, built_site: Path, site_url: str, scheme: str, width: int
-) -> None:
-    session = Session(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
-    small, faint, seen = [], [], 0
-    for rel in site_pages(built_site):
-        page = session.open(site_url + rel)
-        if not wait_for_charts(page):
-            page.close()
-            continue
-        page.wait_for_timeout(300)
-        for t in page.evaluate(_CHART_TEXT):
-            seen += 1
-            if t["size"] < 11 - 0.01:
-                small.append(f"{rel}#{t['figure']}: {t['text']!r} {t['size']:.1f}px")
-            if t["contrast"] < 4.5:
-                faint.append(f"{rel}#{t['figure']}: {t['text']!r} {t['contrast']:.2f}:1")
-        page.close()
-    session.context.close()
-    assert seen > 50, "no chart text found: did the charts render?"
-    assert small == [], f"chart text below 11 px ({len(small)}): {small[:10]}"
-    assert faint == [], f"chart text below 4.5:1 ({len(faint)}): {faint[:10]}"
-
-
-# ------------------------------------------------------------ injected markup (issue 7)
-
-PAYLOAD = (
-    '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
-    '<svg onload="window.__pwned=1"></svg>`</code><script>window.__pwned=1</script>`'
-    " | [x](javascript:window.__pwned=1) {{ value: probe.top }}"
-)
-CAPTION_PAYLOAD = (
-    PAYLOAD + "\n\n[click](javascript:window.__pwned=1) ![i](javascript:window.__pwned=1)"
-    '\n\nA paragraph with an attribute list.\n{: onclick="window.__pwned=1" }'
-)
-
-
-@pytest.fixture(scope="module")
-def probe_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small site whose probe figure carries a script in every text field: title, alt,
-    caption, claim statement, a param, the data's labels and the chart's titles."""
-    project = make_mini_project(tmp_path_factory.mktemp("probe") / "mini", text=PAYLOAD,
-                                caption=CAPTION_PAYLOAD)
-    result = run_mkdocs(project)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return project / "site"
-
-
-def test_script_injected_into_every_text_field_never_runs(browser, probe_site: Path) -> None:
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(probe_site))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    session = Session(browser, viewport={"width": 1280, "height": 900})
-    dialogs: list[str] = []
-    try:
-        for rel in ("", "claims/", "methods/"):
-            page = session.open(base + rel)
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            wait_for_charts(page)
-            # Hover every element that carries the payload (tooltips, previews, titles).
-            for element in page.locator(".sym-chart, .sym-ref a, .sym-claim").all()[:10]:
-                element.hover()
-            assert page.evaluate("typeof window.__pwned") == "undefined", rel
-            assert page.locator("[onerror], [onload], [onclick]").count() == 0, rel
-            assert page.locator('a[href^="javascript:"], img[src^="javascript:"]').count() == 0
-            # Shown as text (escaped), not dropped.
-            assert "<script>window.__pwned=1</script>" in page.inner_text("body"), rel
-            page.close()
-    finally:
-        session.context.close()
-        server.shutdown()
-    assert dialogs == []
-    assert session.errors == [], session.errors
-
-
-# ------------------------------------------------------------ legends, layout, touch
-
 _LEGEND_KEYS = """() => {
   function rgb(c) {
     const m = c && c.match(/rgba?\\(([^)]+)\\)/);
@@ -492,32 +161,205 @@ _LEGEND_KEYS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_legend_keys_follow_the_theme(browser, built_site: Path, site_url: str, scheme: str) -> None:
-    """Legend colour keys are theme colours: in dark mode never a light-only palette
-    colour (one that has a dark twin), and in both at 3:1 against the chart (WCAG 1.4.11)."""
-    from symbiote_core.figures.authoring.palette import swaps
+@dataclass
+class Findings:
+    """What one sweep found, page by page."""
 
-    light_only = {k.lower() for k, v in swaps().items() if k.lower() != v.lower()}
-    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-    seen, wrong, faint = 0, [], []
-    for rel in site_pages(built_site):
-        page = session.open(site_url + rel)
-        if not wait_for_charts(page):
-            page.close()
-            continue
-        page.wait_for_timeout(300)
-        for key in page.evaluate(_LEGEND_KEYS):
-            seen += 1
-            if scheme == "dark" and key["colour"] in light_only:
-                wrong.append(f"{rel}#{key['figure']}: {key['colour']}")
-            if key["contrast"] < 3:
-                faint.append(f"{rel}#{key['figure']}: {key['colour']} {key['contrast']:.2f}:1")
-        page.close()
+    charts: int = 0
+    heavy: dict[str, int] = field(default_factory=dict)
+    axe: dict[str, list[str]] = field(default_factory=dict)
+    text_seen: int = 0
+    small: list[str] = field(default_factory=list)
+    faint: list[str] = field(default_factory=list)
+    keys_seen: int = 0
+    wrong_keys: list[str] = field(default_factory=list)
+    faint_keys: list[str] = field(default_factory=list)
+
+
+def check_page(session: Session, url: str, rel: str, scheme: str, width: int,
+               found: Findings) -> None:
+    """Every check that applies to this scheme and width, on one load of the page."""
+    weigh = (scheme, width) == ("light", DESKTOP)
+    sizes: dict[str, int] = {}
+
+    def count(response) -> None:
+        try:
+            sizes[response.url] = len(response.body())
+        except Exception:  # redirects and aborted requests have no body
+            sizes.setdefault(response.url, 0)
+
+    page = session.open(url, before=(lambda p: p.on("response", count)) if weigh else None)
+    if weigh:
+        page.wait_for_load_state("networkidle")
+        total = sum(n for u, n in sizes.items() if not _opens_a_chart(u))
+        if total > PAGE_BUDGET_BYTES:
+            found.heavy[rel] = total
+        # What the weight saving rests on: nothing is fetched that the page does not use.
+        uses_math = page.locator(".arithmatex").count() > 0
+        assert any("katex.min.js" in u for u in sizes) == uses_math, rel
+        assert not any(u.endswith("figure.svg") for u in sizes), f"{rel}: preview loaded eagerly"
+    charts = wait_for_charts(page)
+    if weigh:
+        # Opening the charts (scrolling to them) fetches Vega, only on pages with charts.
+        page.wait_for_load_state("networkidle")
+        assert any("vega-bundle" in u for u in sizes) == (charts > 0), rel
+    page.wait_for_timeout(300)  # charts' SVG settled
+    if charts:
+        for t in page.evaluate(_CHART_TEXT):
+            found.text_seen += 1
+            if t["size"] < 11 - 0.01:
+                found.small.append(f"{rel}#{t['figure']}: {t['text']!r} {t['size']:.1f}px")
+            if t["contrast"] < 4.5:
+                found.faint.append(f"{rel}#{t['figure']}: {t['text']!r} {t['contrast']:.2f}:1")
+    if width == DESKTOP:
+        found.charts += charts
+        if charts:
+            light_only = {k.lower() for k, v in swaps().items() if k.lower() != v.lower()}
+            for key in page.evaluate(_LEGEND_KEYS):
+                found.keys_seen += 1
+                if scheme == "dark" and key["colour"] in light_only:
+                    found.wrong_keys.append(f"{rel}#{key['figure']}: {key['colour']}")
+                if key["contrast"] < 3:
+                    found.faint_keys.append(
+                        f"{rel}#{key['figure']}: {key['colour']} {key['contrast']:.2f}:1"
+                    )
+        for v in _axe_violations(page):
+            targets = [", ".join(n["target"]) for n in v["nodes"][:3]]
+            found.axe.setdefault(rel or "index", []).append(f"{v['id']} ({v['impact']}): {targets}")
+        name = rel.strip("/").replace("/", "_") or "index"
+        page.screenshot(path=str(ARTIFACTS / f"{name}--{scheme}.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize(("scheme", "width"), SWEEPS, ids=[f"{s}-{w}" for s, w in SWEEPS])
+def test_every_page_in_one_sweep(
+    browser, built_site: Path, site_url: str, scheme: str, width: int
+) -> None:
+    """Each page loaded once: renders offline, weight, accessibility, legible chart text
+    (at least 11 px, 4.5:1), legend keys in theme colours at 3:1 (WCAG 1.4.11)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    session = Session(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    found = Findings()
+    pages = site_pages(built_site)
+    assert {"", "superposition/", "claims/", "notebooks/superposition_lab/"} <= set(pages)
+    for rel in pages:
+        check_page(session, site_url + rel, rel, scheme, width, found)
     session.context.close()
-    assert seen > 10, "no legend keys found: did the charts render?"
-    assert wrong == [], f"legend keys left in light colours in dark mode: {wrong[:10]}"
-    assert faint == [], f"legend keys below 3:1: {faint[:10]}"
+    assert session.blocked == [], f"requests left loopback: {session.blocked}"
+    assert session.errors == [], f"console errors: {session.errors}"
+    assert found.heavy == {}, f"pages over {PAGE_BUDGET_BYTES:,} bytes: {found.heavy}"
+    assert found.text_seen > 50, "no chart text found: did the charts render?"
+    assert found.small == [], f"chart text below 11 px ({len(found.small)}): {found.small[:10]}"
+    assert found.faint == [], f"chart text below 4.5:1 ({len(found.faint)}): {found.faint[:10]}"
+    if width != DESKTOP:
+        return
+    figures = len(list((built_site / "figures").iterdir()))
+    assert found.charts >= figures + 1, "every figure and the notebook chart should render"
+    assert found.axe == {}, "axe-core, serious or critical:\n" + "\n".join(
+        f"{page}: {item}" for page, items in found.axe.items() for item in items
+    )
+    assert found.keys_seen > 10, "no legend keys found: did the charts render?"
+    assert found.wrong_keys == [], (
+        f"legend keys left in light colours in dark mode: {found.wrong_keys[:10]}"
+    )
+    assert found.faint_keys == [], f"legend keys below 3:1: {found.faint_keys[:10]}"
+
+
+# -- what a reader does on one page ------------------------------------------------------
+
+
+def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900}, color_scheme="light")
+    page = session.open(site_url + "superposition/")
+    wait_for_charts(page)
+    chart = page.locator("#fig-superposition_recovery .sym-chart")
+    assert chart.get_attribute("data-rendered-scheme") == "light"
+    marks = chart.locator("svg .mark-symbol path, svg .mark-line path, svg .mark-rect path")
+    assert marks.count() > 3
+    # Flip the palette with Material's own toggle, as a reader would.
+    page.locator("form[data-md-component=palette] label:visible").first.click()
+    page.wait_for_function(
+        """() => document.querySelector('#fig-superposition_recovery .sym-chart')
+               .getAttribute('data-rendered-scheme') === 'dark'""",
+        timeout=10_000,
+    )
+    assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == "slate"
+    assert session.blocked == [] and session.errors == []
+    session.context.close()
+
+
+def test_cross_reference_resolves_to_the_figure(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url)
+    link = page.locator(".sym-ref a").first
+    assert link.inner_text().startswith("Figure ")
+    link.hover()
+    preview = page.locator(".sym-ref-preview img").first
+    preview.wait_for(state="visible", timeout=5_000)
+    box = preview.bounding_box()
+    assert box is not None and box["width"] > 100 and box["height"] > 50
+    link.click()
+    page.wait_for_url("**/superposition/#fig-superposition_recovery")
+    assert page.locator("#fig-superposition_recovery").count() == 1
+    wait_for_charts(page)
+    assert session.blocked == [] and session.errors == []
+    session.context.close()
+
+
+def test_phone_width_has_no_horizontal_overflow(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = session.open(site_url + "superposition/")
+    wait_for_charts(page)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "superposition--phone.png"), full_page=True)
+    assert overflow <= 1
+    session.context.close()
+
+
+def test_charts_far_below_are_not_fetched_until_the_reader_nears_them(
+    browser, site_url: str
+) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 600})
+    page = session.context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(site_url + "algorithm/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    last = page.locator(".sym-chart").last
+    src = last.get_attribute("data-spec-src")
+    assert src and not any(u.endswith(src.lstrip("./")) for u in fetched), "opened too early"
+    wait_for_charts(page)
+    assert any(u.endswith(src.lstrip("./")) for u in fetched)
+    session.context.close()
+
+
+def test_hover_preview_image_loads_when_opened(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url)
+    img = page.locator(".sym-ref-preview img").first
+    assert img.get_attribute("src") is None and img.get_attribute("data-src")
+    page.locator(".sym-ref a").first.hover()
+    img.wait_for(state="visible", timeout=5_000)
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    session.context.close()
+
+
+def test_citation_links_to_bibliography_with_preview(browser, site_url: str) -> None:
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url + "superposition/")
+    cite = page.locator(".sym-cite a").first
+    cite.hover()
+    preview = page.locator(".sym-cite-preview").first
+    preview.wait_for(state="visible", timeout=5_000)
+    assert "arxiv.org/abs/" in preview.inner_html() or "doi.org/" in preview.inner_html()
+    box = preview.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 1280
+    cite.click()
+    page.wait_for_url("**/bibliography/#ref-*")
+    target = page.url.split("#", 1)[1]
+    assert page.locator(f"li#{target}").count() == 1
+    assert session.blocked == [] and session.errors == []
+    session.context.close()
 
 
 def test_wide_screens_give_figures_room_beside_a_readable_measure(browser, site_url: str) -> None:
@@ -571,4 +413,81 @@ def test_hover_details_open_on_tap(browser, site_url: str) -> None:
         timeout=5_000,
     )
     session.context.close()
+    assert session.errors == []
+
+
+# -- the explorable figure: the in-page host against PyTorch ---------------------------
+
+EXPLORABLE = "#fig-steering_explorable"
+
+
+def _reference(data: dict, kind: str, target: int, dose: float) -> list[float]:
+    W = torch.tensor(data["host"]["W"], dtype=torch.float64)
+    b = torch.tensor(data["host"]["b"], dtype=torch.float64)
+    x = torch.tensor(data["inputs"], dtype=torch.float64)
+    d = torch.tensor(data["directions"][kind][target], dtype=torch.float64)
+    return steered_change(W, b, x, d, dose).tolist()
+
+
+def _open(browser, site_url: str):
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url + "steering/")
+    page.locator(EXPLORABLE).scroll_into_view_if_needed()
+    page.wait_for_selector(f"{EXPLORABLE} .sym-explorable-controls select", timeout=20_000)
+    return session, page
+
+
+def test_in_page_host_matches_pytorch(browser, built_site: Path, site_url: str) -> None:
+    data = json.loads((built_site / "figures" / "steering_explorable" / "data.json").read_text())
+    session, page = _open(browser, site_url)
+    n = len(data["host"]["b"])
+    cases = [
+        {"kind": kind, "target": target, "dose": dose}
+        for kind in data["directions"]
+        for target in (0, n // 2, n - 1)
+        for dose in (0.0, 0.35, 2.5)
+    ]
+    computed = page.evaluate(
+        """([host, inputs, directions, cases]) => cases.map(c =>
+               window.symToyHost.steeredChange(host, inputs, directions[c.kind][c.target], c.dose))""",
+        [data["host"], data["inputs"], data["directions"], cases],
+    )
+    worst = max(
+        abs(a - b)
+        for case, row in zip(cases, computed, strict=True)
+        for a, b in zip(
+            row, _reference(data, case["kind"], case["target"], case["dose"]), strict=True
+        )
+    )
+    assert worst < 1e-5, f"in-page host differs from PyTorch by {worst:g}"
+    assert session.errors == []
+
+
+def test_keyboard_moves_the_chart(browser, built_site: Path, site_url: str) -> None:
+    data = json.loads((built_site / "figures" / "steering_explorable" / "data.json").read_text())
+    session, page = _open(browser, site_url)
+    controls = page.locator(f"{EXPLORABLE} .sym-explorable-controls")
+    readout = controls.locator("output")
+    before = readout.text_content()
+    target, dose = (
+        controls.locator("input[type=range]").nth(0),
+        controls.locator("input[type=range]").nth(1),
+    )
+    target.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    dose.focus()
+    page.keyboard.press("ArrowRight")
+    controls.locator("select").select_option("best neuron")
+    assert readout.text_content() != before
+    state = page.evaluate(
+        f"""() => {{
+            const box = document.querySelector('{EXPLORABLE} .sym-explorable-controls');
+            const chart = document.querySelector('{EXPLORABLE} .sym-chart');
+            return {{state: box._state, shown: chart._symView.data('outputs').map(r => r.change)}};
+        }}"""
+    )
+    assert state["state"]["kind"] == "best neuron" and state["state"]["target"] == 3
+    expected = _reference(data, "best neuron", 3, state["state"]["dose"])
+    assert max(abs(a - b) for a, b in zip(state["shown"], expected, strict=True)) < 1e-5
     assert session.errors == []

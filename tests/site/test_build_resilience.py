@@ -1,8 +1,9 @@
-"""Issue 7, site side: no plugin cache kills the build, a failed build keeps the last
-site, two builds take turns, and `mkdocs serve` keeps answering whatever breaks.
+"""The site build survives what breaks around it: no plugin cache kills the build, a
+failed build keeps the last site, two builds take turns, and `mkdocs serve` keeps
+answering whatever breaks.
 
-All on the small site of `conftest.make_mini_project` (one probe figure, one notebook),
-with private figure and notebook caches per test.
+All on the small probe site (`support/mini.py`: one probe figure, one notebook), with
+private figure and notebook caches per test (`mini_env(tmp_path)`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.project import ROOT, mkdocs_env, run_mkdocs
+from support.mini import mini_env
+from support.project import ROOT, run_mkdocs
 from support.serving import fetch, free_port, wait_for
 
 RAISING_CELL = 'raise RuntimeError("sym" + "token")'  # the message, symtoken, is not in the source
-
-
-def env_for(tmp_path: Path) -> dict[str, str]:
-    env = mkdocs_env(tmp_path / "figures")
-    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(tmp_path / "notebooks")
-    return env
 
 
 def notebook_entries(tmp_path: Path) -> list[Path]:
@@ -40,7 +36,7 @@ def break_notebook(project: Path) -> int:
 def test_a_corrupt_notebook_cache_entry_is_reported_once_and_rebuilt(
     mini_project: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project, env = mini_project(), env_for(tmp_path)
+    project, env = mini_project(), mini_env(tmp_path)
     first = run_mkdocs(project, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
     (entry,) = notebook_entries(tmp_path)
@@ -59,7 +55,7 @@ def test_a_corrupt_notebook_cache_entry_is_reported_once_and_rebuilt(
 def test_a_raising_cell_is_reported_once_readably_and_keeps_the_previous_site(
     mini_project: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project, env = mini_project(), env_for(tmp_path)
+    project, env = mini_project(), mini_env(tmp_path)
     good = run_mkdocs(project, env=env)
     assert good.returncode == 0, good.stdout + good.stderr
     index = (project / "site" / "index.html").read_text()
@@ -78,7 +74,7 @@ def test_a_raising_cell_is_reported_once_readably_and_keeps_the_previous_site(
 def test_two_builds_at_once_take_turns_and_both_succeed(
     mini_project: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project, env = mini_project(), env_for(tmp_path)
+    project, env = mini_project(), mini_env(tmp_path)
     command = [sys.executable, "-m", "mkdocs", "build", "--strict"]
     builds = [
         subprocess.Popen(
@@ -121,7 +117,7 @@ def test_make_clean_keeps_the_figure_cache() -> None:
 def test_serve_keeps_answering_when_a_notebook_raises_or_its_cache_is_corrupt(
     mini_project: Callable[..., Path], tmp_path: Path
 ) -> None:
-    project, env = mini_project(), env_for(tmp_path)
+    project, env = mini_project(), mini_env(tmp_path)
     port = free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:

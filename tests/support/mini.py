@@ -3,10 +3,11 @@ assets) around one cheap probe figure and one tiny notebook; a build takes secon
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
-from support.project import ROOT
+from support.project import ROOT, mkdocs_env, session_dir
 
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
@@ -81,19 +82,33 @@ Before {{ value: probe.top }} and {{ claim: probe.top_positive }}, see {{ ref: p
 """
 
 
-def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *probe*.") -> Path:
+def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *probe*.",
+                      publication: bool = False) -> Path:
+    """The small site at `target`; `text` and `caption` go into every text field of the
+    probe figure. `publication`: with CITATION.cff and the essay's references.bib, so
+    the byline, the about page and the bibliography are made as for the essay."""
     import yaml
+    from mkdocs.utils.yaml import yaml_load  # resolves mkdocs.yml's !ENV tags
 
     for folder in ("symbiote_core", "essay/assets"):
         shutil.copytree(ROOT / folder, target / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
-    from mkdocs.utils.yaml import yaml_load  # resolves mkdocs.yml's !ENV tags
-
-    config = yaml_load((ROOT / "mkdocs.yml").read_text())
+    appendix = ["claims.md", "methods.md"]
+    if publication:
+        shutil.copy2(ROOT / "CITATION.cff", target / "CITATION.cff")
+        shutil.copy2(ROOT / "essay" / "references.bib", target / "essay" / "references.bib")
+        appendix += ["bibliography.md", "about.md"]
+    source = (ROOT / "mkdocs.yml").read_text()
+    config = yaml_load(source)
     config["nav"] = [{"Essay": ["index.md"]}, {"Lab": ["notebooks/lab.py"]},
-                     {"Appendix": ["claims.md", "methods.md"]}]
-    (target / "mkdocs.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+                     {"Appendix": appendix}]
+    written = yaml.safe_dump(config, sort_keys=False)
+    # site_url as the essay writes it (`!ENV [SITE_URL, ...]`), so SITE_URL still sets it.
+    site_url = re.search(r"^site_url:.*$", source, re.M)
+    if site_url is not None:
+        written = re.sub(r"^site_url:.*$", lambda _: site_url[0], written, count=1, flags=re.M)
+    (target / "mkdocs.yml").write_text(written)
     (target / "figures_src").mkdir()
     (target / "figures_src" / "__init__.py").write_text('"""Probe figures."""\n')
     (target / "figures_src" / "probe.py").write_text(
@@ -104,3 +119,13 @@ def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *prob
     return target
 
 
+def mini_env(private: Path | None = None) -> dict[str, str]:
+    """The environment of a build of the small site. Its figure cache is the session's
+    own (never seeded from the essay's: the probe figure computes once per session) and
+    its notebook cache the session's; with `private`, both are fresh folders under it,
+    for a test that counts what runs or breaks an entry."""
+    if private is None:
+        return mkdocs_env(session_dir() / "mini-figures")
+    env = mkdocs_env(private / "figures")
+    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(private / "notebooks")
+    return env

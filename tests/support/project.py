@@ -1,9 +1,11 @@
 """The checkout, the test session's private caches, and copies of the project.
 
 Hermetic: a test session has its own figure and notebook caches (in a temporary
-folder, seeded once from the developer's, which are only read), and every build, the
-real essay's included, runs in a copy of the project, so no test writes into the
-checkout's `.cache` or `site/`, nor edits the essay's files.
+folder, each seeded once from the developer's, which are only read: `.cache/figures`
+and `.cache/notebooks`, or the folders $SYMBIOTE_FIGURE_CACHE and
+$SYMBIOTE_NOTEBOOK_CACHE name), and every build, the real essay's included, runs in a
+copy of the project, so no test writes into the checkout's `.cache` or `site/`, nor
+edits the essay's files.
 """
 
 from __future__ import annotations
@@ -29,16 +31,39 @@ def session_dir() -> Path:
     return folder
 
 
-@functools.cache
-def session_figure_cache() -> Path:
-    """The session's figure cache, seeded from the developer's (read, never written):
-    entries are verified on read and keyed on source, so a copy serves only what fits."""
-    cache = session_dir() / "figures"
-    developer = ROOT / ".cache" / "figures"
+def _developer_cache(variable: str, default: Path) -> Path:
+    """The developer's cache folder: `$variable` when it names a local folder (a worktree
+    sharing another checkout's cache), else `default` in this checkout."""
+    named = os.environ.get(variable, "")
+    if named and "://" not in named and Path(named).is_dir():
+        return Path(named)
+    return default
+
+
+def _seeded(name: str, developer: Path) -> Path:
+    """A session cache folder seeded with a copy of `developer` (read, never written)."""
+    cache = session_dir() / name
     if developer.is_dir():
         shutil.copytree(developer, cache, ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
     cache.mkdir(parents=True, exist_ok=True)
     return cache
+
+
+@functools.cache
+def session_figure_cache() -> Path:
+    """The session's figure cache, seeded from the developer's: entries are verified on
+    read and keyed on source, so a copy serves only what fits."""
+    developer = _developer_cache("SYMBIOTE_FIGURE_CACHE", ROOT / ".cache" / "figures")
+    return _seeded("figures", developer)
+
+
+@functools.cache
+def session_notebook_cache() -> Path:
+    """The session's executed-notebook cache, seeded like the figure cache: entries are
+    checksummed and keyed on the notebook, its options and the library's source, so the
+    essay's build re-executes only a notebook whose inputs changed."""
+    developer = _developer_cache("SYMBIOTE_NOTEBOOK_CACHE", ROOT / ".cache" / "notebooks")
+    return _seeded("notebooks", developer)
 
 
 def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
@@ -46,7 +71,7 @@ def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
     # Copies of the project share the session's figure cache: their keys are the same
     # wherever a file is unchanged, so only what a test edits is recomputed.
     env["SYMBIOTE_FIGURE_CACHE"] = str(cache or session_figure_cache())
-    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(session_dir() / "notebooks")
+    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(session_notebook_cache())
     return env
 
 

@@ -46,10 +46,12 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.claims_page import claims_page
-from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -64,9 +66,7 @@ from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.site.publication import Publication
-from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
 
