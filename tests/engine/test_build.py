@@ -485,6 +485,9 @@ def test_cli_list_build_and_errors(built: Built) -> None:
     cached = run_cli(built.engine, "build", "alpha", "beta")
     assert cached.returncode == 0, cached.stdout + cached.stderr
     assert "alpha: cached" in cached.stdout and "1/2" in cached.stdout
+    # The authoring rules' findings on what was built, as warnings (the fake figures
+    # have no methods paragraph); they change no exit code.
+    assert "warning: figs/alpha.py:" in cached.stdout and ": methods: " in cached.stdout
 
     strict = run_cli(built.engine, "build", "beta", "--strict")
     assert strict.returncode == 1

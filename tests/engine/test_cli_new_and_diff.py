@@ -12,6 +12,7 @@ import pytest
 from support.engine import cli_args
 
 from symbiote_core.figures import cli
+from symbiote_core.figures.check import check
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
 
@@ -25,7 +26,11 @@ def test_new_scaffolds_a_figure_that_builds_and_whose_claim_holds_and_null_fails
 ) -> None:
     engine = fake_project()
     assert run_cli(engine, "new", "demo") == 0
-    assert "figs/demo.py" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "figs/demo.py" in out
+    # `new` checks the module it wrote: from source, every rule the build is not needed for.
+    assert "authoring rules: 1 figure(s) follow every rule" in out, out
+    assert "not checked: params-rows" in out
     (result,) = build(engine, ["demo"])
     assert result.status == "computed", result.error
     assert result.entry is not None
@@ -35,6 +40,8 @@ def test_new_scaffolds_a_figure_that_builds_and_whose_claim_holds_and_null_fails
     assert not claim.null.holds  # the null run, with no shift planted, fails the claim
     assert len(result.entry.meta["seeds"]) == 5
     assert len(result.entry.values["treated"]) == 5
+    (report,) = check(engine, ["demo"])  # built: every rule, on what the build recorded
+    assert report.findings == () and report.unchecked == ()
     # Refuses to overwrite, and names that cannot be modules.
     assert run_cli(engine, "new", "demo") == 2
     assert run_cli(engine, "new", "not-a-name") == 2

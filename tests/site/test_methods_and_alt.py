@@ -2,13 +2,13 @@
 
 Unit tests of `{{ param: }}`, `{{ code: }}`, the alt text and data summary a figure
 block carries (markup.py), the source reader (sourcetext.py) and the methods page
-(methods_page.py); then, on the real figures (read from source, nothing computed), that
-every figure has a methods paragraph and alt text whose numbers are directives.
+(methods_page.py). That every real figure has a methods paragraph, a row per param and
+alt text whose numbers are directives is the rulebook's (authoring/rules.py; checked
+in essay/test_real_figure_rules.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import os
 import re
@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from symbiote_core.figures.engine.registry import Engine, figure_names, load_figure
-from symbiote_core.figures.site.markup import FigureView, PageRenderer, find_directives
+from symbiote_core.figures.site.markup import FigureView, PageRenderer
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.sourcetext import SourceIndex, SourceTextError
 
@@ -143,63 +142,6 @@ def test_methods_page_lists_every_param_and_quoted_setting(tmp_path) -> None:
     # A figure without a paragraph says so on the page (and the test below fails on it).
     bare = methods_page({"f": v}, MethodsSource(None))
     assert "No methods paragraph" in bare
-
-
-# ----------------------------------------------------------------- the real figures
-
-ENGINE = Engine(root=ROOT)
-INDEX = SourceIndex(ROOT)
-NAMES = figure_names(ENGINE)
-
-
-def _leaves(params: object, prefix: str = "") -> list[str]:
-    out: list[str] = []
-    for key, value in params.items():  # type: ignore[attr-defined]
-        if isinstance(value, dict):
-            out += _leaves(value, f"{prefix}{key}.")
-        else:
-            out.append(f"{prefix}{key}")
-    return out
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_every_figure_has_a_methods_paragraph_with_live_numbers(name: str) -> None:
-    methods = INDEX.figure_text(f"figures_src.{name}", "methods")
-    assert methods.strip(), f"figures_src/{name}.py: Figure(methods=...) is missing"
-    kinds = {d.kind for d in find_directives(methods)}
-    assert kinds & {"param", "value"}, f"{name}: its methods quote no param or value"
-    assert kinds <= {"param", "value", "code", "ref"}, kinds
-    # Every code setting it quotes exists (the build would fail naming the page anyway).
-    for d in find_directives(methods):
-        if d.kind == "code":
-            INDEX.setting(d.target)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_every_param_has_a_row_in_the_methods_table(name: str) -> None:
-    figure = load_figure(name, ENGINE)
-    params = dataclasses.asdict(figure.params)
-    rows = INDEX.param_rows(f"figures_src.{name}", params)
-    assert sorted(r.path for r in rows) == sorted(_leaves(params))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_alt_text_numbers_are_directives(name: str) -> None:
-    figure = load_figure(name, ENGINE)
-    found = find_directives(figure.alt)
-    assert any(d.kind == "value" for d in found), f"{name}: its alt text quotes no value"
-    for d in found:
-        assert d.kind in ("value", "param"), d.text
-        assert d.target.split(".")[0] == name, d.text
-        if d.kind == "value":
-            assert d.target.split(".", 1)[1] in figure.values, d.text
-    # No number typed outside a directive: digits left are names ("layer-0", "1-layer",
-    # "2-D") or formulas, never a measured value.
-    text = figure.alt
-    for d in reversed(found):
-        text = text[: d.start] + "#" + text[d.end :]
-    typed = re.findall(r"(?<![\w-])\d+(?:\.\d+)?%?(?![\w-])", text)
-    assert typed == [], f"{name}: numbers typed into the alt text: {typed}"
 
 
 def test_a_new_source_index_sees_an_edit_that_keeps_size_and_mtime(tmp_path) -> None:
