@@ -307,6 +307,7 @@ def test_cross_reference_resolves_to_the_figure(browser, site_url: str) -> None:
 
 
 def test_phone_width_has_no_horizontal_overflow(browser, site_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
     session = Session(browser, viewport={"width": 390, "height": 844}, is_mobile=True)
     page = session.open(site_url + "superposition/")
     wait_for_charts(page)

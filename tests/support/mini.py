@@ -3,11 +3,12 @@ assets) around one cheap probe figure and one tiny notebook; a build takes secon
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 from pathlib import Path
 
-from support.project import ROOT, mkdocs_env, session_dir
+from support.project import ROOT, mkdocs_env, run_mkdocs, session_dir
 
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
@@ -116,16 +117,41 @@ def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *prob
     (target / "essay" / "notebooks").mkdir(parents=True)
     (target / "essay" / "notebooks" / "lab.py").write_text(MINI_NOTEBOOK)
     (target / "essay" / "index.md").write_text(MINI_INDEX)
+    # The Vega bundle the seed build wrote (site/vendor.py makes one per project: 3 s).
+    vendor = session_dir() / "mini-seed" / "project" / ".cache" / "vendor"
+    if vendor.is_dir():
+        shutil.copytree(vendor, target / ".cache" / "vendor")
     return target
 
 
 def mini_env(private: Path | None = None) -> dict[str, str]:
-    """The environment of a build of the small site. Its figure cache is the session's
-    own (never seeded from the essay's: the probe figure computes once per session) and
-    its notebook cache the session's; with `private`, both are fresh folders under it,
-    for a test that counts what runs or breaks an entry."""
-    if private is None:
-        return mkdocs_env(session_dir() / "mini-figures")
-    env = mkdocs_env(private / "figures")
-    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(private / "notebooks")
+    """The environment of a build of the small site. Its figure and notebook caches start
+    from the default probe site's entries (`_seed`: the probe figure computed and the lab
+    notebook executed once per session), never from the essay's: the session's shared
+    folders, or, with `private`, fresh copies under it for a test that counts what runs
+    or breaks an entry."""
+    folder = session_dir() / "mini" if private is None else private
+    if not (folder / "figures").is_dir():
+        seed = _seed()
+        for name in ("figures", "notebooks"):
+            shutil.copytree(seed / name, folder / name,
+                            ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
+    return _env(folder)
+
+
+def _env(folder: Path) -> dict[str, str]:
+    env = mkdocs_env(folder / "figures")
+    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(folder / "notebooks")
     return env
+
+
+@functools.cache
+def _seed() -> Path:
+    """Caches holding the default probe site's figure and notebook, from one build."""
+    folder = session_dir() / "mini-seed"
+    project = make_mini_project(folder / "project")
+    result = run_mkdocs(project, env=_env(folder))
+    if result.returncode != 0:
+        raise RuntimeError(f"the probe site does not build:\n{result.stdout}\n{result.stderr}")
+    (folder / "notebooks").mkdir(exist_ok=True)
+    return folder
