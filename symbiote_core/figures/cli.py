@@ -1,6 +1,10 @@
 """`python -m symbiote_core.figures list | build [NAME...] [--scheduler S] |
 clean [NAME...] | keys | new NAME | check [NAME...] | manifest [-o FILE] | diff [REV]
-[--manifest FILE] [--markdown] | timings [--write]`.
+[--manifest FILE] [--markdown] | timings [--write] | verify [NAME...] [--sample N]
+[--seed S] [--budget S]`.
+
+`verify` recomputes cached figures from scratch in a throwaway cache and compares their
+data byte for byte, their values and their verdicts (`engine/verify.py`).
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
 `new` writes a figure module that builds as it stands (`scaffold.py`) and checks it;
@@ -61,6 +65,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(engine, args, console)
         if args.command == "timings":
             return _timings(engine, args, console)
+        if args.command == "verify":
+            return _verify(engine, args, console)
+        if args.command == "release":
+            from symbiote_core.figures.engine.releases import release
+
+            path = release(engine, args.version)
+            console.print(f"wrote {engine.relative(path)}: commit it and tag v{args.version}")
+            return 0
+        if args.command == "freeze":
+            from symbiote_core.figures.engine.releases import freeze
+
+            for folder in freeze(engine, args.site.resolve(), args.base_url):
+                console.print(f"froze {folder}", markup=False)
+            return 0
         return _clean(engine, args, console)
     except FigureError as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
@@ -120,6 +138,32 @@ def _parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
     diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
     diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
+    diff_cmd.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="also write before/after PNGs of every figure whose picture changed (review.py)",
+    )
+    diff_cmd.add_argument("--images-link", help="where a reader finds the images (a URL)")
+    verify_cmd = commands.add_parser(
+        "verify", help="recompute cached figures from scratch and compare them byte for byte"
+    )
+    verify_cmd.add_argument("names", nargs="*", metavar="NAME")
+    verify_cmd.add_argument("--sample", type=int, help="check N of them, drawn at random")
+    verify_cmd.add_argument("--seed", type=int, default=0, help="the sample's RNG seed")
+    verify_cmd.add_argument(
+        "--budget", type=float, help="only figures whose recorded compute took at most S seconds"
+    )
+    verify_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
+    release_cmd = commands.add_parser(
+        "release", help="record the current build as a version (essay/releases/VERSION.json)"
+    )
+    release_cmd.add_argument("version", metavar="VERSION")
+    freeze_cmd = commands.add_parser(
+        "freeze", help="build every recorded release's own site into SITE/v/VERSION/"
+    )
+    freeze_cmd.add_argument("site", type=Path, metavar="SITE")
+    freeze_cmd.add_argument("--base-url", default="", help="the site's URL (SITE_URL)")
     timings_cmd = commands.add_parser(
         "timings", help="measured compute seconds per figure (the build's start order)"
     )
@@ -127,6 +171,25 @@ def _parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help="save them as <figures package>/build_seconds.json"
     )
     return parser
+
+
+def _verify(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.engine.verify import choose, verify
+
+    names = choose(engine, args.names or None, args.sample, args.seed, args.budget)
+    if not names:
+        console.print("nothing to verify: no cached figure matches", markup=False)
+        return 1
+    console.print(f"recomputing {', '.join(names)} from scratch", markup=False)
+    results = verify(engine, names, jobs=args.jobs)
+    table = Table("figure", "outcome", "seconds", "what differs", title="re-execution check")
+    for item in results:
+        table.add_row(item.name, item.outcome, f"{item.seconds:.1f}", item.detail)
+    console.print(table)
+    bad = [item.name for item in results if not item.ok]
+    if bad:
+        console.print(f"did not reproduce: {', '.join(bad)} (a bug: please report it)", markup=False)
+    return 1 if bad else 0
 
 
 def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
@@ -179,8 +242,8 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.authoring.scaffold import new_figure
     from symbiote_core.figures.check import check, format_reports
+    from symbiote_core.figures.scaffold import new_figure
 
     path = new_figure(engine, args.name)
     console.print(
@@ -226,9 +289,19 @@ def _diff(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     else:
         before, against = diff.revision_manifest(engine, args.revision), args.revision
     changes = diff.compare(before, diff.manifest(engine))
+    pictures = ""
+    if args.images is not None:
+        if args.manifest is not None:
+            raise FigureError("--images needs a revision (a manifest holds no pictures)")
+        from symbiote_core.figures.review import figure_images, images_markdown
+
+        images = figure_images(engine, args.revision, args.images)
+        pictures = images_markdown(images, args.images_link)
     if args.markdown:
-        console.out(diff.markdown_table(changes, against), end="", highlight=False)
+        console.out(diff.markdown_table(changes, against) + pictures, end="", highlight=False)
         return 0
+    if pictures:
+        console.out(pictures, highlight=False)
     if not changes:
         console.print(f"no figure value or claim verdict differs from {against}", markup=False)
         return 0

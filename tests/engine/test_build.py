@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from support.engine import PACKAGES, cli_command, copy_fake_project, fake_engine
+from support.engine import PACKAGES, cli_command, copy_fake_project, edit, fake_engine
 
 from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import BuildResult, build, load_entry, plan
@@ -44,12 +44,6 @@ def compute_runs(engine: Engine, name: str) -> int:
     """How often compute ran: the fake figures append a line per call."""
     marker = engine.root / "markers" / f"{name}.txt"
     return len(marker.read_text().splitlines()) if marker.exists() else 0
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
 
 
 def temp_leftovers(engine: Engine) -> list[Path]:

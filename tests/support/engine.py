@@ -30,6 +30,13 @@ def copy_fake_project(target: Path, source: Path = FIXTURE) -> Engine:
     return fake_engine(target)
 
 
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in the file with `new`; `old` must be there."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
 def cli_args(engine: Engine, *args: str) -> list[str]:
     """`python -m symbiote_core.figures` arguments that point at `engine`'s project."""
     return [

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import json
 import logging
 import os
 import re
@@ -50,8 +51,17 @@ from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.plan import git_revision
 from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.releases import load_releases
 from symbiote_core.figures.site.claims_page import claims_page
+from symbiote_core.figures.site.machine import (
+    CLAIMS_JSON,
+    MachinePages,
+    PlainRenderer,
+    claims_ledger,
+)
+from symbiote_core.figures.site.machine import dumps as ledger_json
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -69,6 +79,7 @@ from symbiote_core.figures.site.page_memo import PageMemo
 from symbiote_core.figures.site.publication import Publication
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
+from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
@@ -113,6 +124,8 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.machine: MachinePages | None = None
+        """Each page as plain Markdown, for llms.txt (machine.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -123,6 +136,7 @@ class EssaySite:
             config.watch.append(figures_dir)
         self.sources = SourceIndex(self.root)
         self.publication = Publication.from_config(self.root, config)
+        self.machine = MachinePages(config.site_name, config.site_description or "")
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         if self.command in ("build", "gh-deploy"):
@@ -181,14 +195,15 @@ class EssaySite:
                 sources = entry.files() if entry.is_local else entry.payloads
                 for label in (*OUT_FILES, META):  # the order of the download links
                     site_path = f"figures/{result.name}/{label}"
-                    source = sources[label]
-                    if isinstance(source, Path):
+                    origin = sources[label]
+                    if isinstance(origin, Path):
                         kind = LinkedFile if self.command == "serve" else File
-                        file = kind.generated(config, site_path, abs_src_path=str(source))
+                        file = kind.generated(config, site_path, abs_src_path=str(origin))
                     else:
-                        file = File.generated(config, site_path, content=source)
+                        file = File.generated(config, site_path, content=origin)
                     files.append(file)
                     view.files[label] = site_path
+                self._add_feature_browser(result.name, entry.payloads, config, files, view)
                 for claim in entry.meta.claims:
                     if not claim["holds"]:
                         log.warning(
@@ -215,12 +230,40 @@ class EssaySite:
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        files.append(File.generated(config, VERSIONS_PAGE, content="# Versions\n"))
         # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
         files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
         assert self.publication is not None
         for file in self.publication.files(config):
             files.append(file)
         return files
+
+    def _add_feature_browser(
+        self,
+        name: str,
+        payloads: Any,
+        config: MkDocsConfig,
+        files: Files,
+        view: FigureView,
+    ) -> None:
+        """A figure whose data holds `feature_browser` (`symbiote_core.browser.to_payload`)
+        gets its latents published at `browser/<figure>/` and linked from its figure."""
+        raw = payloads.get("data.json", b"")
+        if b'"feature_browser"' not in raw:  # cheap: most figures have none
+            return
+        payload = json.loads(raw).get("feature_browser")
+        if not isinstance(payload, dict):
+            return
+        from symbiote_core.browser import browser_files, from_payload
+
+        pages = browser_files(
+            from_payload(payload),
+            title=str(payload.get("title", name)),
+            description=str(payload.get("description", "")),
+        )
+        for path, text in pages.items():
+            files.append(File.generated(config, f"browser/{name}/{path}", content=text))
+        view.browser = f"browser/{name}/index.html"
 
     # -- on_nav ------------------------------------------------------------------
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
@@ -342,6 +385,15 @@ class EssaySite:
             markdown = claims_page(
                 self.views, getattr(self, "page_titles", {}), defer=renderer.defer
             )  # it escapes with markdown_literal
+            # The same ledger for programs (machine.py); raw HTML: a file, not a page.
+            markdown += (
+                f'\n\nFor programs: <a href="../{CLAIMS_JSON}">{CLAIMS_JSON}</a> holds every '
+                "claim above with its per-seed values, null and verdict.\n"
+            )
+        elif src == VERSIONS_PAGE and page.file.generated_by:
+            meta = self.publication.meta if self.publication is not None else None
+            releases = load_releases(self.root)
+            markdown = versions_page(releases, self.views, meta.version if meta else "")
         elif src == METHODS_PAGE and page.file.generated_by:
             assert self.engine is not None
             source = MethodsSource(self.sources, self.engine.figures_package)
@@ -349,6 +401,15 @@ class EssaySite:
             for problem in source.problems:
                 log.warning(str(problem))
             self.problems.extend(source.problems)
+        if not page.file.generated_by and src.endswith(".md") and self.machine is not None:
+            plain = PlainRenderer(
+                page=renderer.page,
+                figures=self.views,
+                url_to=renderer.url_to,
+                page_url=renderer.page_url,
+                settings=self.sources.setting,
+            )
+            self.machine.add(page.url, page.title or src, plain.render(markdown))
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
         markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
@@ -395,7 +456,26 @@ class EssaySite:
                 f"{len(self.problems)} problem(s) in the essay, each reported above ({where}); "
                 "the previous site is left in place"
             )
+        self._write_machine_pages(config)
         self.finished = True
+
+    def _write_machine_pages(self, config: MkDocsConfig) -> None:
+        """llms.txt, each page's Markdown and claims.json (machine.py), beside the HTML."""
+        if self.machine is None or self.engine is None:
+            return
+        revision = git_revision(self.root)
+        texts = self.machine.files("", revision)
+        places = {
+            (name, claim): page
+            for name, view in self.views.items()
+            for claim, page in view.claim_pages.items()
+        }
+        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places))
+        site = Path(config.site_dir)
+        for path, text in texts.items():
+            target = site / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
     def on_build_error(self, error: Exception) -> None:
         self.finished = False

@@ -109,6 +109,8 @@ class FigureView:
     """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
     source: str = ""
     """The figure module's path under the root (from the engine's settings), for messages."""
+    browser: str | None = None
+    """Site path of the figure's feature browser, when its data carries one."""
 
     @property
     def module(self) -> str:
@@ -798,6 +800,12 @@ def _figure_html(
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
     number = f"Figure {view.number}." if view.number else "Figure."
+    if view.browser:
+        caption += (
+            f'<p class="sym-browser-link"><a href="{url_to(view.browser)}">'
+            "Browse every latent of this dictionary</a> (top examples, matched label, "
+            "steering effect).</p>"
+        )
     # The blank lines keep Markdown from wrapping this block in a paragraph.
     return (
         f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'
