@@ -18,7 +18,7 @@ from typing import Any
 from symbiote_core.figures.authoring import rules
 from symbiote_core.figures.engine.plan import load_entry
 from symbiote_core.figures.engine.registry import Engine, find_figure_call, resolve_names
-from symbiote_core.figures.site.markup import find_directives
+from symbiote_core.figures.site.markup import find_directives, param_paths
 from symbiote_core.figures.site.sourcetext import SourceIndex, SourceTextError
 
 
@@ -245,7 +245,8 @@ def _params_rows(facts: _Facts, index: SourceIndex, engine: Engine) -> Result:
     if facts.params is None:
         return None
     rows = [row.path for row in index.param_rows(facts.module, facts.params)]
-    return [(facts.where("params"), p) for p in rules.params_rows_problems(rows, facts.params)]
+    problems = rules.params_rows_problems(rows, param_paths(facts.params))
+    return [(facts.where("params"), problem) for problem in problems]
 
 
 def _palette(facts: _Facts, index: SourceIndex, engine: Engine) -> Result:

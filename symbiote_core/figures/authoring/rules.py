@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from symbiote_core.figures.authoring import palette
 
@@ -127,26 +127,16 @@ def methods_problems(methods: str, directives: Sequence[Directive],
     return out
 
 
-def params_rows_problems(rows: Sequence[str], params: Mapping[str, Any]) -> list[str]:
-    """`params-rows`: the methods table's row paths against the params' leaves."""
-    shown, wanted = sorted(rows), sorted(param_leaves(params))
+def params_rows_problems(rows: Sequence[str], params: Sequence[str]) -> list[str]:
+    """`params-rows`: the methods table's row paths against every param's path (nested
+    dataclasses expanded: `host.width`)."""
+    shown, wanted = sorted(rows), sorted(params)
     if shown == wanted:
         return []
     missing = sorted(set(wanted) - set(shown))
     stray = sorted(set(shown) - set(wanted))
     return [f"the methods table's rows {shown} are not the params {wanted} "
             f"(missing {missing}, not params {stray})"]
-
-
-def param_leaves(params: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Dotted paths of every param, nested dataclasses (dicts in the record) expanded."""
-    out: list[str] = []
-    for key, value in params.items():
-        if isinstance(value, Mapping):
-            out += param_leaves(value, f"{prefix}{key}.")
-        else:
-            out.append(f"{prefix}{key}")
-    return out
 
 
 def identifier_problems(values: Iterable[str], claims: Iterable[str]) -> list[str]:
