@@ -1,12 +1,15 @@
 """`python -m symbiote_core.figures list | build [NAME...] [--scheduler S] |
-clean [NAME...] | keys | new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE]
-[--markdown] | timings [--write] | verify [NAME...] [--sample N] [--seed S] [--budget S]`.
+clean [NAME...] | keys | new NAME | check [NAME...] | manifest [-o FILE] | diff [REV]
+[--manifest FILE] [--markdown] | timings [--write] | verify [NAME...] [--sample N]
+[--seed S] [--budget S]`.
 
 `verify` recomputes cached figures from scratch in a throwaway cache and compares their
 data byte for byte, their values and their verdicts (`engine/verify.py`).
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
-`new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
+`new` writes a figure module that builds as it stands (`scaffold.py`) and checks it;
+`check` checks figures against the authoring rules (`authoring/rules.py`: exit 1 on
+any finding; `build` prints the same findings as warnings); `manifest` saves
 every figure's values and claim verdicts; `diff` prints what changed in them against a
 git revision (default HEAD) or a saved manifest (`diff.py`); `timings` prints the compute
 seconds the last build measured, and `--write` saves them where a fresh clone's build
@@ -60,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "new":
             return _new(engine, args, console)
+        if args.command == "check":
+            return _check(engine, args, console)
         if args.command == "manifest":
             return _manifest(engine, args, console)
         if args.command == "diff":
@@ -132,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     new_cmd = commands.add_parser("new", help="write a figure module that builds as it stands")
     new_cmd.add_argument("name", metavar="NAME")
+    check_cmd = commands.add_parser(
+        "check", help="check figures against the authoring rules (authoring/rules.py)"
+    )
+    check_cmd.add_argument("names", nargs="*", metavar="NAME")
     manifest_cmd = commands.add_parser(
         "manifest", help="every figure's keys, values and claim verdicts, as JSON"
     )
@@ -255,6 +264,7 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.check import check, format_reports
     from symbiote_core.figures.scaffold import new_figure
 
     path = new_figure(engine, args.name)
@@ -264,7 +274,22 @@ def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
         markup=False,
         soft_wrap=True,
     )
+    lines, summary = format_reports(check(engine, [args.name]))
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(f"authoring rules: {summary}", markup=False)
     return 0
+
+
+def _check(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.check import check, findings, format_reports
+
+    reports = check(engine, args.names or None)
+    lines, summary = format_reports(reports)
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(summary, markup=False)
+    return 1 if findings(reports) else 0
 
 
 def _manifest(engine: Engine, args: argparse.Namespace, console: Console) -> int:
@@ -355,7 +380,20 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
                 console.print(f"warning: {info['problem']}", markup=False, soft_wrap=True)
 
         results = build(engine, names, args.force, args.jobs, on_event, args.scheduler)
-    return _summarise(results, args.strict, console)
+    code = _summarise(results, args.strict, console)
+    _warn_rules(engine, results, console)
+    return code
+
+
+def _warn_rules(engine: Engine, results: list[BuildResult], console: Console) -> None:
+    """The authoring rules' findings on the figures just built, as warnings."""
+    from symbiote_core.figures.check import check, findings
+
+    built = {r.name: r.entry for r in results if r.entry is not None}
+    if not built:
+        return
+    for found in findings(check(engine, list(built), built)):
+        console.print(f"warning: {found}", markup=False, soft_wrap=True)
 
 
 def _summarise(results: list[BuildResult], strict: bool, console: Console) -> int:

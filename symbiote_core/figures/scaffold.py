@@ -82,7 +82,8 @@ FIGURE = Figure(
     values={{
         "treated": lambda data: [run["treated"] for run in data["runs"]],
         "control": lambda data: [run["control"] for run in data["runs"]],
-        "null": lambda data: [run["null"] for run in data["runs"]],
+        # A null value is named <setting>_<value it replaces> (rules.NULL_NAMING).
+        "unshifted_treated": lambda data: [run["null"] for run in data["runs"]],
         "shift": lambda data: Params().shift,
     }},
     claims=(
@@ -96,7 +97,10 @@ FIGURE = Figure(
             control="the control sample of the same seed, same size, no shift",
             why="half the planted shift (1.0), fixed before running: far above the "
             "standard error of a difference of two means of 256 unit normals (0.09)",
-            null=Null(description="a third sample with no shift", values={{"treated": "null"}}),
+            null=Null(
+                description="a third sample with no shift",
+                values={{"treated": "unshifted_treated"}},
+            ),
         ),
     ),
 )

@@ -13,7 +13,7 @@ dark twin when the reader is in dark mode, and applies `vega_config(scheme)`.
 
 Role colours were designed in CAM02-UCS (via `colorspacious`) as a lightness ladder:
 each role sits at its own lightness (J' about 8 apart), so the roles stay apart in
-greyscale and for colour-vision deficiencies; `tests/test_palette.py` simulates
+greyscale and for colour-vision deficiencies; `tests/site/test_palette.py` simulates
 deuteranopia, protanopia and tritanopia and checks the separations and the WCAG
 contrast of every role and text colour against its background.
 """
