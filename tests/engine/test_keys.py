@@ -462,7 +462,7 @@ def test_a_palette_edit_rerenders_its_charts_and_the_dark_swap_still_matches(
 ) -> None:
     root = tmp_path / "project"
     shutil.copytree(
-        Path(__file__).resolve().parents[1] / "symbiote_core",
+        Path(__file__).resolve().parents[2] / "symbiote_core",
         root / "symbiote_core",
         ignore=shutil.ignore_patterns("__pycache__"),
     )

@@ -19,14 +19,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import mkdocs_env
 from serving import fetch, free_port, wait_for
+from support.engine import FIXTURE
+from support.project import mkdocs_env
 
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.settings import CACHE_ENV
 
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 MEMORY = "memory://symbiote-figures"
 
 

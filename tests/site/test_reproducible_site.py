@@ -1,6 +1,6 @@
 """Issue 21: a byte-reproducible site, and directives in a notebook's Markdown cells.
 
-On the small site of `conftest.make_mini_project` (one probe figure, one notebook), a
+On the small site of `support.mini.make_mini_project` (one probe figure, one notebook), a
 git repository with one commit: two clean builds of it with the same figure cache
 give identical files, every one (popover ids once carried a per-process nonce, and
 notebook cells nbformat's random ids); the second build runs its notebook afresh (its
@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import make_mini_project, mkdocs_env, run_mkdocs
+from support.mini import make_mini_project
+from support.project import mkdocs_env, run_mkdocs
 
 pytestmark = pytest.mark.slow
 
