@@ -45,17 +45,26 @@ from symbiote_core.figures.engine.registry import Engine, find_figure_call
 
 ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
 """Bump when the engine changes what it writes or how a worker computes or renders."""
+CLAIMS_FORMAT = 2  # 2: live nulls, controls, separation, tuning seeds in the entry
+"""Bump when the engine changes how claims are evaluated or what a rendered entry stores
+about them: it enters the entry key only, so entries re-render from cached data."""
 
 COMPUTE_DISTRIBUTIONS = ("torch", "numpy")
 RENDER_DISTRIBUTIONS = ("altair", "vl-convert-python")
+RENDER_ONLY = (*RENDER_DISTRIBUTIONS, "claims_format")
+"""Entries of `library_versions` that enter the entry key but not the data key."""
 RUNTIME_MODULE = "symbiote_core.runtime"
 
 # Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
 # (so positional arguments are recognised too).
 _FIGURE_FIELDS = (
-    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods"
+    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods",
+    "tuning_seeds", "tuning_note",
 )
-_NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "methods"})
+_NOT_DATA = frozenset(
+    {"title", "caption", "alt", "render", "values", "claims", "methods", "tuning_seeds",
+     "tuning_note"}
+)
 _RENDER_PREFIXES = ("_render", "_chart")
 
 
@@ -83,6 +92,7 @@ def library_versions() -> dict[str, str]:
     versions = {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "engine_format": str(ENGINE_FORMAT),
+        "claims_format": str(CLAIMS_FORMAT),
     }
     for dist in (*COMPUTE_DISTRIBUTIONS, *RENDER_DISTRIBUTIONS):
         try:
@@ -112,7 +122,7 @@ def figure_keys(
 
     full = hashlib.sha256()
     data = hashlib.sha256()
-    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_DISTRIBUTIONS}
+    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_ONLY}
     _feed(full, "versions", json.dumps(versions, sort_keys=True).encode())
     _feed(data, "versions", json.dumps(compute_versions, sort_keys=True).encode())
     _feed(full, "runtime", runtime)

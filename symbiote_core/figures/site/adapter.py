@@ -46,10 +46,19 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.site.claim_history import (
+    STATUS_WORDS,
+    ThresholdRecord,
+    module_history,
+    threshold_record,
+    unsupported_why,
+)
 from symbiote_core.figures.site.claims_page import claims_page
-from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -64,9 +73,7 @@ from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.site.publication import Publication
-from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
 
@@ -189,15 +196,14 @@ class EssaySite:
                         file = File.generated(config, site_path, content=source)
                     files.append(file)
                     view.files[label] = site_path
-                for claim in entry.meta.claims:
-                    if not claim["holds"]:
+                for claim in entry.claims:
+                    if not claim.agrees:
                         log.warning(
-                            "claim %s.%s %s: %s (%s)",
+                            "claim %s.%s: %s (%s)",
                             result.name,
-                            claim["name"],
-                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
-                            describe_claim(claim),
-                            source,
+                            claim.name,
+                            describe_claim(claim.to_json()),
+                            view.module,
                         )
             self.views[result.name] = view
         files.append(
@@ -340,7 +346,10 @@ class EssaySite:
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(
-                self.views, getattr(self, "page_titles", {}), defer=renderer.defer
+                self.views,
+                getattr(self, "page_titles", {}),
+                defer=renderer.defer,
+                records=self._threshold_records(),
             )  # it escapes with markdown_literal
         elif src == METHODS_PAGE and page.file.generated_by:
             assert self.engine is not None
@@ -358,6 +367,30 @@ class EssaySite:
             log.warning(str(problem))
         self.problems.extend(renderer.problems)
         return out
+
+    def _threshold_records(self) -> dict[tuple[str, str], ThresholdRecord]:
+        """Each claim's threshold history from git (`claim_history`); a `why` that says
+        its threshold came before the runs where the history does not show it is
+        reported (a warning, so `mkdocs build --strict` fails)."""
+        records = {}
+        for view in self.views.values():
+            if view.error is not None or view.meta is None:
+                continue
+            history = module_history(self.root, view.module)
+            for name, claim in view.claims.items():
+                record = records[(view.name, name)] = threshold_record(history, claim)
+                phrase = unsupported_why(claim, record)
+                if phrase is not None:
+                    log.warning(
+                        "claim %s.%s (%s): its why says %r, but the git history shows its "
+                        "threshold %s; say what the history shows",
+                        view.name,
+                        name,
+                        view.module,
+                        phrase,
+                        STATUS_WORDS[record.status],
+                    )
+        return records
 
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
