@@ -1,6 +1,9 @@
 """`python -m symbiote_core.figures list | build [NAME...] [--scheduler S] |
 clean [NAME...] | keys | new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE]
-[--markdown] | timings [--write]`.
+[--markdown] | timings [--write] | verify [NAME...] [--sample N] [--seed S] [--budget S]`.
+
+`verify` recomputes cached figures from scratch in a throwaway cache and compares their
+data byte for byte, their values and their verdicts (`engine/verify.py`).
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
 `new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
@@ -57,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(engine, args, console)
         if args.command == "timings":
             return _timings(engine, args, console)
+        if args.command == "verify":
+            return _verify(engine, args, console)
         return _clean(engine, args, console)
     except FigureError as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
@@ -112,6 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
     diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
     diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
+    verify_cmd = commands.add_parser(
+        "verify", help="recompute cached figures from scratch and compare them byte for byte"
+    )
+    verify_cmd.add_argument("names", nargs="*", metavar="NAME")
+    verify_cmd.add_argument("--sample", type=int, help="check N of them, drawn at random")
+    verify_cmd.add_argument("--seed", type=int, default=0, help="the sample's RNG seed")
+    verify_cmd.add_argument(
+        "--budget", type=float, help="only figures whose recorded compute took at most S seconds"
+    )
+    verify_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
     timings_cmd = commands.add_parser(
         "timings", help="measured compute seconds per figure (the build's start order)"
     )
@@ -119,6 +134,25 @@ def _parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help="save them as <figures package>/build_seconds.json"
     )
     return parser
+
+
+def _verify(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.engine.verify import choose, verify
+
+    names = choose(engine, args.names or None, args.sample, args.seed, args.budget)
+    if not names:
+        console.print("nothing to verify: no cached figure matches", markup=False)
+        return 1
+    console.print(f"recomputing {', '.join(names)} from scratch", markup=False)
+    results = verify(engine, names, jobs=args.jobs)
+    table = Table("figure", "outcome", "seconds", "what differs", title="re-execution check")
+    for item in results:
+        table.add_row(item.name, item.outcome, f"{item.seconds:.1f}", item.detail)
+    console.print(table)
+    bad = [item.name for item in results if not item.ok]
+    if bad:
+        console.print(f"did not reproduce: {', '.join(bad)} (a bug: please report it)", markup=False)
+    return 1 if bad else 0
 
 
 def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
@@ -171,7 +205,7 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.authoring.scaffold import new_figure
+    from symbiote_core.figures.scaffold import new_figure
 
     path = new_figure(engine, args.name)
     console.print(

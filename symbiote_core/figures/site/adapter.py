@@ -50,6 +50,7 @@ from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.plan import git_revision
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.claim_history import (
     STATUS_WORDS,
@@ -59,6 +60,13 @@ from symbiote_core.figures.site.claim_history import (
     unsupported_why,
 )
 from symbiote_core.figures.site.claims_page import claims_page
+from symbiote_core.figures.site.machine import (
+    CLAIMS_JSON,
+    MachinePages,
+    PlainRenderer,
+    claims_ledger,
+)
+from symbiote_core.figures.site.machine import dumps as ledger_json
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -120,6 +128,8 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.machine: MachinePages | None = None
+        """Each page as plain Markdown, for llms.txt (machine.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -130,6 +140,7 @@ class EssaySite:
             config.watch.append(figures_dir)
         self.sources = SourceIndex(self.root)
         self.publication = Publication.from_config(self.root, config)
+        self.machine = MachinePages(config.site_name, config.site_description or "")
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         if self.command in ("build", "gh-deploy"):
@@ -218,6 +229,9 @@ class EssaySite:
                     config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
                 )
             )
+        # When each claim's threshold was set (git); read once per build, for the
+        # appendix and the ledger.
+        self.records = self._threshold_records()
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
@@ -349,8 +363,13 @@ class EssaySite:
                 self.views,
                 getattr(self, "page_titles", {}),
                 defer=renderer.defer,
-                records=self._threshold_records(),
+                records=getattr(self, "records", {}),
             )  # it escapes with markdown_literal
+            # The same ledger for programs (machine.py); raw HTML: a file, not a page.
+            markdown += (
+                f'\n\nFor programs: <a href="../{CLAIMS_JSON}">{CLAIMS_JSON}</a> holds every '
+                "claim above with its per-seed values, null and verdict.\n"
+            )
         elif src == METHODS_PAGE and page.file.generated_by:
             assert self.engine is not None
             source = MethodsSource(self.sources, self.engine.figures_package)
@@ -358,6 +377,15 @@ class EssaySite:
             for problem in source.problems:
                 log.warning(str(problem))
             self.problems.extend(source.problems)
+        if not page.file.generated_by and self.machine is not None:
+            plain = PlainRenderer(
+                page=renderer.page,
+                figures=self.views,
+                url_to=renderer.url_to,
+                page_url=renderer.page_url,
+                settings=self.sources.setting,
+            )
+            self.machine.add(page.url, page.title or src, plain.render(markdown))
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
         markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
@@ -428,7 +456,27 @@ class EssaySite:
                 f"{len(self.problems)} problem(s) in the essay, each reported above ({where}); "
                 "the previous site is left in place"
             )
+        self._write_machine_pages(config)
         self.finished = True
+
+    def _write_machine_pages(self, config: MkDocsConfig) -> None:
+        """llms.txt, each page's Markdown and claims.json (machine.py), beside the HTML."""
+        if self.machine is None or self.engine is None:
+            return
+        revision = git_revision(self.root)
+        texts = self.machine.files("", revision)
+        places = {
+            (name, claim): page
+            for name, view in self.views.items()
+            for claim, page in view.claim_pages.items()
+        }
+        records = getattr(self, "records", {})
+        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places, records))
+        site = Path(config.site_dir)
+        for path, text in texts.items():
+            target = site / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
     def on_build_error(self, error: Exception) -> None:
         self.finished = False
