@@ -9,7 +9,9 @@
 
 `summary` computes what each latent shows (density, strongest examples, best label by
 F1); `effects` what steering along it does to the output; `write` the static pages
-(offline, no server needed, one lazily loaded file per latent).
+(offline, no server needed, one lazily loaded file per latent). A figure of the essay
+returns `to_payload(latents, title=...)` under `data["feature_browser"]`, and the site
+publishes its browser at `browser/<figure>/`.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from collections.abc import Mapping
 
 from symbiote_core.browser.effects import decoder_rows, steering_effects
 from symbiote_core.browser.summary import Example, LabelMatch, Latent, summarise
-from symbiote_core.browser.write import write_browser
+from symbiote_core.browser.write import browser_files, from_payload, to_payload, write_browser
 
 __all__ = [
     "Example",
     "LabelMatch",
     "Latent",
+    "browser_files",
     "decoder_rows",
+    "from_payload",
     "steering_effects",
     "summarise",
+    "to_payload",
     "with_effect",
     "write_browser",
 ]

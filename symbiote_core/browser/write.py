@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.browser.summary import Latent
+from symbiote_core.browser.summary import Example, LabelMatch, Latent
 
 ASSETS = ("browser.js", "browser.css")
 
@@ -38,32 +38,88 @@ def write_browser(
     """Write the browser for `latents` into `out_dir` (created; old latent files removed);
     returns the index path. `links` adds named links to the header (e.g. the figure)."""
     out = Path(out_dir)
-    folder = out / "latents"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    if (out / "latents").exists():
+        shutil.rmtree(out / "latents")
+    for path, text in browser_files(
+        latents, title=title, description=description, links=links
+    ).items():
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return out / "index.html"
+
+
+def browser_files(
+    latents: Sequence[Latent],
+    *,
+    title: str,
+    description: str = "",
+    links: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The browser's files as {relative path: text}, for a caller that writes them itself
+    (the essay's site adds them to the MkDocs build)."""
+    files: dict[str, str] = {}
     for name in ASSETS:
         source = resources.files("symbiote_core.browser").joinpath("assets", name)
-        (out / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        files[name] = source.read_text(encoding="utf-8")
     for latent in latents:
         payload = _json({"index": latent.index, **_detail(latent)})
-        text = f"SymbioteBrowser.receive({latent.index}, {payload});\n"
-        (folder / f"{latent.index:04d}.js").write_text(text, encoding="utf-8")
+        files[f"latents/{latent.index:04d}.js"] = (
+            f"SymbioteBrowser.receive({latent.index}, {payload});\n"
+        )
     rows = [_row(latent) for latent in latents]
     header_links = "".join(
         f'<a href="{html.escape(url, quote=True)}">{html.escape(name)}</a> '
         for name, url in (links or {}).items()
     )
-    page = _PAGE.format(
+    files["index.html"] = _PAGE.format(
         title=html.escape(title),
         description=html.escape(description),
         links=header_links,
         rows=_json(rows),
         count=len(rows),
     )
-    index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    return files
+
+
+def to_payload(latents: Sequence[Latent], *, title: str, description: str = "") -> dict[str, Any]:
+    """Plain JSON of a browser, for a figure's compute to return under
+    `data["feature_browser"]`: the site then publishes it at `browser/<figure>/`."""
+    return {
+        "title": title,
+        "description": description,
+        "latents": [dataclasses.asdict(latent) for latent in latents],
+    }
+
+
+def from_payload(payload: Mapping[str, Any]) -> list[Latent]:
+    """The `Latent`s of a `to_payload` dict (read back from a figure's data.json)."""
+    out = []
+    for item in payload["latents"]:
+        examples = tuple(
+            Example(
+                context=e["context"],
+                position=e["position"],
+                tokens=tuple(e["tokens"]),
+                acts=tuple(e["acts"]),
+                focus=e["focus"],
+            )
+            for e in item["examples"]
+        )
+        match = LabelMatch(**item["match"]) if item.get("match") else None
+        out.append(
+            Latent(
+                index=item["index"],
+                density=item["density"],
+                max_act=item["max_act"],
+                mean_active=item["mean_active"],
+                examples=examples,
+                match=match,
+                effect=item.get("effect"),
+                notes=item.get("notes") or {},
+            )
+        )
+    return out
 
 
 def _row(latent: Latent) -> dict[str, Any]:
