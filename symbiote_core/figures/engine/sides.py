@@ -21,9 +21,13 @@ from symbiote_core.figures.engine.registry import find_figure_call
 # Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
 # (so positional arguments are recognised too).
 FIGURE_FIELDS = (
-    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods"
+    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods",
+    "inputs", "tuning_seeds", "tuning_note",
 )
-NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "methods"})
+NOT_DATA = frozenset(
+    {"title", "caption", "alt", "render", "values", "claims", "methods", "tuning_seeds",
+     "tuning_note"}
+)
 RENDER_PREFIXES = ("_render", "_chart")
 
 

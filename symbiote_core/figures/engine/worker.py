@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from symbiote_core.figures.authoring.spec import DeadNullError
 from symbiote_core.figures.engine import artifacts, imports, reads
 from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
@@ -231,6 +232,10 @@ def make(
     _check_declared_inputs(figure, keys, f"figure {name!r} ({module})")
     _check_names(figure, f"figure {name!r} ({module})")
     _check_storable(figure, f"figure {name!r} ({module})")
+    try:
+        figure.require_tuning_seeds()
+    except ValueError as error:
+        raise FigureError(f"figure {name!r} ({module}): {error}") from None
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
@@ -279,7 +284,7 @@ def make(
     # what a render after a fresh compute sees (tuples as lists, keys as strings).
     stage.now = "evaluating values and claims"
     values = figure.evaluate_values(json.loads(raw))
-    claims = [claim.evaluate(values).to_json() for claim in figure.claims]
+    claims = [_evaluate(claim, values, f"figure {name!r} ({module})") for claim in figure.claims]
 
     stage.now = "rendering"
     import vl_convert  # imported here: only workers render
@@ -309,11 +314,21 @@ def make(
         render_seconds=render_seconds,
         data_reused=cached is not None,
         created=_now(),
+        tuning_seeds=figure.tuning_seeds,
+        tuning_note=figure.tuning_note,
     )
     files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)
     return status
+
+
+def _evaluate(claim: Any, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """One claim's result as JSON; a dead null is a build error naming figure and claim."""
+    try:
+        return claim.evaluate(values).to_json()
+    except DeadNullError as error:
+        raise FigureError(f"{where}: {error}") from None
 
 
 def _check_names(figure: Any, where: str) -> None:

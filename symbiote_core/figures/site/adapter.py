@@ -58,6 +58,13 @@ from symbiote_core.figures.engine.plan import git_revision
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.releases import load_releases
 from symbiote_core.figures.engine.settings import SettingsError
+from symbiote_core.figures.site.claim_history import (
+    STATUS_WORDS,
+    ThresholdRecord,
+    module_history,
+    threshold_record,
+    unsupported_why,
+)
 from symbiote_core.figures.site.claims_page import claims_page
 from symbiote_core.figures.site.history import commit_time
 from symbiote_core.figures.site.machine import (
@@ -235,15 +242,14 @@ class EssaySite:
                     files.append(file)
                     view.files[label] = site_path
                 self._add_feature_browser(result.name, entry.payloads, config, files, view)
-                for claim in entry.meta.claims:
-                    if not claim["holds"]:
+                for claim in entry.claims:
+                    if not claim.agrees:
                         log.warning(
-                            "claim %s.%s %s: %s (%s)",
+                            "claim %s.%s: %s (%s)",
                             result.name,
-                            claim["name"],
-                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
-                            describe_claim(claim),
-                            source,
+                            claim.name,
+                            describe_claim(claim.to_json()),
+                            view.module,
                         )
             self.views[result.name] = view
         files.append(
@@ -258,6 +264,9 @@ class EssaySite:
                     config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
                 )
             )
+        # When each claim's threshold was set (git); read once per build, for the
+        # appendix and the ledger.
+        self.records = self._threshold_records()
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
@@ -420,7 +429,10 @@ class EssaySite:
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(
-                self.views, getattr(self, "page_titles", {}), defer=renderer.defer
+                self.views,
+                getattr(self, "page_titles", {}),
+                defer=renderer.defer,
+                records=getattr(self, "records", {}),
             )  # it escapes with markdown_literal
             # The same ledger for programs (machine.py); raw HTML: a file, not a page.
             markdown += (
@@ -473,6 +485,30 @@ class EssaySite:
             log.warning(str(problem))
         self.problems.extend(renderer.problems)
         return out
+
+    def _threshold_records(self) -> dict[tuple[str, str], ThresholdRecord]:
+        """Each claim's threshold history from git (`claim_history`); a `why` that says
+        its threshold came before the runs where the history does not show it is
+        reported (a warning, so `mkdocs build --strict` fails)."""
+        records = {}
+        for view in self.views.values():
+            if view.error is not None or view.meta is None:
+                continue
+            history = module_history(self.root, view.module)
+            for name, claim in view.claims.items():
+                record = records[(view.name, name)] = threshold_record(history, claim)
+                phrase = unsupported_why(claim, record)
+                if phrase is not None:
+                    log.warning(
+                        "claim %s.%s (%s): its why says %r, but the git history shows its "
+                        "threshold %s; say what the history shows",
+                        view.name,
+                        name,
+                        view.module,
+                        phrase,
+                        STATUS_WORDS[record.status],
+                    )
+        return records
 
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -530,7 +566,8 @@ class EssaySite:
             for name, view in self.views.items()
             for claim, page in view.claim_pages.items()
         }
-        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places))
+        records = getattr(self, "records", {})
+        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places, records))
         site = Path(config.site_dir)
         for path, text in texts.items():
             target = site / path

@@ -208,9 +208,28 @@ _CLAIM_MARKS = {
     "cannot fail": (
         "cannotfail",
         "CANNOT FAIL",
-        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+        "Checked claim: it CANNOT FAIL (a null holds too)",
+    ),
+    "not separated": (
+        "notseparated",
+        "NOT SEPARATED",
+        "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
+_REPORTED_MARK = ("reported", "✗", "Checked claim: it fails, as the text says")
+_HOLDS_AGAINST_TEXT = (
+    "fails",
+    "HOLDS",
+    "Checked claim: it HOLDS, though the text states that it fails",
+)
+
+
+def claim_mark(claim: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(CSS status, mark, words) of a claim: what the verdict says, and whether the text
+    states it (a claim stated as failed is marked quietly when it fails, loudly if not)."""
+    if claim.get("stated", "holds") == "fails":
+        return _HOLDS_AGAINST_TEXT if claim["verdict"] == "holds" else _REPORTED_MARK
+    return _CLAIM_MARKS[claim["verdict"]]
 
 
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
@@ -495,7 +514,7 @@ class PageRenderer:
         )
         return (
             '<details class="sym-summary"><summary>Data summary</summary>'
-            f'<p>{escape(alt)}</p>{table}</details>'
+            f"<p>{escape(alt)}</p>{table}</details>"
         )
 
     def _ref(self, d: Directive) -> str:
@@ -603,7 +622,7 @@ class PageRenderer:
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
+        status, mark, words = claim_mark(claim)
         anchor = claim_anchor(view.name, name)
         href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
         detail = html.escape(f"{words}. {describe_claim(claim)}")
@@ -758,9 +777,7 @@ _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute va
 _SPEC_MEMO_BYTES = 512 * 2**20
 
 
-def fill_deferred(
-    output: str, deferred: Mapping[str, str], prefix: str
-) -> tuple[str, list[str]]:
+def fill_deferred(output: str, deferred: Mapping[str, str], prefix: str) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
     the tokens that were not found (a page whose HTML lost one misses that fragment).
 
