@@ -125,5 +125,5 @@ def pareto_chart(
             .mark_line(point=True)
             .encode(x="x:Q", y="value:Q", order="order:Q", **enc)
         )
-        panels.append((seeds + means).properties(width=250, height=190, title=title))
+        panels.append((seeds + means).properties(width=200, height=180, title=title))
     return alt.hconcat(*panels)

@@ -333,14 +333,19 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     pareto = charts.pareto_chart(
         alt, palette, data["rows"], ("test_loss", "held-out loss (nats)"), READABILITY
     )
-    return alt.vconcat(top, middle, pareto).properties(
-        description="Top two rows: six panels against the coupling, one point per seed and "
-        "a line through the coupled hosts' means, grey points at the left for the null "
-        "hosts: held-out accuracy and loss, the step the host groks, a fresh faithful "
-        "dictionary's loss recovered and answer latents, and the co-trained dictionary's "
-        "FVU over the fresh one's. Bottom row: held-out loss against the two readability "
-        "scores for the coupled hosts and the two baselines (an L1 penalty on the neurons, "
-        "narrower hosts), a line through each arm's means."
+    # The sweep colours hosts (coupled, null), the trade-off families: two scales.
+    return (
+        alt.vconcat(top, middle, pareto)
+        .resolve_scale(color="independent")
+        .properties(
+            description="Top two rows: six panels against the coupling, one point per seed and "
+            "a line through the coupled hosts' means, grey points at the left for the null "
+            "hosts: held-out accuracy and loss, the step the host groks, a fresh faithful "
+            "dictionary's loss recovered and answer latents, and the co-trained dictionary's "
+            "FVU over the fresh one's. Bottom row: held-out loss against the two readability "
+            "scores for the coupled hosts and the two baselines (an L1 penalty on the neurons, "
+            "narrower hosts), a line through each arm's means."
+        )
     )
 
 
@@ -425,7 +430,7 @@ ALT = (
     "{{ value: symbiosis_modadd.test_acc_mid | .0% mean }}, "
     "{{ value: symbiosis_modadd.reader_recovered_mid | .2f mean }} and "
     "{{ value: symbiosis_modadd.answer_latents_mid | .0f mean }}; at λ = "
-    "{{ value: symbiosis_modadd.strongest }}, {{ value: symbiosis_modadd.test_acc_strongest | .0% mean }} "
+    "{{ value: symbiosis_modadd.strongest }}, {{ value: symbiosis_modadd.test_acc_at_1 | .1% mean }} "
     "held-out accuracy. The co-trained dictionary's FVU is "
     "{{ value: symbiosis_modadd.fvu_ratio_uncoupled | .2f mean }} times the fresh one's uncoupled. "
     "Bottom: held-out loss against the two readability scores, with the L1 and narrow-host "

@@ -37,8 +37,9 @@ METRICS = (
     ("fvu_ratio", "co-trained / fresh dictionary FVU"),
 )
 READABILITY = (
-    ("coverage", "share of features a fresh dictionary recovers"),
-    ("mcc", "fresh dictionary's MCC with the features"),
+    ("recovered", "fresh dictionary's loss recovered"),
+    ("coverage", "share of features it recovers"),
+    ("mcc", "its MCC with the features"),
 )
 
 
@@ -221,14 +222,20 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     pareto = charts.pareto_chart(
         alt, palette, data["rows"], ("task_loss", "host task loss (weighted MSE)"), READABILITY
     )
-    return alt.vconcat(top, middle, pareto).properties(
-        description="Top two rows: six panels against the coupling, one point per seed and "
-        "a line through the coupled hosts' means, grey points at the left for the null "
-        "hosts: task loss, features represented, the share of features a fresh dictionary "
-        "recovers, its MCC with the features, its loss recovered, and the co-trained "
-        "dictionary's FVU over the fresh one's. Bottom row: task loss against the two "
-        "recovery scores for the coupled hosts and the two baselines (an L1 penalty on the "
-        "hidden layer, narrower hosts), a line through each arm's means."
+    # The sweep colours hosts (coupled, null), the trade-off families: two scales.
+    return (
+        alt.vconcat(top, middle, pareto)
+        .resolve_scale(color="independent")
+        .properties(
+            description="Top two rows: six panels against the coupling, one point per seed and "
+            "a line through the coupled hosts' means, grey points at the left for the null "
+            "hosts: task loss, features represented, the share of features a fresh dictionary "
+            "recovers, its MCC with the features, its loss recovered, and the co-trained "
+            "dictionary's FVU over the fresh one's. Bottom row: task loss against the fresh "
+            "dictionary's loss recovered, share of features recovered and MCC, for the coupled "
+            "hosts and the two baselines (an L1 penalty on the "
+            "hidden layer, narrower hosts), a line through each arm's means."
+        )
     )
 
 
