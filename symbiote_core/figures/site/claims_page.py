@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from symbiote_core.figures.authoring.claimtext import comparison, evaluation_text
-from symbiote_core.figures.site.markup import FigureView, claim_anchor, escape, markdown_literal
 from symbiote_core.figures.authoring.spec import AGGREGATES
+from symbiote_core.figures.site.markup import FigureView, claim_anchor, escape, markdown_literal
 
 _VERDICT_CLASS = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}
 _VERDICT_TEXT = {"holds": "holds", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}
