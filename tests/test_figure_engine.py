@@ -23,13 +23,13 @@ from rich.console import Console
 from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import BuildResult, build, load_entry, plan
 from symbiote_core.figures.engine.cache import (
-    clean,
     entry_dir,
     prune,
     read_figure_entry,
     write_entry,
 )
 from symbiote_core.figures.engine.deps import dependency_sources
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import (
     Engine,
     FigureDefinitionError,
@@ -469,8 +469,9 @@ def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
 
 
 def test_clean_removes_one_figure(project: Engine) -> None:
-    removed = clean(project, ["alpha"])
-    assert {p.parent.name for p in removed} == {"data", "out"}
+    cleaned = clean(project, ["alpha"])
+    assert {p.parent.parent.name for p in cleaned.removed} == {"data", "out"}
+    assert {p.parent.name for p in cleaned.removed} == {"alpha"} and cleaned.left == []
     assert plan(project, ["alpha"])[0].status == "stale"
     assert load_entry(project, "beta") is not None
 

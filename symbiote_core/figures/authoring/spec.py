@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import operator
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -95,6 +96,9 @@ class Claim:
     def __post_init__(self) -> None:
         if self.op not in _OPERATORS:
             raise ValueError(f"claim {self.name!r}: unknown comparison {self.op!r}")
+        # A NaN or infinite threshold cannot be compared, nor stored (strict JSON).
+        for number in ("margin", *(("right",) if not isinstance(self.right, str) else ())):
+            _finite_field(self.name, number, getattr(self, number))
         if self.aggregate not in AGGREGATES:
             known = ", ".join(AGGREGATES)
             raise ValueError(
@@ -224,6 +228,16 @@ class ClaimResult:
         kwargs["real"] = Evaluation(**data["real"])
         kwargs["null"] = Evaluation(**data["null"])
         return cls(**kwargs)
+
+
+def _finite_field(claim: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"claim {claim!r}: {name} must be a number{' or a value name' if name == 'right' else ''}"
+            f", got {type(value).__name__} {value!r}"
+        )
+    if not math.isfinite(value):
+        raise ValueError(f"claim {claim!r}: {name} is {value}, not a finite number")
 
 
 def mean_lower_bound(gaps: Sequence[float], claim: str = "?") -> float:

@@ -48,22 +48,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.engine import artifacts, cache
 from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     FigureEntry,
-    Location,
     read_figure_entry,
 )
 from symbiote_core.figures.engine.deps import SourceCache
 from symbiote_core.figures.engine.keys import library_versions
+from symbiote_core.figures.engine.ownership import claim_cache
 from symbiote_core.figures.engine.plan import FigurePlan, git_revision, inspect, load_entry, plan
 from symbiote_core.figures.engine.pool import run_workers, schedule_for
 from symbiote_core.figures.engine.registry import Engine, resolve_names
 from symbiote_core.figures.engine.storage import storage_for
 from symbiote_core.figures.engine.tasks import EventCallback, Outcome, Status
 
-__all__ = ["BuildResult", "EventCallback", "FigurePlan", "build", "clean", "load_entry", "plan"]
+__all__ = ["BuildResult", "EventCallback", "FigurePlan", "build", "load_entry", "plan"]
 
 log = logging.getLogger("symbiote_core.figures")
 
@@ -109,6 +108,9 @@ def build(
     from symbiote_core.figures.engine.cluster import LOCAL, resolve_scheduler
 
     scheduler = resolve_scheduler(scheduler, engine.scheduler)  # a bad value fails first
+    # A cache location no worker can reach (memory://), or a folder of other files, is
+    # refused before anything runs or is written; a new cache is marked as one.
+    claim_cache(engine)
     emit = on_event or _log_problems
     names = resolve_names(engine, names)
     sources, versions = SourceCache(engine), library_versions()
@@ -154,13 +156,6 @@ def build(
         git = git_revision(engine.root)
         run_on_dask(engine, stale, force, jobs, git, scheduler, emit, finish, planned)
     return [results[name] for name in names]
-
-
-def clean(engine: Engine, names: list[str] | None = None) -> list[Location]:
-    """Delete the cached entries of `names`; with None, of every figure and every shared
-    artifact. Returns the folders removed."""
-    removed = artifacts.clean(engine) if names is None else []
-    return removed + cache.clean(engine, names)
 
 
 def _log_problems(name: str, kind: str, info: dict[str, Any]) -> None:

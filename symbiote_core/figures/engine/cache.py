@@ -7,8 +7,11 @@ Layout under `Engine.cache_dir` (a local folder, or an fsspec URL: see `storage.
     locks/<name>.lock         one lock per figure, held while it is built
     tmp/<name>.<level>.<id>/  entries being written (removed or renamed away)
     logs/<name>.log           stdout and stderr of the figure's last worker
+    symbiote-figure-cache.json  the marker: this location is a figure cache (`ownership.py`)
 
 (For a URL cache, locks/ and logs/ are local to each machine, and there is no tmp/.)
+What `figures clean` may delete, and which locations a build may write into, is
+decided in `ownership.py`.
 
 An entry is committed whole: in a local folder it is written under `tmp/` and renamed
 into place; at a URL its files are written first and meta.json last, and a folder
@@ -495,31 +498,6 @@ def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | Non
     if meta.data_key != data_key:
         raise CorruptEntryError(path, "meta.json names another data_key than its folder's", rel)
     return DataEntry(path=path, meta=meta, raw=raw)
-
-
-def clean(engine: Engine, names: list[str] | None = None) -> list[Location]:
-    """Delete every cached entry, log and leftover of `names` (all cached names if None).
-
-    Each figure is cleaned under its lock, so a build in progress is never cut in half.
-    Returns the folders removed. (`build.clean` cleans the shared artifacts too.)
-    """
-    store = storage_for(engine)
-    removed: list[Location] = []
-    if names is None:
-        found: set[str] = set()
-        for level in ("data", "out"):
-            found.update(n for n in store.listdir(level) if n.isidentifier())
-        names = sorted(found)
-    for name in names:
-        with figure_lock(engine, name):
-            for level in ("data", "out"):
-                folder = f"{level}/{name}"
-                if store.exists(folder):
-                    store.remove(folder)
-                    removed.append(store.location(folder))
-            clear_temp(engine, name)
-            log_path(engine, name).unlink(missing_ok=True)
-    return removed
 
 
 def warn_corrupt(error: CorruptEntryError | str) -> None:

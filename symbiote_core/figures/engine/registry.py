@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from symbiote_core.figures.authoring.spec import Figure
-from symbiote_core.figures.engine.settings import CACHE_ENV, Settings, resolve_cache
+from symbiote_core.figures.engine.settings import (
+    CACHE_ENV,
+    Settings,
+    parse_timeout,
+    resolve_cache,
+)
 
 __all__ = ["CACHE_ENV", "Engine", "FigureError"]
 
@@ -65,6 +70,9 @@ class Engine:
     else the settings' `cache` (`<root>/.cache/figures`)."""
     scheduler: str = None  # type: ignore[assignment]
     """Where stale figures run (`cluster.py`): `$SYMBIOTE_SCHEDULER`, else the settings'."""
+    scheduler_timeout: float = None  # type: ignore[assignment]
+    """Seconds a scheduler address has to answer as a Dask scheduler before the build
+    stops: `$SYMBIOTE_SCHEDULER_TIMEOUT`, else the settings' `scheduler-timeout` (20)."""
     keep: int = 3
     """Entries kept per figure and level; older ones are pruned after each write (a
     few, so switching git branches back and forth reuses results)."""
@@ -78,6 +86,7 @@ class Engine:
             "project_packages": settings.project_packages,
             "cache_dir": settings.cache_location(),
             "scheduler": settings.scheduler_address(),
+            "scheduler_timeout": settings.scheduler_wait(),
         }
         for name, default in defaults.items():
             if getattr(self, name) is None:
@@ -85,6 +94,8 @@ class Engine:
         object.__setattr__(self, "cache_dir", resolve_cache(self.cache_dir, root))
         object.__setattr__(self, "project_packages", tuple(self.project_packages))
         object.__setattr__(self, "render_only", tuple(self.render_only))
+        timeout = parse_timeout(self.scheduler_timeout, "Engine.scheduler_timeout")
+        object.__setattr__(self, "scheduler_timeout", timeout)
         if self.keep < 1:
             raise ValueError(f"Engine.keep must be at least 1, got {self.keep}")
 

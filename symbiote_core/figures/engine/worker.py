@@ -229,6 +229,7 @@ def make(
         figure = load_figure(name, engine)
     _check_declared_inputs(figure, keys, f"figure {name!r} ({module})")
     _check_names(figure, f"figure {name!r} ({module})")
+    _check_storable(figure, f"figure {name!r} ({module})")
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
@@ -328,6 +329,30 @@ def _check_names(figure: Any, where: str) -> None:
             f"{where}: value and claim names must be Python identifiers, got "
             f"{', '.join(repr(n) for n in bad)}"
         )
+
+
+def _check_storable(figure: Any, where: str) -> None:
+    """Everything the entry will store from the figure module (its text, each claim's
+    fields, its params) must be strict JSON: checked now, naming the field, not when
+    meta.json is written after compute ("Out of range float values", naming nothing)."""
+    for text in ("title", "caption", "alt"):
+        if not isinstance(getattr(figure, text), str):
+            raise FigureError(f"{where}: {text} must be a string, got {getattr(figure, text)!r}")
+    fields = [
+        (f"claim {claim.name!r}: field {field!r}", value)
+        for claim in figure.claims
+        for field, value in dataclasses.asdict(claim).items()  # as ClaimResult stores it
+    ]
+    params = json.loads(json.dumps(dataclasses.asdict(figure.params), default=str))  # _plain
+    fields += [(f"params field {field!r}", value) for field, value in params.items()]
+    for what, value in fields:
+        try:
+            dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise FigureError(
+                f"{where}: {what} is {value!r}, which cannot be stored as strict JSON ({exc}); "
+                "use finite numbers, strings, lists and dicts"
+            ) from None
 
 
 def _use_project_sources(engine: Engine) -> None:
