@@ -336,6 +336,14 @@ WORKER_FIGURES = {
     "not_literal": figure(
         "", 'return {"v": 0}', extra="import os", inputs='os.path.join("data", "table.csv"),'
     ),
+    # A figure module whose FIGURE call runs a helper at import (for its values), and one
+    # whose compute imports it: that import runs the helper inside the importer's compute.
+    "getter_at_import": figure(
+        "", 'return {"v": params.n}', extra="\n\ndef _getter(key):\n    return lambda d: d[key]\n"
+    ).replace("render=render,", 'render=render, values={"v": _getter("v")},'),
+    "imports_a_figure": figure(
+        "from figs.getter_at_import import compute as other", "return other(params)"
+    ),
 }
 
 
@@ -354,6 +362,13 @@ def worker_project(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 @pytest.fixture(scope="module")
 def worker_results(worker_project: Engine) -> dict[str, object]:
     return {r.name: r for r in build(worker_project, sorted(WORKER_FIGURES), jobs=2)}
+
+
+def test_a_figure_imported_by_compute_may_run_its_presentation_at_import(
+    worker_results: dict,
+) -> None:
+    assert worker_results["imports_a_figure"].status == "computed"
+    assert worker_results["imports_a_figure"].entry.data == {"v": 2}
 
 
 def test_a_function_reached_by_a_computed_name_fails_the_build(

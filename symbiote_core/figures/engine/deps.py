@@ -206,12 +206,12 @@ class SourceCache:
         return self._modules[name]
 
     def compute_side(self, name: str) -> ModuleSource | None:
-        """Figure module `name` without its `FIGURE` call's render and text arguments
+        """Figure module `name` without its `FIGURE` call's `render` argument
         (`sides.py`), for the data key of another figure that imports it."""
         key = f"{name} (compute side)"
         if key not in self._modules:
             module = self.module(name)
-            side = None if module is None else data_tree(module.tree, drop_unused=False)
+            side = None if module is None else data_tree(module.tree, imported=True)
             self._modules[key] = (
                 module
                 if module is None or side is None
