@@ -521,3 +521,31 @@ def test_a_palette_edit_rerenders_its_charts_and_the_dark_swap_still_matches(
     swaps = runpy.run_path(str(palette))["swaps"]()  # the edited palette's
     colours = set(re.findall(r"#[0-9a-f]{6}", spec))
     assert colours and colours <= set(swaps)
+
+
+# ------------------------------------------------------------ the read guard, in process
+
+
+def test_the_read_guard_allows_declared_written_and_cached_files_only(tmp_path: Path) -> None:
+    from symbiote_core.figures.engine import reads
+
+    engine = make_project(tmp_path, {TABLE: "x\n1\n", "data/other.csv": "y\n"})
+    declared = (tmp_path / TABLE).resolve()
+    guard = reads.guard_for(engine, "probe", [declared])
+    cached = engine.cache_dir / "artifacts" / "a.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"1")
+    installed = Path(importlib.metadata.distribution(PACKAGE).locate_file(PACKAGE_FILE))
+    with reads.watch(guard):
+        assert declared.read_text() == "x\n1\n"
+        assert sorted(p.name for p in declared.parent.iterdir()) == ["other.csv", "table.csv"]
+        (tmp_path / "scratch.txt").write_text("mine")  # written here, so readable
+        assert (tmp_path / "scratch.txt").read_text() == "mine"
+        assert cached.read_bytes() == b"1"
+        with pytest.raises(reads.UndeclaredReadError, match=re.escape("read data/other.csv")):
+            (tmp_path / "data" / "other.csv").read_text()
+        with pytest.raises(reads.UndeclaredReadError, match=re.escape(str(installed))):
+            installed.read_bytes()  # this test's code is the project's here
+        assert sorted(installed.parent.iterdir())  # listing a package's folder is free
+    assert guard.read == {declared}
+    assert (tmp_path / "data" / "other.csv").read_text() == "y\n"  # the guard is off again

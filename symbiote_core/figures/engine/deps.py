@@ -41,6 +41,8 @@ Inside the engine package, the authoring layer (`Engine.authoring_package`: the 
 claim wording) is followed like library code, and `Engine.render_only` (the `Figure`
 spec, which the engine itself consumes around compute, versioned by
 `keys.ENGINE_FORMAT`) only for the render key; the engine and site internals never.
+For the data key, a figure is followed from its compute side (`sides.py`), and a figure
+module another figure imports is read without its `FIGURE` call's `render` argument.
 
 Lazy packages (PEP 562). A module-level `def __getattr__` runs only when someone asks
 the package for an attribute it lacks, so its imports count only for the attributes
