@@ -29,9 +29,9 @@ plus the altair and vl-convert-python versions.
 
 So: caption, claims, colour or render edits re-render from cached data; edits to compute,
 params, declared inputs or library code that compute can run recompute. The worker
-checks that every project module it loaded and every top-level function it ran is one
-the keys cover (`worker.py`, `imports.py`), and that compute read no undeclared file
-(`reads.py`). Versions are read with `importlib.metadata`, never by importing torch. Bump
+checks that every project module it loaded and every top-level function compute ran is
+one the keys cover (`worker.py`, `imports.py`), and that the figure read no undeclared
+file (`reads.py`). Versions are read with `importlib.metadata`, never by importing torch. Bump
 `ENGINE_FORMAT` whenever the engine changes what it stores or how it seeds, renders or
 evaluates (that invalidates every entry); engine refactors that do not change results
 need no bump.

@@ -225,7 +225,6 @@ def make(
     make_deterministic(0, threads=1)  # covers RNG use at import time too
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
-    finder.clear_ran()  # from here on, what runs must be what the keys cover
     stage.now = "importing its module"
     with reads.watch(guard):
         figure = load_figure(name, engine)
@@ -259,6 +258,10 @@ def make(
         # Shared intermediates (hosts several figures train alike) come from the
         # artifact cache, keyed on the bytes this figure's keys hashed.
         artifacts.activate(engine, name, keys.digests, finder)
+        # What compute runs must be what the data key covers. (At import, the FIGURE
+        # call's text, values and claims arguments may run presentation helpers; the
+        # data key covers every module-level statement they could leave state in.)
+        finder.clear_ran()
         try:
             with reads.watch(guard):
                 data = figure.compute(figure.params)
@@ -424,7 +427,9 @@ def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str], la
 def _check_ran(engine: Engine, keys: FigureKeys, finder: imports.RecordingFinder) -> None:
     """Refuse to cache data from a compute that ran a top-level function or class the
     data key does not cover (`deps.py` finds them by name; one reached through a
-    computed attribute name, `getattr(module, prefix + kind)`, is invisible to it)."""
+    computed attribute name, `getattr(module, prefix + kind)`, is invisible to it).
+    Counted from the call of `compute`: module-level code ran at import is covered
+    statement by statement."""
     unseen = []
     for module, names in finder.ran.items():
         allowed = keys.data_parts.get(module)
