@@ -228,6 +228,10 @@ def make(
     stage.now = "importing its module"
     with reads.watch(guard):
         figure = load_figure(name, engine)
+    # Calls made while importing build the figure's text and values (`Figure(values=
+    # {"x": _each(...)})`): render side, covered by the entry key. What compute runs from
+    # here on must be what the data key covers (`_check_ran`).
+    finder.clear_ran()
     _check_declared_inputs(figure, keys, f"figure {name!r} ({module})")
     _check_names(figure, f"figure {name!r} ({module})")
     _check_storable(figure, f"figure {name!r} ({module})")
