@@ -222,7 +222,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
             x=alt.X(
                 "condition:N",
                 sort=shown,
-                title="how often a parent fires alone (q), or no hierarchy",
+                title=None,  # the labels say it; one title per column would collide
                 axis=alt.Axis(labelAngle=-30),
             ),
             y=alt.Y(
