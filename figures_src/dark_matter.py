@@ -252,7 +252,8 @@ ALT = (
     "{{ value: dark_matter.largest_k }}, {{ value: dark_matter.fvu_at_k8 | .3f mean }} with "
     "{{ value: dark_matter.fvu_over_at_k8 | .3f mean }} over the cap. Right: the same against "
     "training steps; at k = {{ value: dark_matter.largest_k }} the FVU falls from "
-    "{{ value: dark_matter.fvu_at_k8_b500 | .3f mean }} after 500 steps to "
+    "{{ value: dark_matter.fvu_at_k8_b500 | .3f mean }} after "
+    "{{ param: dark_matter.budgets.1 }} steps to "
     "{{ value: dark_matter.fvu_at_k8 | .3f mean }}. Means over seeds."
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
