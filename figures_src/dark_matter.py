@@ -208,7 +208,10 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         for r in data["rows"]
         for part, f in (("all inputs", "fvu"), ("within the cap", "fvu_within"))
     ]
-    x = alt.X("budget:Q", scale=alt.Scale(type="log"), title="training steps (log scale)")
+    domain = [min(data["budgets"]), max(data["budgets"])]
+    x = alt.X(
+        "budget:Q", scale=alt.Scale(type="log", domain=domain), title="training steps (log scale)"
+    )
     base = alt.Chart(alt.Data(values=budget_rows))
     lines = base.mark_line(point=True).encode(
         x=x,
@@ -217,14 +220,19 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         strokeDash=alt.StrokeDash("part:N", title=None, legend=alt.Legend(orient="bottom")),
         tooltip=["k:N", "part:N", "budget:Q", alt.Tooltip("mean(fvu):Q", format=".3f")],
     )
-    return alt.hconcat(
-        (bars + ticks).properties(width=220, height=240, title=f"after {final:,} steps"),
-        lines.properties(width=260, height=240, title="against the training budget"),
-    ).properties(
-        description="Left: stacked bars over k of the mean unexplained variance after the "
-        "largest budget, split into the part from inputs with more active features than k "
-        "and the rest; a tick per seed marks each seed's total. Right: the unexplained "
-        "variance against training steps for each k, over all inputs and within the cap."
+    return (
+        alt.hconcat(
+            (bars + ticks).properties(width=220, height=240, title=f"after {final:,} steps"),
+            lines.properties(width=260, height=240, title="against the training budget"),
+        )
+        # The bars colour the residual's parts, the lines the k: two scales.
+        .resolve_scale(color="independent")
+        .properties(
+            description="Left: stacked bars over k of the mean unexplained variance after the "
+            "largest budget, split into the part from inputs with more active features than k "
+            "and the rest; a tick per seed marks each seed's total. Right: the unexplained "
+            "variance against training steps for each k, over all inputs and within the cap."
+        )
     )
 
 
@@ -244,7 +252,8 @@ ALT = (
     "{{ value: dark_matter.largest_k }}, {{ value: dark_matter.fvu_at_k8 | .3f mean }} with "
     "{{ value: dark_matter.fvu_over_at_k8 | .3f mean }} over the cap. Right: the same against "
     "training steps; at k = {{ value: dark_matter.largest_k }} the FVU falls from "
-    "{{ value: dark_matter.fvu_at_k8_b500 | .3f mean }} after 500 steps to "
+    "{{ value: dark_matter.fvu_at_k8_b500 | .3f mean }} after "
+    "{{ param: dark_matter.budgets.1 }} steps to "
     "{{ value: dark_matter.fvu_at_k8 | .3f mean }}. Means over seeds."
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""

@@ -222,7 +222,7 @@ def render(data: dict[str, Any]) -> alt.Chart:
             x=alt.X(
                 "condition:N",
                 sort=shown,
-                title="how often a parent fires alone (q), or no hierarchy",
+                title=None,  # the labels say it; one title per column would collide
                 axis=alt.Axis(labelAngle=-30),
             ),
             y=alt.Y(
@@ -271,8 +271,9 @@ ALT = (
     "nothing, on hosts whose parents fire alone with probability q of "
     "{{ param: feature_splitting.alone }} and on a host without a hierarchy. With one atom per "
     "child, composites take {{ value: feature_splitting.parent_child_q_0_at_48 | .0% mean }} of the "
-    "atoms at q = 0, {{ value: feature_splitting.parent_child_q_0_25_at_48 | .0% mean }} at 0.25 "
-    "and {{ value: feature_splitting.parent_child_q_0_5_at_48 | .0% mean }} at 0.5, against "
+    "atoms at q = {{ param: feature_splitting.alone.0 }}, "
+    "{{ value: feature_splitting.parent_child_q_0_25_at_48 | .0% mean }} at {{ param: feature_splitting.alone.1 }} "
+    "and {{ value: feature_splitting.parent_child_q_0_5_at_48 | .0% mean }} at {{ param: feature_splitting.alone.2 }}, against "
     "{{ value: feature_splitting.parent_child_independent_at_48 | .0% mean }} without a hierarchy; "
     "parents take {{ value: feature_splitting.parent_q_0_at_48 | .0% mean }}, "
     "{{ value: feature_splitting.parent_q_0_25_at_48 | .0% mean }} and "
