@@ -18,5 +18,7 @@ out by role; the arrows run one way (authoring <- engine <- site, and cli over b
 - `cli`: `python -m symbiote_core.figures ...`; `scaffold`: the module `figures new` writes.
 
 Nothing here imports torch or MkDocs at import time: compute and render run in worker
-processes. The engine's own modules are not part of a figure's cache key (`engine/keys.py`).
+processes. A figure's keys follow the authoring modules it imports like library code
+(a palette imported inside `render` enters the render key only), and never the engine's
+or the site's own modules (`engine/keys.py`).
 """

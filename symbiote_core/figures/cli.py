@@ -15,6 +15,8 @@ git revision (default HEAD) or a saved manifest (`diff.py`); `timings` prints th
 seconds the last build measured, and `--write` saves them where a fresh clone's build
 reads its start order (`schedule.py`).
 
+`build --scheduler ADDRESS` checks first that the address answers as a Dask scheduler
+within `--scheduler-timeout` seconds (`cluster.check_scheduler`), else stops with one line.
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
 lines otherwise), then a summary table. Every message is printed once and never
 wrapped (a path cut in two cannot be copied); colours only on a terminal. Exit code 1 if a figure failed, or with
@@ -37,8 +39,9 @@ from rich.text import Text
 
 from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.engine.build import BuildResult, build, plan
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import Engine, FigureError, static_title
+from symbiote_core.figures.engine.settings import SettingsError, process_local_reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False)
     try:
         engine = _engine(args)
+        reason = process_local_reason(engine.cache_dir)
+        if reason is not None and args.command != "new":  # `new` never reads the cache
+            raise FigureError(reason)
         if args.command == "list":
             return _list(engine, console)
         if args.command == "build":
@@ -80,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 console.print(f"froze {folder}", markup=False)
             return 0
         return _clean(engine, args, console)
-    except FigureError as error:
+    except (FigureError, SettingsError) as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
         return 2
 
@@ -113,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
         "--scheduler",
         help="'local' (process pool, default), 'local:N' (a Dask cluster of N processes "
         "here) or a Dask scheduler address tcp://HOST:PORT (default: $SYMBIOTE_SCHEDULER)",
+    )
+    build_cmd.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a scheduler address has to answer as a Dask scheduler before the "
+        "build stops (default: $SYMBIOTE_SCHEDULER_TIMEOUT, else the project's settings, 20)",
     )
     build_cmd.add_argument(
         "--strict", action="store_true", help="exit 1 when a claim does not hold"
@@ -211,6 +224,8 @@ def _engine(args: argparse.Namespace) -> Engine:
         options["project_packages"] = tuple(p for p in args.project_packages.split(",") if p)
     if args.cache_dir is not None:
         options["cache_dir"] = args.cache_dir  # parsed by settings.resolve_cache, like the variable
+    if getattr(args, "scheduler_timeout", None) is not None:
+        options["scheduler_timeout"] = args.scheduler_timeout  # checked by the engine
     if args.root is not None:
         return Engine(root=args.root, **options)
     return Engine.discover(**options)
@@ -232,12 +247,19 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     from symbiote_core.figures.engine.registry import resolve_names
 
     names = resolve_names(engine, args.names) if args.names else None
-    removed = clean(engine, names)
+    cleaned = clean(engine, names)
     console.print(
-        f"removed {len(removed)} cache folder(s) under {engine.cache_dir}",
+        f"removed {len(cleaned.removed)} cache entr{'y' if len(cleaned.removed) == 1 else 'ies'} "
+        f"under {engine.cache_dir}",
         markup=False,
         soft_wrap=True,
     )
+    if cleaned.left:
+        console.print(
+            f"left {len(cleaned.left)} item(s) the figure engine did not write:", markup=False
+        )
+        for item in cleaned.left:
+            console.print(f"  {item}", markup=False, soft_wrap=True)
     return 0
 
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from symbiote_core.figures.engine import artifacts
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.schedule import Schedule
 
@@ -230,8 +230,8 @@ def test_two_processes_wanting_the_same_artifact_produce_it_once(project) -> Non
 def test_clean_drops_artifacts(project) -> None:
     engine, mod = project
     artifacts.cached("hosts", mod.produce, mod.Params(), (3,))
-    removed = clean(engine)
-    assert engine.cache_dir / "artifacts" / "hosts" in removed
+    removed = clean(engine).removed
+    assert [p.parent for p in removed] == [engine.cache_dir / "artifacts" / "hosts"]
     assert not entries(engine)
 
 
@@ -286,4 +286,4 @@ def test_a_url_cache_holds_artifacts_like_a_folder(project, tmp_path: Path) -> N
     assert calls(local) == 2, "a corrupt entry must be recomputed, not served"
     assert same(first, third)
     assert len(artifacts.deactivate()) == 1  # reported once
-    assert clean(engine) and not (url_root / "artifacts" / "hosts").exists()
+    assert clean(engine).removed and not (url_root / "artifacts" / "hosts").exists()

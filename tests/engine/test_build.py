@@ -23,14 +23,13 @@ from support.engine import PACKAGES, cli_command, copy_fake_project, edit, fake_
 from symbiote_core.figures import cli
 from symbiote_core.figures.engine.build import BuildResult, build, load_entry, plan
 from symbiote_core.figures.engine.cache import (
-    clean,
     entry_dir,
     prune,
     read_figure_entry,
     write_entry,
 )
-from symbiote_core.figures.engine.deps import project_deps
-from symbiote_core.figures.engine.keys import data_fingerprint
+from symbiote_core.figures.engine.deps import dependency_sources
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import (
     Engine,
     FigureDefinitionError,
@@ -38,6 +37,7 @@ from symbiote_core.figures.engine.registry import (
     figure_names,
     load_figure,
 )
+from symbiote_core.figures.engine.sides import data_fingerprint
 
 
 def compute_runs(engine: Engine, name: str) -> int:
@@ -52,6 +52,11 @@ def temp_leftovers(engine: Engine) -> list[Path]:
 
 def statuses(results: list[BuildResult]) -> dict[str, str]:
     return {result.name: result.status for result in results}
+
+
+def module_deps(engine: Engine, module: str) -> list[Path]:
+    """Files `module` may import anywhere in it, transitively (a module-level analysis)."""
+    return [source.path for source in dependency_sources(engine, module)]
 
 
 def keys_of(engine: Engine) -> dict[str, tuple[str, str]]:
@@ -123,17 +128,17 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
     assert entry.params == {"seeds": [7], "n": 6}
     assert entry.values["n_points"] == [6]
     assert entry.meta["git"] == "unknown"  # the temporary root is no git checkout
+    # lib/fmt.py is imported only inside lib.curves.describe, which alpha never reaches.
     assert entry.meta["deps"] == [
         "figs/__init__.py",
         "figs/_shared.py",
         "lib/__init__.py",
         "lib/_util.py",
         "lib/curves.py",
-        "lib/fmt.py",
     ]
     assert set(entry.meta["versions"]) >= {"torch", "numpy", "altair", "vl-convert-python"}
     assert entry.spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
-    assert entry.svg().lstrip().startswith("<svg")
+    assert entry.payloads["figure.svg"].lstrip().startswith(b"<svg")
     assert entry.data == json.loads(entry.data_path.read_bytes())
     assert set(entry.files()) == {"figure.svg", "spec.json", "data.json", "meta.json"}
     assert entry.path == entry_dir(engine, "out", "alpha", entry.key)
@@ -216,7 +221,7 @@ def test_a_library_edit_changes_only_the_keys_of_figures_that_import_it(project:
     }
 
     # A comment in a library file re-renders (key) but never recomputes (data_key).
-    edit(root / "lib" / "fmt.py", "def fmt", "# formats a count\ndef fmt")
+    edit(root / "lib" / "_util.py", "def rounded", "# rounds a coordinate\ndef rounded")
     commented = keys_of(project)
     assert commented["alpha"][0] != after["alpha"][0]
     assert commented["alpha"][1] == after["alpha"][1]
@@ -374,7 +379,7 @@ def test_tampered_or_truncated_entries_are_reported_and_rebuilt(
     # A meta.json that does not parse is caught too (checked by plan, no build needed).
     beta = load_entry(project, "beta")
     assert beta is not None
-    beta.meta_path.write_text("{")
+    beta.files()["meta.json"].write_text("{")
     (planned,) = plan(project, ["beta"])
     assert planned.status == "data-cached"
     assert any("meta.json does not parse" in p for p in planned.problems)
@@ -439,8 +444,9 @@ def test_prune_keeps_the_newest_entries(tmp_path: Path) -> None:
 
 
 def test_clean_removes_one_figure(project: Engine) -> None:
-    removed = clean(project, ["alpha"])
-    assert {p.parent.name for p in removed} == {"data", "out"}
+    cleaned = clean(project, ["alpha"])
+    assert {p.parent.parent.name for p in cleaned.removed} == {"data", "out"}
+    assert {p.parent.name for p in cleaned.removed} == {"alpha"} and cleaned.left == []
     assert plan(project, ["alpha"])[0].status == "stale"
     assert load_entry(project, "beta") is not None
 
@@ -529,13 +535,13 @@ def test_static_deps_cover_every_module_loaded_at_import(fake_project, tmp_path:
         )
         assert run.returncode == 0, run.stderr
         loaded = {Path(f) for f in json.loads(run.stdout)[module]}
-        static = set(project_deps(engine, module)) | {
+        static = set(module_deps(engine, module)) | {
             engine.root / Path(*module.split(".")).with_suffix(".py")
         }
         assert loaded <= static, f"{module}: loaded but not found statically: {loaded - static}"
 
     def rel(module: str) -> list[str]:
-        return [engine.relative(p) for p in project_deps(engine, module)]
+        return [engine.relative(p) for p in module_deps(engine, module)]
 
     # A function-level import counts (fmt); lib's lazy names do not, unless asked for.
     assert rel("figs.alpha") == [
@@ -588,7 +594,7 @@ def test_static_deps_resolve_each_import_form(tmp_path: Path) -> None:
         project_packages=("pkg",),
         cache_dir=tmp_path / "cache",
     )
-    found = [engine.relative(p) for p in project_deps(engine, "pkg.top")]
+    found = [engine.relative(p) for p in module_deps(engine, "pkg.top")]
     assert found == [
         "pkg/__init__.py",
         "pkg/a/__init__.py",
@@ -641,3 +647,37 @@ def test_planning_imports_no_figure_torch_or_altair(built: Built) -> None:
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("['cached', 'cached'] [] "), run.stdout
     assert float(run.stdout.split()[-1]) < 2.0  # typically ~0.05 s
+
+
+def test_the_build_modules_import_each_other_without_a_cycle() -> None:
+    """Arrows run one way inside `symbiote_core/figures` (imports inside functions too):
+    a cycle (artifacts <-> cache once) means two modules that only work together."""
+    import ast
+
+    base = Path(__file__).resolve().parents[1] / "symbiote_core" / "figures"
+    modules = {}
+    for path in base.rglob("*.py"):
+        parts = path.relative_to(base.parents[1]).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"import cycle: {' -> '.join((*path, name))}"
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, (*path, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

@@ -105,8 +105,8 @@ def test_an_edited_value_or_verdict_in_meta_is_caught_reported_once_and_rebuilt(
     alpha, beta = (r.entry for r in build(engine, ["alpha", "beta"]))
     assert alpha is not None and beta is not None
     # One value and one claim verdict changed; both files still parse.
-    edit_meta(alpha.meta_path, lambda meta: meta["values"].update(n_points=[7]))
-    edit_meta(beta.meta_path, lambda meta: meta["claims"][1].update(verdict="holds"))
+    edit_meta(alpha.files()["meta.json"], lambda meta: meta["values"].update(n_points=[7]))
+    edit_meta(beta.files()["meta.json"], lambda meta: meta["claims"][1].update(verdict="holds"))
     for entry in (alpha, beta):
         with pytest.raises(CorruptEntryError, match=r"meta\.json does not match its own checksum"):
             read_figure_entry(engine, entry.name, entry.key)

@@ -49,7 +49,7 @@ def build(kind: str, n_instances: int) -> tuple[torch.nn.Module, tuple[torch.Ten
 
 def kinds_and_instances() -> list[tuple[str, int]]:
     out = []
-    for kind in sorted(registry.SYMBIOTES):  # filled by importing symbiote_core.symbiotes
+    for kind in registry.kinds():  # every built-in kind, its module imported
         out.append((kind, 1))
         if kind != "probe":
             out.append((kind, 2))

@@ -581,3 +581,30 @@ def test_package_exports_resolve_lazily() -> None:
         assert getattr(symbiote_core, name) is not None, name
     with pytest.raises(AttributeError):
         symbiote_core.not_a_name  # noqa: B018
+
+
+def test_each_kind_loads_alone_through_the_kind_table() -> None:
+    """`registry.KINDS` names the module of every built-in kind; using one kind, from the
+    package or from the library's top level, imports no other kind's module."""
+    kinds = [f"symbiote_core.symbiotes.{k}" for k in ("relu", "batchtopk", "jumprelu",
+                                                      "matryoshka", "probe", "transcoder")]
+    code = (
+        "import sys\n"
+        "import symbiote_core as sc\n"
+        "from symbiote_core.symbiotes import TopKConfig, make_dictionary\n"
+        "make_dictionary(TopKConfig(d_in=4, d_sae=8, k=2))\n"
+        "sc.make_symbiote(sc.TopKConfig(d_in=4, d_sae=8, k=2))\n"
+        "from symbiote_core.symbiotes.registry import get\n"
+        "assert get('topk').__name__ == 'TopKSAE'\n"
+        f"loaded = [m for m in {kinds!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "get('relu')\n"
+        "assert 'symbiote_core.symbiotes.relu' in sys.modules\n"
+        "assert 'symbiote_core.symbiotes.matryoshka' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert registry.kinds() == sorted(registry.KINDS)
+    for kind, module in registry.KINDS.items():
+        assert registry.SYMBIOTES[kind].__module__ == module, kind
+    with pytest.raises(ValueError, match="unknown symbiote kind 'nope'"):
+        registry.get("nope")

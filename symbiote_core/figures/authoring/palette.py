@@ -1,7 +1,8 @@
 """The essay's colours: named roles, light and dark, and the Vega-Lite theme built on them.
 
 Render-only: nothing here touches figure data, so changing a colour redraws figures
-without recomputing them. Figure code uses the *light* value of a role (what the spec
+without recomputing them, as long as a figure imports this module inside `render`
+(keys follow imports: one at the top of a figure module is part of its data key). Figure code uses the *light* value of a role (what the spec
 and the static SVG carry); the site runtime (site.js) swaps every role colour for its
 dark twin when the reader is in dark mode, and applies `vega_config(scheme)`.
 
@@ -141,11 +142,6 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
         "mark": {"color": c("symbiote"), "aria": False},
         "range": {"category": [c(r) for r in CATEGORY_ORDER]},
     }
-
-
-def altair_theme() -> dict[str, Any]:
-    """The light config as an Altair theme (`alt.theme.register` wants a callable)."""
-    return {"config": vega_config("light")}
 
 
 def palette_script() -> str:

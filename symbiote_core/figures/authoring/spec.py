@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import operator
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from symbiote_core.figures.authoring.inputs import Input, Package
 
 Data = dict[str, Any]
 Value = float | int | list[float]
@@ -93,6 +96,9 @@ class Claim:
     def __post_init__(self) -> None:
         if self.op not in _OPERATORS:
             raise ValueError(f"claim {self.name!r}: unknown comparison {self.op!r}")
+        # A NaN or infinite threshold cannot be compared, nor stored (strict JSON).
+        for number in ("margin", *(("right",) if not isinstance(self.right, str) else ())):
+            _finite_field(self.name, number, getattr(self, number))
         if self.aggregate not in AGGREGATES:
             known = ", ".join(AGGREGATES)
             raise ValueError(
@@ -224,6 +230,16 @@ class ClaimResult:
         return cls(**kwargs)
 
 
+def _finite_field(claim: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"claim {claim!r}: {name} must be a number{' or a value name' if name == 'right' else ''}"
+            f", got {type(value).__name__} {value!r}"
+        )
+    if not math.isfinite(value):
+        raise ValueError(f"claim {claim!r}: {name} is {value}, not a finite number")
+
+
 def mean_lower_bound(gaps: Sequence[float], claim: str = "?") -> float:
     """One-sided lower confidence bound (level `CONFIDENCE`) of the mean of `gaps`."""
     if len(gaps) < 2:
@@ -260,17 +276,6 @@ def _lookup(values: Mapping[str, Value], name: str, claim: str) -> Value:
         ) from None
 
 
-def summarise(value: Value) -> dict[str, float]:
-    """Mean, sample standard deviation, min and max of a per-seed value."""
-    seeds = [float(v) for v in value] if isinstance(value, list) else [float(value)]
-    return {
-        "mean": statistics.fmean(seeds),
-        "sd": statistics.stdev(seeds) if len(seeds) > 1 else 0.0,
-        "min": min(seeds),
-        "max": max(seeds),
-    }
-
-
 @dataclass(frozen=True)
 class Figure:
     """One figure: how to compute it, how to draw it, and what it lets prose say."""
@@ -297,7 +302,12 @@ class Figure:
     setting in the project's code (a dataclass default, or a keyword of a call inside a
     function). The site reads it from the module's source without importing it, so it
     must be a string literal or a module-level string constant; like the caption, it
-    never changes the data (`keys._NOT_DATA`)."""
+    never changes the data (`sides.NOT_DATA`)."""
+    inputs: tuple[Input, ...] = ()
+    """Files compute reads (a data set, a corpus): paths under the repository root or
+    installed packages' files (`inputs.py`). Their bytes enter the data key; reading a
+    file that is not declared fails the build. Written literally: the build reads it
+    from the source."""
 
     def __post_init__(self) -> None:
         if not dataclasses.is_dataclass(self.params) or isinstance(self.params, type):
@@ -315,9 +325,19 @@ class Figure:
             or len(set(seeds)) != len(seeds)
         ):
             raise TypeError(f"Figure.params.seeds must be a tuple of distinct ints, got {seeds!r}")
+        if not isinstance(self.inputs, tuple) or not all(
+            isinstance(entry, str | Package) for entry in self.inputs
+        ):
+            raise TypeError(
+                f"Figure.inputs must be a tuple of paths and Package(...)s, got {self.inputs!r}"
+            )
 
     def seeds(self) -> tuple[int, ...]:
-        """The seeds the experiment runs, in the order per-seed values follow."""
+        """The seeds the experiment runs, in the order per-seed values follow.
+
+        The worker seeds the process from the first one. This module is in no data key
+        (`Engine.render_only`): a change here that changes seeding needs a bump of
+        `keys.ENGINE_FORMAT`."""
         seeds = getattr(self.params, "seeds", None)
         if seeds is not None:
             return tuple(seeds)

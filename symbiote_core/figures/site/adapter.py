@@ -24,6 +24,7 @@ Every problem is printed once: where it is found. The final error only counts th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import html
@@ -32,9 +33,10 @@ import logging
 import os
 import re
 import shutil
+import tempfile
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,13 @@ from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.ownership import claim_cache
 from symbiote_core.figures.engine.plan import git_revision
-from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.releases import load_releases
+from symbiote_core.figures.engine.settings import SettingsError
 from symbiote_core.figures.site.claims_page import claims_page
+from symbiote_core.figures.site.history import commit_time
 from symbiote_core.figures.site.machine import (
     CLAIMS_JSON,
     MachinePages,
@@ -73,8 +78,15 @@ from symbiote_core.figures.site.markup import (
     markdown_literal,
 )
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
-from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
+from symbiote_core.figures.site.notebook import (
+    ipynb_text,
+    stable_cell_ids,
+    write_ipython_dir,
+)
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.site.notebook_directives import NotebookDirectives
+from symbiote_core.figures.site.notebook_directives import fill as fill_notebook
+from symbiote_core.figures.site.notebook_directives import prepare as prepare_notebook
 from symbiote_core.figures.site.page_memo import PageMemo
 from symbiote_core.figures.site.publication import Publication
 from symbiote_core.figures.site.sourcetext import SourceIndex
@@ -86,6 +98,8 @@ log = logging.getLogger("mkdocs.plugins.symbiote")
 METHODS_PAGE = "methods.md"
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+"""The reproducible-builds variable MkDocs reads for the build date."""
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
@@ -124,13 +138,30 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.notebook_directives: dict[str, NotebookDirectives] = {}
+        """Notebook page source -> its Markdown cells' directives (`notebook_directives.py`)."""
+        self.failed_renders: set[str] = set()
+        self._converted: tempfile.TemporaryDirectory[str] | None = None
+        """Where notebooks with directives are written, tokens in place, for conversion."""
         self.machine: MachinePages | None = None
         """Each page as plain Markdown, for llms.txt (machine.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
-        self.engine = Engine(root=self.root)
+        try:
+            self.engine = Engine(root=self.root)
+            # A cache no figure worker can reach (memory://), or a folder of other files:
+            # the build stops here with the reason, `mkdocs serve` included.
+            claim_cache(self.engine)
+        except (FigureError, SettingsError) as error:
+            raise PluginError(str(error)) from None
+        if SOURCE_DATE_EPOCH not in os.environ:
+            # MkDocs dates the sitemap (and its gzip header) by the build day unless told
+            # otherwise: the commit's time makes two builds of one commit byte-identical.
+            stamp = commit_time(self.root)
+            if stamp is not None:
+                os.environ[SOURCE_DATE_EPOCH] = str(stamp)
         figures_dir = str(self.engine.figures_dir)
         if figures_dir not in config.watch:  # serve reloads on figure edits
             config.watch.append(figures_dir)
@@ -307,17 +338,22 @@ class EssaySite:
         shown = self._shown(page)
 
         def cached_render(config: MkDocsConfig, files: Files) -> None:
-            key = notebooks.key(source, dict(jupyter.config), self.library_digest)
+            # Keyed on the file converted: with tokens for its directives, if it has any.
+            prepared = self.notebook_directives.get(page.file.src_uri)
+            converted = prepared.converted if prepared is not None else source
+            key = notebooks.key(converted, dict(jupyter.config), self.library_digest)
             hit = notebooks.read(key, shown)
             if hit is not None:
                 log.info("notebook %s: cached", shown)
-                page.content = hit["content"]
+                page.content = stable_cell_ids(hit["content"])
                 page.toc = get_toc(hit["toc"])
                 if hit.get("title") is not None:
                     page.title = hit["title"]
                 return
             title = page.title
-            render(config, files)
+            with _converting(page.file, converted):
+                render(config, files)
+            page.content = stable_cell_ids(page.content)
             notebooks.write(
                 key,
                 {
@@ -336,6 +372,7 @@ class EssaySite:
             try:
                 render(config, files)
             except Exception as error:
+                self.failed_renders.add(page.file.src_uri)
                 problem = self._render_problem(page, error, notebook)
                 log.error(str(problem))  # the one place this problem is printed
                 self.problems.append(problem)
@@ -413,6 +450,23 @@ class EssaySite:
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
         markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
+        if self.jupyter is not None and self.jupyter.should_include(page.file):
+            # mkdocs-jupyter converts the notebook file, not this Markdown: its Markdown
+            # cells' directives are rendered now and put in after conversion.
+            if self._converted is None:
+                self._converted = tempfile.TemporaryDirectory(prefix="symbiote-notebooks-")
+            prepared = prepare_notebook(
+                Path(page.file.abs_src_path),
+                self._shown(page),
+                renderer,
+                Path(self._converted.name) / hashlib.sha256(src.encode()).hexdigest()[:16],
+            )
+            self.notebook_directives[src] = prepared
+            self.deferred[src] = (renderer.page, renderer.deferred or {})
+            for problem in prepared.problems:
+                log.warning(str(problem))
+            self.problems.extend(prepared.problems)
+            return markdown
         out = renderer.render(markdown)
         self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
         for problem in renderer.problems:
@@ -422,6 +476,12 @@ class EssaySite:
 
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        prepared = self.notebook_directives.get(page.file.src_uri)
+        if prepared is not None and prepared.tokens and page.file.src_uri not in self.failed_renders:
+            html, lost = fill_notebook(html, prepared, self._shown(page))
+            for problem in lost:
+                log.warning(str(problem))
+            self.problems.extend(lost)
         assert self.publication is not None
         return self.publication.page_content(html, page, files)
 
@@ -490,9 +550,28 @@ class EssaySite:
                     shutil.rmtree(self.building, ignore_errors=True)
         finally:
             self.building = None
+            if self._converted is not None:
+                self._converted.cleanup()
+                self._converted = None
             if self.lock is not None:
                 self.lock.release(force=True)
                 self.lock = None
+
+
+@contextlib.contextmanager
+def _converting(file: File, path: Path) -> Iterator[None]:
+    """Have mkdocs-jupyter convert `path` for `file`: its render reads the notebook from
+    `page.file.abs_src_path` when it runs. Restored before anything else reads it (the
+    error line of a raising cell, `include_source`'s copy of the source)."""
+    original = file.abs_src_path
+    if original is None or Path(original) == path:
+        yield
+        return
+    file.abs_src_path = str(path)
+    try:
+        yield
+    finally:
+        file.abs_src_path = original
 
 
 def _swap_in(new: Path, site: Path) -> None:

@@ -62,6 +62,12 @@ def _git(root: Path, *args: str) -> str | None:
     return result.stdout if result.returncode == 0 else None
 
 
+def commit_time(root: Path) -> int | None:
+    """When the checked-out commit was made (seconds since the epoch); None without git."""
+    out = (_git(root, "log", "-1", "--format=%ct") or "").strip()
+    return int(out) if out.isdigit() else None
+
+
 def essay_history(root: Path, pathspecs: tuple[str, ...] = ("essay/*.md",)) -> History:
     """Every commit that touched the essay's pages, newest first.
 

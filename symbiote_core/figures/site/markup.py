@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import hashlib
 import html
 import json
 import re
@@ -351,10 +352,11 @@ class PageRenderer:
     (seed lists, cache keys, params) no reader searches for."""
     token_prefix: str = "sym-spec"
     """Starts every token; the site adds a random nonce (one per process), so no text
-    in a page can pose as one."""
+    in a page can pose as one. Tokens never reach the finished page (`fill_deferred`)."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
-    _tips: int = 0
+    _tips: dict[str, int] = field(default_factory=dict)
+    """How often each popover text was used so far on the page (its ids must differ)."""
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
     """Directive kind -> handler; the only place a kind is known (set below the class)."""
@@ -575,8 +577,13 @@ class PageRenderer:
     def _number(self, text: str, source: str) -> str:
         """A quoted number with its source in a popover: a button, so that a tap, a
         click and the keyboard all reach it (site.js toggles it); hover shows it too."""
-        self._tips += 1
-        tip = f"{self.token_prefix}-tip-{self._tips}"
+        # The id comes from what the popover says (and how often the page said it
+        # before), not from the process or the position: two builds of one commit give
+        # the same bytes, and an edit elsewhere on the page leaves this id as it was.
+        said = f"{source}\0{text}"
+        seen = self._tips.get(said, 0)
+        self._tips[said] = seen + 1
+        tip = "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
         popover = self.defer(
             f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
         )
