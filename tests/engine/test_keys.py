@@ -506,6 +506,11 @@ def test_a_palette_edit_rerenders_its_charts_and_the_dark_swap_still_matches(
     loaded = importlib.util.spec_from_file_location("edited_palette", palette)
     assert loaded is not None and loaded.loader is not None
     module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
+    # A dataclass looks its module up in sys.modules (string annotations): register it.
+    sys.modules[loaded.name] = module
+    try:
+        loaded.loader.exec_module(module)
+    finally:
+        del sys.modules[loaded.name]
     colours = set(re.findall(r"#[0-9a-f]{6}", spec))
     assert colours and colours <= set(module.swaps())
