@@ -1,4 +1,4 @@
-"""What every layer shares: a marker per folder, and the process state figures run with.
+"""What every layer shares: a marker per folder, and one chromium for the browser tests.
 
 The tests are in folders by layer, and each folder's tests carry its marker (set here,
 from the path), so `-m` picks a layer without a list of files:

@@ -392,8 +392,13 @@ def _warn_rules(engine: Engine, results: list[BuildResult], console: Console) ->
     built = {r.name: r.entry for r in results if r.entry is not None}
     if not built:
         return
-    for found in findings(check(engine, list(built), built)):
-        console.print(f"warning: {found}", markup=False, soft_wrap=True)
+    try:
+        found = findings(check(engine, list(built), built))
+    except Exception as error:  # a warning step never fails a build that succeeded
+        console.print(f"warning: authoring rules not checked: {error!r}", markup=False)
+        return
+    for finding in found:
+        console.print(f"warning: {finding}", markup=False, soft_wrap=True)
 
 
 def _summarise(results: list[BuildResult], strict: bool, console: Console) -> int:

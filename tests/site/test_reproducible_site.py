@@ -1,6 +1,6 @@
 """Issue 21: a byte-reproducible site, and directives in a notebook's Markdown cells.
 
-On the small site of `support.mini.make_mini_project` (one probe figure, one notebook), a
+On the small site of `support/mini.py` (one probe figure, one notebook), a
 git repository with one commit: two clean builds of it with the same figure cache
 give identical files, every one (popover ids once carried a per-process nonce, and
 notebook cells nbformat's random ids); the second build runs its notebook afresh (its
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.mini import make_mini_project
+from support.mini import make_mini_project, mini_env
 from support.project import mkdocs_env, run_mkdocs
 
 pytestmark = pytest.mark.slow
@@ -52,8 +52,9 @@ def site_files(site: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def figure_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One figure cache for every build here: the probe is computed once."""
-    return tmp_path_factory.mktemp("figures") / "cache"
+    """One figure cache for every build here: the probe sites' (`support/mini.py`), where
+    the probe is computed once per session."""
+    return Path(mini_env()["SYMBIOTE_FIGURE_CACHE"])
 
 
 def test_two_clean_builds_of_one_commit_are_byte_identical(

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from serving import fetch, free_port, wait_for
-from support.engine import FIXTURE
 from support.project import mkdocs_env
+from support.serving import fetch, free_port, wait_for
 
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine, FigureError

@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from support.engine import FIXTURE
+
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
-
-FIXTURE = Path(__file__).parent / "fixtures" / "figure_project"
 
 FIGURE = '''"""{what}."""
 from dataclasses import dataclass
