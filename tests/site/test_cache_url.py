@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.engine import FIXTURE
 from support.project import mkdocs_env
 from support.serving import fetch, free_port, wait_for
 
