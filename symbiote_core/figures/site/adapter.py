@@ -46,10 +46,12 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.claims_page import claims_page
-from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -60,19 +62,27 @@ from symbiote_core.figures.site.markup import (
     fill_deferred,
     markdown_literal,
 )
+from symbiote_core.figures.site.metadata import (
+    CARD_FOLDER,
+    Card,
+    Citation,
+    card_png,
+    description,
+    head_tags,
+)
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.authoring.palette import palette_script
-from symbiote_core.figures.site.publication import Publication
-from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.site.publication import PDF_FILE, Publication
+from symbiote_core.figures.site.sections import Sections
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 METHODS_PAGE = "methods.md"
+
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
@@ -113,6 +123,8 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.sections = Sections()
+        """The essay's pages as numbered sections (sections.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -240,6 +252,14 @@ class EssaySite:
         self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         assert self.publication is not None
         self.publication.nav(nav, files)
+        self.sections = Sections.from_nav(nav, self.publication.byline_section)
+        # A page's card image is its first figure; a page without one shows the hero.
+        self.cards: dict[str, str] = {}
+        for name, view in sorted(self.views.items(), key=lambda kv: kv[1].number or 0):
+            if view.page and view.number and "figure.svg" in view.files:
+                self.cards.setdefault(view.page, name)
+        hero = re.search(r"\{\{\s*hero:\s*([\w-]+)", "\n".join(text for _, text in pages))
+        self.default_card = hero.group(1) if hero else next(iter(self.cards.values()), None)
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -335,6 +355,7 @@ class EssaySite:
             deferred={},
             token_prefix=self.token_prefix,
             settings=self.sources.setting,
+            sections=self.sections,
         )
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
@@ -362,6 +383,9 @@ class EssaySite:
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         assert self.publication is not None
+        html = self.sections.number_page(html, page)
+        if not page.meta.get("description"):
+            page.meta["description"] = description(html) or config.site_description
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
@@ -379,10 +403,37 @@ class EssaySite:
             log.warning(str(problem))
             self.problems.append(problem)
         assert self.publication is not None
-        return self.publication.post_page(output, page)
+        output = self.publication.post_page(output, page)
+        tags = self._head_tags(page, config)
+        return output.replace("</head>", f"{tags}\n</head>", 1)
+
+    def _head_tags(self, page: Page, config: MkDocsConfig) -> str:
+        """OpenGraph, Twitter and citation tags (metadata.py)."""
+        site_url = (config.site_url or "").rstrip("/") + "/"
+        figure = self.cards.get(page.file.src_uri, self.default_card)
+        image = f"{site_url}{CARD_FOLDER}/{figure}.png" if figure else None
+        card = Card(
+            title=str(page.title or config.site_name),
+            description=str(page.meta.get("description") or config.site_description or ""),
+            url=page.canonical_url or site_url,
+            image=image,
+        )
+        meta = self.publication.meta if self.publication else None
+        citation = None
+        if meta is not None and page.file.src_uri in self.publication.byline_pages:
+            citation = Citation(
+                title=meta.title,
+                authors=meta.authors,
+                date=meta.released.strftime("%Y/%m/%d"),
+                url=site_url,
+                pdf_url=site_url + PDF_FILE,
+                version=meta.version,
+            )
+        return head_tags(card, citation, config.site_name)
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self._write_cards(config)
         if self.pages_key is not None:  # a build with the memo off leaves it as it was
             PAGES.end_build()
         if self.publication is not None:  # reference and citation problems, logged already
@@ -396,6 +447,17 @@ class EssaySite:
                 "the previous site is left in place"
             )
         self.finished = True
+
+    def _write_cards(self, config: MkDocsConfig) -> None:
+        """Each card image: a page's first figure as PNG, made from its SVG in the site."""
+        site = Path(config.site_dir)
+        for name in {*getattr(self, "cards", {}).values(), getattr(self, "default_card", None)}:
+            svg = site / "figures" / str(name) / "figure.svg"
+            if name is None or not svg.is_file():
+                continue
+            target = site / CARD_FOLDER / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(card_png(svg, self.root / ".cache"), target)
 
     def on_build_error(self, error: Exception) -> None:
         self.finished = False

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from symbiote_core.figures.authoring.claimtext import comparison, evaluation_text
-from symbiote_core.figures.site.markup import FigureView, claim_anchor, escape, markdown_literal
 from symbiote_core.figures.authoring.spec import AGGREGATES
+from symbiote_core.figures.site.markup import FigureView, claim_anchor, escape, markdown_literal
 
 _VERDICT_CLASS = {"holds": "holds", "fails": "fails", "cannot fail": "cannotfail"}
 _VERDICT_TEXT = {"holds": "holds", "fails": "FAILS", "cannot fail": "CANNOT FAIL"}
@@ -72,6 +72,9 @@ def claims_page(
     if counts["fails"] or counts["cannot fail"]:
         summary += f"; {counts['fails']} fail; {counts['cannot fail']} cannot fail"
     lines[2:2] = [f"**{summary}.**", ""]
+    table = summary_table(views, page_titles)
+    at = lines.index("", 5) + 1  # after the introduction's paragraph
+    lines[at:at] = [*table, "", "## Each claim, seed by seed", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -124,7 +127,7 @@ def _claim_block(
         f'<div class="sym-seed-table"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
-    block += [defer(table), ""]
+    block += [defer(f'<details class="sym-seed-details"><summary>Seed by seed</summary>{table}</details>'), ""]
     return block
 
 
@@ -139,3 +142,47 @@ def _badge(verdict: str, text: str) -> str:
 
 def _yes(holds: bool) -> str:
     return "yes" if holds else "no"
+
+
+def summary_table(
+    views: Mapping[str, FigureView], page_titles: Mapping[str, str] | None = None
+) -> list[str]:
+    """One row per claim, in reading order: its sentence, figure, value, control, null and
+    verdict; each links to its test below and to its sentence in the text. Markdown."""
+    order = {page: i for i, page in enumerate(page_titles or {})}
+    rows = []
+    for view in sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name)):
+        if view.error is not None:
+            continue
+        for name, claim in view.claims.items():
+            page = view.claim_pages.get(name)
+            rows.append((order.get(page, len(order)), view.number or 0, view, name, claim, page))
+    lines = [
+        "| claim | figure | measured | control | null | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, _, view, name, claim, page in sorted(rows, key=lambda r: (r[0], r[1])):
+        anchor = claim_anchor(view.name, name)
+        real, null = claim["real"], claim["null"]
+        seeds = len(real["seed_holds"])
+        figure = f"{{{{ ref: {view.name} }}}}" if view.number else f"`{view.name}`"
+        sentence = markdown_literal(claim["statement"])
+        text = f"[{sentence}]({page}#{anchor}-text)" if page else sentence
+        measured = (
+            f"<code>{markdown_literal(str(claim['left']))}</code> "
+            f"{_mean(real['left']):.3g} vs {_mean(real['right']):.3g}"
+        )
+        null_text = (
+            f"{markdown_literal(claim['null_description'])}: holds on "
+            f"{sum(bool(h) for h in null['seed_holds'])} of {seeds}"
+        )
+        verdict = _badge(claim["verdict"], _VERDICT_TEXT[claim["verdict"]])
+        lines.append(
+            f"| {text} | {figure} | {measured} | {markdown_literal(claim['control'])} | "
+            f"{null_text} | {verdict} [test](#{anchor}) |"
+        )
+    return lines
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")

@@ -44,7 +44,8 @@ from typing import Any, ClassVar
 import markdown as md
 import nh3
 
-from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.site.colourwords import caption_colour_problems, colour_html
+from symbiote_core.figures.site.sections import Sections, section_link
 
 # `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
 # blank line (a paragraph break) nor another `{{`.
@@ -200,11 +201,11 @@ def claim_anchor(figure: str, claim: str) -> str:
 CLAIMS_PAGE = "claims.md"
 
 _CLAIM_MARKS = {
-    "holds": ("holds", "✓", "Checked claim: it holds"),
-    "fails": ("fails", "FAILS", "Checked claim: it FAILS"),
+    "holds": ("holds", "✓ checked", "Checked claim: it holds"),
+    "fails": ("fails", "✗ fails", "Checked claim: it FAILS"),
     "cannot fail": (
         "cannotfail",
-        "CANNOT FAIL",
+        "✗ cannot fail",
         "Checked claim: it CANNOT FAIL (it holds on its null too)",
     ),
 }
@@ -352,6 +353,8 @@ class PageRenderer:
     in a page can pose as one."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
+    sections: Sections | None = None
+    """The essay's numbered sections, for `{{ section: PAGE }}`."""
     _tips: int = 0
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
@@ -414,10 +417,48 @@ class PageRenderer:
             view,
             self.url_to,
             spec,
+            self._caption(view, d),
             alt,
             self.defer(self._summary_html(view, alt)),
             self.defer(_provenance_html(view, self.url_to)),
         )
+
+    CAPTION_KINDS: ClassVar[tuple[str, ...]] = ("colour", "section")
+    """Directives a caption may hold; any other is shown as written."""
+
+    def _caption(self, view: FigureView, d: Directive) -> str:
+        """The caption as HTML, its `{{ colour: ROLE }}` directives filled in
+        (`colourwords`), and its colour words checked against its chart: a caption that
+        names a colour the chart does not draw is a problem at the figure's line."""
+        caption = str((view.meta or {}).get("caption", ""))
+        parts, fills, roles, last = [], [], [], 0
+        for c in find_directives(caption):
+            if c.kind not in self.CAPTION_KINDS:
+                continue
+            parts.append(caption[last : c.start])
+            last = c.end
+            try:
+                if c.kind == "section":
+                    fills.append(self._section(c))
+                else:
+                    fills.append(colour_html(c.target, c.fmt))
+                    roles.append(c.target)
+            except (KeyError, ValueError, _Problem) as e:
+                message = e.args[0] if e.args else str(e)
+                self.problems.append(MarkupProblem(
+                    self.page, d.line, f"caption of figure {view.name!r} ({view.module}): "
+                    f"{c.text}: {message}"))
+                fills.append(html.escape(c.target))
+            parts.append(f"SYMCAPTION{len(fills) - 1}X")
+        parts.append(caption[last:])
+        text = "".join(parts)
+        for problem in caption_colour_problems(text, roles, view.spec or {}):
+            self.problems.append(MarkupProblem(
+                self.page, d.line, f"caption of figure {view.name!r} ({view.module}) {problem}"))
+        rendered = caption_html(text)
+        for i, fill in enumerate(fills):
+            rendered = rendered.replace(f"SYMCAPTION{i}X", fill)
+        return rendered
 
     def defer(self, fragment: str) -> str:
         """`fragment`, or an HTML comment holding the token it is stored under (see
@@ -570,6 +611,34 @@ class PageRenderer:
             ) from None
         return self._number(text, f"{d.target}, set in {setting.where}")
 
+    def _hero(self, d: Directive) -> str:
+        """A figure shown on the title page as a still image (no chart runtime there),
+        linking to where it is numbered and drawn."""
+        view = self._view(d.target, d)
+        if view.error is not None or "figure.svg" not in view.files:
+            raise _Problem(f"hero figure {view.name!r} failed to build", report=False)
+        if view.number is None or view.page is None:
+            raise _Problem(f"hero figure {view.name!r} is embedded on no page")
+        href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
+        title = html.escape(str((view.meta or {}).get("title", view.name)))
+        return (
+            f'\n\n<figure class="sym-hero"><a href="{href}">'
+            f'<img src="{self.url_to(view.files["figure.svg"])}" loading="eager" '
+            f'alt="{html.escape(self._alt_text(view))}"></a>'
+            f'<figcaption><a href="{href}">Figure {view.number}</a>. {title}</figcaption>'
+            "</figure>\n\n"
+        )
+
+    def _section(self, d: Directive) -> str:
+        """'section 3', a link to the page that is section 3 (`sections.py`)."""
+        if self.sections is None:
+            raise _Problem("{{ section: }} needs the essay's numbered sections, which this page has not")
+        try:
+            label = self.sections.label(d.target, d.fmt)
+        except (KeyError, ValueError) as e:
+            raise _Problem(f"{d.text}: {e.args[0] if e.args else e}") from None
+        return section_link(label, self.url_to(self.page_url(d.target)))
+
     def _number(self, text: str, source: str) -> str:
         """A quoted number with its source in a popover: a button, so that a tap, a
         click and the keyboard all reach it (site.js toggles it); hover shows it too."""
@@ -585,31 +654,71 @@ class PageRenderer:
         )
 
     def _claim(self, d: Directive) -> str:
+        view, name, claim = self._claim_of(d)
+        status = _CLAIM_MARKS[claim["verdict"]][0]
+        anchor = claim_anchor(view.name, name)
+        # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
+        return (
+            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
+            f"{html.escape(claim['statement'])}{self._claim_mark(view, name, claim)}</span>"
+        )
+
+    def _check(self, d: Directive) -> str:
+        """The mark of a claim stated elsewhere: what was checked and how it came out."""
+        view, name, claim = self._claim_of(d)
+        return self._claim_mark(view, name, claim)
+
+    def _claim_of(self, d: Directive) -> tuple[FigureView, str, Mapping[str, Any]]:
         view, name = self._split(d)
         if view.error is not None:
             raise _Problem(
-                f"claim {d.target!r}: figure {view.name!r} failed to build", report=False
+                f"{d.kind} {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         claim = view.claims.get(name)
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
-        anchor = claim_anchor(view.name, name)
-        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
-        detail = html.escape(f"{words}. {describe_claim(claim)}")
-        # A small mark, not a badge: the sentence is highlighted on hover (site.css), and
-        # the mark links to the claim's row in the appendix, which links back here.
-        mark_link = self.defer(
-            f'<a class="sym-claim-mark" href="{href}" title="{detail}" '
-            f'aria-label="{html.escape(words)}: see its test in the claims appendix">'
-            f"{mark}</a>"
+        return view, name, claim
+
+    def _claim_mark(self, view: FigureView, name: str, claim: Mapping[str, Any]) -> str:
+        """A visible mark after a claim: a button (tap, click, keyboard) whose popover says
+        in words what the build checked and how it came out, and links to its test."""
+        status, mark, _ = _CLAIM_MARKS[claim["verdict"]]
+        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{claim_anchor(view.name, name)}")
+        self._tips += 1
+        tip = f"{self.token_prefix}-tip-{self._tips}"
+        words = claim_in_words(claim)
+        return self.defer(
+            f'<span class="sym-value sym-check sym-check--{status}">'
+            f'<button type="button" class="sym-value-number sym-claim-mark" '
+            f'aria-describedby="{tip}" aria-expanded="false">{mark}</button>'
+            f'<span class="sym-tip sym-check-tip" role="tooltip" id="{tip}">'
+            f'{html.escape(words)} <a href="{href}">Its test, seed by seed</a></span></span>'
         )
-        # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
-        return (
-            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
-            f"{html.escape(claim['statement'])}{mark_link}</span>"
+
+
+def claim_in_words(claim: Mapping[str, Any]) -> str:
+    """What the build checked for a claim and how it came out, in a reader's words."""
+    real, null = claim["real"], claim["null"]
+    seeds = len(real["seed_holds"])
+    held = sum(bool(h) for h in real["seed_holds"])
+    null_held = sum(bool(h) for h in null["seed_holds"])
+    control = str(claim.get("control", "")).rstrip(".")
+    null_text = str(claim.get("null_description", "")).rstrip(".")
+    verdict = claim["verdict"]
+    if verdict == "holds":
+        head = f"Checked by the build on {seeds} seeds: it holds on {held} of {seeds}"
+    elif verdict == "fails":
+        head = f"Checked by the build on {seeds} seeds: it FAILS (it holds on {held} of {seeds})"
+    else:
+        head = (
+            f"Checked by the build on {seeds} seeds: it CANNOT FAIL, since it holds on its "
+            "null too, so it is no evidence"
         )
+    null_part = (
+        f"on its null ({null_text}) the same test holds on {null_held} of {seeds} seeds"
+    )
+    return f"{head}. Compared with: {control}. {null_part[0].upper()}{null_part[1:]}."
 
 
 PageRenderer.HANDLERS = {
@@ -619,6 +728,9 @@ PageRenderer.HANDLERS = {
     "claim": PageRenderer._claim,
     "param": PageRenderer._param,
     "code": PageRenderer._code,
+    "section": PageRenderer._section,
+    "check": PageRenderer._check,
+    "hero": PageRenderer._hero,
 }
 KINDS = tuple(PageRenderer.HANDLERS)
 
@@ -786,17 +898,20 @@ def _figure_html(
     view: FigureView,
     url_to: Callable[[str], str],
     spec: str,
+    caption: str,
     alt_text: str,
     summary: str,
     provenance: str,
 ) -> str:
     """The figure block; `spec` is the escaped `data-spec` value (or a deferred token),
-    `summary` and `provenance` their blocks (or deferred tokens)."""
+    `caption` its HTML, `summary` and `provenance` their blocks (or deferred tokens)."""
     meta = view.meta or {}
-    caption = caption_html(meta.get("caption", ""))
     alt = html.escape(alt_text)
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
+    if svg:  # what print shows: the figure as built, static and light (site.css @media print)
+        fallback += f'<img class="sym-print-figure" src="{url_to(svg)}" alt="" loading="lazy">'
+
     number = f"Figure {view.number}." if view.number else "Figure."
     # The blank lines keep Markdown from wrapping this block in a paragraph.
     return (
