@@ -401,12 +401,20 @@
     });
   }
 
-  // Printing shows every chart: open the ones not reached yet.
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll(CHARTS).forEach(function (el) {
-      if (!el.getAttribute("data-rendered-scheme")) openChart(el);
+  // Printing shows each figure's static image (print.css), fetched lazily on screen:
+  // when the reader is about to print, fetch every one.
+  function loadPrintImages() {
+    document.querySelectorAll("img.sym-print-figure[loading=lazy]").forEach(function (img) {
+      img.loading = "eager";
     });
-  });
+  }
+  window.addEventListener("beforeprint", loadPrintImages);
+  if (window.matchMedia) {
+    var printing = window.matchMedia("print");
+    if (printing.addEventListener) {
+      printing.addEventListener("change", function (e) { if (e.matches) loadPrintImages(); });
+    }
+  }
 
   function renderMath() {
     var blocks = document.querySelectorAll(".arithmatex");

@@ -666,7 +666,10 @@ class PageRenderer:
     def _check(self, d: Directive) -> str:
         """The mark of a claim stated elsewhere: what was checked and how it came out."""
         view, name, claim = self._claim_of(d)
-        return self._claim_mark(view, name, claim)
+        # In a span: a line that began with the deferred mark (an HTML comment until the
+        # page is finished) would start a raw HTML block and break a list in two.
+        return f'<span class="sym-check-wrap">{self._claim_mark(view, name, claim)}</span>'
+
 
     def _claim_of(self, d: Directive) -> tuple[FigureView, str, Mapping[str, Any]]:
         view, name = self._split(d)

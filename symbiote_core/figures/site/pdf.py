@@ -82,7 +82,10 @@ def print_essay(site: Path, pages: list[str], out: Path | None = None,
                 page = context.new_page()
                 page.emulate_media(media="print")
                 page.goto(base + page_path(src), wait_until="load")
-                # Print shows each figure's static image: wait until every one is loaded.
+                # Print shows each figure's static image (lazy on screen): load each, and
+                # wait until every one is in.
+                page.evaluate("document.querySelectorAll('img[loading=lazy]')"
+                              ".forEach(i => { i.loading = 'eager'; })")
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('img.sym-print-figure')].every("
                     "i => i.complete && i.naturalWidth > 0)",

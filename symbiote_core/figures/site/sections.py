@@ -33,7 +33,8 @@ class Sections:
         for item in nav.items:
             if not (isinstance(item, Section) and item.title == section_title):
                 continue
-            pages = [p for p in _pages(item) if not p.is_homepage]
+            # The title page (the site's home) is not a section.
+            pages = [p for p in _pages(item) if p.file.src_uri != "index.md"]
             for number, page in enumerate(pages, start=1):
                 src = page.file.src_uri
                 sections.numbers[src] = number
