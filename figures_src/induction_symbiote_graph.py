@@ -605,7 +605,7 @@ METHODS = (
 FIGURE = Figure(
     title="A dictionary between the layers reads the induction circuit; path patching grades it",
     caption=(
-        "Left: the head-level graph of the 2-layer host for one seed (the radio buttons pick "
+        "{{ panel: left | capital }}: the head-level graph of the 2-layer host for one seed (the radio buttons pick "
         "it), read through a TopK dictionary of "
         f"{PARAMS.d_sae} latents grown on the residual stream between the layers. Each "
         "source of that stream (the embedding, each layer-0 head) is followed through the "
@@ -616,7 +616,7 @@ FIGURE = Figure(
         f"{PARAMS.eval_sequences} held-out sequences per seed with a fixed threshold of "
         f"{PARAMS.edge_threshold:g} logit; {{{{ colour: neuron }}}}: the symbiote's edge is not in the truth; "
         "dashed grey: a true edge the symbiote misses. The slider moves the symbiote's "
-        "threshold; precision and recall under the graph follow it. Right: precision and "
+        "threshold; precision and recall under the graph follow it. {{ panel: right | capital }}: precision and "
         "recall, mean over seeds, as the threshold moves (dashed: the slider); below, how "
         "many latents read the current token, the previous token or the position, on the "
         "2-layer host, the same host untrained and the 1-layer host (one dot per seed)."

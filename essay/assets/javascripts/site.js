@@ -495,9 +495,23 @@
     var open = value.classList.toggle("sym-tip-open");
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
+  // Escape closes an open popover, and hides the one its focused button shows until
+  // focus moves on.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closeTips(null);
+    if (event.key !== "Escape") return;
+    closeTips(null);
+    var focused = document.activeElement && document.activeElement.closest &&
+      document.activeElement.closest(".sym-value");
+    if (focused) focused.classList.add("sym-tip-dismissed");
   });
+  document.addEventListener("focusout", function (event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    if (value) value.classList.remove("sym-tip-dismissed");
+  });
+  document.addEventListener("click", function (event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    if (value) value.classList.remove("sym-tip-dismissed");
+  }, true);
 
   function onPage() {
     fixAccessibility();

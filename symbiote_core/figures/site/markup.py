@@ -322,7 +322,7 @@ def format_setting(value: Any, fmt: str | None) -> str:
 def value_title(target: str, value: float | int | list[float]) -> str:
     """The hover text of a quoted number: where it comes from, and each seed's value."""
     if not isinstance(value, list):
-        return target
+        return f"{target}: a constant of the experiment, the same on every seed"
     seeds = ", ".join(f"{v:.4g}" for v in value)
     return f"{target}: mean of {len(value)} seeds ({seeds})"
 
@@ -423,7 +423,7 @@ class PageRenderer:
             self.defer(_provenance_html(view, self.url_to)),
         )
 
-    CAPTION_KINDS: ClassVar[tuple[str, ...]] = ("colour", "section")
+    CAPTION_KINDS: ClassVar[tuple[str, ...]] = ("colour", "section", "panel")
     """Directives a caption may hold; any other is shown as written."""
 
     def _caption(self, view: FigureView, d: Directive) -> str:
@@ -440,6 +440,8 @@ class PageRenderer:
             try:
                 if c.kind == "section":
                     fills.append(self._section(c))
+                elif c.kind == "panel":
+                    fills.append(panel_html(c.target, c.fmt))
                 else:
                     fills.append(colour_html(c.target, c.fmt))
                     roles.append(c.target)
@@ -571,7 +573,7 @@ class PageRenderer:
             raise _Problem(
                 f"bad format {d.fmt!r} for value {d.target!r}: {type(e).__name__}: {e}"
             ) from None
-        return self._number(text, value_title(d.target, view.values[name]))
+        return self._number(text, self._source_words(view, value_title(d.target, view.values[name])))
 
     def _param(self, d: Directive) -> str:
         view, path = self._split(d)
@@ -580,7 +582,16 @@ class PageRenderer:
                 f"param {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         text = self._param_text(view, path, d)
-        return self._number(text, f"{view.name} param {path} ({view.module})")
+        return self._number(
+            text, self._source_words(view, f"{view.name} param {path}, a setting of the experiment")
+        )
+
+    @staticmethod
+    def _source_words(view: FigureView, source: str) -> str:
+        """Where a quoted number comes from, with the figure that shows it, in words."""
+        title = str((view.meta or {}).get("title", "")).strip()
+        where = f"Figure {view.number}" if view.number else f"figure {view.name}"
+        return f"{source}. From {where}" + (f": {title}" if title else "") + "."
 
     def _param_text(self, view: FigureView, path: str, d: Directive) -> str:
         value = param_value((view.meta or {}).get("params", {}), path)
@@ -698,6 +709,27 @@ class PageRenderer:
             f'<span class="sym-tip sym-check-tip" role="tooltip" id="{tip}">'
             f'{html.escape(words)} <a href="{href}">Its test, seed by seed</a></span></span>'
         )
+
+
+_STACKED = {"left": "top", "right": "bottom"}
+"""Where a side-by-side panel goes when a narrow screen stacks it (site.js)."""
+
+
+def panel_html(side: str, fmt: str | None = None) -> str:
+    """'Left' on a wide screen and 'Top' on a narrow one, where the panels are stacked
+    (`{{ panel: left | capital }}` in a caption)."""
+    side = side.strip().lower()
+    if side not in _STACKED:
+        raise ValueError(f"unknown panel {side!r} (known: {', '.join(_STACKED)})")
+    if fmt not in (None, "capital"):
+        raise ValueError(f"unknown panel format {fmt!r} (known: capital)")
+    wide, narrow = side, _STACKED[side]
+    if fmt == "capital":
+        wide, narrow = wide.capitalize(), narrow.capitalize()
+    return (
+        f'<span class="sym-panel-wide">{wide}</span>'
+        f'<span class="sym-panel-narrow">{narrow}</span>'
+    )
 
 
 def claim_in_words(claim: Mapping[str, Any]) -> str:

@@ -196,7 +196,7 @@ class Publication:
                 f'<p class="sym-print-source">{html.escape(page.canonical_url)} · version '
                 f"{html.escape(self.meta.version)}</p>"
             )
-        if page.is_homepage:  # the title page: version, identifier, the PDF
+        if src == "index.md":  # the title page: version, identifier, the PDF
             byline += self.title_block_html(page_url, url_to)
         return _insert_after_title(content, byline)
 
