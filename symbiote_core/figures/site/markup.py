@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import hashlib
 import html
 import json
 import re
@@ -44,6 +45,7 @@ from typing import Any, ClassVar
 import markdown as md
 import nh3
 
+from symbiote_core.figures.authoring.spec import upgrade_claim_json
 from symbiote_core.figures.site.colourwords import caption_colour_problems, colour_html
 from symbiote_core.figures.site.sections import Sections, section_link
 
@@ -110,6 +112,8 @@ class FigureView:
     """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
     source: str = ""
     """The figure module's path under the root (from the engine's settings), for messages."""
+    browser: str | None = None
+    """Site path of the figure's feature browser, when its data carries one."""
 
     @property
     def module(self) -> str:
@@ -206,9 +210,28 @@ _CLAIM_MARKS = {
     "cannot fail": (
         "cannotfail",
         "✗ cannot fail",
-        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+        "Checked claim: it CANNOT FAIL (a null holds too)",
+    ),
+    "not separated": (
+        "notseparated",
+        "✗ not separated",
+        "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
+_REPORTED_MARK = ("reported", "✗ fails, as stated", "Checked claim: it fails, as the text says")
+_HOLDS_AGAINST_TEXT = (
+    "fails",
+    "✗ holds, against the text",
+    "Checked claim: it HOLDS, though the text states that it fails",
+)
+
+
+def claim_mark(claim: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(CSS status, mark, words) of a claim: what the verdict says, and whether the text
+    states it (a claim stated as failed is marked quietly when it fails, loudly if not)."""
+    if claim.get("stated", "holds") == "fails":
+        return _HOLDS_AGAINST_TEXT if claim["verdict"] == "holds" else _REPORTED_MARK
+    return _CLAIM_MARKS[claim["verdict"]]
 
 
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
@@ -350,12 +373,13 @@ class PageRenderer:
     (seed lists, cache keys, params) no reader searches for."""
     token_prefix: str = "sym-spec"
     """Starts every token; the site adds a random nonce (one per process), so no text
-    in a page can pose as one."""
+    in a page can pose as one. Tokens never reach the finished page (`fill_deferred`)."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
     sections: Sections | None = None
     """The essay's numbered sections, for `{{ section: PAGE }}`."""
-    _tips: int = 0
+    _tips: dict[str, int] = field(default_factory=dict)
+    """How often each popover text was used so far on the page (its ids must differ)."""
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
     """Directive kind -> handler; the only place a kind is known (set below the class)."""
@@ -534,7 +558,7 @@ class PageRenderer:
         )
         return (
             '<details class="sym-summary"><summary>Data summary</summary>'
-            f'<p>{escape(alt)}</p>{table}</details>'
+            f"<p>{escape(alt)}</p>{table}</details>"
         )
 
     def _ref(self, d: Directive) -> str:
@@ -650,11 +674,19 @@ class PageRenderer:
             raise _Problem(f"{d.text}: {e.args[0] if e.args else e}") from None
         return section_link(label, self.url_to(self.page_url(d.target)))
 
+    def _tip_id(self, source: str, text: str) -> str:
+        """A popover's id from what it says (and how often the page said it before), not
+        from the process or the position: two builds of one commit give the same bytes,
+        and an edit elsewhere on the page leaves this id as it was."""
+        said = f"{source}\0{text}"
+        seen = self._tips.get(said, 0)
+        self._tips[said] = seen + 1
+        return "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
+
     def _number(self, text: str, source: str) -> str:
         """A quoted number with its source in a popover: a button, so that a tap, a
         click and the keyboard all reach it (site.js toggles it); hover shows it too."""
-        self._tips += 1
-        tip = f"{self.token_prefix}-tip-{self._tips}"
+        tip = self._tip_id(source, text)
         popover = self.defer(
             f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
         )
@@ -666,7 +698,7 @@ class PageRenderer:
 
     def _claim(self, d: Directive) -> str:
         view, name, claim = self._claim_of(d)
-        status = _CLAIM_MARKS[claim["verdict"]][0]
+        status = claim_mark(claim)[0]
         anchor = claim_anchor(view.name, name)
         # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
         return (
@@ -697,11 +729,10 @@ class PageRenderer:
     def _claim_mark(self, view: FigureView, name: str, claim: Mapping[str, Any]) -> str:
         """A visible mark after a claim: a button (tap, click, keyboard) whose popover says
         in words what the build checked and how it came out, and links to its test."""
-        status, mark, _ = _CLAIM_MARKS[claim["verdict"]]
+        status, mark, _ = claim_mark(claim)
         href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{claim_anchor(view.name, name)}")
-        self._tips += 1
-        tip = f"{self.token_prefix}-tip-{self._tips}"
         words = claim_in_words(claim)
+        tip = self._tip_id(words, f"{view.name}.{name}")
         return self.defer(
             f'<span class="sym-value sym-check sym-check--{status}">'
             f'<button type="button" class="sym-value-number sym-claim-mark" '
@@ -733,27 +764,22 @@ def panel_html(side: str, fmt: str | None = None) -> str:
 
 
 def claim_in_words(claim: Mapping[str, Any]) -> str:
-    """What the build checked for a claim and how it came out, in a reader's words."""
-    real, null = claim["real"], claim["null"]
-    seeds = len(real["seed_holds"])
-    held = sum(bool(h) for h in real["seed_holds"])
-    null_held = sum(bool(h) for h in null["seed_holds"])
+    """What the build checked for a claim and how it came out, in a reader's words:
+    the verdict, on how many seeds, against what, and what its nulls gave."""
+    claim = upgrade_claim_json(claim)
+    seeds = len(claim["real"]["seed_holds"])
+    held = sum(bool(h) for h in claim["real"]["seed_holds"])
+    words = claim_mark(claim)[2]
     control = str(claim.get("control", "")).rstrip(".")
-    null_text = str(claim.get("null_description", "")).rstrip(".")
-    verdict = claim["verdict"]
-    if verdict == "holds":
-        head = f"Checked by the build on {seeds} seeds: it holds on {held} of {seeds}"
-    elif verdict == "fails":
-        head = f"Checked by the build on {seeds} seeds: it FAILS (it holds on {held} of {seeds})"
-    else:
-        head = (
-            f"Checked by the build on {seeds} seeds: it CANNOT FAIL, since it holds on its "
-            "null too, so it is no evidence"
-        )
-    null_part = (
-        f"on its null ({null_text}) the same test holds on {null_held} of {seeds} seeds"
+    nulls = "; ".join(
+        f"on its null ({str(null['description']).rstrip('.')}) the same test holds on "
+        f"{sum(bool(h) for h in null['evaluation']['seed_holds'])} of {seeds} seeds"
+        for null in claim["nulls"]
     )
-    return f"{head}. Compared with: {control}. {null_part[0].upper()}{null_part[1:]}."
+    return (
+        f"{words}. The comparison holds on {held} of {seeds} seeds. Compared with: "
+        f"{control}. {nulls[:1].upper()}{nulls[1:]}."
+    )
 
 
 PageRenderer.HANDLERS = {
@@ -896,9 +922,7 @@ _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute va
 _SPEC_MEMO_BYTES = 512 * 2**20
 
 
-def fill_deferred(
-    output: str, deferred: Mapping[str, str], prefix: str
-) -> tuple[str, list[str]]:
+def fill_deferred(output: str, deferred: Mapping[str, str], prefix: str) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
     the tokens that were not found (a page whose HTML lost one misses that fragment).
 
@@ -948,6 +972,12 @@ def _figure_html(
         fallback += f'<img class="sym-print-figure" src="{url_to(svg)}" alt="" loading="lazy">'
 
     number = f"Figure {view.number}." if view.number else "Figure."
+    if view.browser:
+        caption += (
+            f'<p class="sym-browser-link"><a href="{url_to(view.browser)}">'
+            "Browse every latent of this dictionary</a> (top examples, matched label, "
+            "steering effect).</p>"
+        )
     # The blank lines keep Markdown from wrapping this block in a paragraph.
     return (
         f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'
