@@ -605,18 +605,18 @@ METHODS = (
 FIGURE = Figure(
     title="A dictionary between the layers reads the induction circuit; path patching grades it",
     caption=(
-        "Left: the head-level graph of the 2-layer host for one seed (the radio buttons pick "
+        "{{ panel: left | capital }}: the head-level graph of the 2-layer host for one seed (the radio buttons pick "
         "it), read through a TopK dictionary of "
         f"{PARAMS.d_sae} latents grown on the residual stream between the layers. Each "
         "source of that stream (the embedding, each layer-0 head) is followed through the "
         "latents into each layer-1 head's queries, keys and values (the three edges into a "
         "head, top to bottom) and on to the logits; an edge's width is its effect on the "
-        "correct token's logit lead over the average token. Green: the symbiote's edge is "
+        "correct token's logit lead over the average token. {{ colour: symbiote | capital }}: the symbiote's edge is "
         "also an edge of the ground truth, path patching by mean ablation on the same "
         f"{PARAMS.eval_sequences} held-out sequences per seed with a fixed threshold of "
-        f"{PARAMS.edge_threshold:g} logit; orange: the symbiote's edge is not in the truth; "
+        f"{PARAMS.edge_threshold:g} logit; {{{{ colour: neuron }}}}: the symbiote's edge is not in the truth; "
         "dashed grey: a true edge the symbiote misses. The slider moves the symbiote's "
-        "threshold; precision and recall under the graph follow it. Right: precision and "
+        "threshold; precision and recall under the graph follow it. {{ panel: right | capital }}: precision and "
         "recall, mean over seeds, as the threshold moves (dashed: the slider); below, how "
         "many latents read the current token, the previous token or the position, on the "
         "2-layer host, the same host untrained and the 1-layer host (one dot per seed)."

@@ -398,8 +398,8 @@ FIGURE = Figure(
     caption=(
         f"Accuracy and loss of {len(PARAMS.seeds)} hosts (seeds "
         f"{', '.join(map(str, PARAMS.seeds))}, one line each) on (a + b) mod {PARAMS.host.p}, "
-        f"on the {PARAMS.host.train_fraction:.0%} of all pairs each trains on (orange) and "
-        f"on its held-out pairs (teal), measured at {PARAMS.log_points_per_decade} "
+        f"on the {PARAMS.host.train_fraction:.0%} of all pairs each trains on "
+        f"({{{{ colour: control }}}}) and on its held-out pairs ({{{{ colour: ink }}}}), measured at {PARAMS.log_points_per_decade} "
         "log-spaced steps per factor of ten; the step axes are logarithmic. Diamonds mark, "
         f"per seed, the step where training accuracy first reaches {PARAMS.fit_accuracy:.0%} "
         f"and the step where test accuracy first reaches {PARAMS.grok_accuracy:.0%}; the "

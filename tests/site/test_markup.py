@@ -133,8 +133,10 @@ def test_failed_figure_shows_its_traceback() -> None:
 def test_claim_is_a_small_mark_linking_to_its_appendix_row() -> None:
     out = renderer(fig=view()).render("{{ claim: fig.good }}")
     assert 'id="claim-fig-good-text"' in out
-    assert 'class="sym-claim-mark" href="../claims/#claim-fig-good"' in out
-    assert "sym-claim-badge" not in out and "Checked claim: it holds" in out
+    # A button whose popover says in words what was checked, linking to its test.
+    assert '<button type="button" class="sym-value-number sym-claim-mark"' in out
+    assert 'href="../claims/#claim-fig-good"' in out
+    assert "sym-claim-badge" not in out and "Checked claim: it holds. The comparison holds on" in out
 
 
 def test_claims_appendix_groups_by_page_and_links_back() -> None:
@@ -145,6 +147,7 @@ def test_claims_appendix_groups_by_page_and_links_back() -> None:
     second.claim_pages = {"good": "intro.md"}
     text = claims_page({"first": first, "second": second},
                        {"intro.md": "Introduction", "later.md": "Later"})
+    text = text[text.index("## Each claim, seed by seed"):]  # below the summary table
     intro, later = text.index("## Introduction"), text.index("## Later")
     assert intro < later
     assert text.index("{{ ref: second }}") < later < text.index("(later.md#claim-first-good-text)")

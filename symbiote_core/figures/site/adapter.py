@@ -84,6 +84,14 @@ from symbiote_core.figures.site.markup import (
     fill_deferred,
     markdown_literal,
 )
+from symbiote_core.figures.site.metadata import (
+    CARD_FOLDER,
+    Card,
+    Citation,
+    card_png,
+    description,
+    head_tags,
+)
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import (
     ipynb_text,
@@ -95,7 +103,8 @@ from symbiote_core.figures.site.notebook_directives import NotebookDirectives
 from symbiote_core.figures.site.notebook_directives import fill as fill_notebook
 from symbiote_core.figures.site.notebook_directives import prepare as prepare_notebook
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.site.publication import Publication
+from symbiote_core.figures.site.publication import PDF_FILE, Publication
+from symbiote_core.figures.site.sections import Sections
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
 from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
@@ -103,6 +112,7 @@ from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 METHODS_PAGE = "methods.md"
+
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -145,6 +155,8 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.sections = Sections()
+        """The essay's pages as numbered sections (sections.py)."""
         self.notebook_directives: dict[str, NotebookDirectives] = {}
         """Notebook page source -> its Markdown cells' directives (`notebook_directives.py`)."""
         self.failed_renders: set[str] = set()
@@ -323,6 +335,14 @@ class EssaySite:
         self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         assert self.publication is not None
         self.publication.nav(nav, files)
+        self.sections = Sections.from_nav(nav, self.publication.byline_section)
+        # A page's card image is its first figure; a page without one shows the hero.
+        self.cards: dict[str, str] = {}
+        for name, view in sorted(self.views.items(), key=lambda kv: kv[1].number or 0):
+            if view.page and view.number and "figure.svg" in view.files:
+                self.cards.setdefault(view.page, name)
+        hero = re.search(r"\{\{\s*hero:\s*([\w-]+)", "\n".join(text for _, text in pages))
+        self.default_card = hero.group(1) if hero else next(iter(self.cards.values()), None)
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -424,6 +444,7 @@ class EssaySite:
             deferred={},
             token_prefix=self.token_prefix,
             settings=self.sources.setting,
+            sections=self.sections,
         )
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
@@ -457,6 +478,7 @@ class EssaySite:
                 url_to=renderer.url_to,
                 page_url=renderer.page_url,
                 settings=self.sources.setting,
+                sections=self.sections,
             )
             self.machine.add(page.url, page.title or src, plain.render(markdown))
         # Citations first: they keep every line where it was, so line numbers still match.
@@ -519,6 +541,9 @@ class EssaySite:
                 log.warning(str(problem))
             self.problems.extend(lost)
         assert self.publication is not None
+        html = self.sections.number_page(html, page)
+        if not page.meta.get("description"):
+            page.meta["description"] = description(html) or config.site_description
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
@@ -536,10 +561,37 @@ class EssaySite:
             log.warning(str(problem))
             self.problems.append(problem)
         assert self.publication is not None
-        return self.publication.post_page(output, page)
+        output = self.publication.post_page(output, page)
+        tags = self._head_tags(page, config)
+        return output.replace("</head>", f"{tags}\n</head>", 1)
+
+    def _head_tags(self, page: Page, config: MkDocsConfig) -> str:
+        """OpenGraph, Twitter and citation tags (metadata.py)."""
+        site_url = (config.site_url or "").rstrip("/") + "/"
+        figure = self.cards.get(page.file.src_uri, self.default_card)
+        image = f"{site_url}{CARD_FOLDER}/{figure}.png" if figure else None
+        card = Card(
+            title=str(page.title or config.site_name),
+            description=str(page.meta.get("description") or config.site_description or ""),
+            url=page.canonical_url or site_url,
+            image=image,
+        )
+        meta = self.publication.meta if self.publication else None
+        citation = None
+        if meta is not None and page.file.src_uri in self.publication.byline_pages:
+            citation = Citation(
+                title=meta.title,
+                authors=meta.authors,
+                date=meta.released.strftime("%Y/%m/%d"),
+                url=site_url,
+                pdf_url=site_url + PDF_FILE,
+                version=meta.version,
+            )
+        return head_tags(card, citation, config.site_name)
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self._write_cards(config)
         if self.pages_key is not None:  # a build with the memo off leaves it as it was
             PAGES.end_build()
         if self.publication is not None:  # reference and citation problems, logged already
@@ -554,6 +606,17 @@ class EssaySite:
             )
         self._write_machine_pages(config)
         self.finished = True
+
+    def _write_cards(self, config: MkDocsConfig) -> None:
+        """Each card image: a page's first figure as PNG, made from its SVG in the site."""
+        site = Path(config.site_dir)
+        for name in {*getattr(self, "cards", {}).values(), getattr(self, "default_card", None)}:
+            svg = site / "figures" / str(name) / "figure.svg"
+            if name is None or not svg.is_file():
+                continue
+            target = site / CARD_FOLDER / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(card_png(svg, self.root / ".cache"), target)
 
     def _write_machine_pages(self, config: MkDocsConfig) -> None:
         """llms.txt, each page's Markdown and claims.json (machine.py), beside the HTML."""

@@ -105,6 +105,9 @@ def claims_page(
     if reported:
         summary += f" ({reported} of them stated as failed in the text)"
     lines[2:2] = [f"**{summary}.**", ""]
+    table = summary_table(views, page_titles)
+    at = lines.index("", 5) + 1  # after the introduction's paragraph
+    lines[at:at] = [*table, "", "## Each claim, seed by seed", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -154,7 +157,8 @@ def _claim_block(
             "seeds."
         )
     block += [f"- **Separation:** {markdown_literal(separation_text(claim))}.", ""]
-    block += [defer(_seed_table(view, claim)), ""]
+    table = _seed_table(view, claim)
+    block += [defer(f'<details class="sym-seed-details"><summary>Seed by seed</summary>{table}</details>'), ""]
     return block
 
 
@@ -183,6 +187,57 @@ def _history_text(record: ThresholdRecord | None) -> str:
     if record.note:
         text += f" ({markdown_literal(record.note)})"
     return text + "."
+
+
+def _yes(holds: bool) -> str:
+    return "yes" if holds else "no"
+
+
+def summary_table(
+    views: Mapping[str, FigureView], page_titles: Mapping[str, str] | None = None
+) -> list[str]:
+    """One row per claim, in reading order: its sentence, figure, value, control, null and
+    verdict; each links to its test below and to its sentence in the text. Markdown."""
+    order = {page: i for i, page in enumerate(page_titles or {})}
+    rows = []
+    for view in sorted(views.values(), key=lambda v: (v.number is None, v.number or 0, v.name)):
+        if view.error is not None:
+            continue
+        for name, claim in view.claims.items():
+            page = view.claim_pages.get(name)
+            rows.append((order.get(page, len(order)), view.number or 0, view, name, claim, page))
+    lines = [
+        "| claim | figure | measured | control | null | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for _, _, view, name, claim, page in sorted(rows, key=lambda r: (r[0], r[1])):
+        anchor = claim_anchor(view.name, name)
+        claim = upgrade_claim_json(claim)
+        real = claim["real"]
+        seeds = len(real["seed_holds"])
+        figure = f"{{{{ ref: {view.name} }}}}" if view.number else f"`{view.name}`"
+        sentence = markdown_literal(claim["statement"])
+        text = f"[{sentence}]({page}#{anchor}-text)" if page else sentence
+        measured = (
+            f"<code>{markdown_literal(str(claim['left']))}</code> "
+            f"{_mean(real['left']):.3g} vs {_mean(real['right']):.3g}"
+        )
+        nulls = "; ".join(
+            f"{markdown_literal(null['description'])}: holds on "
+            f"{sum(bool(h) for h in null['evaluation']['seed_holds'])} of {seeds}"
+            for null in claim["nulls"]
+        )
+        status, mark, _ = claim_mark(claim)
+        verdict = _badge(status, mark)
+        lines.append(
+            f"| {text} | {figure} | {measured} | {markdown_literal(claim['control'])} | "
+            f"{nulls} | {verdict} [test](#{anchor}) |"
+        )
+    return lines
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else float("nan")
 
 
 def _code(text: str) -> str:

@@ -39,8 +39,9 @@ class PlainRenderer(PageRenderer):
         for d in find_directives(text):
             out.append(text[last : d.start])
             try:
-                handler = self.HANDLERS[d.kind]
-                out.append(handler(self, d))
+                # The handler by name, so this class's overrides are the ones called.
+                handler = getattr(self, self.HANDLERS[d.kind].__name__)
+                out.append(handler(d))
             except Exception:
                 out.append(d.text)  # the HTML build reports it; keep the source visible
             last = d.end
@@ -72,6 +73,18 @@ class PlainRenderer(PageRenderer):
         view, name = self._split(d)
         claim = view.claims[name]
         return f"{claim['statement']} [claim {view.name}.{name}: {claim['verdict']}]"
+
+    def _check(self, d: Any) -> str:
+        view, name = self._split(d)
+        return f"[claim {view.name}.{name}: {view.claims[name]['verdict']}]"
+
+    def _hero(self, d: Any) -> str:
+        view = self._view(d.target, d)
+        svg = self.url_to(view.files.get("figure.svg", ""))
+        return f"\n\n![Figure {view.number}: {(view.meta or {}).get('title', view.name)}]({svg})\n\n"
+
+    def _section(self, d: Any) -> str:
+        return self.sections.label(d.target, d.fmt) if self.sections else d.target
 
 
 @dataclass
