@@ -25,6 +25,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 KINDS = ("current token", "previous token", "position")
@@ -38,7 +39,7 @@ DICTIONARY_STREAM = 30_000
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = SEEDS
     """Hosts and dictionaries per seed (batched); values are per seed in this order."""
     eval_sequences: int = 128
     """Held-out sequences per seed: labels, attribution and path patching all use them."""
@@ -624,6 +625,7 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    tuning_seeds=TUNING_SEEDS,  # the induction recipe's (figures_src/_induction_seeds.py)
     compute=compute,
     render=render,
     values={
