@@ -398,6 +398,7 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    tuning_seeds=(0, 1, 2),  # the host, probe and dictionary settings were chosen on these
     compute=compute,
     render=render,
     values={
