@@ -404,8 +404,9 @@
   // Printing shows each figure's static image (print.css), fetched lazily on screen:
   // when the reader is about to print, fetch every one.
   function loadPrintImages() {
-    document.querySelectorAll("img.sym-print-figure[loading=lazy]").forEach(function (img) {
-      img.loading = "eager";
+    document.querySelectorAll("img.sym-print-figure[data-print-src]").forEach(function (img) {
+      img.src = img.getAttribute("data-print-src");
+      img.removeAttribute("data-print-src");
     });
   }
   window.addEventListener("beforeprint", loadPrintImages);

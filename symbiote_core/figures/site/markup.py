@@ -969,7 +969,9 @@ def _figure_html(
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
     if svg:  # what print shows: the figure as built, static and light (site.css @media print)
-        fallback += f'<img class="sym-print-figure" src="{url_to(svg)}" alt="" loading="lazy">'
+        # Its src is set when the reader prints (site.js), not before: a lazy image that
+        # is not displayed still loads as the reader scrolls past it.
+        fallback += f'<img class="sym-print-figure" data-print-src="{url_to(svg)}" alt="">'
 
     number = f"Figure {view.number}." if view.number else "Figure."
     if view.browser:

@@ -84,8 +84,8 @@ def print_essay(site: Path, pages: list[str], out: Path | None = None,
                 page.goto(base + page_path(src), wait_until="load")
                 # Print shows each figure's static image (lazy on screen): load each, and
                 # wait until every one is in.
-                page.evaluate("document.querySelectorAll('img[loading=lazy]')"
-                              ".forEach(i => { i.loading = 'eager'; })")
+                page.evaluate("document.querySelectorAll('img[data-print-src]')"
+                              ".forEach(i => { i.src = i.dataset.printSrc; })")
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('img.sym-print-figure')].every("
                     "i => i.complete && i.naturalWidth > 0)",
