@@ -529,7 +529,7 @@ UNTRAINED_DICTIONARY = (
     "the same dictionary left at its initialisation (centred on the data), read by the same "
     "attribution on the same host and sequences"
 )
-MOST = "a criterion fixed in advance: most (over half), on every seed"
+MOST = "a generic criterion: most (over half), on every seed"
 VALUE_NAMES = tuple(
     [f"{tag}{key}" for tag in READERS.values() for key in GRADES]
     + [
