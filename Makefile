@@ -1,5 +1,6 @@
 # Two commands matter: `make serve` (build stale figures, serve the essay with live
-# reload) and `make test` (the whole suite, browser tests included).
+# reload) and `make test` (the whole suite, browser tests included; CI runs it).
+# `make test-fast` is the inner loop: no essay build, no browser.
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -14,8 +15,12 @@ TEST_STAMP := $(VENV)/.installed-test-$(HASH)
 INSTALL := $(PIP) install --quiet --no-compile
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONUNBUFFERED := 1
+# Python compiles what it imports once and keeps the bytecode (see --no-compile below):
+# with PYTHONDONTWRITEBYTECODE set, every process (each figure worker, each mkdocs
+# build in the tests) compiled every module again, half the CPU of a small site's build.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: serve build figures test lint chromium bench clean clean-figures
+.PHONY: serve build figures test test-fast lint chromium bench clean clean-figures
 
 # pip is upgraded once, when the venv is made (2 s): the one bundled with Python warns
 # about every unreachable index location, and a current pip resolves the same pins.
@@ -54,6 +59,12 @@ chromium:
 test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# Library, engine and site (on the small probe site and the fake project), without the
+# essay's build and the browser: tests/library, tests/engine, tests/site.
+test-fast: $(TEST_STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not essay and not browser"
 
 # bench_build and bench_scaling time generated essays (`bench/genproject.py`), so they
 # need no essay figure; `bench/bench_build.py --essay` times the essay itself.

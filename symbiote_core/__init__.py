@@ -43,30 +43,18 @@ _export(
     "ablate_feature",
     "splice",
 )
-_export(
-    "symbiote_core.symbiotes",
-    "Dictionary",
-    "DictionaryConfig",
-    "DictionaryOutput",
-    "ReLUConfig",
-    "ReLUSAE",
-    "TopKConfig",
-    "TopKSAE",
-    "BatchTopKConfig",
-    "BatchTopKSAE",
-    "JumpReLUConfig",
-    "JumpReLUSAE",
-    "MatryoshkaConfig",
-    "MatryoshkaSAE",
-    "Transcoder",
-    "TranscoderConfig",
-    "splice_transcoder",
-    "ProbeConfig",
-    "LinearProbe",
-    "train_probe_with_control",
-    "make_dictionary",
-    "make_symbiote",
-)
+# One call per kind module, so asking for one kind's names loads that kind only.
+_export("symbiote_core.symbiotes.sae", "Dictionary", "DictionaryConfig", "DictionaryOutput")
+_export("symbiote_core.symbiotes.relu", "ReLUConfig", "ReLUSAE")
+_export("symbiote_core.symbiotes.topk", "TopKConfig", "TopKSAE")
+_export("symbiote_core.symbiotes.batchtopk", "BatchTopKConfig", "BatchTopKSAE")
+_export("symbiote_core.symbiotes.jumprelu", "JumpReLUConfig", "JumpReLUSAE")
+_export("symbiote_core.symbiotes.matryoshka", "MatryoshkaConfig", "MatryoshkaSAE")
+_export("symbiote_core.symbiotes.transcoder", "Transcoder", "TranscoderConfig")
+_export("symbiote_core.symbiotes.transcoder", "splice_transcoder")
+_export("symbiote_core.symbiotes.probe", "ProbeConfig", "LinearProbe")
+_export("symbiote_core.symbiotes.probe", "train_probe_with_control")
+_export("symbiote_core.symbiotes.registry", "make_dictionary", "make_symbiote")
 _export("symbiote_core.train", "TrainConfig", "TrainResult", alias={"train_symbiote": "train"})
 _export(
     "symbiote_core.metrics",

@@ -4,7 +4,7 @@
 out by role; the arrows run one way (authoring <- engine <- site, and cli over both):
 
 - `authoring/`: what a figure module imports: `spec` (Figure, Claim, Null), `palette`
-  (colour roles), `claimtext` (claim wording), `scaffold` (the `figures new` template).
+  (colour roles), `claimtext` (claim wording).
 - `engine/`: settings, keys, cache, scheduling and workers; imports no MkDocs:
 
       from symbiote_core.figures.engine.registry import Engine
@@ -15,8 +15,10 @@ out by role; the arrows run one way (authoring <- engine <- site, and cli over b
       load_entry(engine, name) -> FigureEntry | None
 
 - `site/`: the MkDocs adapter (hooks, directives, appendices, notebooks, citations).
-- `cli`: `python -m symbiote_core.figures ...`.
+- `cli`: `python -m symbiote_core.figures ...`; `scaffold`: the module `figures new` writes.
 
 Nothing here imports torch or MkDocs at import time: compute and render run in worker
-processes. The engine's own modules are not part of a figure's cache key (`engine/keys.py`).
+processes. A figure's keys follow the authoring modules it imports like library code
+(a palette imported inside `render` enters the render key only), and never the engine's
+or the site's own modules (`engine/keys.py`).
 """

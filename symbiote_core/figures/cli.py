@@ -1,14 +1,22 @@
 """`python -m symbiote_core.figures list | build [NAME...] [--scheduler S] |
-clean [NAME...] | keys | new NAME | manifest [-o FILE] | diff [REV] [--manifest FILE]
-[--markdown] | timings [--write]`.
+clean [NAME...] | keys | new NAME | check [NAME...] | manifest [-o FILE] | diff [REV]
+[--manifest FILE] [--markdown] | timings [--write] | verify [NAME...] [--sample N]
+[--seed S] [--budget S]`.
+
+`verify` recomputes cached figures from scratch in a throwaway cache and compares their
+data byte for byte, their values and their verdicts (`engine/verify.py`).
 
 `keys` prints every figure's cache keys, from source (what a CI cache is keyed on);
-`new` writes a figure module that builds as it stands (`scaffold.py`); `manifest` saves
+`new` writes a figure module that builds as it stands (`scaffold.py`) and checks it;
+`check` checks figures against the authoring rules (`authoring/rules.py`: exit 1 on
+any finding; `build` prints the same findings as warnings); `manifest` saves
 every figure's values and claim verdicts; `diff` prints what changed in them against a
 git revision (default HEAD) or a saved manifest (`diff.py`); `timings` prints the compute
 seconds the last build measured, and `--write` saves them where a fresh clone's build
 reads its start order (`schedule.py`).
 
+`build --scheduler ADDRESS` checks first that the address answers as a Dask scheduler
+within `--scheduler-timeout` seconds (`cluster.check_scheduler`), else stops with one line.
 `build` shows one line per figure (a spinner and elapsed time on a terminal, plain
 lines otherwise), then a summary table. Every message is printed once and never
 wrapped (a path cut in two cannot be copied); colours only on a terminal. Exit code 1 if a figure failed, or with
@@ -31,8 +39,9 @@ from rich.text import Text
 
 from symbiote_core.figures.authoring.claimtext import describe_claim
 from symbiote_core.figures.engine.build import BuildResult, build, plan
-from symbiote_core.figures.engine.cache import clean
+from symbiote_core.figures.engine.ownership import clean
 from symbiote_core.figures.engine.registry import Engine, FigureError, static_title
+from symbiote_core.figures.engine.settings import SettingsError, process_local_reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors = Console(stderr=True, highlight=False)
     try:
         engine = _engine(args)
+        reason = process_local_reason(engine.cache_dir)
+        if reason is not None and args.command != "new":  # `new` never reads the cache
+            raise FigureError(reason)
         if args.command == "list":
             return _list(engine, console)
         if args.command == "build":
@@ -51,14 +63,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "new":
             return _new(engine, args, console)
+        if args.command == "check":
+            return _check(engine, args, console)
         if args.command == "manifest":
             return _manifest(engine, args, console)
         if args.command == "diff":
             return _diff(engine, args, console)
         if args.command == "timings":
             return _timings(engine, args, console)
+        if args.command == "verify":
+            return _verify(engine, args, console)
+        if args.command == "release":
+            from symbiote_core.figures.engine.releases import release
+
+            path = release(engine, args.version)
+            console.print(f"wrote {engine.relative(path)}: commit it and tag v{args.version}")
+            return 0
+        if args.command == "freeze":
+            from symbiote_core.figures.engine.releases import freeze
+
+            for folder in freeze(engine, args.site.resolve(), args.base_url):
+                console.print(f"froze {folder}", markup=False)
+            return 0
         return _clean(engine, args, console)
-    except FigureError as error:
+    except (FigureError, SettingsError) as error:
         errors.print(f"error: {error}", markup=False, soft_wrap=True)
         return 2
 
@@ -93,6 +121,13 @@ def _parser() -> argparse.ArgumentParser:
         "here) or a Dask scheduler address tcp://HOST:PORT (default: $SYMBIOTE_SCHEDULER)",
     )
     build_cmd.add_argument(
+        "--scheduler-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a scheduler address has to answer as a Dask scheduler before the "
+        "build stops (default: $SYMBIOTE_SCHEDULER_TIMEOUT, else the project's settings, 20)",
+    )
+    build_cmd.add_argument(
         "--strict", action="store_true", help="exit 1 when a claim does not hold"
     )
     clean_cmd = commands.add_parser("clean", help="delete cached entries")
@@ -102,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     new_cmd = commands.add_parser("new", help="write a figure module that builds as it stands")
     new_cmd.add_argument("name", metavar="NAME")
+    check_cmd = commands.add_parser(
+        "check", help="check figures against the authoring rules (authoring/rules.py)"
+    )
+    check_cmd.add_argument("names", nargs="*", metavar="NAME")
     manifest_cmd = commands.add_parser(
         "manifest", help="every figure's keys, values and claim verdicts, as JSON"
     )
@@ -112,6 +151,32 @@ def _parser() -> argparse.ArgumentParser:
     diff_cmd.add_argument("revision", nargs="?", default="HEAD", metavar="REV")
     diff_cmd.add_argument("--manifest", type=Path, help="compare with a saved manifest")
     diff_cmd.add_argument("--markdown", action="store_true", help="a Markdown table")
+    diff_cmd.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="also write before/after PNGs of every figure whose picture changed (review.py)",
+    )
+    diff_cmd.add_argument("--images-link", help="where a reader finds the images (a URL)")
+    verify_cmd = commands.add_parser(
+        "verify", help="recompute cached figures from scratch and compare them byte for byte"
+    )
+    verify_cmd.add_argument("names", nargs="*", metavar="NAME")
+    verify_cmd.add_argument("--sample", type=int, help="check N of them, drawn at random")
+    verify_cmd.add_argument("--seed", type=int, default=0, help="the sample's RNG seed")
+    verify_cmd.add_argument(
+        "--budget", type=float, help="only figures whose recorded compute took at most S seconds"
+    )
+    verify_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
+    release_cmd = commands.add_parser(
+        "release", help="record the current build as a version (essay/releases/VERSION.json)"
+    )
+    release_cmd.add_argument("version", metavar="VERSION")
+    freeze_cmd = commands.add_parser(
+        "freeze", help="build every recorded release's own site into SITE/v/VERSION/"
+    )
+    freeze_cmd.add_argument("site", type=Path, metavar="SITE")
+    freeze_cmd.add_argument("--base-url", default="", help="the site's URL (SITE_URL)")
     timings_cmd = commands.add_parser(
         "timings", help="measured compute seconds per figure (the build's start order)"
     )
@@ -119,6 +184,25 @@ def _parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help="save them as <figures package>/build_seconds.json"
     )
     return parser
+
+
+def _verify(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.engine.verify import choose, verify
+
+    names = choose(engine, args.names or None, args.sample, args.seed, args.budget)
+    if not names:
+        console.print("nothing to verify: no cached figure matches", markup=False)
+        return 1
+    console.print(f"recomputing {', '.join(names)} from scratch", markup=False)
+    results = verify(engine, names, jobs=args.jobs)
+    table = Table("figure", "outcome", "seconds", "what differs", title="re-execution check")
+    for item in results:
+        table.add_row(item.name, item.outcome, f"{item.seconds:.1f}", item.detail)
+    console.print(table)
+    bad = [item.name for item in results if not item.ok]
+    if bad:
+        console.print(f"did not reproduce: {', '.join(bad)} (a bug: please report it)", markup=False)
+    return 1 if bad else 0
 
 
 def _timings(engine: Engine, args: argparse.Namespace, console: Console) -> int:
@@ -140,6 +224,8 @@ def _engine(args: argparse.Namespace) -> Engine:
         options["project_packages"] = tuple(p for p in args.project_packages.split(",") if p)
     if args.cache_dir is not None:
         options["cache_dir"] = args.cache_dir  # parsed by settings.resolve_cache, like the variable
+    if getattr(args, "scheduler_timeout", None) is not None:
+        options["scheduler_timeout"] = args.scheduler_timeout  # checked by the engine
     if args.root is not None:
         return Engine(root=args.root, **options)
     return Engine.discover(**options)
@@ -161,17 +247,25 @@ def _clean(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     from symbiote_core.figures.engine.registry import resolve_names
 
     names = resolve_names(engine, args.names) if args.names else None
-    removed = clean(engine, names)
+    cleaned = clean(engine, names)
     console.print(
-        f"removed {len(removed)} cache folder(s) under {engine.cache_dir}",
+        f"removed {len(cleaned.removed)} cache entr{'y' if len(cleaned.removed) == 1 else 'ies'} "
+        f"under {engine.cache_dir}",
         markup=False,
         soft_wrap=True,
     )
+    if cleaned.left:
+        console.print(
+            f"left {len(cleaned.left)} item(s) the figure engine did not write:", markup=False
+        )
+        for item in cleaned.left:
+            console.print(f"  {item}", markup=False, soft_wrap=True)
     return 0
 
 
 def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
-    from symbiote_core.figures.authoring.scaffold import new_figure
+    from symbiote_core.figures.check import check, format_reports
+    from symbiote_core.figures.scaffold import new_figure
 
     path = new_figure(engine, args.name)
     console.print(
@@ -180,7 +274,22 @@ def _new(engine: Engine, args: argparse.Namespace, console: Console) -> int:
         markup=False,
         soft_wrap=True,
     )
+    lines, summary = format_reports(check(engine, [args.name]))
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(f"authoring rules: {summary}", markup=False)
     return 0
+
+
+def _check(engine: Engine, args: argparse.Namespace, console: Console) -> int:
+    from symbiote_core.figures.check import check, findings, format_reports
+
+    reports = check(engine, args.names or None)
+    lines, summary = format_reports(reports)
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(summary, markup=False)
+    return 1 if findings(reports) else 0
 
 
 def _manifest(engine: Engine, args: argparse.Namespace, console: Console) -> int:
@@ -202,9 +311,19 @@ def _diff(engine: Engine, args: argparse.Namespace, console: Console) -> int:
     else:
         before, against = diff.revision_manifest(engine, args.revision), args.revision
     changes = diff.compare(before, diff.manifest(engine))
+    pictures = ""
+    if args.images is not None:
+        if args.manifest is not None:
+            raise FigureError("--images needs a revision (a manifest holds no pictures)")
+        from symbiote_core.figures.review import figure_images, images_markdown
+
+        images = figure_images(engine, args.revision, args.images)
+        pictures = images_markdown(images, args.images_link)
     if args.markdown:
-        console.out(diff.markdown_table(changes, against), end="", highlight=False)
+        console.out(diff.markdown_table(changes, against) + pictures, end="", highlight=False)
         return 0
+    if pictures:
+        console.out(pictures, highlight=False)
     if not changes:
         console.print(f"no figure value or claim verdict differs from {against}", markup=False)
         return 0
@@ -261,7 +380,25 @@ def _build(engine: Engine, args: argparse.Namespace, console: Console) -> int:
                 console.print(f"warning: {info['problem']}", markup=False, soft_wrap=True)
 
         results = build(engine, names, args.force, args.jobs, on_event, args.scheduler)
-    return _summarise(results, args.strict, console)
+    code = _summarise(results, args.strict, console)
+    _warn_rules(engine, results, console)
+    return code
+
+
+def _warn_rules(engine: Engine, results: list[BuildResult], console: Console) -> None:
+    """The authoring rules' findings on the figures just built, as warnings."""
+    from symbiote_core.figures.check import check, findings
+
+    built = {r.name: r.entry for r in results if r.entry is not None}
+    if not built:
+        return
+    try:
+        found = findings(check(engine, list(built), built))
+    except Exception as error:  # a warning step never fails a build that succeeded
+        console.print(f"warning: authoring rules not checked: {error!r}", markup=False)
+        return
+    for finding in found:
+        console.print(f"warning: {finding}", markup=False, soft_wrap=True)
 
 
 def _summarise(results: list[BuildResult], strict: bool, console: Console) -> int:

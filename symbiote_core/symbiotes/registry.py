@@ -1,7 +1,10 @@
-"""A plain dict of symbiote kinds, and the config base class they share.
+"""Symbiote kinds: which module defines each, the classes registered, the config base.
 
 Each kind is an `nn.Module` class with a `config_class` attribute; its config class
-names the kind in `kind: ClassVar[str]`. Registering a kind twice is an error, so a
+names the kind in `kind: ClassVar[str]`. `KINDS` says which module defines each
+built-in kind, and `get(kind)` imports only that module, so using one kind never loads
+the others (and a figure's cache key depends only on the kinds it uses). Importing a
+kind's module registers it (`@register`); registering a kind twice is an error, so a
 typo or a copy-pasted file cannot silently replace a kind.
 """
 
@@ -13,8 +16,20 @@ from typing import Any, ClassVar, TypeVar
 
 from torch import nn
 
+KINDS: dict[str, str] = {
+    "relu": "symbiote_core.symbiotes.relu",
+    "topk": "symbiote_core.symbiotes.topk",
+    "batchtopk": "symbiote_core.symbiotes.batchtopk",
+    "jumprelu": "symbiote_core.symbiotes.jumprelu",
+    "matryoshka": "symbiote_core.symbiotes.matryoshka",
+    "probe": "symbiote_core.symbiotes.probe",
+    "transcoder": "symbiote_core.symbiotes.transcoder",
+}
+"""Built-in kind -> the module that defines (and registers) it."""
+
 SYMBIOTES: dict[str, type[nn.Module]] = {}
-"""kind -> module class. Filled when `symbiote_core.symbiotes` is imported."""
+"""kind -> module class, for every kind whose module has been imported (`get` imports
+a built-in kind's module on demand; `kinds()` imports them all)."""
 
 
 class SymbioteConfig:
@@ -51,17 +66,21 @@ def register(cls: T) -> T:
     return cls
 
 
-def _load_builtins() -> None:
-    # Importing the package registers every built-in kind; done lazily to avoid a cycle.
-    importlib.import_module("symbiote_core.symbiotes")
-
-
 def get(kind: str) -> type[nn.Module]:
-    """The module class registered under `kind`."""
-    _load_builtins()
+    """The module class registered under `kind`, importing its module if it is built in."""
+    if kind not in SYMBIOTES and kind in KINDS:
+        importlib.import_module(KINDS[kind])  # registers it
     if kind not in SYMBIOTES:
-        raise ValueError(f"unknown symbiote kind {kind!r}; registered: {sorted(SYMBIOTES)}")
+        known = sorted(set(SYMBIOTES) | set(KINDS))
+        raise ValueError(f"unknown symbiote kind {kind!r}; known: {known}")
     return SYMBIOTES[kind]
+
+
+def kinds() -> list[str]:
+    """Every kind: the built-in ones (their modules imported) and any registered since."""
+    for module in KINDS.values():
+        importlib.import_module(module)
+    return sorted(SYMBIOTES)
 
 
 def config_class(kind: str) -> type[SymbioteConfig]:
@@ -88,5 +107,4 @@ def dictionary_kinds() -> list[str]:
     """Registered kinds that are sparse dictionaries (have encode/decode over one space)."""
     from symbiote_core.symbiotes.sae import Dictionary
 
-    _load_builtins()
-    return sorted(k for k, cls in SYMBIOTES.items() if issubclass(cls, Dictionary))
+    return [k for k in kinds() if issubclass(SYMBIOTES[k], Dictionary)]

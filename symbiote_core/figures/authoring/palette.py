@@ -1,7 +1,8 @@
 """The essay's colours: named roles, light and dark, and the Vega-Lite theme built on them.
 
 Render-only: nothing here touches figure data, so changing a colour redraws figures
-without recomputing them. Figure code uses the *light* value of a role (what the spec
+without recomputing them, as long as a figure imports this module inside `render`
+(keys follow imports: one at the top of a figure module is part of its data key). Figure code uses the *light* value of a role (what the spec
 and the static SVG carry); the site runtime (site.js) swaps every role colour for its
 dark twin when the reader is in dark mode, and applies `vega_config(scheme)`.
 
@@ -12,7 +13,7 @@ dark twin when the reader is in dark mode, and applies `vega_config(scheme)`.
 
 Role colours were designed in CAM02-UCS (via `colorspacious`) as a lightness ladder:
 each role sits at its own lightness (J' about 8 apart), so the roles stay apart in
-greyscale and for colour-vision deficiencies; `tests/test_palette.py` simulates
+greyscale and for colour-vision deficiencies; `tests/site/test_palette.py` simulates
 deuteranopia, protanopia and tritanopia and checks the separations and the WCAG
 contrast of every role and text colour against its background.
 """
@@ -141,11 +142,6 @@ def vega_config(scheme: Scheme) -> dict[str, Any]:
         "mark": {"color": c("symbiote"), "aria": False},
         "range": {"category": [c(r) for r in CATEGORY_ORDER]},
     }
-
-
-def altair_theme() -> dict[str, Any]:
-    """The light config as an Altair theme (`alt.theme.register` wants a callable)."""
-    return {"config": vega_config("light")}
 
 
 def palette_script() -> str:

@@ -43,8 +43,9 @@ in a notebook or a test that calls `compute`) `cached` just calls `produce`. Fig
 keys never depend on artifacts; a figure key covers the producing module anyway,
 since the figure imports it.
 
-File I/O goes through `_read`, `_write`, `_remove` and `_lock` only (and `clean`), so
-the store can be moved to another storage layer in one place.
+File I/O goes through `read_artifact`, `_write` and `artifact_lock` only (and
+`ownership.clean`, which uses the first and the last), so the store can be moved to
+another storage layer in one place.
 """
 
 from __future__ import annotations
@@ -62,14 +63,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     Level,
-    Location,
     prune,
     read_stored_entry,
     sha256,
     write_entry,
 )
 from symbiote_core.figures.engine.deps import SourceCache, dependency_sources, is_tracked
-from symbiote_core.figures.engine.keys import RENDER_DISTRIBUTIONS, library_versions
+from symbiote_core.figures.engine.keys import RENDER_ONLY, library_versions
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.storage import Storage, storage_for
 
@@ -146,10 +146,10 @@ def cached(name: str, produce: Callable[..., T], *args: Any) -> T:
     key, meta = artifact_key(session.engine, name, produce, args, session.digests)
     engine = session.engine
     store = storage_for(engine)
-    with _lock(store, name):
+    with artifact_lock(store, name):
         rel = f"{LEVEL}/{name}/{key}"
         try:
-            found = _read(store, rel)
+            found = read_artifact(store, rel)
         except CorruptEntryError as error:
             _report(session, str(error))
             store.remove(rel)
@@ -192,7 +192,7 @@ def artifact_key(
     }
     import torch  # only workers get here, and they have imported torch already
 
-    versions = {k: v for k, v in library_versions().items() if k not in RENDER_DISTRIBUTIONS}
+    versions = {k: v for k, v in library_versions().items() if k not in RENDER_ONLY}
     meta = {
         "name": name,
         "producer": f"{module}.{qualname}",
@@ -349,7 +349,7 @@ def _decode(tensors: bytes, tree: bytes) -> Any:
 # the guarantees of figure entries (written whole, meta.json last, checksums on read).
 
 
-def _read(store: Storage, rel: str) -> tuple[bytes, bytes] | None:
+def read_artifact(store: Storage, rel: str) -> tuple[bytes, bytes] | None:
     """The verified (tensors, tree) bytes of entry `rel`; None if absent; raises if corrupt."""
     found = read_stored_entry(store, rel, FILES)
     if found is None:
@@ -373,7 +373,7 @@ def _write(
 
 
 @contextmanager
-def _lock(store: Storage, name: str) -> Iterator[None]:
+def artifact_lock(store: Storage, name: str) -> Iterator[None]:
     """Held while artifact `name` is looked up and, if missing, produced and written.
 
     Leftovers of a writer that was killed mid-write are cleared under it.
@@ -381,17 +381,6 @@ def _lock(store: Storage, name: str) -> Iterator[None]:
     with store.lock(f"{LEVEL}/{name}"):
         store.clear_temp(f"{name}.{LEVEL}")
         yield
-
-
-def clean(engine: Engine) -> list[Location]:
-    """Delete every artifact (each name under its lock); returns the folders removed."""
-    store = storage_for(engine)
-    removed: list[Location] = []
-    for name in sorted(n for n in store.listdir(LEVEL) if n.isidentifier()):
-        with _lock(store, name):
-            store.remove(f"{LEVEL}/{name}")
-        removed.append(store.location(f"{LEVEL}/{name}"))
-    return removed
 
 
 def _now() -> str:

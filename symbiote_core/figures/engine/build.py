@@ -48,9 +48,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.engine.cache import CorruptEntryError, FigureEntry, read_figure_entry
+from symbiote_core.figures.engine.cache import (
+    CorruptEntryError,
+    FigureEntry,
+    read_figure_entry,
+)
 from symbiote_core.figures.engine.deps import SourceCache
 from symbiote_core.figures.engine.keys import library_versions
+from symbiote_core.figures.engine.ownership import claim_cache
 from symbiote_core.figures.engine.plan import FigurePlan, git_revision, inspect, load_entry, plan
 from symbiote_core.figures.engine.pool import run_workers, schedule_for
 from symbiote_core.figures.engine.registry import Engine, resolve_names
@@ -103,6 +108,9 @@ def build(
     from symbiote_core.figures.engine.cluster import LOCAL, resolve_scheduler
 
     scheduler = resolve_scheduler(scheduler, engine.scheduler)  # a bad value fails first
+    # A cache location no worker can reach (memory://), or a folder of other files, is
+    # refused before anything runs or is written; a new cache is marked as one.
+    claim_cache(engine)
     emit = on_event or _log_problems
     names = resolve_names(engine, names)
     sources, versions = SourceCache(engine), library_versions()

@@ -7,8 +7,11 @@ Layout under `Engine.cache_dir` (a local folder, or an fsspec URL: see `storage.
     locks/<name>.lock         one lock per figure, held while it is built
     tmp/<name>.<level>.<id>/  entries being written (removed or renamed away)
     logs/<name>.log           stdout and stderr of the figure's last worker
+    symbiote-figure-cache.json  the marker: this location is a figure cache (`ownership.py`)
 
 (For a URL cache, locks/ and logs/ are local to each machine, and there is no tmp/.)
+What `figures clean` may delete, and which locations a build may write into, is
+decided in `ownership.py`.
 
 An entry is committed whole: in a local folder it is written under `tmp/` and renamed
 into place; at a URL its files are written first and meta.json last, and a folder
@@ -58,7 +61,6 @@ class CorruptEntryError(Exception):
     def __init__(self, path: Location, problem: str, rel: str | None = None) -> None:
         super().__init__(f"corrupt figure cache entry {path}: {problem}")
         self.path = path
-        self.problem = problem
         self.rel = rel
         """The entry's path relative to its cache root, when read through a storage."""
 
@@ -193,11 +195,6 @@ def write_entry(
     return store.location(rel)
 
 
-def remove_entry(path: Path) -> None:
-    """Delete a local entry folder; rename first so no reader sees it half-deleted."""
-    remove_local(Path(path))
-
-
 def discard(engine: Engine, error: CorruptEntryError) -> None:
     """Remove the entry a `CorruptEntryError` names, through the engine's storage."""
     if error.rel is not None:
@@ -269,6 +266,8 @@ class DataMeta(Mapping[str, Any]):
     """Checksum of meta.json without this field; filled in by `write_entry`."""
 
     _ENVELOPE: ClassVar[tuple[str, ...]] = ("sha256", META_SUM)
+    _ADDED: ClassVar[tuple[str, ...]] = ("tuning_seeds", "tuning_note")
+    """Fields added after entries were first stored: an older entry may lack them."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object stored as meta.json (without the checksums until written)."""
@@ -282,7 +281,9 @@ class DataMeta(Mapping[str, Any]):
     def from_json(cls, raw: Mapping[str, Any], path: Location, rel: str | None = None) -> Self:
         """The schema of a stored meta.json; `CorruptEntryError` naming what is wrong."""
         names = {f.name: f for f in dataclasses.fields(cls)}
-        missing = sorted(set(names) - set(raw))
+        # Fields added later carry a default and may be absent from older entries.
+        optional = {n for n in cls._ADDED if n in names}
+        missing = sorted(set(names) - set(raw) - optional)
         extra = sorted(set(raw) - set(names))
         if missing or extra:
             problem = ", ".join(
@@ -291,13 +292,16 @@ class DataMeta(Mapping[str, Any]):
             raise CorruptEntryError(path, f"meta.json {problem}", rel)
         kwargs = {}
         for name in names:
+            if name not in raw:
+                continue
             value = raw[name]
             expected = _SCHEMA_TYPES.get(name)
             if expected is not None and not isinstance(value, expected):
                 raise CorruptEntryError(
                     path, f"meta.json field {name!r} is a {type(value).__name__}", rel
                 )
-            kwargs[name] = tuple(value) if name in ("deps", "seeds", "claims") else value
+            listed = name in ("deps", "seeds", "claims", "tuning_seeds") and value is not None
+            kwargs[name] = tuple(value) if listed else value
         return cls(**kwargs)
 
     def __getitem__(self, key: str) -> Any:
@@ -329,6 +333,9 @@ class EntryMeta(DataMeta):
     claims: tuple[Mapping[str, Any], ...]
     render_seconds: float
     data_reused: bool
+    tuning_seeds: tuple[int, ...] | None = None
+    """The seeds the figure's recipe was tuned on (`Figure.tuning_seeds`)."""
+    tuning_note: str = ""
 
     def claim_results(self) -> tuple[ClaimResult, ...]:
         return tuple(ClaimResult.from_json(claim) for claim in self.claims)
@@ -348,6 +355,8 @@ _SCHEMA_TYPES: dict[str, type | tuple[type, ...]] = {
     "render_seconds": (int, float),
     "created": str,
     "engine_format": int,
+    "tuning_seeds": (list, type(None)),
+    "tuning_note": str,
     "title": str,
     "caption": str,
     "alt": str,
@@ -406,23 +415,10 @@ class FigureEntry:
     def data_path(self) -> Path:
         return self._local("data.json")
 
-    @property
-    def svg_path(self) -> Path:
-        return self._local("figure.svg")
-
-    @property
-    def meta_path(self) -> Path:
-        return self._local(META)
-
     def files(self) -> dict[str, Path]:
         """Every file of a local entry by its name: figure.svg, spec.json, data.json,
         meta.json."""
         return {name: self._local(name) for name in (*OUT_FILES, META)}
-
-    def svg(self) -> str:
-        if "figure.svg" in self.payloads:
-            return self.payloads["figure.svg"].decode("utf-8")
-        return self.svg_path.read_text(encoding="utf-8")
 
     @property
     def key(self) -> str:
@@ -464,7 +460,8 @@ class FigureEntry:
 
     @property
     def failed_claims(self) -> tuple[ClaimResult, ...]:
-        return tuple(c for c in self.claims if not c.holds)
+        """Claims whose verdict is not what the essay states (`ClaimResult.agrees`)."""
+        return tuple(c for c in self.claims if not c.agrees)
 
 
 def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None:
@@ -489,11 +486,10 @@ def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None
 
 @dataclass(frozen=True)
 class DataEntry:
-    """A verified data entry: what compute returned, as parsed JSON and as stored bytes."""
+    """A verified data entry: what compute returned, as the stored bytes (which parse)."""
 
     path: Location
     meta: DataMeta
-    data: Any
     raw: bytes
 
 
@@ -508,42 +504,13 @@ def read_data_entry(engine: Engine, name: str, data_key: str) -> DataEntry | Non
     stored, payloads = found
     raw = payloads["data.json"]
     try:
-        data = json.loads(raw)
+        json.loads(raw)
     except ValueError as exc:
         raise CorruptEntryError(path, f"data.json does not parse ({exc})", rel) from None
     meta = DataMeta.from_json(stored, path, rel)
     if meta.data_key != data_key:
         raise CorruptEntryError(path, "meta.json names another data_key than its folder's", rel)
-    return DataEntry(path=path, meta=meta, data=data, raw=raw)
-
-
-def clean(engine: Engine, names: list[str] | None = None) -> list[Location]:
-    """Delete every cached entry, log and leftover of `names` (all cached names if None).
-
-    Each figure is cleaned under its lock, so a build in progress is never cut in half.
-    Cleaning everything (`names` None) drops the shared artifacts too (`artifacts.py`).
-    Returns the folders removed.
-    """
-    store = storage_for(engine)
-    removed: list[Location] = []
-    if names is None:
-        from symbiote_core.figures.engine import artifacts  # it imports this module
-
-        removed += artifacts.clean(engine)
-        found: set[str] = set()
-        for level in ("data", "out"):
-            found.update(n for n in store.listdir(level) if n.isidentifier())
-        names = sorted(found)
-    for name in names:
-        with figure_lock(engine, name):
-            for level in ("data", "out"):
-                folder = f"{level}/{name}"
-                if store.exists(folder):
-                    store.remove(folder)
-                    removed.append(store.location(folder))
-            clear_temp(engine, name)
-            log_path(engine, name).unlink(missing_ok=True)
-    return removed
+    return DataEntry(path=path, meta=meta, raw=raw)
 
 
 def warn_corrupt(error: CorruptEntryError | str) -> None:

@@ -39,14 +39,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from symbiote_core.figures.engine.registry import FigureError
-from symbiote_core.figures.engine.settings import SCHEDULER_ENV
+from symbiote_core.figures.engine.settings import SCHEDULER_ENV, SCHEDULER_TIMEOUT_ENV
 
 if TYPE_CHECKING:
     from symbiote_core.figures.engine.registry import Engine
@@ -57,10 +60,14 @@ LOCAL = "local"
 
 def resolve_scheduler(scheduler: str | None, default: str | None = None) -> str:
     """The scheduler to use: the argument, else `default` (the engine's: the variable,
-    else the project's settings), else `$SYMBIOTE_SCHEDULER`, else "local"."""
+    else the project's settings), else `$SYMBIOTE_SCHEDULER`, else "local". A value
+    that is none of the three shapes, or an address that does not parse, fails here."""
     chosen = scheduler or default or os.environ.get(SCHEDULER_ENV) or LOCAL
     chosen = chosen.strip()
-    if chosen == LOCAL or "://" in chosen:
+    if "://" in chosen:
+        _parse_address(chosen)
+        return chosen
+    if chosen == LOCAL:
         return chosen
     if chosen.startswith("local:"):
         count = chosen.partition(":")[2]
@@ -71,6 +78,125 @@ def resolve_scheduler(scheduler: str | None, default: str | None = None) -> str:
         "cluster of N worker processes here), or a Dask scheduler address such as "
         "tcp://host:8786 (from --scheduler or $" + SCHEDULER_ENV + ")"
     )
+
+
+_PROTOCOLS = ("tcp", "tls", "ws", "wss", "inproc", "ucx")
+"""Dask's address schemes (`distributed.comm.registry.backends`)."""
+_NETWORK = ("tcp", "tls", "ws", "wss")
+DASK_PORT, DASHBOARD_PORT = 8786, 8787
+_CHECK = (
+    "check the address and port (a Dask scheduler listens on 8786 by default; its "
+    "dashboard, 8787, speaks HTTP), or give it longer with --scheduler-timeout, "
+    f"${SCHEDULER_TIMEOUT_ENV} or scheduler-timeout in [tool.symbiote.figures]"
+)
+
+
+def _parse_address(address: str) -> tuple[str, str | None, int | None]:
+    """(protocol, host, port) of a scheduler address; `FigureError` if it is malformed."""
+    protocol, _, rest = address.partition("://")
+    if protocol not in _PROTOCOLS:
+        raise FigureError(
+            f"scheduler address {address!r} has an unknown protocol {protocol!r} (Dask's "
+            f"are {', '.join(_PROTOCOLS)}); a scheduler address looks like tcp://HOST:8786"
+        )
+    if protocol not in _NETWORK:
+        return protocol, None, None
+    try:
+        parts = urlsplit(f"//{rest}")
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        host, port, problem = None, None, str(error)
+    else:
+        problem = "it names no host" if not host else ("it names no port" if not port else "")
+        if parts.path or parts.query or parts.fragment or parts.username:
+            problem = f"{rest!r} is not HOST:PORT"
+    if problem:
+        raise FigureError(
+            f"scheduler address {address!r} is malformed: {problem}; a scheduler address "
+            f"looks like {protocol}://HOST:{DASK_PORT}"
+        )
+    return protocol, host, port
+
+
+def check_scheduler(address: str, timeout: float) -> None:
+    """Return once `address` answers Dask's `identity` request as a scheduler; else
+    raise `FigureError` with one line naming the address and what to check.
+
+    Bounded by `timeout` seconds in all: distributed's own `Client(timeout=...)` does
+    not stop a connection to a server that accepts it and never speaks Dask (an HTTP
+    server on the port keeps the handshake waiting for good), and retries a refused
+    connection until its timeout, then raises a long traceback.
+    """
+    _, host, port = _parse_address(address)
+    deadline = time.monotonic() + timeout
+    if host is not None and port is not None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                pass
+        except socket.gaierror as error:
+            raise FigureError(
+                f"scheduler {address}: host {host!r} does not resolve ({error.strerror}); "
+                "check the host name"
+            ) from None
+        except ConnectionRefusedError:
+            raise FigureError(
+                f"scheduler {address}: nothing listens on {host}:{port} (connection "
+                "refused); is the scheduler running (`dask scheduler`), and is this its "
+                f"address? {_CHECK}"
+            ) from None
+        except TimeoutError:
+            raise FigureError(
+                f"scheduler {address}: no connection to {host}:{port} within {timeout:g} s "
+                f"(unreachable: check the host, the network and any firewall); {_CHECK}"
+            ) from None
+        except OSError as error:
+            raise FigureError(
+                f"scheduler {address}: cannot connect to {host}:{port} ({error}); {_CHECK}"
+            ) from None
+    reply = _identity(address, max(deadline - time.monotonic(), 0.1))
+    if isinstance(reply, BaseException):
+        what = (
+            f"did not answer as a Dask scheduler within {timeout:g} s"
+            if isinstance(reply, TimeoutError)
+            else f"does not answer as a Dask scheduler ({type(reply).__name__}: {reply})"
+        )
+        raise FigureError(f"scheduler {address} {what}; {_CHECK}".replace("\n", " "))
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise FigureError(
+            f"scheduler {address} answered as a Dask {kind or 'server of an unknown kind'}, "
+            "not a scheduler; give the scheduler's address (dask scheduler prints it)"
+        )
+
+
+def _identity(address: str, timeout: float) -> Any:
+    """The reply to Dask's `identity` request, or the exception that stopped it (a
+    `TimeoutError` after `timeout` s). Runs its own event loop in a daemon thread, so
+    it works whether or not the caller's thread runs one, and cannot outlive its bound."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(asyncio.run(asyncio.wait_for(ask(), timeout)))
+        except BaseException as error:  # returned, not raised: the caller words it
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, name="dask-scheduler-check", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    return outcome[0] if outcome else TimeoutError()
 
 
 def run_on_dask(
@@ -111,7 +237,16 @@ def run_on_dask(
             )
             client = stack.enter_context(Client(cluster, set_as_default=False))
         else:
-            client = stack.enter_context(Client(scheduler, set_as_default=False))
+            check_scheduler(scheduler, engine.scheduler_timeout)
+            try:
+                client = stack.enter_context(
+                    Client(scheduler, set_as_default=False, timeout=engine.scheduler_timeout)
+                )
+            except Exception as error:  # it answered a moment ago: say so in one line
+                raise FigureError(
+                    f"scheduler {scheduler}: the Dask client could not connect "
+                    f"({type(error).__name__}: {error}); {_CHECK}"
+                ) from None
         slots = max(1, jobs or sum(client.nthreads().values()) or 1)
         pending = list(names)
         names_of: dict[Any, str] = {}

@@ -71,6 +71,17 @@ def revision_manifest(engine: Engine, revision: str) -> dict[str, Any]:
         return manifest(other)
 
 
+def revision_keys(engine: Engine, revision: str) -> dict[str, str]:
+    """Each figure's rendered-entry key at `revision` (computed from its sources)."""
+    with tempfile.TemporaryDirectory(prefix="figures-diff-") as folder:
+        root = Path(folder)
+        _extract(engine, revision, root)
+        other = replace(engine, root=root, cache_dir=engine.cache_dir)
+        if not other.figures_dir.is_dir():
+            raise FigureError(f"revision {revision!r} has no {engine.figures_package} package")
+        return {item.name: item.key for item in plan(other)}
+
+
 def _git(engine: Engine, *args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(["git", *args], cwd=engine.root, capture_output=True, timeout=120)
 

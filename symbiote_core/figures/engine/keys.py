@@ -1,29 +1,40 @@
 """Cache keys of a figure, computed from source text without importing anything.
 
-Two keys, so that editing prose never retrains a model:
+Two keys, so that editing prose never retrains a model, and editing a colour only
+redraws:
 
 `data_key` names the output of `compute(params)`. It hashes
-- the figure module with everything that cannot change the data removed: a
-  normalised AST dump (so comments, formatting and docstrings do not count) without
-  the `title`, `caption`, `alt`, `values`, `claims`, `methods` and `render` arguments of the
-  `FIGURE = Figure(...)` call, and without top-level functions and simple assignments
-  that only those removed parts use (the render function, `_render*` / `_chart*`
-  helpers, value getters), so a compute helper is never dropped;
-- the same normalised dump of every project module the figure imports, transitively
-  (see `deps.py`), keyed by its path under the root;
+- the figure module's *compute side*: a normalised AST dump (comments, formatting and
+  docstrings do not count) without the `title`, `caption`, `alt`, `values`, `claims`,
+  `methods` and `render` arguments of `FIGURE = Figure(...)`, and without top-level
+  functions and simple assignments that only those removed parts use (the render
+  function, `_render*` / `_chart*` helpers, value getters), so a compute helper is never
+  dropped; params are written there, so they are covered;
+- the project code that compute side can reach, at the level of top-level functions and
+  classes (`deps.py`): in every project module it may import, its module-level
+  statements, and the functions and classes that code it can run mentions. Adding or
+  editing a function that nothing reachable mentions changes no data key; editing one
+  that can run, or module-level state, does. Library code, figure helpers and the
+  authoring layer (`Engine.authoring_package`) are followed alike, so a palette imported
+  at the top of a figure module is part of its data key and one imported inside
+  `render` is not; the `Figure` spec (`Engine.render_only`) and the engine are not;
+- the files it declares in `Figure(inputs=...)`, by content (`inputs.py`);
 - `symbiote_core/runtime.py`, which the worker calls to seed and pin threads;
 - the versions of python, torch and numpy, and `ENGINE_FORMAT`.
-Params are written in the module source, so they are covered by it.
 
-`key` names the rendered entry (spec, svg, values, claims, text). It hashes the raw
-bytes of the figure module and of every dependency (a comment edit re-renders, which
-takes seconds), plus the altair and vl-convert-python versions on top of the above.
+`key` names the rendered entry (spec, svg, values, claims, text). It hashes the data key,
+the raw bytes of the figure module and of every project file the whole module can reach
+(render side included, the spec too: a comment edit re-renders, which takes seconds),
+plus the altair and vl-convert-python versions.
 
-So: caption, claims or render edits re-render from cached data; edits to compute,
-params or any imported library code recompute. Versions are read with
-`importlib.metadata`, never by importing torch. Bump `ENGINE_FORMAT` whenever the engine
-changes what it stores or how it seeds, renders or evaluates (that invalidates every
-entry); engine refactors that do not change results need no bump.
+So: caption, claims, colour or render edits re-render from cached data; edits to compute,
+params, declared inputs or library code that compute can run recompute. The worker
+checks that every project module it loaded and every top-level function compute ran is
+one the keys cover (`worker.py`, `imports.py`), and that the figure read no undeclared
+file (`reads.py`). Versions are read with `importlib.metadata`, never by importing torch. Bump
+`ENGINE_FORMAT` whenever the engine changes what it stores or how it seeds, renders or
+evaluates (that invalidates every entry); engine refactors that do not change results
+need no bump.
 """
 
 from __future__ import annotations
@@ -39,24 +50,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from symbiote_core.figures.engine import memo
-from symbiote_core.figures.engine.deps import SourceCache, dependency_sources
+from symbiote_core.figures.engine.deps import SourceCache, closure, parse_module
+from symbiote_core.figures.engine.inputs import Inputs
+from symbiote_core.figures.engine.inputs import resolve as resolve_inputs
 from symbiote_core.figures.engine.memo import is_file
-from symbiote_core.figures.engine.registry import Engine, find_figure_call
+from symbiote_core.figures.engine.registry import Engine
+from symbiote_core.figures.engine.sides import data_tree, strip_docstrings
 
 ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
 """Bump when the engine changes what it writes or how a worker computes or renders."""
+CLAIMS_FORMAT = 2  # 2: live nulls, controls, separation, tuning seeds in the entry
+"""Bump when the engine changes how claims are evaluated or what a rendered entry stores
+about them: it enters the entry key only, so entries re-render from cached data."""
 
 COMPUTE_DISTRIBUTIONS = ("torch", "numpy")
 RENDER_DISTRIBUTIONS = ("altair", "vl-convert-python")
+RENDER_ONLY = (*RENDER_DISTRIBUTIONS, "claims_format")
+"""Entries of `library_versions` that enter the entry key but not the data key."""
 RUNTIME_MODULE = "symbiote_core.runtime"
 
-# Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
-# (so positional arguments are recognised too).
-_FIGURE_FIELDS = (
-    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods"
-)
-_NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "methods"})
-_RENDER_PREFIXES = ("_render", "_chart")
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,20 @@ class FigureKeys:
     """sha256 of everything `compute(params)` depends on."""
     module_path: Path
     deps: tuple[Path, ...]
-    """Project files the figure module imports, transitively (not the module itself)."""
+    """Project files the whole figure module can reach (not the module itself)."""
     versions: dict[str, str]
+    data_deps: tuple[Path, ...] = ()
+    """Project files its compute side can reach (a subset of `deps`)."""
+    data_parts: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Module name -> the top-level functions and classes of it the data key covers (the
+    figure module: those its compute side keeps); the worker refuses to store data from
+    a compute that ran any other (`imports.RecordingFinder.ran`)."""
+    inputs: Inputs = field(default_factory=Inputs)
+    """The declared input files, resolved and hashed (`inputs.py`)."""
     digests: dict[Path, str] = field(default_factory=dict)
     """sha256 of the exact bytes hashed into the keys, per file (module, deps, runtime):
     the worker checks that what it imported is byte for byte what was hashed."""
-    inputs: tuple[Path, ...] = ()
+    watched: tuple[Path, ...] = ()
     """Every path the keys were derived from: the files read, and the paths whose
     absence decided an import (see `deps.module_file`); `memo` watches their stats."""
 
@@ -83,6 +103,7 @@ def library_versions() -> dict[str, str]:
     versions = {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "engine_format": str(ENGINE_FORMAT),
+        "claims_format": str(CLAIMS_FORMAT),
     }
     for dist in (*COMPUTE_DISTRIBUTIONS, *RENDER_DISTRIBUTIONS):
         try:
@@ -107,32 +128,53 @@ def figure_keys(
     module = sources.module(module_name)
     if module is None:
         raise FileNotFoundError(f"figure module {engine.module_path(name)} does not exist")
-    deps = dependency_sources(engine, module_name, sources, probes)
+    compute_side = data_tree(module.tree)
+    data_root = (
+        module
+        if compute_side is None
+        else parse_module(engine, module_name, module.path, module.source, compute_side)
+    )
+    data = closure(engine, module_name, sources, probes, root=data_root, layer="data")
+    full = closure(engine, module_name, sources, probes, layer="render")
+    inputs = resolve_inputs(engine, module.tree, sources.stats, probes)
     runtime_path, runtime = _runtime_source(engine, sources, probes)
 
-    full = hashlib.sha256()
-    data = hashlib.sha256()
-    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_DISTRIBUTIONS}
-    _feed(full, "versions", json.dumps(versions, sort_keys=True).encode())
-    _feed(data, "versions", json.dumps(compute_versions, sort_keys=True).encode())
-    _feed(full, "runtime", runtime)
-    _feed(data, "runtime", _normalised(runtime, None))
-    _feed(full, engine.relative(module.path), module.source)
-    _feed(data, engine.relative(module.path), data_fingerprint(module.source, module.tree))
-    for dep in deps:
-        _feed(full, engine.relative(dep.path), dep.source)
-        _feed(data, engine.relative(dep.path), _normalised(dep.source, dep.tree))
-    digests = {source.path.resolve(): _sha(source.source) for source in (module, *deps)}
+    data_digest = hashlib.sha256()
+    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_ONLY}
+    _feed(data_digest, "versions", json.dumps(compute_versions, sort_keys=True).encode())
+    _feed(data_digest, "runtime", _normalised(runtime, None))
+    fingerprint = module.source if compute_side is None else ast.dump(compute_side).encode()
+    _feed(data_digest, engine.relative(module.path), fingerprint)
+    for dep in data.modules:
+        _feed(data_digest, engine.relative(dep.path), data.digest(dep))
+    _feed(data_digest, "inputs", inputs.key_lines())
+    data_key = data_digest.hexdigest()
+
+    full_digest = hashlib.sha256()
+    _feed(full_digest, "versions", json.dumps(versions, sort_keys=True).encode())
+    _feed(full_digest, "data", data_key.encode())
+    _feed(full_digest, "runtime", runtime)
+    _feed(full_digest, engine.relative(module.path), module.source)
+    for dep in full.modules:
+        _feed(full_digest, engine.relative(dep.path), dep.source)
+
+    data_parts = {dep.name: data.part_names(dep.name, dep) for dep in data.modules}
+    data_parts[module_name] = frozenset(p.name for p in data_root.parts if p.name is not None)
+    sources_read = (module, *full.modules, *data.modules)
+    digests = {source.path.resolve(): _sha(source.source) for source in sources_read}
     digests[runtime_path.resolve()] = _sha(runtime)
     return FigureKeys(
         name=name,
-        key=full.hexdigest(),
-        data_key=data.hexdigest(),
+        key=full_digest.hexdigest(),
+        data_key=data_key,
         module_path=module.path,
-        deps=tuple(dep.path for dep in deps),
+        deps=tuple(dep.path for dep in full.modules),
         versions=versions,
+        data_deps=tuple(dep.path for dep in data.modules),
+        data_parts=data_parts,
+        inputs=inputs,
         digests=digests,
-        inputs=tuple(sorted(probes | {module.path, runtime_path, *(d.path for d in deps)})),
+        watched=tuple(sorted(probes | {module.path, runtime_path, *digests})),
     )
 
 
@@ -147,7 +189,7 @@ def planned_keys(
     keys = memo.KEYS.get(memo_key, sources.stats)
     if keys is None:
         keys = figure_keys(engine, name, sources, versions)
-        memo.KEYS.put(memo_key, keys, keys.inputs, sources.stats)
+        memo.KEYS.put(memo_key, keys, keys.watched, sources.stats)
     return keys
 
 
@@ -208,92 +250,5 @@ def _normalise(source: bytes, tree: ast.Module | None) -> bytes:
         except (SyntaxError, ValueError):
             return source
     tree = copy.deepcopy(tree)
-    _strip_docstrings(tree)
+    strip_docstrings(tree)
     return ast.dump(tree).encode()
-
-
-def data_fingerprint(source: bytes, tree: ast.Module | None = None) -> bytes:
-    """The part of a figure module that `compute(params)` can depend on, as a string.
-
-    Raw bytes when the module does not parse, so a broken figure still gets a key.
-    """
-    if tree is None:
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
-            return source
-    tree = copy.deepcopy(tree)  # the SourceCache tree is shared: never mutate it
-    _strip_docstrings(tree)
-    call = find_figure_call(tree)
-    if call is None:
-        # No recognisable FIGURE call: keep the whole module (safe, only slower).
-        return ast.dump(tree).encode()
-    removed: list[ast.AST] = []
-    kept_keywords = []
-    for keyword in call.keywords:
-        (removed if keyword.arg in _NOT_DATA else kept_keywords).append(keyword)
-    call.keywords = kept_keywords
-    for index, arg in enumerate(call.args):
-        if index < len(_FIGURE_FIELDS) and _FIGURE_FIELDS[index] in _NOT_DATA:
-            removed.append(arg)
-            call.args[index] = ast.Constant(value=None)
-    _drop_unused_definitions(tree, removed)
-    return ast.dump(tree).encode()
-
-
-def _drop_unused_definitions(tree: ast.Module, removed: list[ast.AST]) -> None:
-    """Remove top-level functions and simple assignments that only the removed parts use.
-
-    Candidates are names the removed arguments refer to, plus `_render*` / `_chart*`
-    functions; a candidate goes only if nothing left in the module refers to it, so a
-    helper shared with compute stays.
-    """
-    candidates = set().union(*(_names(node) for node in removed)) if removed else set()
-    for node in tree.body:
-        name = _defined_name(node)
-        if name and name.startswith(_RENDER_PREFIXES):
-            candidates.add(name)
-    changed = True
-    while changed:
-        changed = False
-        for node in list(tree.body):
-            name = _defined_name(node)
-            if name is None or name == "FIGURE" or name not in candidates:
-                continue
-            others = [other for other in tree.body if other is not node]
-            if any(name in _names(other) for other in others):
-                continue
-            tree.body.remove(node)
-            candidates |= _names(node)
-            changed = True
-
-
-def _defined_name(node: ast.stmt) -> str | None:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return node.name
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target = node.targets[0]
-        return target.id if isinstance(target, ast.Name) else None
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return node.target.id
-    return None
-
-
-def _names(node: ast.AST) -> set[str]:
-    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
-
-
-def _strip_docstrings(tree: ast.AST) -> None:
-    """Drop every bare string statement: docstrings, and attribute docstrings under fields.
-
-    They never change what code computes. The tree is only dumped, never compiled,
-    so a body left empty does no harm.
-    """
-    _DropBareStrings().visit(tree)
-
-
-class _DropBareStrings(ast.NodeTransformer):
-    def visit_Expr(self, node: ast.Expr) -> ast.Expr | None:
-        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-            return None
-        return node

@@ -137,9 +137,11 @@ SOURCES: Memo = Memo("parsed source files")
 """(engine, module name, path) -> `deps.ModuleSource`."""
 ENTRIES: Memo = Memo("verified entries")
 """(engine, figure name, key) -> `cache.FigureEntry`."""
+DIGESTS: Memo = Memo("declared input digests")
+"""("file digest", path) -> sha256 of a figure's declared input file (`inputs.py`)."""
 
 
 def clear_all() -> None:
     """Forget everything (tests, or a caller that changed files behind our back)."""
-    for memo in (KEYS, SOURCES, ENTRIES):
+    for memo in (KEYS, SOURCES, ENTRIES, DIGESTS):
         memo.clear()

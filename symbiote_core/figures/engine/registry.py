@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from symbiote_core.figures.authoring.spec import Figure
-from symbiote_core.figures.engine.settings import CACHE_ENV, Settings, resolve_cache
+from symbiote_core.figures.engine.settings import (
+    CACHE_ENV,
+    Settings,
+    parse_timeout,
+    resolve_cache,
+)
 
 __all__ = ["CACHE_ENV", "Engine", "FigureError"]
 
@@ -49,14 +54,25 @@ class Engine:
     project_packages: tuple[str, ...] = None  # type: ignore[assignment]
     """Top-level packages whose source is part of the cache key when a figure imports them."""
     engine_package: str = "symbiote_core.figures"
-    """The engine itself: not followed as a dependency. What it stores is versioned by
-    `keys.ENGINE_FORMAT` instead, so refactoring the build code never retrains a figure."""
+    """The build: its engine and site are not followed as dependencies. What they store,
+    and how a worker seeds and runs a figure, is versioned by `keys.ENGINE_FORMAT`
+    instead, so refactoring the build code never retrains a figure."""
+    authoring_package: str = "symbiote_core.figures.authoring"
+    """The part of the engine package a figure module imports (palette, claim wording,
+    the spec): followed like library code (`deps.py`)."""
+    render_only: tuple[str, ...] = ("symbiote_core.figures.authoring.spec",)
+    """Authoring modules the render key follows and the data key does not: the `Figure`
+    spec, which the engine consumes around compute (its `params`, its `seeds()`) and
+    which holds claim evaluation, so that editing claims never recomputes."""
     cache_dir: Path | str = None  # type: ignore[assignment]
     """A folder, or an fsspec URL (`file:///shared/cache`, `s3://bucket/figures`: a
     cache several machines share, see `storage.py`). Default: `$SYMBIOTE_FIGURE_CACHE`,
     else the settings' `cache` (`<root>/.cache/figures`)."""
     scheduler: str = None  # type: ignore[assignment]
     """Where stale figures run (`cluster.py`): `$SYMBIOTE_SCHEDULER`, else the settings'."""
+    scheduler_timeout: float = None  # type: ignore[assignment]
+    """Seconds a scheduler address has to answer as a Dask scheduler before the build
+    stops: `$SYMBIOTE_SCHEDULER_TIMEOUT`, else the settings' `scheduler-timeout` (20)."""
     keep: int = 3
     """Entries kept per figure and level; older ones are pruned after each write (a
     few, so switching git branches back and forth reuses results)."""
@@ -70,12 +86,16 @@ class Engine:
             "project_packages": settings.project_packages,
             "cache_dir": settings.cache_location(),
             "scheduler": settings.scheduler_address(),
+            "scheduler_timeout": settings.scheduler_wait(),
         }
         for name, default in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, default)
         object.__setattr__(self, "cache_dir", resolve_cache(self.cache_dir, root))
         object.__setattr__(self, "project_packages", tuple(self.project_packages))
+        object.__setattr__(self, "render_only", tuple(self.render_only))
+        timeout = parse_timeout(self.scheduler_timeout, "Engine.scheduler_timeout")
+        object.__setattr__(self, "scheduler_timeout", timeout)
         if self.keep < 1:
             raise ValueError(f"Engine.keep must be at least 1, got {self.keep}")
 

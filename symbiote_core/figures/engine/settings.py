@@ -6,15 +6,18 @@
     project-packages = ["symbiote_core", "figures_src"]  # their source enters the keys
     cache = ".cache/figures"                        # a folder under the root, or a URL
     scheduler = "local"                             # or "local:N", "tcp://HOST:PORT"
+    scheduler-timeout = 20                          # seconds a scheduler has to answer
 
-Every key is optional. `SYMBIOTE_FIGURE_CACHE` and `SYMBIOTE_SCHEDULER` override the
-table, and a command-line flag or an explicit `Engine(...)` argument overrides both.
+Every key is optional. `SYMBIOTE_FIGURE_CACHE`, `SYMBIOTE_SCHEDULER` and
+`SYMBIOTE_SCHEDULER_TIMEOUT` override the table, and a command-line flag or an explicit
+`Engine(...)` argument overrides both.
 The engine, the CLI, the MkDocs hooks and the methods page all ask this module; nobody
 else writes a default.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, fields
@@ -23,6 +26,10 @@ from typing import Any
 
 CACHE_ENV = "SYMBIOTE_FIGURE_CACHE"
 SCHEDULER_ENV = "SYMBIOTE_SCHEDULER"
+SCHEDULER_TIMEOUT_ENV = "SYMBIOTE_SCHEDULER_TIMEOUT"
+PROCESS_LOCAL = frozenset({"memory"})
+"""fsspec protocols whose files live inside one process (every other process sees an
+empty store)."""
 TABLE = ("tool", "symbiote", "figures")
 
 
@@ -39,6 +46,8 @@ class Settings:
     cache: str = ".cache/figures"
     """A folder (relative to the root) or an fsspec URL."""
     scheduler: str = "local"
+    scheduler_timeout: float = 20.0
+    """Seconds a scheduler address has to answer as a Dask scheduler (`cluster.py`)."""
 
     @classmethod
     def load(cls, root: Path) -> Settings:
@@ -71,6 +80,8 @@ class Settings:
                 if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                     raise SettingsError(f"{where}: {key} must be a list of package names")
                 value = tuple(value)
+            elif name == "scheduler_timeout":
+                value = parse_timeout(value, f"{where}: {key}")
             elif not isinstance(value, str) or not value:
                 raise SettingsError(f"{where}: {key} must be a non-empty string")
             values[name] = value
@@ -83,6 +94,24 @@ class Settings:
     def scheduler_address(self) -> str:
         """`$SYMBIOTE_SCHEDULER` when set, else the table's `scheduler`."""
         return os.environ.get(SCHEDULER_ENV) or self.scheduler
+
+    def scheduler_wait(self) -> float:
+        """`$SYMBIOTE_SCHEDULER_TIMEOUT` when set, else the table's `scheduler-timeout`."""
+        text = os.environ.get(SCHEDULER_TIMEOUT_ENV)
+        if text:
+            return parse_timeout(text, f"${SCHEDULER_TIMEOUT_ENV}")
+        return self.scheduler_timeout
+
+
+def parse_timeout(value: Any, where: str) -> float:
+    """A positive, finite number of seconds (a number, or its text)."""
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise SettingsError(f"{where} must be a positive number of seconds, got {value!r}")
+    return seconds
 
 
 def is_url(location: str | os.PathLike[str]) -> bool:
@@ -98,3 +127,26 @@ def resolve_cache(location: str | os.PathLike[str], root: Path) -> Path | str:
         return str(location).rstrip("/")
     path = Path(location).expanduser()
     return (path if path.is_absolute() else Path(root) / path).resolve()
+
+
+def url_protocol(location: str | os.PathLike[str]) -> str | None:
+    """The protocol of a URL location (`s3` of `s3://b/p`), None for a folder."""
+    return str(location).split("://", 1)[0].lower() if is_url(location) else None
+
+
+def process_local_reason(location: str | os.PathLike[str]) -> str | None:
+    """Why figures cannot be built into `location` (None when they can).
+
+    A `memory://` store lives inside one process, and every figure is built in a
+    separate worker process (a fresh interpreter per figure, for determinism; a
+    Dask task also starts one), so no entry a worker wrote would ever be seen: the
+    build could only fail as "its worker wrote no entry". Refused up front instead.
+    """
+    if url_protocol(location) not in PROCESS_LOCAL:
+        return None
+    return (
+        f"figure cache {location} is fsspec's in-memory store: it lives inside one process "
+        "and is empty in every other, but each figure is built in its own worker process "
+        "(a fresh interpreter per figure), so no figure could ever be stored there; use a "
+        "folder or a URL every process reaches (file:///path, s3://bucket/path)"
+    )

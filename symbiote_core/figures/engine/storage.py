@@ -47,13 +47,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from symbiote_core.figures.engine.settings import is_url
+
 if TYPE_CHECKING:
     from symbiote_core.figures.engine.registry import Engine
-
-
-def is_url(location: Path | str) -> bool:
-    """Whether a cache location is an fsspec URL (`proto://...`) rather than a path."""
-    return isinstance(location, str) and "://" in location
 
 
 class Storage(ABC):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
+import hashlib
 import importlib
 import json
 import os
@@ -21,7 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.figures.engine import artifacts, imports
+from symbiote_core.figures.authoring.spec import DeadNullError
+from symbiote_core.figures.engine import artifacts, imports, reads
 from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
     DataEntry,
@@ -37,8 +39,14 @@ from symbiote_core.figures.engine.cache import (
     read_figure_entry,
     write_entry,
 )
-from symbiote_core.figures.engine.deps import is_tracked
-from symbiote_core.figures.engine.keys import ENGINE_FORMAT, FigureKeys, figure_keys
+from symbiote_core.figures.engine.deps import Layer, is_library, is_tracked, module_file
+from symbiote_core.figures.engine.inputs import Declared
+from symbiote_core.figures.engine.keys import (
+    ENGINE_FORMAT,
+    RUNTIME_MODULE,
+    FigureKeys,
+    figure_keys,
+)
 from symbiote_core.figures.engine.registry import Engine, FigureError, load_figure
 from symbiote_core.figures.engine.tasks import Outcome, Status, Task
 
@@ -205,18 +213,32 @@ def make(
 
     Corrupt shared artifacts that compute ran into are added to `warnings`."""
     engine, name = task.engine, task.name
+    module = engine.relative(keys.module_path)
+    if keys.inputs.problem is not None:
+        raise FigureError(f"figure {name!r} ({module}): {keys.inputs.problem}")
     stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
     finder = imports.install(engine)  # from here on, project code runs from recorded bytes
     # torch is imported here, in the worker, never by the engine in the calling process.
     from symbiote_core.runtime import make_deterministic
 
-    module = engine.relative(keys.module_path)
     make_deterministic(0, threads=1)  # covers RNG use at import time too
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
+    guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
     stage.now = "importing its module"
-    figure = load_figure(name, engine)
+    with reads.watch(guard):
+        figure = load_figure(name, engine)
+    # Calls made while importing build the figure's text and values (`Figure(values=
+    # {"x": _each(...)})`): render side, covered by the entry key. What compute runs from
+    # here on must be what the data key covers (`_check_ran`).
+    finder.clear_ran()
+    _check_declared_inputs(figure, keys, f"figure {name!r} ({module})")
     _check_names(figure, f"figure {name!r} ({module})")
+    _check_storable(figure, f"figure {name!r} ({module})")
+    try:
+        figure.require_tuning_seeds()
+    except ValueError as error:
+        raise FigureError(f"figure {name!r} ({module}): {error}") from None
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
@@ -240,13 +262,20 @@ def make(
         # Shared intermediates (hosts several figures train alike) come from the
         # artifact cache, keyed on the bytes this figure's keys hashed.
         artifacts.activate(engine, name, keys.digests, finder)
+        # What compute runs must be what the data key covers. (At import, the FIGURE
+        # call's text, values and claims arguments may run presentation helpers; the
+        # data key covers every module-level statement they could leave state in.)
+        finder.clear_ran()
         try:
-            data = figure.compute(figure.params)
+            with reads.watch(guard):
+                data = figure.compute(figure.params)
         finally:
             warnings.extend(artifacts.deactivate())
         compute_seconds = time.perf_counter() - started
-        stage.now = "checking what compute imported"
-        _check_loaded_sources(engine, keys, engine_loaded)
+        stage.now = "checking what compute imported, ran and read"
+        _check_reads(guard, keys)
+        _check_loaded_sources(engine, keys, engine_loaded, "data")
+        _check_ran(engine, keys, finder)
         imports.check_imported(engine, name, keys.digests, finder)
         stage.now = "storing compute's data"
         raw = to_json(data, f"figure {name!r} ({module}): compute returned")
@@ -262,20 +291,22 @@ def make(
     # what a render after a fresh compute sees (tuples as lists, keys as strings).
     stage.now = "evaluating values and claims"
     values = figure.evaluate_values(json.loads(raw))
-    claims = [claim.evaluate(values).to_json() for claim in figure.claims]
+    claims = [_evaluate(claim, values, f"figure {name!r} ({module})") for claim in figure.claims]
 
     stage.now = "rendering"
     import vl_convert  # imported here: only workers render
 
     started = time.perf_counter()
-    chart = figure.render(json.loads(raw))
-    spec = chart.to_dict()
+    with reads.watch(guard):
+        chart = figure.render(json.loads(raw))
+        spec = chart.to_dict()
     spec_bytes = to_json(spec, f"figure {name!r} ({module}): render's chart spec")
     svg = vl_convert.vegalite_to_svg(spec).encode()
     render_seconds = time.perf_counter() - started
 
-    stage.now = "checking what render imported"
-    _check_loaded_sources(engine, keys, engine_loaded)
+    stage.now = "checking what render imported and read"
+    _check_reads(guard, keys)
+    _check_loaded_sources(engine, keys, engine_loaded, "render")
     imports.check_imported(engine, name, keys.digests, finder)
     stage.now = "writing its cache entry"
     meta = EntryMeta(
@@ -290,11 +321,21 @@ def make(
         render_seconds=render_seconds,
         data_reused=cached is not None,
         created=_now(),
+        tuning_seeds=figure.tuning_seeds,
+        tuning_note=figure.tuning_note,
     )
     files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)
     return status
+
+
+def _evaluate(claim: Any, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """One claim's result as JSON; a dead null is a build error naming figure and claim."""
+    try:
+        return claim.evaluate(values).to_json()
+    except DeadNullError as error:
+        raise FigureError(f"{where}: {error}") from None
 
 
 def _check_names(figure: Any, where: str) -> None:
@@ -309,14 +350,40 @@ def _check_names(figure: Any, where: str) -> None:
         )
 
 
+def _check_storable(figure: Any, where: str) -> None:
+    """Everything the entry will store from the figure module (its text, each claim's
+    fields, its params) must be strict JSON: checked now, naming the field, not when
+    meta.json is written after compute ("Out of range float values", naming nothing)."""
+    for text in ("title", "caption", "alt"):
+        if not isinstance(getattr(figure, text), str):
+            raise FigureError(f"{where}: {text} must be a string, got {getattr(figure, text)!r}")
+    fields = [
+        (f"claim {claim.name!r}: field {field!r}", value)
+        for claim in figure.claims
+        for field, value in dataclasses.asdict(claim).items()  # as ClaimResult stores it
+    ]
+    params = json.loads(json.dumps(dataclasses.asdict(figure.params), default=str))  # _plain
+    fields += [(f"params field {field!r}", value) for field, value in params.items()]
+    for what, value in fields:
+        try:
+            dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise FigureError(
+                f"{where}: {what} is {value!r}, which cannot be stored as strict JSON ({exc}); "
+                "use finite numbers, strings, lists and dicts"
+            ) from None
+
+
 def _use_project_sources(engine: Engine) -> None:
-    """Import the project packages from `engine.root`, whatever this process found first.
+    """Import the project's library from `engine.root`, whatever this process found first.
 
     To run at all the worker imported `symbiote_core` from the parent's path, which may
     be another checkout than the root (a test's copy of the project shares one
     virtualenv). The keys hash the files under the root, so those must be what runs:
-    drop project modules loaded from elsewhere (the engine's own modules stay) and put
-    the root first on the path.
+    drop library modules loaded from elsewhere and put the root first on the path. The
+    engine package stays as it was loaded (the engine holds its classes, and a package's
+    submodules load from its own folder); `imports.check_imported` then checks that the
+    authoring modules that ran are byte for byte the root's.
     """
     root = str(engine.root)
     if root in sys.path:
@@ -327,34 +394,101 @@ def _use_project_sources(engine: Engine) -> None:
         if loaded is None or Path(loaded).resolve().is_relative_to(engine.root):
             continue
         for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
-            if is_tracked(engine, name):
+            if is_library(engine, name):
                 del sys.modules[name]
     importlib.invalidate_caches()
 
 
-def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str]) -> None:
+def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str], layer: Layer) -> None:
     """Refuse to cache results of project code that the figure's keys do not cover.
 
     Every project module loaded since the figure was imported must be the figure module
-    or one of its static dependencies, loaded from under the root. Otherwise an edit
-    to it would not invalidate the cache, and a stale result would be served later.
+    or one of the dependencies its `layer` key follows (by name: the file under the root
+    it was hashed from). Otherwise an edit to it would not invalidate the cache, and a
+    stale result would be served later.
     """
-    allowed = {path.resolve() for path in (keys.module_path, *keys.deps)}
+    followed = keys.data_deps if layer == "data" else keys.deps
+    allowed = {path.resolve() for path in (keys.module_path, *followed)}
     unseen = []
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if name in exempt or file is None or not is_tracked(engine, name):
+        if name in exempt or file is None or not is_tracked(engine, name, layer):
             continue
-        if Path(file).resolve() not in allowed:
+        hashed = module_file(engine, name)
+        if hashed is None or hashed.resolve() not in allowed:
             unseen.append(f"{name} ({file})")
     if unseen:
+        side = "compute" if layer == "data" else "the figure"
         raise FigureError(
-            f"figure {keys.name!r} ({engine.relative(keys.module_path)}) ran project code "
-            f"that its cache key does not cover: {', '.join(sorted(unseen))}. The static "
+            f"figure {keys.name!r} ({engine.relative(keys.module_path)}): {side} ran project "
+            f"code that its cache key does not cover: {', '.join(sorted(unseen))}. The static "
             "import analysis (symbiote_core/figures/engine/deps.py) could not see these imports "
             "(a computed module name, or a module used as a value); import them with a "
             "plain `import` or `from ... import` in the figure or the module that uses them."
         )
+
+
+def _check_ran(engine: Engine, keys: FigureKeys, finder: imports.RecordingFinder) -> None:
+    """Refuse to cache data from a compute that ran a top-level function or class the
+    data key does not cover (`deps.py` finds them by name; one reached through a
+    computed attribute name, `getattr(module, prefix + kind)`, is invisible to it).
+    Counted from the call of `compute`: module-level code ran at import is covered
+    statement by statement."""
+    unseen = []
+    for module, names in finder.ran.items():
+        allowed = keys.data_parts.get(module)
+        if module == RUNTIME_MODULE or allowed is None or not names:
+            continue  # the seeding module is hashed whole; an unlisted module fails above
+        unseen += [f"{module}.{part}" for part in sorted(names - allowed)]
+    if unseen:
+        raise FigureError(
+            f"figure {keys.name!r} ({engine.relative(keys.module_path)}): compute ran "
+            f"{', '.join(unseen)}, which its data key does not cover: nothing the key "
+            "follows mentions it by name (it was reached through an attribute name computed "
+            "at run time, or eval). Refer to it by name where it is used (`module.function`, "
+            "or `getattr(module, \"function\")` with a literal name), so that editing it "
+            "recomputes the figure."
+        )
+
+
+def _check_reads(guard: reads.Guard, keys: FigureKeys) -> None:
+    """Raise for any undeclared read (even one figure code caught), or a declared file
+    that changed since the keys hashed it."""
+    if guard.violations:
+        raise reads.UndeclaredReadError(guard.message())
+    changed = [
+        file.name
+        for file in keys.inputs.files
+        if file.path in guard.read and _sha256(file.path) != file.sha256
+    ]
+    if changed:
+        raise imports.SourceChangedError(
+            f"figure {keys.name!r}: declared input {', '.join(changed)} changed while the "
+            "figure was being built; nothing was stored. Build again."
+        )
+
+
+def _check_declared_inputs(figure: Any, keys: FigureKeys, where: str) -> None:
+    """The `inputs` the module built must be the ones the keys read from its source."""
+    built = tuple(
+        Declared(path=entry)
+        if isinstance(entry, str)
+        else Declared(distribution=entry.distribution, pattern=entry.pattern)
+        for entry in figure.inputs
+    )
+    if built != keys.inputs.declared:
+        raise FigureError(
+            f"{where}: Figure(inputs=...) is {[d.label() for d in built]} when imported, but "
+            f"the build read {[d.label() for d in keys.inputs.declared]} from its source; "
+            "write the declaration literally (see symbiote_core/figures/authoring/inputs.py)"
+        )
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def to_json(obj: Any, what: str) -> bytes:

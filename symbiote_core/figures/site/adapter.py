@@ -24,16 +24,19 @@ Every problem is printed once: where it is found. The final error only counts th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import html
+import json
 import logging
 import os
 import re
 import shutil
+import tempfile
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +49,31 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
+from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.cache import META, OUT_FILES
+from symbiote_core.figures.engine.ownership import claim_cache
+from symbiote_core.figures.engine.plan import git_revision
+from symbiote_core.figures.engine.registry import Engine, FigureError
+from symbiote_core.figures.engine.releases import load_releases
+from symbiote_core.figures.engine.settings import SettingsError
+from symbiote_core.figures.site.claim_history import (
+    STATUS_WORDS,
+    ThresholdRecord,
+    module_history,
+    threshold_record,
+    unsupported_why,
+)
 from symbiote_core.figures.site.claims_page import claims_page
-from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.site.history import commit_time
+from symbiote_core.figures.site.machine import (
+    CLAIMS_JSON,
+    MachinePages,
+    PlainRenderer,
+    claims_ledger,
+)
+from symbiote_core.figures.site.machine import dumps as ledger_json
 from symbiote_core.figures.site.markup import (
     CLAIMS_PAGE,
     FigureView,
@@ -61,20 +85,28 @@ from symbiote_core.figures.site.markup import (
     markdown_literal,
 )
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
-from symbiote_core.figures.site.notebook import ipynb_text, write_ipython_dir
+from symbiote_core.figures.site.notebook import (
+    ipynb_text,
+    stable_cell_ids,
+    write_ipython_dir,
+)
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
+from symbiote_core.figures.site.notebook_directives import NotebookDirectives
+from symbiote_core.figures.site.notebook_directives import fill as fill_notebook
+from symbiote_core.figures.site.notebook_directives import prepare as prepare_notebook
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.authoring.palette import palette_script
 from symbiote_core.figures.site.publication import Publication
-from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
+from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
 
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 METHODS_PAGE = "methods.md"
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+"""The reproducible-builds variable MkDocs reads for the build date."""
 VEGA_BUNDLE = "assets/vendor/vega/vega-bundle.js"
 PALETTE_SCRIPT = "assets/javascripts/palette.js"
 _NOTEBOOK_IMPORTS = ("symbiote_core",)  # what lab notebooks may import
@@ -113,16 +145,36 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.notebook_directives: dict[str, NotebookDirectives] = {}
+        """Notebook page source -> its Markdown cells' directives (`notebook_directives.py`)."""
+        self.failed_renders: set[str] = set()
+        self._converted: tempfile.TemporaryDirectory[str] | None = None
+        """Where notebooks with directives are written, tokens in place, for conversion."""
+        self.machine: MachinePages | None = None
+        """Each page as plain Markdown, for llms.txt (machine.py)."""
 
     # -- on_config ---------------------------------------------------------------
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.root = Path(config.config_file_path).resolve().parent
-        self.engine = Engine(root=self.root)
+        try:
+            self.engine = Engine(root=self.root)
+            # A cache no figure worker can reach (memory://), or a folder of other files:
+            # the build stops here with the reason, `mkdocs serve` included.
+            claim_cache(self.engine)
+        except (FigureError, SettingsError) as error:
+            raise PluginError(str(error)) from None
+        if SOURCE_DATE_EPOCH not in os.environ:
+            # MkDocs dates the sitemap (and its gzip header) by the build day unless told
+            # otherwise: the commit's time makes two builds of one commit byte-identical.
+            stamp = commit_time(self.root)
+            if stamp is not None:
+                os.environ[SOURCE_DATE_EPOCH] = str(stamp)
         figures_dir = str(self.engine.figures_dir)
         if figures_dir not in config.watch:  # serve reloads on figure edits
             config.watch.append(figures_dir)
         self.sources = SourceIndex(self.root)
         self.publication = Publication.from_config(self.root, config)
+        self.machine = MachinePages(config.site_name, config.site_description or "")
         cache = self.root / ".cache"
         os.environ["IPYTHONDIR"] = str(write_ipython_dir(cache / "ipython"))
         if self.command in ("build", "gh-deploy"):
@@ -181,23 +233,23 @@ class EssaySite:
                 sources = entry.files() if entry.is_local else entry.payloads
                 for label in (*OUT_FILES, META):  # the order of the download links
                     site_path = f"figures/{result.name}/{label}"
-                    source = sources[label]
-                    if isinstance(source, Path):
+                    origin = sources[label]
+                    if isinstance(origin, Path):
                         kind = LinkedFile if self.command == "serve" else File
-                        file = kind.generated(config, site_path, abs_src_path=str(source))
+                        file = kind.generated(config, site_path, abs_src_path=str(origin))
                     else:
-                        file = File.generated(config, site_path, content=source)
+                        file = File.generated(config, site_path, content=origin)
                     files.append(file)
                     view.files[label] = site_path
-                for claim in entry.meta.claims:
-                    if not claim["holds"]:
+                self._add_feature_browser(result.name, entry.payloads, config, files, view)
+                for claim in entry.claims:
+                    if not claim.agrees:
                         log.warning(
-                            "claim %s.%s %s: %s (%s)",
+                            "claim %s.%s: %s (%s)",
                             result.name,
-                            claim["name"],
-                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
-                            describe_claim(claim),
-                            source,
+                            claim.name,
+                            describe_claim(claim.to_json()),
+                            view.module,
                         )
             self.views[result.name] = view
         files.append(
@@ -212,15 +264,46 @@ class EssaySite:
                     config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
                 )
             )
+        # When each claim's threshold was set (git); read once per build, for the
+        # appendix and the ledger.
+        self.records = self._threshold_records()
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
+        files.append(File.generated(config, VERSIONS_PAGE, content="# Versions\n"))
         # The chart theme (light and dark Vega-Lite configs, palette) for site.js.
         files.append(File.generated(config, PALETTE_SCRIPT, content=palette_script()))
         assert self.publication is not None
         for file in self.publication.files(config):
             files.append(file)
         return files
+
+    def _add_feature_browser(
+        self,
+        name: str,
+        payloads: Any,
+        config: MkDocsConfig,
+        files: Files,
+        view: FigureView,
+    ) -> None:
+        """A figure whose data holds `feature_browser` (`symbiote_core.browser.to_payload`)
+        gets its latents published at `browser/<figure>/` and linked from its figure."""
+        raw = payloads.get("data.json", b"")
+        if b'"feature_browser"' not in raw:  # cheap: most figures have none
+            return
+        payload = json.loads(raw).get("feature_browser")
+        if not isinstance(payload, dict):
+            return
+        from symbiote_core.browser import browser_files, from_payload
+
+        pages = browser_files(
+            from_payload(payload),
+            title=str(payload.get("title", name)),
+            description=str(payload.get("description", "")),
+        )
+        for path, text in pages.items():
+            files.append(File.generated(config, f"browser/{name}/{path}", content=text))
+        view.browser = f"browser/{name}/index.html"
 
     # -- on_nav ------------------------------------------------------------------
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
@@ -264,17 +347,22 @@ class EssaySite:
         shown = self._shown(page)
 
         def cached_render(config: MkDocsConfig, files: Files) -> None:
-            key = notebooks.key(source, dict(jupyter.config), self.library_digest)
+            # Keyed on the file converted: with tokens for its directives, if it has any.
+            prepared = self.notebook_directives.get(page.file.src_uri)
+            converted = prepared.converted if prepared is not None else source
+            key = notebooks.key(converted, dict(jupyter.config), self.library_digest)
             hit = notebooks.read(key, shown)
             if hit is not None:
                 log.info("notebook %s: cached", shown)
-                page.content = hit["content"]
+                page.content = stable_cell_ids(hit["content"])
                 page.toc = get_toc(hit["toc"])
                 if hit.get("title") is not None:
                     page.title = hit["title"]
                 return
             title = page.title
-            render(config, files)
+            with _converting(page.file, converted):
+                render(config, files)
+            page.content = stable_cell_ids(page.content)
             notebooks.write(
                 key,
                 {
@@ -293,6 +381,7 @@ class EssaySite:
             try:
                 render(config, files)
             except Exception as error:
+                self.failed_renders.add(page.file.src_uri)
                 problem = self._render_problem(page, error, notebook)
                 log.error(str(problem))  # the one place this problem is printed
                 self.problems.append(problem)
@@ -340,8 +429,20 @@ class EssaySite:
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(
-                self.views, getattr(self, "page_titles", {}), defer=renderer.defer
+                self.views,
+                getattr(self, "page_titles", {}),
+                defer=renderer.defer,
+                records=getattr(self, "records", {}),
             )  # it escapes with markdown_literal
+            # The same ledger for programs (machine.py); raw HTML: a file, not a page.
+            markdown += (
+                f'\n\nFor programs: <a href="../{CLAIMS_JSON}">{CLAIMS_JSON}</a> holds every '
+                "claim above with its per-seed values, null and verdict.\n"
+            )
+        elif src == VERSIONS_PAGE and page.file.generated_by:
+            meta = self.publication.meta if self.publication is not None else None
+            releases = load_releases(self.root)
+            markdown = versions_page(releases, self.views, meta.version if meta else "")
         elif src == METHODS_PAGE and page.file.generated_by:
             assert self.engine is not None
             source = MethodsSource(self.sources, self.engine.figures_package)
@@ -349,9 +450,35 @@ class EssaySite:
             for problem in source.problems:
                 log.warning(str(problem))
             self.problems.extend(source.problems)
+        if not page.file.generated_by and src.endswith(".md") and self.machine is not None:
+            plain = PlainRenderer(
+                page=renderer.page,
+                figures=self.views,
+                url_to=renderer.url_to,
+                page_url=renderer.page_url,
+                settings=self.sources.setting,
+            )
+            self.machine.add(page.url, page.title or src, plain.render(markdown))
         # Citations first: they keep every line where it was, so line numbers still match.
         assert self.publication is not None
         markdown = self.publication.page_markdown(markdown, page, files, self._shown(page))
+        if self.jupyter is not None and self.jupyter.should_include(page.file):
+            # mkdocs-jupyter converts the notebook file, not this Markdown: its Markdown
+            # cells' directives are rendered now and put in after conversion.
+            if self._converted is None:
+                self._converted = tempfile.TemporaryDirectory(prefix="symbiote-notebooks-")
+            prepared = prepare_notebook(
+                Path(page.file.abs_src_path),
+                self._shown(page),
+                renderer,
+                Path(self._converted.name) / hashlib.sha256(src.encode()).hexdigest()[:16],
+            )
+            self.notebook_directives[src] = prepared
+            self.deferred[src] = (renderer.page, renderer.deferred or {})
+            for problem in prepared.problems:
+                log.warning(str(problem))
+            self.problems.extend(prepared.problems)
+            return markdown
         out = renderer.render(markdown)
         self.deferred[page.file.src_uri] = (renderer.page, renderer.deferred or {})
         for problem in renderer.problems:
@@ -359,8 +486,38 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
+    def _threshold_records(self) -> dict[tuple[str, str], ThresholdRecord]:
+        """Each claim's threshold history from git (`claim_history`); a `why` that says
+        its threshold came before the runs where the history does not show it is
+        reported (a warning, so `mkdocs build --strict` fails)."""
+        records = {}
+        for view in self.views.values():
+            if view.error is not None or view.meta is None:
+                continue
+            history = module_history(self.root, view.module)
+            for name, claim in view.claims.items():
+                record = records[(view.name, name)] = threshold_record(history, claim)
+                phrase = unsupported_why(claim, record)
+                if phrase is not None:
+                    log.warning(
+                        "claim %s.%s (%s): its why says %r, but the git history shows its "
+                        "threshold %s; say what the history shows",
+                        view.name,
+                        name,
+                        view.module,
+                        phrase,
+                        STATUS_WORDS[record.status],
+                    )
+        return records
+
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        prepared = self.notebook_directives.get(page.file.src_uri)
+        if prepared is not None and prepared.tokens and page.file.src_uri not in self.failed_renders:
+            html, lost = fill_notebook(html, prepared, self._shown(page))
+            for problem in lost:
+                log.warning(str(problem))
+            self.problems.extend(lost)
         assert self.publication is not None
         return self.publication.page_content(html, page, files)
 
@@ -395,7 +552,27 @@ class EssaySite:
                 f"{len(self.problems)} problem(s) in the essay, each reported above ({where}); "
                 "the previous site is left in place"
             )
+        self._write_machine_pages(config)
         self.finished = True
+
+    def _write_machine_pages(self, config: MkDocsConfig) -> None:
+        """llms.txt, each page's Markdown and claims.json (machine.py), beside the HTML."""
+        if self.machine is None or self.engine is None:
+            return
+        revision = git_revision(self.root)
+        texts = self.machine.files("", revision)
+        places = {
+            (name, claim): page
+            for name, view in self.views.items()
+            for claim, page in view.claim_pages.items()
+        }
+        records = getattr(self, "records", {})
+        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places, records))
+        site = Path(config.site_dir)
+        for path, text in texts.items():
+            target = site / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
 
     def on_build_error(self, error: Exception) -> None:
         self.finished = False
@@ -410,9 +587,28 @@ class EssaySite:
                     shutil.rmtree(self.building, ignore_errors=True)
         finally:
             self.building = None
+            if self._converted is not None:
+                self._converted.cleanup()
+                self._converted = None
             if self.lock is not None:
                 self.lock.release(force=True)
                 self.lock = None
+
+
+@contextlib.contextmanager
+def _converting(file: File, path: Path) -> Iterator[None]:
+    """Have mkdocs-jupyter convert `path` for `file`: its render reads the notebook from
+    `page.file.abs_src_path` when it runs. Restored before anything else reads it (the
+    error line of a raising cell, `include_source`'s copy of the source)."""
+    original = file.abs_src_path
+    if original is None or Path(original) == path:
+        yield
+        return
+    file.abs_src_path = str(path)
+    try:
+        yield
+    finally:
+        file.abs_src_path = original
 
 
 def _swap_in(new: Path, site: Path) -> None:

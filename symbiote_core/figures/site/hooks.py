@@ -10,8 +10,10 @@ processes, so edited figure and library code is always what runs.
 
 Under `mkdocs serve` an exception escaping a hook would stop the server from answering
 any request until a later build succeeds ("The server will appear stuck"); there every
-hook's exception is logged once, with its traceback, and the build goes on. `mkdocs
-build` lets it propagate, so the build fails.
+hook's exception is logged once, with its traceback, and the build goes on, except a
+`PluginError` (a setting the build cannot work with, such as a cache location no worker
+can reach), which stops it with its message. `mkdocs build` lets every exception
+propagate, so the build fails.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from mkdocs.exceptions import PluginError
 
 _ENGINE = "symbiote_core.figures"
 _SITE = "symbiote_core.figures.site.adapter"
@@ -78,6 +82,8 @@ def _guard(event: str, call: Callable[[], T], fallback: T) -> T:
         return call()
     try:
         return call()
+    except PluginError:
+        raise  # a setting the build cannot work with (the cache location): stop, and say why
     except Exception:
         log.exception("the essay's %s hook failed; serving what could be built", event)
         return fallback

@@ -34,6 +34,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import hashlib
 import html
 import json
 import re
@@ -109,6 +110,8 @@ class FigureView:
     """Claim name -> source path of the first page that states it (`{{ claim: }}`)."""
     source: str = ""
     """The figure module's path under the root (from the engine's settings), for messages."""
+    browser: str | None = None
+    """Site path of the figure's feature browser, when its data carries one."""
 
     @property
     def module(self) -> str:
@@ -205,9 +208,28 @@ _CLAIM_MARKS = {
     "cannot fail": (
         "cannotfail",
         "CANNOT FAIL",
-        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+        "Checked claim: it CANNOT FAIL (a null holds too)",
+    ),
+    "not separated": (
+        "notseparated",
+        "NOT SEPARATED",
+        "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
+_REPORTED_MARK = ("reported", "✗", "Checked claim: it fails, as the text says")
+_HOLDS_AGAINST_TEXT = (
+    "fails",
+    "HOLDS",
+    "Checked claim: it HOLDS, though the text states that it fails",
+)
+
+
+def claim_mark(claim: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(CSS status, mark, words) of a claim: what the verdict says, and whether the text
+    states it (a claim stated as failed is marked quietly when it fails, loudly if not)."""
+    if claim.get("stated", "holds") == "fails":
+        return _HOLDS_AGAINST_TEXT if claim["verdict"] == "holds" else _REPORTED_MARK
+    return _CLAIM_MARKS[claim["verdict"]]
 
 
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
@@ -349,10 +371,11 @@ class PageRenderer:
     (seed lists, cache keys, params) no reader searches for."""
     token_prefix: str = "sym-spec"
     """Starts every token; the site adds a random nonce (one per process), so no text
-    in a page can pose as one."""
+    in a page can pose as one. Tokens never reach the finished page (`fill_deferred`)."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
-    _tips: int = 0
+    _tips: dict[str, int] = field(default_factory=dict)
+    """How often each popover text was used so far on the page (its ids must differ)."""
 
     HANDLERS: ClassVar[dict[str, Callable[[PageRenderer, Directive], str]]]
     """Directive kind -> handler; the only place a kind is known (set below the class)."""
@@ -491,7 +514,7 @@ class PageRenderer:
         )
         return (
             '<details class="sym-summary"><summary>Data summary</summary>'
-            f'<p>{escape(alt)}</p>{table}</details>'
+            f"<p>{escape(alt)}</p>{table}</details>"
         )
 
     def _ref(self, d: Directive) -> str:
@@ -573,8 +596,13 @@ class PageRenderer:
     def _number(self, text: str, source: str) -> str:
         """A quoted number with its source in a popover: a button, so that a tap, a
         click and the keyboard all reach it (site.js toggles it); hover shows it too."""
-        self._tips += 1
-        tip = f"{self.token_prefix}-tip-{self._tips}"
+        # The id comes from what the popover says (and how often the page said it
+        # before), not from the process or the position: two builds of one commit give
+        # the same bytes, and an edit elsewhere on the page leaves this id as it was.
+        said = f"{source}\0{text}"
+        seen = self._tips.get(said, 0)
+        self._tips[said] = seen + 1
+        tip = "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
         popover = self.defer(
             f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
         )
@@ -594,7 +622,7 @@ class PageRenderer:
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
+        status, mark, words = claim_mark(claim)
         anchor = claim_anchor(view.name, name)
         href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
         detail = html.escape(f"{words}. {describe_claim(claim)}")
@@ -749,9 +777,7 @@ _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute va
 _SPEC_MEMO_BYTES = 512 * 2**20
 
 
-def fill_deferred(
-    output: str, deferred: Mapping[str, str], prefix: str
-) -> tuple[str, list[str]]:
+def fill_deferred(output: str, deferred: Mapping[str, str], prefix: str) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
     the tokens that were not found (a page whose HTML lost one misses that fragment).
 
@@ -798,6 +824,12 @@ def _figure_html(
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
     number = f"Figure {view.number}." if view.number else "Figure."
+    if view.browser:
+        caption += (
+            f'<p class="sym-browser-link"><a href="{url_to(view.browser)}">'
+            "Browse every latent of this dictionary</a> (top examples, matched label, "
+            "steering effect).</p>"
+        )
     # The blank lines keep Markdown from wrapping this block in a paragraph.
     return (
         f'\n\n<figure class="sym-figure" id="fig-{view.name}" data-figure="{view.name}">\n'

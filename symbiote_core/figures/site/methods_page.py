@@ -114,8 +114,8 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
             f"{{ #methods-{view.name} }}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `{view.module}` · seeds {_seeds_text(meta)} · "
-            f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
+            + f"source `{view.module}` · evaluation seeds {_seeds_text(meta)} · "
+            f"{_tuning_text(meta)} · computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
             "",
         ]
         if text.strip():
@@ -193,3 +193,15 @@ def _shown(value: Any) -> str:
 def _seeds_text(meta: Mapping[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _tuning_text(meta: Mapping[str, Any]) -> str:
+    """'tuned on seeds 0, 1, 2' (with the figure's note), or what was declared instead."""
+    tuning, note = meta.get("tuning_seeds"), str(meta.get("tuning_note") or "").strip()
+    if tuning is None:
+        text = "tuning seeds not declared"
+    elif tuning:
+        text = "tuned on seeds " + ", ".join(str(s) for s in tuning)
+    else:
+        text = "never tuned"
+    return text + (f" ({markdown_literal(note)})" if note else "")

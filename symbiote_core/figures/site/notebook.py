@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,17 @@ def write_ipython_dir(root: Path) -> Path:
     return root
 
 
+_CELL_ID = re.compile(r'id="cell-id=[^"]*"')
+
+
+def stable_cell_ids(page_html: str) -> str:
+    """A converted notebook page with its cells' ids numbered in order: nbformat gives
+    every cell read from a jupytext file a random id, and nbconvert writes it into the
+    page, so two conversions of one notebook would differ (the site is reproducible)."""
+    count = iter(range(1, 1_000_000))
+    return _CELL_ID.sub(lambda _: f'id="cell-id=cell-{next(count)}"', page_html)
+
+
 def ipynb_text(source: str | Path) -> str:
     """A jupytext notebook source as `.ipynb` JSON (unexecuted), for readers to download.
 
@@ -83,7 +95,10 @@ def ipynb_text(source: str | Path) -> str:
     import jupytext
     import nbformat
 
-    text = nbformat.writes(jupytext.read(path))
+    notebook = jupytext.read(path)
+    for number, cell in enumerate(notebook.cells, 1):
+        cell.id = f"cell-{number}"  # not nbformat's random ids: the site is reproducible
+    text = nbformat.writes(notebook)
     _IPYNB.put(path, text, [path], stats)
     return text
 

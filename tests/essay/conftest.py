@@ -1,0 +1,29 @@
+"""Essay tests: the real essay, built once per session, and copies of the project."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support.project import copy_project, run_mkdocs, session_dir
+
+
+@pytest.fixture(scope="session")
+def built_site() -> Path:
+    """The real essay (a copy of it), built strictly once per test session: the one
+    full build of the suite."""
+    project = copy_project(session_dir() / "essay")
+    result = run_mkdocs(project)
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    return project / "site"
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Callable[[], Path]:
+    """A copy of the project (sources, essay, config) that a test may break."""
+
+    def make() -> Path:
+        return copy_project(tmp_path / "project")
+
+    return make

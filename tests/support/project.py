@@ -1,0 +1,97 @@
+"""The checkout, the test session's private caches, and copies of the project.
+
+Hermetic: a test session has its own figure and notebook caches (in a temporary
+folder, each seeded once from the developer's, which are only read: `.cache/figures`
+and `.cache/notebooks`, or the folders $SYMBIOTE_FIGURE_CACHE and
+$SYMBIOTE_NOTEBOOK_CACHE name), and every build, the real essay's included, runs in a
+copy of the project, so no test writes into the checkout's `.cache` or `site/`, nor
+edits the essay's files.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@functools.cache
+def session_dir() -> Path:
+    """This test session's private folder (removed when the session ends)."""
+    folder = Path(tempfile.mkdtemp(prefix="symbiote-tests-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _developer_cache(variable: str, default: Path) -> Path:
+    """The developer's cache folder: `$variable` when it names a local folder (a worktree
+    sharing another checkout's cache), else `default` in this checkout."""
+    named = os.environ.get(variable, "")
+    if named and "://" not in named and Path(named).is_dir():
+        return Path(named)
+    return default
+
+
+def _seeded(name: str, developer: Path) -> Path:
+    """A session cache folder seeded with a copy of `developer` (read, never written)."""
+    cache = session_dir() / name
+    if developer.is_dir():
+        shutil.copytree(developer, cache, ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
+@functools.cache
+def session_figure_cache() -> Path:
+    """The session's figure cache, seeded from the developer's: entries are verified on
+    read and keyed on source, so a copy serves only what fits."""
+    developer = _developer_cache("SYMBIOTE_FIGURE_CACHE", ROOT / ".cache" / "figures")
+    return _seeded("figures", developer)
+
+
+@functools.cache
+def session_notebook_cache() -> Path:
+    """The session's executed-notebook cache, seeded like the figure cache: entries are
+    checksummed and keyed on the notebook, its options and the library's source, so the
+    essay's build re-executes only a notebook whose inputs changed."""
+    developer = _developer_cache("SYMBIOTE_NOTEBOOK_CACHE", ROOT / ".cache" / "notebooks")
+    return _seeded("notebooks", developer)
+
+
+def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
+    # Copies of the project share the session's figure cache: their keys are the same
+    # wherever a file is unchanged, so only what a test edits is recomputed.
+    env["SYMBIOTE_FIGURE_CACHE"] = str(cache or session_figure_cache())
+    env["SYMBIOTE_NOTEBOOK_CACHE"] = str(session_notebook_cache())
+    return env
+
+
+def run_mkdocs(project: Path, *args: str, strict: bool = True,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "mkdocs", "build", *(["--strict"] if strict else []),
+           "--site-dir", str(project / "site"), *args]
+    return subprocess.run(cmd, cwd=project, env=env or mkdocs_env(), capture_output=True,
+                          text=True, timeout=900)
+
+
+def project_files() -> list[str]:
+    """What a clone would hold: tracked files plus untracked ones git does not ignore."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return [rel for rel in listed.splitlines() if (ROOT / rel).is_file()]
+
+
+def copy_project(target: Path) -> Path:
+    for rel in project_files():
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, target / rel)
+    return target
