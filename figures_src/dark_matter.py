@@ -328,6 +328,14 @@ FIGURE = Figure(
             for b in PARAMS.budgets
         },
         **{f"last_gain_at_k{k}": (lambda d, k=k: _last_gain(d, k)) for k in PARAMS.ks},
+        # The null's values, named after the value each stands in for (rules.NULL_NAMING).
+        **{
+            f"random_inputs_{share}_share_over_at_k{k}": (
+                lambda d, share=share, k=k: _per_seed(d, k, f"{share}_share_random")
+            )
+            for share in ("residual", "energy")
+            for k in PARAMS.ks
+        },
         "last_gain_max": lambda d: max(max(_last_gain(d, k)) for k in d["ks"]),
     },
     claims=(
@@ -349,10 +357,10 @@ FIGURE = Figure(
                 "inputs with more than k active features",
                 values={
                     f"residual_share_over_at_k{PARAMS.essay_k}": (
-                        f"residual_share_random_at_k{PARAMS.essay_k}"
+                        f"random_inputs_residual_share_over_at_k{PARAMS.essay_k}"
                     ),
                     f"energy_share_over_at_k{PARAMS.essay_k}": (
-                        f"energy_share_random_at_k{PARAMS.essay_k}"
+                        f"random_inputs_energy_share_over_at_k{PARAMS.essay_k}"
                     ),
                 },
             ),

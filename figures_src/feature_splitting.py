@@ -334,6 +334,17 @@ FIGURE = Figure(
             for size in PARAMS.dictionary_sizes
             for label in LABELS
         },
+        # The null's values: the second q = 0 host's share, named after the value it stands
+        # in for (rules.NULL_NAMING).
+        **{
+            f"second_q0_host_{_slug(label)}_{_slug(cond)}_at_{size}": (
+                lambda d, size=size, label=label: _share(d, REPLICATE, size, label)
+            )
+            for cond in _conditions(PARAMS)
+            if cond != REPLICATE
+            for size in PARAMS.dictionary_sizes
+            for label in LABELS
+        },
     },
     claims=(
         Claim(
@@ -353,7 +364,7 @@ FIGURE = Figure(
                 "independent one",
                 values={
                     f"parent_child_independent_at_{_PER_CHILD}": (
-                        f"parent_child_{_SECOND}_at_{_PER_CHILD}"
+                        f"second_q0_host_parent_child_independent_at_{_PER_CHILD}"
                     )
                 },
             ),
@@ -373,7 +384,7 @@ FIGURE = Figure(
                 "q = 0.5 host",
                 values={
                     f"parent_child_{_QMAX}_at_{_PER_CHILD}": (
-                        f"parent_child_{_SECOND}_at_{_PER_CHILD}"
+                        f"second_q0_host_parent_child_{_QMAX}_at_{_PER_CHILD}"
                     )
                 },
             ),
@@ -390,7 +401,9 @@ FIGURE = Figure(
             null=Null(
                 description="a second q = 0 host (its own initial weights) in place of the "
                 "q = 0.5 host",
-                values={f"parent_{_QMAX}_at_{_PER_CHILD}": f"parent_{_SECOND}_at_{_PER_CHILD}"},
+                values={
+                    f"parent_{_QMAX}_at_{_PER_CHILD}": f"second_q0_host_parent_{_QMAX}_at_{_PER_CHILD}"
+                },
             ),
         ),
     ),

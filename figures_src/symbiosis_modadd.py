@@ -394,7 +394,7 @@ def _vs_uncoupled(name: str, statement: str, metric: str, rising: bool) -> Claim
         control="the same seed's uncoupled host (same initial weights, same pairs)",
         why=_WHY,
         null=Null(
-            description=f"{_NULL} in place of the coupled one", values={at: f"{metric}_null"}
+            description=f"{_NULL} in place of the coupled one", values={at: f"replicate_{at}"}
         ),
     )
 
@@ -414,8 +414,8 @@ def _vs_baseline(name: str, statement: str, metric: str, family: str, tag: str) 
             description=f"{_NULL} in place of the coupled one, against the baseline at its "
             "own held-out loss",
             values={
-                f"{metric}_at_{_MID}": f"{metric}_null",
-                f"{metric}_{tag}_equal_loss": f"{metric}_{tag}_equal_loss_null",
+                f"{metric}_at_{_MID}": f"replicate_{metric}_at_{_MID}",
+                f"{metric}_{tag}_equal_loss": f"replicate_{metric}_{tag}_equal_loss",
             },
         ),
     )
@@ -506,6 +506,13 @@ FIGURE = Figure(
             f"{m}_mid": (lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, MID, m))
             for m in (*_METRICS, "reader_recovered")
         },
+        # The null's values, named after the value each stands in for (rules.NULL_NAMING).
+        **{
+            f"replicate_{m}_at_{_MID}": (
+                lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], NULL, 0.0, m)
+            )
+            for m in (*_METRICS, "reader_recovered")
+        },
         **{
             f"grokked_at_{sym.slug(c)}": (
                 lambda d, c=c: sum(
@@ -516,10 +523,10 @@ FIGURE = Figure(
             for c in PARAMS.couplings
         },
         **{
-            f"{metric}_{tag}_equal_loss{suffix}": _equal_loss(family, metric, where)
+            f"{prefix}{metric}_{tag}_equal_loss": _equal_loss(family, metric, where)
             for metric in ("reader_recovered", "answer_latents")
             for tag, family in (("l1", L1), ("narrow", NARROW))
-            for suffix, where in (("", (COUPLED, MID)), ("_null", (NULL, 0.0)))
+            for prefix, where in (("", (COUPLED, MID)), ("replicate_", (NULL, 0.0)))
         },
     },
     claims=(

@@ -273,7 +273,7 @@ def _vs_uncoupled(
         control="the same seed's uncoupled host (same initial weights)",
         why=_WHY,
         null=Null(
-            description=f"{_NULL} in place of the coupled one", values={at: f"{metric}_null"}
+            description=f"{_NULL} in place of the coupled one", values={at: f"replicate_{at}"}
         ),
         stated=stated,
     )
@@ -296,8 +296,8 @@ def _vs_baseline(
             description=f"{_NULL} in place of the coupled one, against the baseline at its "
             "own task loss",
             values={
-                f"{metric}_at_{_MID}": f"{metric}_null",
-                f"{metric}_{tag}_equal_loss": f"{metric}_{tag}_equal_loss_null",
+                f"{metric}_at_{_MID}": f"replicate_{metric}_at_{_MID}",
+                f"{metric}_{tag}_equal_loss": f"replicate_{metric}_{tag}_equal_loss",
             },
         ),
         stated=stated,
@@ -380,11 +380,18 @@ FIGURE = Figure(
             f"{m}_mid": (lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, PARAMS.mid, m))
             for m in _METRICS
         },
+        # The null's values, named after the value each stands in for (rules.NULL_NAMING).
         **{
-            f"{metric}_{tag}_equal_loss{suffix}": _equal_loss(family, metric, where)
+            f"replicate_{m}_at_{_MID}": (
+                lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], sym.NULL, 0.0, m)
+            )
+            for m in _METRICS
+        },
+        **{
+            f"{prefix}{metric}_{tag}_equal_loss": _equal_loss(family, metric, where)
             for metric in ("coverage", "mcc", "recovered")
             for tag, family in (("l1", L1), ("narrow", NARROW))
-            for suffix, where in (("", (COUPLED, PARAMS.mid)), ("_null", (sym.NULL, 0.0)))
+            for prefix, where in (("", (COUPLED, PARAMS.mid)), ("replicate_", (sym.NULL, 0.0)))
         },
     },
     claims=(

@@ -18,13 +18,6 @@ ENGINE = Engine(root=ROOT)
 NAMES = figure_names(ENGINE)
 
 PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
-    "dark_matter": {
-        ("energy_share_over_at_k3", "energy_share_random_at_k3"),
-        ("residual_share_over_at_k3", "residual_share_random_at_k3"),
-    },
-    "feature_splitting": {
-        ("parent_child_hierarchical_at_24", "parent_child_independent_second_host_at_24"),
-    },
     "induction_circuit": {
         ("previous_token_knockout_loss", "other_layer0_knockout_loss"),
     },
@@ -66,16 +59,6 @@ PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
         ("relu_neuron_mmcs", "neuron_mmcs"),
         ("relu_rotated_mmcs", "rotated_mmcs"),
         ("relu_matched_dictionary_mmcs", "relu_untrained_matched_mmcs"),
-    },
-    "symbiosis_modadd": {
-        ("test_acc_strongest", "test_acc_null"),
-        ("reader_fvu_strongest", "reader_fvu_null"),
-    },
-    "symbiosis_toy": {
-        ("task_loss_strongest", "task_loss_null"),
-        ("represented_strongest", "represented_null"),
-        ("found_strongest", "found_null"),
-        ("share_strongest", "share_null"),
     },
 }
 """(value, null value) pairs named before the null naming rule (`rules.NULL_NAMING`)
