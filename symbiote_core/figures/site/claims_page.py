@@ -207,6 +207,8 @@ def summary_table(
             page = view.claim_pages.get(name)
             rows.append((order.get(page, len(order)), view.number or 0, view, name, claim, page))
     lines = [
+        '<div class="sym-claims-summary" markdown>',
+        "",
         "| claim | figure | measured | control | null | verdict |",
         "|---|---|---|---|---|---|",
     ]
@@ -218,22 +220,23 @@ def summary_table(
         figure = f"{{{{ ref: {view.name} }}}}" if view.number else f"`{view.name}`"
         sentence = markdown_literal(claim["statement"])
         text = f"[{sentence}]({page}#{anchor}-text)" if page else sentence
-        measured = (
-            f"<code>{markdown_literal(str(claim['left']))}</code> "
-            f"{_mean(real['left']):.3g} vs {_mean(real['right']):.3g}"
-        )
-        nulls = "; ".join(
-            f"{markdown_literal(null['description'])}: holds on "
-            f"{sum(bool(h) for h in null['evaluation']['seed_holds'])} of {seeds}"
-            for null in claim["nulls"]
-        )
+        measured = f"{_mean(real['left']):.3g} vs {_mean(real['right']):.3g}"
+        nulls = "; ".join(_null_outcome(null, seeds) for null in claim["nulls"])
         status, mark, _ = claim_mark(claim)
         verdict = _badge(status, mark)
         lines.append(
             f"| {text} | {figure} | {measured} | {markdown_literal(claim['control'])} | "
             f"{nulls} | {verdict} [test](#{anchor}) |"
         )
+    lines.append("")
+    lines.append("</div>")
     return lines
+
+
+def _null_outcome(null: Mapping[str, Any], seeds: int) -> str:
+    """'fails on every seed' or 'holds on 2 of 5 seeds' (the description is below)."""
+    held = sum(bool(h) for h in null["evaluation"]["seed_holds"])
+    return f"holds on {held} of {seeds} seeds" if held else "fails on every seed"
 
 
 def _mean(values: list[float]) -> float:
