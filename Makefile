@@ -44,9 +44,11 @@ serve: $(STAMP)
 	$(PY) -m symbiote_core.figures build || echo "Some figures failed: their pages show the error."
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
-build: $(STAMP)
+# The PDF of the whole essay is printed from the built site by Debian chromium.
+build: $(STAMP) chromium
 	$(PY) -m symbiote_core.figures build
 	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m symbiote_core.figures.site.pdf site
 
 figures: $(STAMP)
 	$(PY) -m symbiote_core.figures build $(if $(FORCE),--force) $(FIGURES)

@@ -5,9 +5,15 @@ import it inside `compute`, because it imports torch and `render` must not.
 
 The hosts are trained once per build: `train_hosts` asks the engine's artifact cache
 (`symbiote_core.figures.engine.artifacts`) for their weights, keyed on this module's source
-closure and the seeds, so the first of the three figures to need them trains them and
-the others read them. Each figure's own key still covers this module; outside the
-build (a notebook, a test) `train_hosts` trains them itself, to the same bits.
+closure and the seeds, so the first of the figures to need them trains them and the
+others read them. The 2-layer hosts train in one run over the twenty seeds of the
+recipe's success rate (`RATE_SEEDS`), which the evaluation seeds are among; the 1-layer
+control and the null host (trained on shuffled repeats) train for the evaluation seeds.
+Each figure's own key still covers this module; outside the build (a notebook, a test)
+`train_hosts` trains them itself, to the same bits.
+
+Seeds (`_induction_seeds`, torch-free so that figure modules can import them at top
+level): the recipe was developed on `TUNING_SEEDS`, the figures evaluate on `SEEDS`.
 
 Every function works on all seeds at once: the hosts of `train_hosts` hold one instance
 per seed (leading instance axis), and a knockout names its heads per instance, because
@@ -27,6 +33,12 @@ from typing import NamedTuple
 
 import torch
 
+from figures_src._induction_seeds import (  # re-exported: the seeds beside the hosts
+    INDUCTION_CRITERION,
+    RATE_SEEDS,
+    SEEDS,  # noqa: F401
+    TUNING_SEEDS,  # noqa: F401
+)
 from symbiote_core.hosts.induction import (
     Batch,
     InductionConfig,
@@ -56,39 +68,89 @@ class Hosts(NamedTuple):
     control: InductionModel
     """The 1-layer host: same data, steps and seeds; it cannot compose heads."""
     untrained: InductionModel
-    """The 2-layer host at initialisation (the trained host's own starting point)."""
+    """The 2-layer host at initialisation (the trained host's own starting point). It
+    outputs a near-uniform distribution, so every knockout on it costs ln(vocab): no
+    live null for a knockout."""
     untrained_control: InductionModel
     """The 1-layer host at initialisation."""
+    shuffled: InductionModel
+    """The null host: the 2-layer host trained with the same recipe on sequences whose
+    second copy is shuffled (`InductionConfig.repeat`): it trains and works (it guesses
+    among the span's unused tokens) but induction is of no use to it."""
 
 
-def host_config(seeds: Sequence[int], n_layers: int) -> InductionConfig:
+def host_config(seeds: Sequence[int], n_layers: int, repeat: str = "copy") -> InductionConfig:
     """The host of section 5: the library's default recipe."""
-    return InductionConfig(n_layers=n_layers, seeds=tuple(seeds))
+    return InductionConfig(n_layers=n_layers, seeds=tuple(seeds), repeat=repeat)  # type: ignore[arg-type]
 
 
 def train_hosts(seeds: Sequence[int]) -> Hosts:
-    """Train the 2-layer host and the 1-layer control on every seed (batched); shared
-    between figures through the artifact cache (module docstring)."""
+    """Train the 2-layer host, the 1-layer control and the null host on every seed
+    (batched); shared between figures through the artifact cache (module docstring).
+
+    The 2-layer hosts come from one run over `RATE_SEEDS` when `seeds` are among them
+    (the recipe's success rate needs those hosts anyway); the others train for `seeds`.
+    """
     from symbiote_core.figures.engine import artifacts
 
-    state = artifacts.cached("induction_hosts", train_states, tuple(seeds))
+    seeds = tuple(seeds)
+    pool = RATE_SEEDS if set(seeds) <= set(RATE_SEEDS) else seeds
+    trained = artifacts.cached("induction_trained_hosts", train_trained, pool)
+    others = artifacts.cached("induction_control_hosts", train_controls, seeds)
+    index = [pool.index(seed) for seed in seeds]
     models = []
-    for part, n_layers in (("trained", 2), ("control", 1)):
-        model = InductionModel(host_config(seeds, n_layers))
-        model.load_state_dict(state[part])
+    for state, n_layers, repeat in (
+        (_slice(trained, index), 2, "copy"),
+        (others["control"], 1, "copy"),
+        (others["shuffled"], 2, "shuffled"),
+    ):
+        model = InductionModel(host_config(seeds, n_layers, repeat))
+        model.load_state_dict(state)
         models.append(model.eval())
     return Hosts(
-        *models,
+        models[0],
+        models[1],
         InductionModel(host_config(seeds, 2)).eval(),
         InductionModel(host_config(seeds, 1)).eval(),
+        models[2],
     )
 
 
-def train_states(seeds: tuple[int, ...]) -> dict[str, dict[str, torch.Tensor]]:
-    """The trained hosts' state dicts (what `artifacts.cached` stores)."""
-    trained, _ = train_induction(host_config(seeds, 2))
+def _slice(state: dict[str, torch.Tensor], index: Sequence[int]) -> dict[str, torch.Tensor]:
+    """The instances `index` of a state dict (every weight has the instance axis first)."""
+    return {name: tensor[list(index)] for name, tensor in state.items()}
+
+
+def train_trained(seeds: tuple[int, ...]) -> dict[str, torch.Tensor]:
+    """The 2-layer hosts' state dict (what `artifacts.cached` stores)."""
+    return train_induction(host_config(seeds, 2))[0].state_dict()
+
+
+def train_controls(seeds: tuple[int, ...]) -> dict[str, dict[str, torch.Tensor]]:
+    """The 1-layer control's and the null host's state dicts."""
     control, _ = train_induction(host_config(seeds, 1))
-    return {"trained": trained.state_dict(), "control": control.state_dict()}
+    shuffled, _ = train_induction(host_config(seeds, 2, "shuffled"))
+    return {"control": control.state_dict(), "shuffled": shuffled.state_dict()}
+
+
+def recipe_rate(size: int) -> dict[str, list]:
+    """The recipe's success over `RATE_SEEDS` (from the shared run): each 2-layer host's
+    best layer-1 induction score and accuracy on `size` held-out sequences, and whether it
+    meets `INDUCTION_CRITERION`."""
+    from symbiote_core.figures.engine import artifacts
+
+    model = InductionModel(host_config(RATE_SEEDS, 2))
+    model.load_state_dict(artifacts.cached("induction_trained_hosts", train_trained, RATE_SEEDS))
+    model.eval()
+    batch = held_out(RATE_SEEDS, size, EVALUATION_STREAM)
+    best = head_scores(model, batch).induction[:, 1].max(dim=-1).values  # (I,)
+    return {
+        "seeds": list(RATE_SEEDS),
+        "criterion": INDUCTION_CRITERION,
+        "best_induction": [round(v, 5) for v in best.tolist()],
+        "accuracy": [round(v, 5) for v in accuracy(logits_under(model, batch), batch).tolist()],
+        "formed": [v > INDUCTION_CRITERION for v in best.tolist()],
+    }
 
 
 def held_out(seeds: Sequence[int], size: int, stream: int) -> Batch:

@@ -16,7 +16,9 @@ unlike accuracy does not saturate:
   alone). The layer-1 heads run in parallel and are redundant, so both layer-1 edges
   are measured with the other three layer-1 heads knocked out.
 
-Every measurement is repeated on the same host untrained (the nulls of the claims).
+Every measurement is repeated on the null host: the same 2-layer recipe trained on
+sequences whose second copy is shuffled (`_induction.Hosts.shuffled`), which trains and
+works but has no use for induction, so its knockouts cost something and can differ.
 """
 
 from __future__ import annotations
@@ -28,32 +30,41 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
+from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 TOKENS, OUTPUT = "tokens", "next token"
-GROUPS = ("intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host")
-GROUP_ROLES = ("ink", "neuron", "control", "neuron", "neuron", "neuron", "control")
+GROUPS = (
+    "intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host",
+    "null host",
+)
+GROUP_ROLES = ("ink", "neuron", "control", "neuron", "neuron", "neuron", "control", "muted")
 """Palette roles of the knockout groups, in the order of `GROUPS`: knockouts of the
 host's heads in the heads' colour, the two controls (other layer-0 heads, the 1-layer
-host) in the control grey, the intact host in ink. Seven groups, five roles: every row
-is named on the axis, so colour only sorts heads from controls."""
+host) in the control grey, the null host (trained on shuffled repeats) in the dark
+neutral, the intact host in ink. Eight groups, five roles: every row is named on the
+axis, so colour only sorts heads from controls."""
 NODE_SELECTION = "picked"
 SEED_PARAM = "graph_seed"
 WIDTH_KEY = (1.0, 2.0, 4.0)
 """Edge strengths (nats) shown in the graph's width key."""
 NAT = 1.0
-"""The margin of the knockout claims, fixed in advance: one nat of loss on the induction
-targets, a quarter of a uniform guess's loss over the vocabulary (ln 64 = 4.16)."""
+"""The margin of the knockout claims: one nat of loss on the induction targets, a quarter
+of a uniform guess's loss over the vocabulary (ln 64 = 4.16)."""
 NAT_WHY = (
-    "a criterion fixed in advance: one nat on the induction targets, a quarter of the "
-    "loss of a uniform guess over the vocabulary (ln 64 = 4.16)"
+    "one nat on the induction targets, a quarter of the loss of a uniform guess over the "
+    "vocabulary (ln 64 = 4.16)"
 )
-UNTRAINED = "the same host untrained (its own initialisation), same code and sequences"
+NULL_HOST = (
+    "the null host: the same 2-layer recipe trained on sequences whose second copy is "
+    "shuffled (it works, but induction is of no use to it), its heads' roles picked by the "
+    "same rule, same code and sequences"
+)
 
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = SEEDS
     """Every host is trained once per seed (batched); values are per seed in this order."""
     eval_sequences: int = 256
     """Held-out sequences per seed every loss is averaged over (and the ablation means)."""
@@ -62,7 +73,7 @@ class Params:
     head_threshold: float = 0.5
     """A layer-0 head is a previous-token head when over half its attention goes one
     token back; a layer-1 head is an induction head when over half goes to the
-    induction key. Definitions fixed in advance (as in the heads figure)."""
+    induction key. The definitions of the heads figure."""
 
 
 def compute(p: Params) -> dict[str, Any]:
@@ -87,7 +98,7 @@ def compute(p: Params) -> dict[str, Any]:
     selection = held_out(p.seeds, p.selection_sequences, SELECTION_STREAM)
     out: dict[str, Any] = {"seeds": list(p.seeds), "eval_sequences": p.eval_sequences}
     roles = {}
-    for name, model in (("trained", hosts.trained), ("untrained", hosts.untrained)):
+    for name, model in (("trained", hosts.trained), ("shuffled", hosts.shuffled)):
         # Roles are picked on the selection sequences, scored on the evaluation sequences.
         scores = head_scores(model, selection)
         prev = heads_above(scores.previous_token[:, 0], p.head_threshold)  # (I, H)
@@ -98,7 +109,6 @@ def compute(p: Params) -> dict[str, Any]:
     knocked = logits_under(host, batch, [knock_out(head_outputs(host, batch), 0, roles["trained"])])
     control = logits_under(hosts.control, batch)
     out["control_loss"] = loss_under(hosts.control, batch).tolist()
-    out["untrained_control_loss"] = loss_under(hosts.untrained_control, batch).tolist()
     out["chance_loss"] = math.log(host.cfg.vocab_size)
     # Why the knocked-out host can do worse than the control: how often it is right, how
     # often it still picks a token seen once (as the 1-layer control learned to), and
@@ -242,7 +252,7 @@ def _derived(m: dict[str, Any]) -> dict[str, list[float]]:
 
 def _values(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(_derived(data["trained"]))
-    out.update({f"untrained_{k}": v for k, v in _derived(data["untrained"]).items()})
+    out.update({f"shuffled_{k}": v for k, v in _derived(data["shuffled"]).items()})
     for name in EXTRA:
         out[name] = data[name]
     out["previous_token_knockout_minus_control"] = [
@@ -347,6 +357,11 @@ def _knockouts(data: dict[str, Any]) -> list[dict[str, Any]]:
         for j, loss in enumerate(r["alone"]):
             add("L1 reduced to one head", "layer 1 alone", loss, f"L1 H{j} kept")
         add("1-layer host (no knockout)", "1-layer host", data["control_loss"][s])
+        null = data["shuffled"]
+        add("null host: intact", "null host", null["intact"][s])
+        add("null host: prev.-token head(s)", "null host", null["previous_token"][s])
+        add("null host: cut from keys", "null host", null["key_cut"][s])
+        add("null host: all L1 heads", "null host", null["all_layer1"][s])
     return rows
 
 
@@ -621,11 +636,10 @@ DERIVED = (
     "induction_head_alone_max_loss",
     "key_source_margin",
 )
-"""Per-seed values measured on the trained host, and again (`untrained_` + name) on the
-untrained host."""
+"""Per-seed values measured on the trained host, and again (`shuffled_` + name) on the
+null host."""
 EXTRA = (
     "control_loss",
-    "untrained_control_loss",
     *(
         f"{host}_{measure}"
         for host in ("previous_token_knockout", "control")
@@ -635,7 +649,7 @@ EXTRA = (
 """Per-seed values stored as they are in the data."""
 VALUE_NAMES = (
     *DERIVED,
-    *(f"untrained_{name}" for name in DERIVED),
+    *(f"shuffled_{name}" for name in DERIVED),
     *EXTRA,
     "previous_token_knockout_minus_control",
 )
@@ -681,8 +695,9 @@ METHODS = (
     "{{ param: induction_circuit.selection_sequences }} separate sequences. **Controls.** The "
     "layer-0 heads that are not the previous-token head; the same heads cut from the layer-1 "
     "queries and values instead of the keys; the 1-layer host. **Null.** Every measurement "
-    "repeated on the untrained host. **Seeds.** {{ value: induction_circuit.n_seeds }} ({{ param: "
-    "induction_circuit.seeds }})."
+    "repeated on the null host: the 2-layer recipe trained on sequences whose second copy is "
+    "shuffled, its heads' roles picked by the same rule. **Seeds.** "
+    "{{ value: induction_circuit.n_seeds }} ({{ param: induction_circuit.seeds }})."
 
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
@@ -702,11 +717,16 @@ FIGURE = Figure(
         "loss after each knockout or cut on "
         f"{PARAMS.eval_sequences} held-out sequences per seed, one dot per seed (and per "
         "head, where a row holds several), against the loss of the 1-layer host. Click "
-        "a head to pick out its edges; double-click to clear."
+        "a head to pick out its edges; double-click to clear. The last rows give the same "
+        "knockouts on the null host, the 2-layer recipe trained on sequences whose second "
+        "copy is shuffled."
     ),
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    tuning_seeds=TUNING_SEEDS,
+    tuning_note="the recipe of the heads figure (InductionConfig's defaults), chosen comparing "
+    "recipes on seeds 0-9 and measured on seeds 0-19",
     compute=compute,
     render=render,
     values={
@@ -728,10 +748,10 @@ FIGURE = Figure(
             control="the other three layer-0 heads knocked out together",
             why=NAT_WHY,
             null=Null(
-                description=UNTRAINED,
+                description=NULL_HOST,
                 values={
-                    "previous_token_knockout_loss": "untrained_previous_token_knockout_loss",
-                    "other_layer0_knockout_loss": "untrained_other_layer0_knockout_loss",
+                    "previous_token_knockout_loss": "shuffled_previous_token_knockout_loss",
+                    "other_layer0_knockout_loss": "shuffled_other_layer0_knockout_loss",
                 },
             ),
         ),
@@ -746,10 +766,15 @@ FIGURE = Figure(
             why="no margin: the question is only whether the knocked-out host is worse "
             "than the control at all, and every seed must agree",
             null=Null(
-                description="knocking out the other layer-0 heads together instead (same "
-                "host, same run)",
+                description=NULL_HOST,
+                values={"previous_token_knockout_loss": "shuffled_previous_token_knockout_loss"},
+            ),
+            controls=Control(
+                description="the other layer-0 heads knocked out together instead (same host, "
+                "same run)",
                 values={"previous_token_knockout_loss": "other_layer0_knockout_loss"},
             ),
+            stated="fails",
         ),
         Claim(
             name="read_as_keys",
@@ -762,10 +787,10 @@ FIGURE = Figure(
             control="the same heads cut from layer 1's queries and values instead",
             why=NAT_WHY,
             null=Null(
-                description=UNTRAINED,
+                description=NULL_HOST,
                 values={
-                    "key_cut_loss": "untrained_key_cut_loss",
-                    "query_value_cut_loss": "untrained_query_value_cut_loss",
+                    "key_cut_loss": "shuffled_key_cut_loss",
+                    "query_value_cut_loss": "shuffled_query_value_cut_loss",
                 },
             ),
         ),
@@ -779,10 +804,10 @@ FIGURE = Figure(
             control="the intact host",
             why=NAT_WHY,
             null=Null(
-                description=UNTRAINED,
+                description=NULL_HOST,
                 values={
-                    "all_layer1_knockout_loss": "untrained_all_layer1_knockout_loss",
-                    "intact_loss": "untrained_intact_loss",
+                    "all_layer1_knockout_loss": "shuffled_all_layer1_knockout_loss",
+                    "intact_loss": "shuffled_intact_loss",
                 },
             ),
         ),
@@ -798,10 +823,10 @@ FIGURE = Figure(
             control="the sum of the loss added by knocking out each layer-1 head alone",
             why=NAT_WHY + "; heads whose effects simply added up would give a gap near zero",
             null=Null(
-                description=UNTRAINED,
+                description=NULL_HOST,
                 values={
-                    "all_layer1_increase": "untrained_all_layer1_increase",
-                    "single_layer1_increase_sum": "untrained_single_layer1_increase_sum",
+                    "all_layer1_increase": "shuffled_all_layer1_increase",
+                    "single_layer1_increase_sum": "shuffled_single_layer1_increase_sum",
                 },
             ),
         ),
@@ -816,9 +841,10 @@ FIGURE = Figure(
             control="the other layer-0 heads cut from the same head's keys",
             why=NAT_WHY,
             null=Null(
-                description=UNTRAINED,
-                values={"key_source_margin": "untrained_key_source_margin"},
+                description=NULL_HOST,
+                values={"key_source_margin": "shuffled_key_source_margin"},
             ),
+            stated="fails",
         ),
     ),
 )

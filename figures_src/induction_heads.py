@@ -3,7 +3,10 @@
 The induction host (section 5) is trained on sequences whose second half repeats a
 random span of random length at a random place, so that only induction predicts it.
 In the same run a 1-layer host with the same recipe is trained as the control: it
-cannot compose heads. The figure shows, on one held-out sequence, the attention
+cannot compose heads. The null host is the same 2-layer host trained with the same
+recipe on sequences whose second copy is shuffled: it trains and works, but induction
+is of no use to it. The recipe's success rate comes from the same run of the 2-layer
+hosts over twenty seeds outside the tuning set (`_induction.recipe_rate`). The figure shows, on one held-out sequence, the attention
 pattern of a chosen layer-0 and layer-1 head of the 2-layer host, and for every head
 of both hosts two symbiotes read off the attention patterns: the previous-token score
 (mean attention to the token one back) and the induction score (mean attention, from a
@@ -17,21 +20,32 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from figures_src._induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
+from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
-HOSTS = ("2 layers", "1 layer", "2 layers, untrained", "1 layer, untrained")
-"""In the order of `_induction.Hosts`; the untrained hosts are the nulls of the claims."""
-HOST_KEYS = ("two_layers", "one_layer", "two_layers_untrained", "one_layer_untrained")
+HOSTS = ("2 layers", "1 layer", "2 layers, shuffled repeat", "1 layer, untrained")
+"""The hosts measured: the 2-layer host, its 1-layer control, the null host (2 layers
+trained on shuffled repeats) and the 1-layer host untrained (the null of the control's
+own claim)."""
+HOST_FIELDS = ("trained", "control", "shuffled", "untrained_control")
+"""The `_induction.Hosts` field of each of `HOSTS`."""
+HOST_KEYS = ("two_layers", "one_layer", "shuffled", "one_layer_untrained")
 """Value-name suffixes of the hosts, in the order of `HOSTS`."""
-SHOWN = HOSTS[:2]
-"""The hosts the dot plot shows."""
+SHOWN = HOSTS[:3]
+"""The hosts the accuracy panel shows."""
+NULL_HOST = (
+    "the null host: the same 2-layer recipe trained on sequences whose second copy is "
+    "shuffled (it works, guessing among the span's unused tokens, but induction is of no "
+    "use to it), scored on the same held-out sequences, same run"
+)
 METRICS = ("previous-token score", "induction score")
 METRIC_ROLES = ("muted", "neuron")
 """Palette roles of the two head scores: the induction score (the finding) in the heads'
 own colour, the previous-token score a neutral; each also has its own mark shape."""
-INDUCTION_HEAD = 0.5
+INDUCTION_HEAD = INDUCTION_CRITERION
 """A head counts as an induction head when it puts most (over half) of its attention,
-from the tokens of the repeat, on the induction key: a definition, fixed in advance."""
+from the tokens of the repeat, on the induction key: the definition of the figures since
+their first version, and the recipe's training criterion."""
 PREVIOUS_TOKEN_HEAD = 0.5
 """A head counts as a previous-token head when over half its attention goes one back."""
 CONFIG_VALUES = ("seq_len", "vocab_size", "min_span", "max_span", "d_model", "n_heads", "steps")
@@ -40,7 +54,7 @@ CONFIG_VALUES = ("seq_len", "vocab_size", "min_span", "max_span", "d_model", "n_
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = SEEDS
     """Every host is trained once per seed (batched); values are per seed in this order."""
     eval_sequences: int = 256
     """Held-out sequences per seed that every score and accuracy is averaged over."""
@@ -61,6 +75,7 @@ def compute(p: Params) -> dict[str, Any]:
         host_config,
         in_candidates,
         logits_under,
+        recipe_rate,
         train_hosts,
         uniform_previous_token_score,
     )
@@ -68,7 +83,7 @@ def compute(p: Params) -> dict[str, Any]:
 
     batch = held_out(p.seeds, p.eval_sequences, EVALUATION_STREAM)
     trained = train_hosts(p.seeds)
-    hosts = dict(zip(HOSTS, trained, strict=True))
+    hosts = {name: getattr(trained, field) for name, field in zip(HOSTS, HOST_FIELDS, strict=True)}
     cfg = host_config(p.seeds, 2)
 
     scores = []
@@ -124,15 +139,21 @@ def compute(p: Params) -> dict[str, Any]:
         "guess_baseline": guess_accuracy(batch, cfg.vocab_size).tolist(),
         "control_in_candidates": in_candidates(logits[HOSTS[1]], batch).tolist(),
         "untrained_control_in_candidates": in_candidates(logits[HOSTS[3]], batch).tolist(),
+        "shuffled_in_candidates": in_candidates(logits[HOSTS[2]], batch).tolist(),
         "chance_in_candidates": chance_in_candidates(batch, cfg.vocab_size).tolist(),
         "targets_per_seed": int(batch.target_mask[0].sum()),
         "eval_sequences": p.eval_sequences,
+        "rate": recipe_rate(p.eval_sequences),
         "config": {f: getattr(cfg, f) for f in CONFIG_VALUES},
     }
 
 
 def _label(host: str, layer: int, head: int) -> str:
     return f"1-layer H{head}" if host in (HOSTS[1], HOSTS[3]) else f"L{layer} H{head}"
+
+
+def _rate(data: dict[str, Any], field: str) -> Any:
+    return data["rate"][field]
 
 
 def _example_row(batch: Any, span: int, margin: int) -> int:
@@ -429,7 +450,7 @@ def _accuracy_chart(data: dict[str, Any]) -> alt.LayerChart:
     )
     return (bars + ticks + guess).properties(
         width=230,
-        height=60,
+        height=24 * len(SHOWN),
         title=alt.Title(
             "Next-token accuracy",
             subtitle="bar: mean; ticks: seeds; dashed: guessing among tokens seen once",
@@ -475,9 +496,15 @@ METHODS = (
     "compose heads. **Symbiotes.** Two scores read off each head's attention on "
     "{{ param: induction_heads.eval_sequences }} held-out sequences: the previous-token score "
     "(mean attention to the token one back) and the induction score (mean attention from a token "
-    "of the repeat to the token that followed its first occurrence). **Null.** The same hosts "
-    "untrained. **Seeds.** {{ value: induction_heads.n_seeds }} ({{ param: induction_heads.seeds "
-    "}})."
+    "of the repeat to the token that followed its first occurrence). **Null.** The 2-layer host "
+    "trained with the same recipe on sequences whose second copy is shuffled (it works, but "
+    "induction is of no use to it), scored on the same held-out sequences; for the control's "
+    "own claim, the 1-layer host untrained. **Recipe.** The 2-layer recipe's success rate: of "
+    "{{ value: induction_heads.rate_n_seeds }} seeds outside the tuning seeds, "
+    "{{ value: induction_heads.rate_formed }} grew an induction head (best layer-1 induction "
+    "score above {{ value: induction_heads.rate_criterion }}, a criterion declared before that "
+    "run). **Seeds.** {{ value: induction_heads.n_seeds }} ({{ param: induction_heads.seeds }}); "
+    "claims are judged on all of them, whether or not their host met the criterion."
 
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
@@ -496,12 +523,16 @@ FIGURE = Figure(
         f"({len(PARAMS.seeds)} seeds), averaged over {PARAMS.eval_sequences} held-out "
         "sequences per seed. Head indices mean nothing across seeds, so each seed's heads "
         "are ranked within their layer (layer 0 by previous-token score, layer 1 and the "
-        "control by induction score). The bars give both hosts' accuracy on the "
-        "predictable tokens of the second copy: mean over seeds, one tick per seed."
+        "control by induction score). The bars give the accuracy on the predictable tokens "
+        "of the second copy of both hosts and of the null host (the 2-layer recipe trained "
+        "on sequences whose second copy is shuffled): mean over seeds, one tick per seed."
     ),
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    tuning_seeds=TUNING_SEEDS,
+    tuning_note="the recipe (InductionConfig's defaults) was chosen comparing recipes on "
+    "seeds 0-9 and measured on seeds 0-19",
     compute=compute,
     render=render,
     values={
@@ -526,6 +557,7 @@ FIGURE = Figure(
         "guess_baseline": lambda d: d["guess_baseline"],
         "control_in_candidates": lambda d: d["control_in_candidates"],
         "untrained_control_in_candidates": lambda d: d["untrained_control_in_candidates"],
+        "shuffled_in_candidates": lambda d: d["shuffled_in_candidates"],
         "chance_in_candidates": lambda d: d["chance_in_candidates"],
         "control_minus_guess": lambda d: [
             a - g for a, g in zip(d["accuracy"][HOSTS[1]], d["guess_baseline"], strict=True)
@@ -537,15 +569,27 @@ FIGURE = Figure(
         "best_previous_token": lambda d: _best(d, HOSTS[0], 0, "previous_token"),
         "other_previous_token": lambda d: _second(d, HOSTS[0], 0, "previous_token"),
         "control_previous_token": lambda d: _best(d, HOSTS[1], 0, "previous_token"),
-        "untrained_best_previous_token": lambda d: _best(d, HOSTS[2], 0, "previous_token"),
-        "untrained_other_previous_token": lambda d: _second(d, HOSTS[2], 0, "previous_token"),
+        "shuffled_best_previous_token": lambda d: _best(d, HOSTS[2], 0, "previous_token"),
         "best_layer1_induction": lambda d: _best(d, HOSTS[0], 1, "induction"),
         "min_layer1_induction": lambda d: [min(h) for h in _scores(d, HOSTS[0], 1, "induction")],
         "layer1_induction_heads": _induction_heads,
         "max_layer0_induction": lambda d: _best(d, HOSTS[0], 0, "induction"),
         "max_control_induction": lambda d: _best(d, HOSTS[1], 0, "induction"),
-        "untrained_best_layer1_induction": lambda d: _best(d, HOSTS[2], 1, "induction"),
-        "untrained_max_layer0_induction": lambda d: _best(d, HOSTS[2], 0, "induction"),
+        "shuffled_best_layer1_induction": lambda d: _best(d, HOSTS[2], 1, "induction"),
+        "shuffled_max_layer0_induction": lambda d: _best(d, HOSTS[2], 0, "induction"),
+        "shuffled_induction_heads": lambda d: _induction_heads(d, HOSTS[2]),
+        # The recipe's success rate over twenty seeds outside the tuning set.
+        "rate_n_seeds": lambda d: len(_rate(d, "seeds")),
+        "rate_criterion": lambda d: _rate(d, "criterion"),
+        "rate_formed": lambda d: sum(_rate(d, "formed")),
+        "rate_failed": lambda d: len(_rate(d, "formed")) - sum(_rate(d, "formed")),
+        "rate_formed_share": lambda d: sum(_rate(d, "formed")) / len(_rate(d, "formed")),
+        "rate_lowest_best_induction": lambda d: min(_rate(d, "best_induction")),
+        "rate_lowest_accuracy": lambda d: min(_rate(d, "accuracy")),
+        "eval_seeds_formed": lambda d: sum(
+            f for s, f in zip(_rate(d, "seeds"), _rate(d, "formed"), strict=True)
+            if s in d["seeds"]
+        ),
     },
     claims=(
         Claim(
@@ -557,11 +601,11 @@ FIGURE = Figure(
             right="control_previous_token",
             margin=0.25,
             control="the best head of the 1-layer control (same data, steps and seeds)",
-            why="a criterion fixed in advance: a quarter of all its attention more on the "
-            "previous token than the control's best head",
+            why="a quarter of all its attention more on the previous token than the "
+            "control's best head",
             null=Null(
-                description="the 2-layer host untrained (its own initialisation)",
-                values={"best_previous_token": "untrained_best_previous_token"},
+                description=NULL_HOST,
+                values={"best_previous_token": "shuffled_best_previous_token"},
             ),
         ),
         Claim(
@@ -576,10 +620,10 @@ FIGURE = Figure(
             why="an induction head puts over half its attention on the induction key (the "
             "definition used throughout); the margin asks layer 1 to beat layer 0 by that much",
             null=Null(
-                description="the same host untrained (its own initialisation)",
+                description=NULL_HOST,
                 values={
-                    "best_layer1_induction": "untrained_best_layer1_induction",
-                    "max_layer0_induction": "untrained_max_layer0_induction",
+                    "best_layer1_induction": "shuffled_best_layer1_induction",
+                    "max_layer0_induction": "shuffled_max_layer0_induction",
                 },
             ),
         ),
@@ -594,8 +638,8 @@ FIGURE = Figure(
             control="the 1-layer host trained with the same data, steps and seeds",
             why="the induction-head definition: over half the attention on the induction key",
             null=Null(
-                description="the 2-layer host untrained",
-                values={"best_layer1_induction": "untrained_best_layer1_induction"},
+                description=NULL_HOST,
+                values={"best_layer1_induction": "shuffled_best_layer1_induction"},
             ),
         ),
         Claim(
@@ -606,10 +650,10 @@ FIGURE = Figure(
             right="accuracy_one_layer",
             margin=0.5,
             control="the 1-layer host trained with the same data, steps and seeds",
-            why="a criterion fixed in advance: right on at least half more of the targets",
+            why="right on at least half more of the targets",
             null=Null(
-                description="the 2-layer host untrained",
-                values={"accuracy_two_layers": "accuracy_two_layers_untrained"},
+                description=NULL_HOST,
+                values={"accuracy_two_layers": "accuracy_shuffled"},
             ),
         ),
         Claim(
@@ -622,10 +666,16 @@ FIGURE = Figure(
             right="chance_in_candidates",
             margin=0.25,
             control="a uniform guess over the whole vocabulary",
-            why="a criterion fixed in advance: a quarter of all its predictions more",
+            why="a quarter of all its predictions more",
             null=Null(
-                description="the 1-layer host untrained",
+                description="the 1-layer host untrained (its own initialisation, which still "
+                "ranks tokens), same run and sequences",
                 values={"control_in_candidates": "untrained_control_in_candidates"},
+            ),
+            controls=Control(
+                description="the null host (2 layers, shuffled repeats) in place of the "
+                "control: a working host without induction also picks tokens seen once",
+                values={"control_in_candidates": "shuffled_in_candidates"},
             ),
         ),
     ),

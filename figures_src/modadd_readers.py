@@ -782,6 +782,8 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    # The recipe was developed on seeds 0-4; its claims are judged on 5-9 (issue 17).
+    tuning_seeds=(0, 1, 2, 3, 4),
     compute=compute,
     render=render,
     values={
@@ -884,6 +886,9 @@ FIGURE = Figure(
             lambda d, e: max(_median(e, DICTIONARY, k=k) for k in d["ks"])
         ),
     },
+    # Reported, not claimed (issue 17): the untrained hosts' single-frequency share and
+    # answer-latent count were 0 on every seed (a constant null side), so those two
+    # comparisons had no null that could fail; their values stay on the page.
     claims=(
         Claim(
             name="probes_read_key_frequencies",
@@ -894,7 +899,7 @@ FIGURE = Figure(
             right=0.5,
             control="the same probes, same split, on the untrained host's neurons",
             why="'Reads' stated as explaining more than half the target's variance on pairs "
-            "the probe never saw, a criterion fixed before the runs.",
+            "the probe never saw: a generic criterion (most of the variance).",
             null=Null(
                 description="the untrained hosts (same seeds, same run): the best of their "
                 "key-frequency probes",
@@ -909,8 +914,7 @@ FIGURE = Figure(
             op="<",
             right=0.1,
             control="the same probes at the key frequencies",
-            why="'Next to nothing' stated as less than a tenth of the target's variance, a "
-            "criterion fixed before the runs.",
+            why="'Next to nothing' stated as less than a tenth of the target's variance.",
             null=Null(
                 description="the key frequencies (same probes, same run), where there is "
                 "something to read",
@@ -955,36 +959,6 @@ FIGURE = Figure(
                     "neuron_purity_median": "untrained_purity_median",
                     "random_purity_median": "untrained_random_purity_median",
                 },
-            ),
-        ),
-        Claim(
-            name="most_neurons_single_frequency",
-            statement="Most neurons put more than half their variance in one frequency.",
-            left="neuron_single_share",
-            op=">",
-            right=0.5,
-            control="the untrained host's neurons",
-            why="'Most' stated as more than half of the neurons, a criterion fixed before "
-            "the runs.",
-            null=Null(
-                description="the untrained hosts' neurons (same seeds, same run)",
-                values={"neuron_single_share": "untrained_single_share"},
-            ),
-        ),
-        Claim(
-            name="dictionary_finds_answer_units",
-            statement="On every seed, the dictionary with the headline sparsity holds some "
-            "latents that are functions of a + b: more than half their variance comes "
-            "from the answer alone.",
-            left="dictionary_answer_units",
-            op=">",
-            right=0,
-            control="the same dictionary grown on the untrained host's neurons",
-            why="Existence (at least one latent per seed) with the same 'more than half' "
-            "used for purity: generic criteria, not tuned to the counts measured.",
-            null=Null(
-                description="the dictionaries grown on the untrained hosts (same seeds, same run)",
-                values={"dictionary_answer_units": "untrained_dictionary_answer_units"},
             ),
         ),
         Claim(

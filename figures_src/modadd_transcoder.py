@@ -279,6 +279,8 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    # The recipe was developed on seeds 0-4; its claims are judged on 5-9 (issue 17).
+    tuning_seeds=(0, 1, 2, 3, 4),
     compute=compute,
     render=render,
     values={

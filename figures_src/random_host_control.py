@@ -22,7 +22,7 @@ HOSTS = ("trained host", "random host")
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     n_features: int = 256
     d_hidden: int = 32
     feature_probability: float = 0.01
@@ -240,6 +240,8 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    # The recipe was developed on seeds 0-4; its claims are judged on 5-9 (issue 17).
+    tuning_seeds=(0, 1, 2, 3, 4),
     compute=compute,
     render=render,
     values={
@@ -283,7 +285,7 @@ FIGURE = Figure(
             right="random_host_halfway",
             control="as many random unit directions as the dictionary has atoms, scored "
             "against the random host's own columns of W",
-            why="the same criterion as in section 2, fixed in advance: the midpoint between "
+            why="the same criterion as in section 2: the midpoint between "
             "the control's score and a perfect 1, per seed",
             null=Null(
                 description="the same dictionary before training (its initial atoms), on "
@@ -299,7 +301,7 @@ FIGURE = Figure(
             op="<",
             right="half_silent_loss",
             control="the loss of a host that outputs zeros on the same evaluation inputs",
-            why="a criterion fixed in advance: doing the task means removing more than half "
+            why="doing the task means removing more than half "
             "of the loss that doing nothing costs",
             null=Null(
                 description="the same host before training (its initial weights, same run)",

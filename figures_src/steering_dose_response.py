@@ -11,8 +11,22 @@ correlates best with the target output. They are then scored on separate
 *evaluation* inputs. Every reader faces a control with the same number of candidates,
 picked by the same rule: the dictionary's atoms against random directions (both signs
 of half as many), the neurons' signed axes against as many signed random directions.
-The null is the same dictionary before training. The true feature direction is drawn
-as an upper reference that no real experiment would have.
+The true feature direction is drawn as an upper reference that no real experiment would
+have.
+
+The host's weights are tied (it reads its output back with the W it wrote with), so a
+push along a feature's direction raises that feature's output whether or not the host
+was trained. So the whole pipeline (host, dictionary grown on its activations, choice
+of direction, steering) also runs on null hosts, the same seeds in the same run: the
+host untrained (its initial weights), and a second untrained host (another draw of
+initial weights), the null of the comparison between trained and untrained hosts. A
+host trained with the same recipe on a shuffled task (each input's target is another
+input's features) was meant as a further null, but no feature of its output fires often
+enough to be a target, so there is nothing to steer; its output is reported, not steered. A fifth host,
+trained like the first with a ReLU on its hidden layer, has a privileged basis, where
+its neurons are a frame the host itself picks: there the best neuron gets a fair
+comparison with the atom. Null hosts and the privileged host are scored at the headline
+dose only.
 """
 
 from __future__ import annotations
@@ -22,26 +36,46 @@ from typing import Any
 
 import altair as alt
 
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 KINDS = (
     "dictionary atom",
-    "untrained dictionary atom",
     "best neuron",
     "random (as many candidates as neurons)",
     "random (as many candidates as atoms)",
     "true feature (oracle)",
 )
-KIND_ROLES = ("symbiote", "muted", "neuron", "control", "control", "oracle")
-"""Palette roles of `KINDS`. Three controls, two greys: the untrained dictionary is the
-dark neutral; the two random controls share the control grey and their lines differ by
-dash (`KIND_DASHES`), so no colour outside the palette is needed."""
-KIND_DASHES = ((1, 0), (1, 0), (1, 0), (1, 0), (4, 3), (1, 0))
+KIND_ROLES = ("symbiote", "neuron", "control", "control", "oracle")
+"""Palette roles of `KINDS`. The two random controls share the control grey and their
+lines differ by dash (`KIND_DASHES`), so no colour outside the palette is needed."""
+KIND_DASHES = ((1, 0), (1, 0), (1, 0), (4, 3), (1, 0))
+HOSTS = ("trained", "untrained", "untrained, second draw", "privileged basis")
+"""The hosts steered: the host of the section, its two null hosts and the ReLU host."""
+HOST_KEYS = {
+    "untrained": "untrained_host",
+    "untrained, second draw": "second_untrained_host",
+    "privileged basis": "privileged",
+}
+"""Value-name prefixes of the other hosts' values."""
+SECOND_DRAW = 9
+"""The `_toy.stream` purpose of the second untrained host's initial weights (the
+purposes `_toy` uses are 1-7)."""
+NULL_UNTRAINED = (
+    "the host untrained (its initial weights, same seeds): its own dictionary grown on its "
+    "activations, directions chosen and scored by the same code, same run"
+)
+NULL_SECOND = (
+    "a second untrained host (another draw of initial weights, same seeds' data): its own "
+    "dictionary, same code, same run"
+)
+TUNING_SEEDS = (0, 1, 2, 3, 4)
+"""The seeds the steering recipe (host, dictionary, selection rule) was developed on."""
 
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
     n_features: int = 256
     d_hidden: int = 32
     feature_probability: float = 0.01
@@ -59,6 +93,8 @@ class Params:
     """A target must fire at least this often in the selection inputs."""
     doses: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
     headline_dose: float = 1.0
+    """The dose every claim is judged at; the null hosts and the privileged host are
+    steered at this dose only."""
     well_chosen_cosine: float = 0.9
     """A chosen atom is "the feature's atom" at this cosine with the true direction or above."""
 
@@ -67,31 +103,123 @@ def compute(p: Params) -> dict[str, Any]:
     import torch
 
     from figures_src import _toy
-    from symbiote_core.hosts.toy import toy_activations, train_toy
+    from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
+
+    seeds, n_inst = list(p.seeds), len(p.seeds)
+    cfg = _toy.host_config(p)
+    relu_cfg = _toy.host_config(p, hidden_activation="relu")
+    hosts = {
+        "trained": train_toy(cfg)[0],
+        "untrained": ToyModel(cfg, generator=cfg.generators()).eval(),
+        "untrained, second draw": ToyModel(cfg, generator=_toy.streams(seeds, SECOND_DRAW)),
+        "privileged basis": train_toy(relu_cfg)[0],
+    }
+    hosts["untrained, second draw"].eval()
+    shuffled = _shuffled_outputs(p, _train_shuffled(cfg))
+    # Every host sees the same feature samples (same streams), so runs are paired.
+    selection = {
+        name: toy_activations(host, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0]
+        for name, host in hosts.items()
+    }
+    # One batched dictionary run for all hosts: instance h * n + i is host h, seed i
+    # (each seed's dictionary starts from the same weights on every host).
+    sae = _toy.train_dictionary(p, torch.cat(list(selection.values()), dim=1), seeds * len(hosts))
+    with torch.no_grad():
+        latents = sae.encode(torch.cat(list(selection.values()), dim=1))  # (sel, H * n, d_sae)
+    atoms = sae.W_dec.detach()  # (H * n, d_sae, d)
+    rows: list[dict[str, Any]] = []
+    targets_info: list[dict[str, Any]] = []
+    for h, (name, host) in enumerate(hosts.items()):
+        doses = torch.tensor(p.doses if name == "trained" else (p.headline_dose,))
+        part = slice(h * n_inst, (h + 1) * n_inst)
+        info = targets_info if name == "trained" else None
+        _steer_host(
+            p, name, host, selection[name], latents[:, part], atoms[part], doses, rows, info
+        )
+    return {
+        "rows": rows,
+        "targets": targets_info,
+        "seeds": seeds,
+        "hosts": list(hosts),
+        "shuffled": shuffled,
+        "headline_dose": p.headline_dose,
+        "n_targets": p.n_targets,
+        "n_features": p.n_features,
+        "d_hidden": p.d_hidden,
+        "n_selection": p.n_activations,
+        "n_eval": p.n_eval,
+        "well_chosen_cosine": p.well_chosen_cosine,
+    }
+
+
+def _train_shuffled(cfg: Any) -> Any:
+    """The null host trained on a shuffled task: `train_toy`'s recipe (same initial
+    weights, inputs from the same generators, optimiser and steps), but each input's
+    target is the features of another input of the batch (a permutation drawn per step
+    and instance), so the output can learn nothing about the input."""
+    import torch
+
+    from symbiote_core.hosts.toy import ToyModel
+
+    generators = cfg.generators()
+    model = ToyModel(cfg, generator=generators)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    for _ in range(cfg.steps):
+        x = model.sample_features(cfg.batch_size, generators)  # (batch, inst, features)
+        order = torch.stack(
+            [torch.randperm(cfg.batch_size, generator=g) for g in generators], dim=1
+        )  # (batch, inst)
+        target = x.gather(0, order[..., None].expand_as(x))
+        loss = model.loss(target, model(x)).sum()  # a sum keeps instances independent
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+def _shuffled_outputs(p: Params, host: Any) -> dict[str, list[float]]:
+    """What the host trained on a shuffled task outputs on the selection inputs, per
+    seed: its largest output and how many features fire often enough to be targets."""
+    import torch
+
+    from figures_src import _toy
+    from symbiote_core.hosts.toy import toy_activations
+
+    acts, _ = toy_activations(host, p.n_activations, _toy.streams(p.seeds, _toy.ACTIVATIONS))
+    with torch.no_grad():
+        out = host.decode(acts)  # (sel, inst, features)
+    fired = (out > 0).sum(0)  # (inst, features)
+    return {
+        "max_output": [round(v, 6) for v in out.amax(dim=(0, 2)).tolist()],
+        "eligible_targets": (fired >= p.min_firings).sum(-1).tolist(),
+    }
+
+
+def _steer_host(
+    p: Params,
+    name: str,
+    host: Any,
+    selection: Any,
+    latents: Any,
+    atoms_all: Any,
+    doses: Any,
+    rows: list[dict[str, Any]],
+    targets_info: list[dict[str, Any]] | None,
+) -> None:
+    """Pick every reader's direction for each target of each seed of one host and steer
+    along it at `doses`; append one row per (seed, target, kind, dose)."""
+    import torch
+
+    from figures_src import _toy
     from symbiote_core.metrics import cosine_matrix, random_directions
-    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
-    seeds, d, n_inst = list(p.seeds), p.d_hidden, len(p.seeds)
-    host, _ = train_toy(_toy.host_config(p))
-    selection, _ = toy_activations(host, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))
-    sae = _toy.train_dictionary(p, selection, seeds)
-    k = max(1, round(p.n_features * p.feature_probability))
-    untrained = _toy.reseed_instances(
-        TopKSAE(TopKConfig(d_in=d, d_sae=p.n_features, n_instances=n_inst, k=k)), seeds
-    )
+    seeds, d = list(p.seeds), p.d_hidden
     true_dirs, _ = host.true_directions()  # (inst, features, d)
-
     with torch.no_grad():
         sel_out = host.decode(selection)  # (sel, inst, features): clean outputs
-        sel_latents = sae.encode(selection)  # (sel, inst, d_sae)
-        sel_untrained = untrained.encode(selection)
         x_eval = host.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION))
         h_eval = host.hidden(x_eval)  # (eval, inst, d)
         clean_eval = host.decode(h_eval)  # (eval, inst, features)
-
-    doses = torch.tensor(p.doses)
-    rows: list[dict[str, Any]] = []
-    targets_info: list[dict[str, Any]] = []
     eye = torch.eye(d)
     for i, seed in enumerate(seeds):
         fired = (sel_out[:, i] > 0).sum(0)  # (features,)
@@ -102,18 +230,17 @@ def compute(p: Params) -> dict[str, Any]:
         # Candidates with both signs: d axes -> 2d candidates; n/2 random -> n candidates.
         random_small = random_directions(d, d, gen)
         random_large = random_directions(p.n_features // 2, d, gen)
-        atoms = sae.W_dec.detach()[i]  # (d_sae, d)
+        atoms = atoms_all[i]  # (d_sae, d)
         cos_atoms = cosine_matrix(atoms, true_dirs[i])  # (d_sae, features)
         h_sel = selection[:, i]
         outs = _standardise(sel_out[:, i, targets])  # (sel, targets)
         # Each reader's candidates (rows) and their activations on the selection inputs;
         # signed readers offer each direction and its negation.
         readers = {
-            KINDS[0]: (atoms, sel_latents[:, i], False),
-            KINDS[1]: (untrained.W_dec.detach()[i], sel_untrained[:, i], False),
-            KINDS[2]: (eye, h_sel, True),
-            KINDS[3]: (random_small, h_sel @ random_small.T, True),
-            KINDS[4]: (random_large, h_sel @ random_large.T, True),
+            KINDS[0]: (atoms, latents[:, i], False),
+            KINDS[1]: (eye, h_sel, True),
+            KINDS[2]: (random_small, h_sel @ random_small.T, True),
+            KINDS[3]: (random_large, h_sel @ random_large.T, True),
         }
         picks = {
             kind: _pick(directions, activations, outs, signed)
@@ -121,46 +248,36 @@ def compute(p: Params) -> dict[str, Any]:
         }  # kind -> ((targets, d) directions, (targets,) candidate index)
         for j, t in enumerate(targets.tolist()):
             chosen = {kind: picked[0][j] for kind, picked in picks.items()}
-            chosen[KINDS[5]] = true_dirs[i, t]
-            atom_index = int(picks[KINDS[0]][1][j])
-            targets_info.append(
-                {
-                    "seed": seed,
-                    "target": t,
-                    "firings": int(fired[t]),
-                    "chosen_atom_cosine": round(cos_atoms[atom_index, t].item(), 4),
-                    "best_atom_cosine": round(cos_atoms[:, t].max().item(), 4),
-                }
-            )
+            chosen[KINDS[4]] = true_dirs[i, t]
+            if targets_info is not None:
+                atom_index = int(picks[KINDS[0]][1][j])
+                targets_info.append(
+                    {
+                        "seed": seed,
+                        "target": t,
+                        "firings": int(fired[t]),
+                        "chosen_atom_cosine": round(cos_atoms[atom_index, t].item(), 4),
+                        "best_atom_cosine": round(cos_atoms[:, t].max().item(), 4),
+                    }
+                )
             others = torch.ones(p.n_features, dtype=torch.bool)
             others[t] = False
             for kind, direction in chosen.items():
                 change = _steer(host, h_eval, clean_eval, i, direction, doses)  # (doses, eval, f)
                 gains = change[:, :, t].mean(1)
                 collaterals = change[:, :, others].abs().mean((1, 2))
-                for j, dose in enumerate(p.doses):
+                for k, dose in enumerate(doses.tolist()):
                     rows.append(
                         {
+                            "host": name,
                             "seed": seed,
                             "target": t,
                             "direction": kind,
                             "dose": dose,
-                            "gain": round(gains[j].item(), 6),
-                            "collateral": round(collaterals[j].item(), 7),
+                            "gain": round(gains[k].item(), 6),
+                            "collateral": round(collaterals[k].item(), 7),
                         }
                     )
-    return {
-        "rows": rows,
-        "targets": targets_info,
-        "seeds": seeds,
-        "headline_dose": p.headline_dose,
-        "n_targets": p.n_targets,
-        "n_features": p.n_features,
-        "d_hidden": d,
-        "n_selection": p.n_activations,
-        "n_eval": p.n_eval,
-        "well_chosen_cosine": p.well_chosen_cosine,
-    }
 
 
 def _steer(host: Any, hidden: Any, clean: Any, i: int, direction: Any, doses: Any) -> Any:
@@ -209,24 +326,56 @@ def _pick(directions: Any, activations: Any, outs: Any, signed: bool) -> tuple[A
 # ----- values -----
 
 
-def _per_seed_mean(data: dict[str, Any], kind: str, field: str) -> list[float]:
-    """Per seed, the mean of `field` over targets at the headline dose."""
+def _per_seed_mean(
+    data: dict[str, Any], kind: str, field: str, host: str = "trained"
+) -> list[float]:
+    """Per seed, the mean of `field` over targets at the headline dose, on one host."""
     out = []
     for seed in data["seeds"]:
         picked = [
             r[field]
             for r in data["rows"]
-            if r["seed"] == seed and r["direction"] == kind and r["dose"] == data["headline_dose"]
+            if r["seed"] == seed
+            and r["host"] == host
+            and r["direction"] == kind
+            and r["dose"] == data["headline_dose"]
         ]
         out.append(sum(picked) / len(picked))
     return out
 
 
-def _per_gain(data: dict[str, Any], kind: str) -> list[float]:
-    """Per seed, mean collateral over mean target gain: collateral per unit of gain."""
-    gains = _per_seed_mean(data, kind, "gain")
-    collaterals = _per_seed_mean(data, kind, "collateral")
-    return [c / g if g > 0 else float("inf") for c, g in zip(collaterals, gains, strict=True)]
+def _per_gain(data: dict[str, Any], kind: str, host: str = "trained") -> list[float]:
+    """Per seed, mean collateral over mean target gain: collateral per unit of gain.
+    A direction that does not raise its target (mean gain <= 0) is divided by 1e-9, an
+    enormous but finite number: it gives no control at all."""
+    gains = _per_seed_mean(data, kind, "gain", host)
+    collaterals = _per_seed_mean(data, kind, "collateral", host)
+    return [c / max(g, 1e-9) for c, g in zip(collaterals, gains, strict=True)]
+
+
+def _host_values() -> dict[str, Any]:
+    """Gain and collateral per gain of every kind on the null hosts and the ReLU host."""
+    out: dict[str, Any] = {}
+    short = {KINDS[0]: "atom", KINDS[1]: "neuron", KINDS[3]: "random", KINDS[4]: "oracle"}
+    for host, key in HOST_KEYS.items():
+        for kind, word in short.items():
+            out[f"{key}_{word}_gain"] = lambda d, k=kind, h=host: _per_seed_mean(d, k, "gain", h)
+            out[f"{key}_{word}_collateral_per_gain"] = lambda d, k=kind, h=host: _per_gain(d, k, h)
+        out[f"{key}_twice_random_gain"] = lambda d, h=host: [
+            2 * g for g in _per_seed_mean(d, KINDS[3], "gain", h)
+        ]
+        out[f"{key}_half_random_collateral_per_gain"] = lambda d, h=host: [
+            r / 2 for r in _per_gain(d, KINDS[3], h)
+        ]
+        out[f"{key}_half_atom_collateral_per_gain"] = lambda d, h=host: [
+            r / 2 for r in _per_gain(d, KINDS[0], h)
+        ]
+        out[f"{key}_half_oracle_collateral_per_gain"] = lambda d, h=host: [
+            r / 2 for r in _per_gain(d, KINDS[4], h)
+        ]
+    out["shuffled_host_max_output"] = lambda d: d["shuffled"]["max_output"]
+    out["shuffled_host_eligible_targets"] = lambda d: d["shuffled"]["eligible_targets"]
+    return out
 
 
 def _share_of_oracle(data: dict[str, Any], summary: str = "median") -> list[float]:
@@ -237,12 +386,12 @@ def _share_of_oracle(data: dict[str, Any], summary: str = "median") -> list[floa
     at = {
         (r["seed"], r["target"], r["direction"]): r["gain"]
         for r in data["rows"]
-        if r["dose"] == data["headline_dose"]
+        if r["dose"] == data["headline_dose"] and r["host"] == "trained"
     }
     out = []
     for seed in data["seeds"]:
         targets = [t["target"] for t in data["targets"] if t["seed"] == seed]
-        shares = [at[(seed, t, KINDS[0])] / at[(seed, t, KINDS[5])] for t in targets]
+        shares = [at[(seed, t, KINDS[0])] / at[(seed, t, KINDS[4])] for t in targets]
         out.append(pick(shares))
     return out
 
@@ -291,7 +440,7 @@ def _min_firings(data: dict[str, Any]) -> list[int]:
 def _seed_curves(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Per seed, kind and dose: the mean gain and collateral over targets."""
     groups: dict[tuple[int, str, float], list[dict[str, Any]]] = {}
-    for row in data["rows"]:
+    for row in (r for r in data["rows"] if r["host"] == "trained"):
         groups.setdefault((row["seed"], row["direction"], row["dose"]), []).append(row)
     return [
         {
@@ -345,7 +494,9 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         )
         return (band + line).properties(width=230, height=220, title=chart_title)
 
-    per_target = [r for r in data["rows"] if r["dose"] == data["headline_dose"]]
+    per_target = [
+        r for r in data["rows"] if r["dose"] == data["headline_dose"] and r["host"] == "trained"
+    ]
     strip = (
         alt.Chart(alt.Data(values=per_target))
         .mark_circle(size=18)
@@ -367,17 +518,56 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         .properties(width=230, height=220, title="Each target, each seed")
     )
     return (
-        alt.hconcat(
-            panel("gain", "change of the target output", "What we meant to move"),
-            panel("collateral", "mean |change| of every other output", "What moved anyway"),
-            strip,
+        alt.vconcat(
+            alt.hconcat(
+                panel("gain", "change of the target output", "What we meant to move"),
+                panel("collateral", "mean |change| of every other output", "What moved anyway"),
+                strip,
+            ).add_params(pick),
+            _hosts_chart(data, color),
         )
-        .add_params(pick)
+        .resolve_scale(color="shared")
         .properties(
             description="Two line charts against dose, with a band over seeds: the change of "
             "the steered feature's output and the mean absolute change of all other outputs, "
-            "for six kinds of direction; and a strip of every target's change at the "
-            "headline dose."
+            "for five kinds of direction; a strip of every target's change at the headline "
+            "dose; and, for four hosts (trained, untrained, a second untrained host, trained "
+            "with a privileged basis), each kind's collateral change per unit of "
+            "target change, one dot per seed."
+        )
+    )
+
+
+def _hosts_chart(data: dict[str, Any], color: Any) -> alt.Chart:
+    """Per host and kind, collateral per unit of gain at the headline dose, one dot per
+    seed (log scale): what separates a trained host from its null hosts."""
+    rows = []
+    for host in data["hosts"]:
+        for kind in (KINDS[0], KINDS[1], KINDS[3], KINDS[4]):
+            for seed, value in zip(data["seeds"], _per_gain(data, kind, host), strict=True):
+                rows.append({"host": host, "direction": kind, "seed": seed, "value": value})
+    return (
+        alt.Chart(alt.Data(values=rows))
+        .mark_point(filled=True, size=40, opacity=0.8)
+        .encode(
+            x=alt.X(
+                "value:Q",
+                scale=alt.Scale(type="log"),
+                title="collateral change per unit of target change, dose "
+                f"{data['headline_dose']:g}",
+            ),
+            y=alt.Y("host:N", sort=list(data["hosts"]), title=None, axis=alt.Axis(labelLimit=160)),
+            yOffset=alt.YOffset("direction:N", sort=list(KINDS)),
+            color=color,
+            tooltip=["host:N", "direction:N", "seed:O", alt.Tooltip("value:Q", format=".4f")],
+        )
+        .properties(
+            width=520,
+            height=190,
+            title=alt.Title(
+                "Which host: trained, two untrained hosts, and a privileged basis",
+                subtitle="lower is more selective; one dot per seed",
+            ),
         )
     )
 
@@ -385,21 +575,23 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
 PARAMS = Params()
 
 ALT = (
-    "Two line charts against dose and a strip chart. At dose "
+    "Two line charts against dose, a strip chart and a dot plot of four hosts. At dose "
     "{{ value: steering_dose_response.headline_dose }} the dictionary atom moves its target output "
     "by {{ value: steering_dose_response.atom_gain | .2f mean }}, "
     "{{ value: steering_dose_response.atom_share_of_oracle | .0% mean }} of the true feature "
     "direction's {{ value: steering_dose_response.oracle_gain | .2f mean }}, against "
-    "{{ value: steering_dose_response.neuron_gain | .2f mean }} for the best neuron, "
-    "{{ value: steering_dose_response.random_gain | .2f mean }} for random directions and "
-    "{{ value: steering_dose_response.untrained_atom_gain | .2f mean }} for the untrained "
-    "dictionary; its collateral change per unit of target change is "
-    "{{ value: steering_dose_response.atom_collateral_per_gain | .3f mean }}, against "
-    "{{ value: steering_dose_response.neuron_collateral_per_gain | .3f mean }} for the neuron and "
-    "{{ value: steering_dose_response.random_collateral_per_gain | .3f mean }} for random "
-    "directions. Means over {{ value: steering_dose_response.n_seeds }} seeds and "
-    "{{ value: steering_dose_response.n_targets }} targets."
-
+    "{{ value: steering_dose_response.neuron_gain | .2f mean }} for the best neuron and "
+    "{{ value: steering_dose_response.random_gain | .2f mean }} for random directions; on the "
+    "untrained host its own atom moves the target by "
+    "{{ value: steering_dose_response.untrained_host_atom_gain | .2f mean }}. Collateral change "
+    "per unit of target change: {{ value: steering_dose_response.atom_collateral_per_gain | .3f "
+    "mean }} for the atom, {{ value: steering_dose_response.random_collateral_per_gain | .3f "
+    "mean }} for random directions, {{ value: "
+    "steering_dose_response.untrained_host_atom_collateral_per_gain | .3f mean }} for the "
+    "untrained host's atom and {{ value: "
+    "steering_dose_response.second_untrained_host_atom_collateral_per_gain | .3f mean }} for "
+    "a second untrained host. Means over {{ value: steering_dose_response.n_seeds }} "
+    "seeds and {{ value: steering_dose_response.n_targets }} targets."
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -420,15 +612,24 @@ METHODS = (
     "candidate whose activation correlates best with the target output is picked on the "
     "dictionary's training activations and scored on {{ param: steering_dose_response.n_eval }} "
     "separate inputs. **Controls.** Random directions (both signs of half as many as atoms) and "
-    "the neurons' signed axes against as many signed random directions. **Null.** The same "
-    "dictionary untrained. **Reference.** The true feature direction. **Seeds.** "
+    "the neurons' signed axes against as many signed random directions. **Nulls.** The whole "
+    "pipeline (its own dictionary, the same choice and scoring) on the host untrained and on a "
+    "second untrained host (another draw of initial weights). A host trained with the same "
+    "recipe on a shuffled task (each input's target is another input's features) was meant as a "
+    "further null; no feature of its output fires often enough to be a target, so its output "
+    "is reported, not steered. **Privileged "
+    "basis.** The same on a host trained with a ReLU hidden "
+    "layer, where the neurons are a frame the host picks. The null hosts and the ReLU host are "
+    "scored at dose {{ param: steering_dose_response.headline_dose }}. **Reference.** The true "
+    "feature direction. **Seeds.** "
     "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
 
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
 FIGURE = Figure(
-    title="Steering along a dictionary atom moves the target, and little else",
+    title="Steering along a dictionary atom moves the target; training is what keeps the "
+    "rest still",
     caption=(
         f"Toy hosts ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions, "
         f"{len(PARAMS.seeds)} seeds) are steered by adding a unit direction, scaled by the "
@@ -437,11 +638,19 @@ FIGURE = Figure(
         f"output on {PARAMS.n_activations:,} selection inputs, and scored on "
         f"{PARAMS.n_eval} other inputs. Random directions get as many candidates as the "
         "reader they control for. Lines are means over seeds with a 95% band; the strip "
-        "shows every target. Click a legend entry to isolate a kind."
+        "shows every target. Click a legend entry to isolate a kind. The bottom panel runs "
+        "the same pipeline (a dictionary grown on each host's own activations) on the host "
+        "untrained, on a second untrained host, and on a host whose hidden layer has a ReLU "
+        "(a privileged basis), and gives each kind's collateral change per unit "
+        f"of target change at dose {PARAMS.headline_dose:g}, one dot per seed. The host's "
+        "weights are tied, so a push along a feature raises its output on an untrained host "
+        "too; what training changes is how much else moves."
     ),
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    tuning_seeds=TUNING_SEEDS,
+    tuning_note="the host, dictionary and selection rule were developed on these seeds",
     compute=compute,
     render=render,
     values={
@@ -456,21 +665,19 @@ FIGURE = Figure(
         "atom_candidates": lambda d: d["n_features"],
         "min_firings": _min_firings,
         "atom_gain": lambda d: _per_seed_mean(d, KINDS[0], "gain"),
-        "untrained_atom_gain": lambda d: _per_seed_mean(d, KINDS[1], "gain"),
-        "neuron_gain": lambda d: _per_seed_mean(d, KINDS[2], "gain"),
-        "random_small_gain": lambda d: _per_seed_mean(d, KINDS[3], "gain"),
-        "random_gain": lambda d: _per_seed_mean(d, KINDS[4], "gain"),
-        "twice_random_gain": lambda d: [2 * g for g in _per_seed_mean(d, KINDS[4], "gain")],
-        "oracle_gain": lambda d: _per_seed_mean(d, KINDS[5], "gain"),
+        "neuron_gain": lambda d: _per_seed_mean(d, KINDS[1], "gain"),
+        "random_small_gain": lambda d: _per_seed_mean(d, KINDS[2], "gain"),
+        "random_gain": lambda d: _per_seed_mean(d, KINDS[3], "gain"),
+        "twice_random_gain": lambda d: [2 * g for g in _per_seed_mean(d, KINDS[3], "gain")],
+        "oracle_gain": lambda d: _per_seed_mean(d, KINDS[4], "gain"),
         "atom_collateral": lambda d: _per_seed_mean(d, KINDS[0], "collateral"),
-        "neuron_collateral": lambda d: _per_seed_mean(d, KINDS[2], "collateral"),
-        "random_collateral": lambda d: _per_seed_mean(d, KINDS[4], "collateral"),
+        "neuron_collateral": lambda d: _per_seed_mean(d, KINDS[1], "collateral"),
+        "random_collateral": lambda d: _per_seed_mean(d, KINDS[3], "collateral"),
         "atom_collateral_per_gain": lambda d: _per_gain(d, KINDS[0]),
-        "untrained_collateral_per_gain": lambda d: _per_gain(d, KINDS[1]),
-        "neuron_collateral_per_gain": lambda d: _per_gain(d, KINDS[2]),
-        "random_collateral_per_gain": lambda d: _per_gain(d, KINDS[4]),
-        "half_random_collateral_per_gain": lambda d: [r / 2 for r in _per_gain(d, KINDS[4])],
-        "oracle_collateral_per_gain": lambda d: _per_gain(d, KINDS[5]),
+        "neuron_collateral_per_gain": lambda d: _per_gain(d, KINDS[1]),
+        "random_collateral_per_gain": lambda d: _per_gain(d, KINDS[3]),
+        "half_random_collateral_per_gain": lambda d: [r / 2 for r in _per_gain(d, KINDS[3])],
+        "oracle_collateral_per_gain": lambda d: _per_gain(d, KINDS[4]),
         "atom_share_of_oracle": _share_of_oracle,
         "atom_share_lowest": lambda d: _share_of_oracle(d, "min"),
         "well_chosen_share": lambda d: _well_chosen(d, "chosen_atom_cosine"),
@@ -478,6 +685,20 @@ FIGURE = Figure(
         "picked_when_available": _picked_when_available,
         "available_share": lambda d: _well_chosen(d, "best_atom_cosine"),
         "well_chosen_cosine": lambda d: d["well_chosen_cosine"],
+        # The same on the null hosts and the ReLU host (headline dose), and ratios.
+        **_host_values(),
+        "untrained_over_trained_atom_collateral_per_gain": lambda d: [
+            u / t
+            for u, t in zip(
+                _per_gain(d, KINDS[0], "untrained"), _per_gain(d, KINDS[0]), strict=True
+            )
+        ],
+        "untrained_over_trained_oracle_collateral_per_gain": lambda d: [
+            u / t
+            for u, t in zip(
+                _per_gain(d, KINDS[4], "untrained"), _per_gain(d, KINDS[4]), strict=True
+            )
+        ],
     },
     claims=(
         Claim(
@@ -490,13 +711,24 @@ FIGURE = Figure(
             control="random unit directions with as many candidates as the dictionary has "
             "atoms (half as many directions, both signs), chosen by the same rule on the "
             "same selection inputs and scored on the same evaluation inputs",
-            why="a criterion fixed in advance: a twofold effect over the control, per seed "
-            "(mean over targets)",
-            null=Null(
-                description="the same dictionary before training (its initial atoms), "
-                "chosen and scored by the same code",
-                values={"atom_gain": "untrained_atom_gain"},
+            why="a twofold effect over the control, per seed (mean over targets)",
+            null=(
+                Null(
+                    description=NULL_UNTRAINED,
+                    values={
+                        "atom_gain": "untrained_host_atom_gain",
+                        "twice_random_gain": "untrained_host_twice_random_gain",
+                    },
+                ),
+                Null(
+                    description=NULL_SECOND,
+                    values={
+                        "atom_gain": "second_untrained_host_atom_gain",
+                        "twice_random_gain": "second_untrained_host_twice_random_gain",
+                    },
+                ),
             ),
+            stated="fails",
         ),
         Claim(
             name="atom_less_collateral_per_gain",
@@ -507,10 +739,60 @@ FIGURE = Figure(
             right="half_random_collateral_per_gain",
             control="the same random control: its mean collateral change over its mean target "
             "change, per seed",
-            why="a criterion fixed in advance: a twofold reduction, per seed",
+            why="a twofold reduction, per seed",
+            null=(
+                Null(
+                    description=NULL_UNTRAINED,
+                    values={
+                        "atom_collateral_per_gain": "untrained_host_atom_collateral_per_gain",
+                        "half_random_collateral_per_gain": (
+                            "untrained_host_half_random_collateral_per_gain"
+                        ),
+                    },
+                ),
+                Null(
+                    description=NULL_SECOND,
+                    values={
+                        "atom_collateral_per_gain": (
+                            "second_untrained_host_atom_collateral_per_gain"
+                        ),
+                        "half_random_collateral_per_gain": (
+                            "second_untrained_host_half_random_collateral_per_gain"
+                        ),
+                    },
+                ),
+            ),
+            stated="fails",
+        ),
+        Claim(
+            name="training_makes_steering_selective",
+            statement="Steering the trained host along its atom moves the other outputs, per "
+            "unit of target change, less than half as much as steering the untrained host "
+            "along its own atom.",
+            left="atom_collateral_per_gain",
+            op="<",
+            right="untrained_host_half_atom_collateral_per_gain",
+            control="the untrained host (its initial weights) with its own dictionary, "
+            "directions chosen and scored by the same code: its atom's collateral per unit of "
+            "gain, halved",
+            why="a twofold reduction, the criterion of the collateral claim above",
             null=Null(
-                description="the same dictionary before training (its initial atoms)",
-                values={"atom_collateral_per_gain": "untrained_collateral_per_gain"},
+                description="a second untrained host (another draw of initial weights, its own "
+                "dictionary) in place of the trained host: two untrained hosts should not "
+                "differ twofold",
+                values={
+                    "atom_collateral_per_gain": "second_untrained_host_atom_collateral_per_gain"
+                },
+            ),
+            controls=Control(
+                description="the true feature directions (oracle) of the two hosts instead of "
+                "their atoms",
+                values={
+                    "atom_collateral_per_gain": "oracle_collateral_per_gain",
+                    "untrained_host_half_atom_collateral_per_gain": (
+                        "untrained_host_half_oracle_collateral_per_gain"
+                    ),
+                },
             ),
         ),
     ),

@@ -46,7 +46,7 @@ control is the best of them, per seed."""
 
 @dataclass(frozen=True)
 class Params:
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     n_features: int = 256
     d_hidden: int = 32
     feature_probabilities: tuple[float, ...] = (0.01, 0.03)
@@ -414,6 +414,8 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
+    # The recipe was developed on seeds 0-4; its claims are judged on 5-9 (issue 17).
+    tuning_seeds=(0, 1, 2, 3, 4),
     compute=compute,
     render=render,
     values={

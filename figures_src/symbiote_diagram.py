@@ -343,8 +343,8 @@ METHODS = (
 FIGURE = Figure(
     title="A host and the three symbiotes the essay grows on it",
     caption=(
-        "Left: the sites of the toy host of sections 3, 6, 7 and 8, in the order they fire "
-        "in a forward pass; hover one for its activation shape. Right: symbiotes built "
+        "{{ panel: left | capital }}: the sites of the toy host of sections 3, 6, 7 and 8, in the order they fire "
+        "in a forward pass; hover one for its activation shape. {{ panel: right | capital }}: symbiotes built "
         "for those sites by the same library calls the experiments use, each one the "
         "essay trains on this host. Solid arrows are reads, dashed arrows writes; hover a "
         "symbiote to isolate its arrows. The dictionary only reads; the steerer only "

@@ -129,7 +129,11 @@ alt.Chart(alt.Data(values=long)).mark_line(point=True).encode(
     x=alt.X("dose:Q", title="dose (length of the added vector)"),
     y=alt.Y("change:Q", title="mean change"),
     color=alt.Color("direction:N", title="pushed along"),
-    strokeDash=alt.StrokeDash("output:N", title="output"),
+    # Solid for the target, dashed for the rest, as the caption says.
+    strokeDash=alt.StrokeDash(
+        "output:N", title="output",
+        scale=alt.Scale(domain=["target", "others"], range=[[1, 0], [5, 4]]),
+    ),
 ).properties(
     width=420,
     height=240,

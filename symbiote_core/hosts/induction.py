@@ -44,7 +44,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch
 from torch import nn
@@ -77,6 +77,12 @@ class InductionConfig:
 
     max_span: int = 8
     """Longest repeated span L; 2 * max_span <= seq_len."""
+
+    repeat: Literal["copy", "shuffled"] = "copy"
+    """"copy": the second copy repeats S in order, so induction predicts it. "shuffled":
+    it holds S's tokens in a random order, so which tokens come is known and their order
+    is not: a host trained on it works (it learns to guess among S's unused tokens) but
+    has no use for induction, the null host of section 5."""
 
     steps: int = 500
     """Optimiser steps, each on a fresh batch."""
@@ -123,6 +129,10 @@ class InductionConfig:
             raise ValueError(
                 f"InductionConfig: two copies of max_span={self.max_span} do not fit in "
                 f"seq_len={self.seq_len}"
+            )
+        if self.repeat not in ("copy", "shuffled"):
+            raise ValueError(
+                f"InductionConfig.repeat must be 'copy' or 'shuffled', got {self.repeat!r}"
             )
         if self.vocab_size < self.seq_len:
             raise ValueError(
@@ -173,6 +183,15 @@ def make_sequences(
     second = (offset >= span[:, None]) & (offset < 2 * span[:, None])
     # Copy: position start + L + j takes the token at start + j.
     source = torch.where(second, pos[None, :] - span[:, None], pos[None, :])
+    if cfg.repeat == "shuffled":
+        # Position start + L + j takes the token at start + perm[j], perm a random order
+        # of 0..L-1 per row (drawn after everything "copy" draws, so its data stay put).
+        keys = torch.rand(batch, cfg.max_span, generator=generator)
+        keys = keys.masked_fill(torch.arange(cfg.max_span)[None] >= span[:, None], 2.0)
+        perm = keys.argsort(dim=-1)  # (batch, max_span): first L entries order 0..L-1
+        j = (offset - span[:, None]).clamp(0, cfg.max_span - 1)  # (batch, seq)
+        shuffled = start[:, None] + perm.gather(1, j)
+        source = torch.where(second, shuffled, source)
     tokens = tokens.gather(1, source)
     target_mask = (offset >= span[:, None]) & (offset < 2 * span[:, None] - 1)
     return Batch(tokens, start, span, target_mask)

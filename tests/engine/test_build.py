@@ -112,6 +112,8 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
         "alt",
         "params",
         "seeds",
+        "tuning_seeds",
+        "tuning_note",
         "values",
         "claims",
         "versions",
@@ -236,7 +238,7 @@ def test_a_library_edit_changes_only_the_keys_of_figures_that_import_it(project:
         ("def compute(", "# the experiment\ndef compute("),  # a comment
         ("mark_line()", "mark_point()"),  # render
         ('encode(x="x:Q"', 'encode(x="x:O"'),  # a _chart helper only render uses
-        ('op=">",\n            right=0,', 'op=">=",\n            right=1,'),  # claims
+        ('op=">",\n            right=1,', 'op=">=",\n            right=2,'),  # claims
         ("len(data[", "0 + len(data["),  # values
     ],
 )

@@ -10,12 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support.engine import FIXTURE
 
 from symbiote_core.figures.authoring.spec import Claim, Null
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "figure_project"
 
 FIGURE = '''"""A figure whose {what}."""
 from dataclasses import dataclass

@@ -16,12 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.engine import FIXTURE
 
 from symbiote_core.figures.engine.build import build, plan
 from symbiote_core.figures.engine.ownership import MARKER, NotAFigureCacheError, clean
 from symbiote_core.figures.engine.registry import Engine
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "figure_project"
 
 
 def engine_at(root: Path, cache: Path | str) -> Engine:

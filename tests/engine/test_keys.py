@@ -14,9 +14,9 @@ declared input enters the data key.
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import os
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -336,6 +336,14 @@ WORKER_FIGURES = {
     "not_literal": figure(
         "", 'return {"v": 0}', extra="import os", inputs='os.path.join("data", "table.csv"),'
     ),
+    # A figure module whose FIGURE call runs a helper at import (for its values), and one
+    # whose compute imports it: that import runs the helper inside the importer's compute.
+    "getter_at_import": figure(
+        "", 'return {"v": params.n}', extra="\n\ndef _getter(key):\n    return lambda d: d[key]\n"
+    ).replace("render=render,", 'render=render, values={"v": _getter("v")},'),
+    "imports_a_figure": figure(
+        "from figs.getter_at_import import compute as other", "return other(params)"
+    ),
 }
 
 
@@ -354,6 +362,13 @@ def worker_project(tmp_path_factory: pytest.TempPathFactory) -> Engine:
 @pytest.fixture(scope="module")
 def worker_results(worker_project: Engine) -> dict[str, object]:
     return {r.name: r for r in build(worker_project, sorted(WORKER_FIGURES), jobs=2)}
+
+
+def test_a_figure_imported_by_compute_may_run_its_presentation_at_import(
+    worker_results: dict,
+) -> None:
+    assert worker_results["imports_a_figure"].status == "computed"
+    assert worker_results["imports_a_figure"].entry.data == {"v": 2}
 
 
 def test_a_function_reached_by_a_computed_name_fails_the_build(
@@ -503,14 +518,34 @@ def test_a_palette_edit_rerenders_its_charts_and_the_dark_swap_still_matches(
     assert NEW_COLOUR in spec and OLD_COLOUR not in spec
     # site.js swaps every light role colour for its dark twin by value: the new colour
     # must be one it knows.
-    loaded = importlib.util.spec_from_file_location("edited_palette", palette)
-    assert loaded is not None and loaded.loader is not None
-    module = importlib.util.module_from_spec(loaded)
-    # A dataclass looks its module up in sys.modules (string annotations): register it.
-    sys.modules[loaded.name] = module
-    try:
-        loaded.loader.exec_module(module)
-    finally:
-        del sys.modules[loaded.name]
+    swaps = runpy.run_path(str(palette))["swaps"]()  # the edited palette's
     colours = set(re.findall(r"#[0-9a-f]{6}", spec))
-    assert colours and colours <= set(module.swaps())
+    assert colours and colours <= set(swaps)
+
+
+# ------------------------------------------------------------ the read guard, in process
+
+
+def test_the_read_guard_allows_declared_written_and_cached_files_only(tmp_path: Path) -> None:
+    from symbiote_core.figures.engine import reads
+
+    engine = make_project(tmp_path, {TABLE: "x\n1\n", "data/other.csv": "y\n"})
+    declared = (tmp_path / TABLE).resolve()
+    guard = reads.guard_for(engine, "probe", [declared])
+    cached = engine.cache_dir / "artifacts" / "a.bin"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"1")
+    installed = Path(importlib.metadata.distribution(PACKAGE).locate_file(PACKAGE_FILE))
+    with reads.watch(guard):
+        assert declared.read_text() == "x\n1\n"
+        assert sorted(p.name for p in declared.parent.iterdir()) == ["other.csv", "table.csv"]
+        (tmp_path / "scratch.txt").write_text("mine")  # written here, so readable
+        assert (tmp_path / "scratch.txt").read_text() == "mine"
+        assert cached.read_bytes() == b"1"
+        with pytest.raises(reads.UndeclaredReadError, match=re.escape("read data/other.csv")):
+            (tmp_path / "data" / "other.csv").read_text()
+        with pytest.raises(reads.UndeclaredReadError, match=re.escape(str(installed))):
+            installed.read_bytes()  # this test's code is the project's here
+        assert sorted(installed.parent.iterdir())  # listing a package's folder is free
+    assert guard.read == {declared}
+    assert (tmp_path / "data" / "other.csv").read_text() == "y\n"  # the guard is off again

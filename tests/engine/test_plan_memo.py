@@ -229,9 +229,9 @@ def test_deferred_fragments_give_the_page_it_would_have_inline() -> None:
     from symbiote_core.figures.authoring.spec import Claim, Null
     from symbiote_core.figures.site.markup import FigureView, PageRenderer, fill_deferred
 
-    values = {"v": [1.0, 2.0], "zero": [0.0, 0.0]}
+    values = {"v": [1.0, 2.0], "zero": [0.0, 0.0], "down": [-1.0, -0.5]}
     claim = Claim(name="up", statement="It goes up.", left="v", op=">", right="zero",
-                  control="zero", why="w", null=Null(description="n", values={"v": "zero"}))
+                  control="zero", why="w", null=Null(description="n", values={"v": "down"}))
     meta = {"title": "T|[x]", "caption": "C", "alt": "A {{ value: f0.v }}", "values": values,
             "claims": [claim.evaluate(values).to_json()], "params": {"n": 3}, "seeds": [0, 1]}
     spec = {"mark": "point", "data": {"values": [{"x": i, "label": "a|[b]`c"} for i in range(50)]}}

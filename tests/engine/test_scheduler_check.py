@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.engine import FIXTURE
 
 from symbiote_core.figures.engine.cluster import check_scheduler
 from symbiote_core.figures.engine.registry import Engine
@@ -27,7 +28,6 @@ from symbiote_core.figures.engine.settings import SCHEDULER_TIMEOUT_ENV, Setting
 
 pytest.importorskip("distributed")
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "figure_project"
 LIMIT = 120  # a bound on the test, far above what the command needs
 
 

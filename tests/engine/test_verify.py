@@ -35,7 +35,7 @@ def render(data: dict) -> alt.Chart:
 
 
 FIGURE = Figure(title="Drift", caption="A clock.", alt="One point.", params=Params(),
-                compute=compute, render=render)
+                compute=compute, render=render, tuning_seeds=(), tuning_note="a test fixture")
 '''
 
 

@@ -44,11 +44,11 @@ def test_claims_json_matches_the_claims_appendix(built_site: Path) -> None:
     ledger = json.loads((built_site / "claims.json").read_text())
     appendix = (built_site / "claims" / "index.html").read_text()
     assert 'href="../claims.json"' in appendix
-    assert ledger["format"] == 1 and ledger["claims"]
+    assert ledger["format"] == 2 and ledger["claims"]
     for claim in ledger["claims"]:
         assert f'id="{claim_anchor(claim["figure"], claim["claim"])}"' in appendix, claim["claim"]
         assert len(claim["real"]["left"]) == len(claim["seeds"]) or len(claim["real"]["left"]) == 1
-        assert claim["verdict"] in appendix
+        assert claim["verdict"] in appendix and claim["nulls"] and claim["history"]
     figures = {claim["figure"] for claim in ledger["claims"]}
     for figure in figures:  # the ledger's verdicts are the figure entries' verdicts
         meta = json.loads((built_site / "figures" / figure / "meta.json").read_text())

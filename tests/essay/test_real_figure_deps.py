@@ -120,7 +120,8 @@ def render(data):
     return alt.Chart(alt.Data(values=[data])).mark_point()
 
 
-FIGURE = Figure(title="t", caption="c", alt="a", params=Params(), compute=compute, render=render)
+FIGURE = Figure(title="t", caption="c", alt="a", params=Params(), compute=compute, render=render,
+                tuning_seeds=(), tuning_note="a test fixture")
 """
 
 

@@ -95,6 +95,20 @@ def test_the_symbiote_learns_and_both_end_in_eval_mode() -> None:
     assert not host.training and not symbiote.training
 
 
+def test_more_symbiote_steps_read_better_and_leave_an_uncoupled_host_alone() -> None:
+    hosts, fvus = [], []
+    for steps in (1, 4):
+        host, symbiote = _host(), _symbiote()
+        cotrain(host, symbiote, _task, CoTrainConfig(coupling=0.0, steps=60, symbiote_steps=steps))
+        x = host.sample_features(2000, torch.Generator().manual_seed(9))
+        with torch.no_grad():
+            h = host.hidden(x)
+            fvus.append(normalised_error(h, symbiote(h).recon))
+        hosts.append(host)
+    assert torch.equal(hosts[0].W, hosts[1].W)  # the reader's schedule never touches the host
+    assert (fvus[1] < fvus[0]).all()
+
+
 def test_normalised_error_is_a_fraction_of_variance() -> None:
     acts = torch.randn(500, 2, 3)
     assert torch.allclose(normalised_error(acts, acts), torch.zeros(2))
@@ -106,6 +120,7 @@ def test_normalised_error_is_a_fraction_of_variance() -> None:
     ({"coupling": -1.0}, "coupling must be >= 0"),
     ({"coupling": [0.1, float("nan")]}, "coupling must be >= 0"),
     ({"steps": 0}, "steps must be >= 1"),
+    ({"symbiote_steps": 0}, "symbiote_steps must be >= 1"),
     ({"host_weight_decay": -0.1}, "host_weight_decay must be >= 0"),
 ])
 def test_bad_configs_are_refused(kwargs: dict, message: str) -> None:

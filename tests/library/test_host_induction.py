@@ -45,6 +45,29 @@ def test_batch_structure() -> None:
     assert torch.equal(batch.tokens, again.tokens)
 
 
+def test_shuffled_repeat_keeps_the_tokens_and_loses_their_order() -> None:
+    """The null host's data: the same draws as "copy" (the spans sit where they did), the
+    second copy holding the span's tokens in a random order."""
+    copy_cfg = InductionConfig(seq_len=16, min_span=3, max_span=6, vocab_size=20)
+    cfg = InductionConfig(seq_len=16, min_span=3, max_span=6, vocab_size=20, repeat="shuffled")
+    batch = make_sequences(cfg, 300, torch.Generator().manual_seed(0))
+    copy = make_sequences(copy_cfg, 300, torch.Generator().manual_seed(0))
+    assert torch.equal(batch.start, copy.start) and torch.equal(batch.span, copy.span)
+    assert torch.equal(batch.target_mask, copy.target_mask)
+    reordered = 0
+    for row in range(300):
+        tokens, s, L = batch.tokens[row], int(batch.start[row]), int(batch.span[row])
+        first, second = tokens[s : s + L].tolist(), tokens[s + L : s + 2 * L].tolist()
+        assert sorted(first) == sorted(second) and first == copy.tokens[row, s : s + L].tolist()
+        # Outside the second copy, nothing moved.
+        outside = [q for q in range(16) if not s + L <= q < s + 2 * L]
+        assert tokens[outside].tolist() == copy.tokens[row, outside].tolist()
+        reordered += first != second
+    assert reordered > 250  # a random order: the identity only now and then (1/L!)
+    with pytest.raises(ValueError, match="repeat"):
+        InductionConfig(repeat="reversed")  # type: ignore[arg-type]
+
+
 def test_make_batch_stacks_one_stream_per_instance() -> None:
     cfg = InductionConfig(seeds=(4, 7), seq_len=16, min_span=3, max_span=6, vocab_size=20)
     batch = make_batch(cfg, 5, seed_generators(cfg.seeds))

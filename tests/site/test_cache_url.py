@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.engine import FIXTURE
 from support.project import mkdocs_env
 from support.serving import fetch, free_port, wait_for
 
@@ -26,7 +27,6 @@ from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.settings import CACHE_ENV
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "figure_project"
 MEMORY = "memory://symbiote-figures"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from symbiote_core.figures.authoring.spec import Claim, Null
+from symbiote_core.figures.site.claim_history import Change
 from symbiote_core.figures.site.markup import (
     FigureView,
     PageRenderer,
@@ -132,8 +133,10 @@ def test_failed_figure_shows_its_traceback() -> None:
 def test_claim_is_a_small_mark_linking_to_its_appendix_row() -> None:
     out = renderer(fig=view()).render("{{ claim: fig.good }}")
     assert 'id="claim-fig-good-text"' in out
-    assert 'class="sym-claim-mark" href="../claims/#claim-fig-good"' in out
-    assert "sym-claim-badge" not in out and "Checked claim: it holds" in out
+    # A button whose popover says in words what was checked, linking to its test.
+    assert '<button type="button" class="sym-value-number sym-claim-mark"' in out
+    assert 'href="../claims/#claim-fig-good"' in out
+    assert "sym-claim-badge" not in out and "Checked claim: it holds. The comparison holds on" in out
 
 
 def test_claims_appendix_groups_by_page_and_links_back() -> None:
@@ -144,9 +147,55 @@ def test_claims_appendix_groups_by_page_and_links_back() -> None:
     second.claim_pages = {"good": "intro.md"}
     text = claims_page({"first": first, "second": second},
                        {"intro.md": "Introduction", "later.md": "Later"})
+    text = text[text.index("## Each claim, seed by seed"):]  # below the summary table
     intro, later = text.index("## Introduction"), text.index("## Later")
     assert intro < later
     assert text.index("{{ ref: second }}") < later < text.index("(later.md#claim-first-good-text)")
     assert "(intro.md#claim-first-bad-text)" in text[intro:later]
     assert "## Claims no page states" in text  # "trivial" is stated nowhere
-    assert "<tr><td>0</td><td>0.9123</td>" in text  # rows name the actual seeds
+    # Columns name the actual seeds; a row per comparison, the real run first.
+    assert '<th scope="col">seed</th><th scope="col">0</th>' in text
+    assert '<tr><th scope="row">real</th><td class="sym-seed--holds">0.9123 vs 0.5' in text
+
+
+def test_claims_appendix_shows_nulls_controls_separation_rule_and_history() -> None:
+    from symbiote_core.figures.authoring.spec import Control
+    from symbiote_core.figures.site.claim_history import Commit, Setting, ThresholdRecord
+    from symbiote_core.figures.site.claims_page import claims_page
+
+    claim = Claim(name="sep", statement="Score beats chance.", left="score", op=">",
+                  right="chance", margin=0.5, control="chance", why="a test",
+                  null=(Null(description="untrained host", values={"score": "untrained"}),
+                        Null(description="shuffled host", values={"score": "shuffled"})),
+                  controls=Control(description="final instead", values={"score": "count"}))
+    values = {**VALUES, "shuffled": [0.2, 0.3, 0.25], "untrained": [0.15, 0.2, 0.13]}
+    fig = FigureView(name="fig", number=1, page="p.md",
+                     meta={**META, "claims": [claim.evaluate(values).to_json()]})
+    old, new = (Setting("score", ">", "chance", m, "every_seed") for m in (0.7, 0.5))
+    record = ThresholdRecord("revised after results", Commit("a" * 40, "2026-11-01"),
+                             Commit("b" * 40, "2026-11-02"),
+                             (Change(Commit("b" * 40, "2026-11-02"), old, new, True),))
+    text = claims_page({"fig": fig}, {}, records={("fig", "sep"): record})
+    assert "**Null 1:** untrained host" in text and "**Null 2:** shuffled host" in text
+    assert "**Control** (reported, not deciding): final instead" in text
+    assert "sym-seed-row--null" in text and "sym-seed-row--control" in text
+    assert "decided by all three rules" in text
+    assert "**Separation:** weakest seed" in text and "separated by" in text
+    assert "revised after results; in force since bbbbbbb (2026-11-02)" in text
+    assert "`score > chance + 0.7 (every_seed)` → `score > chance + 0.5 (every_seed)`" in text
+
+
+def test_claim_stated_as_failed_is_marked_quietly_unless_it_holds() -> None:
+    stated = Claim(name="gone", statement="Score is huge.", left="score", op=">",
+                   right="count", control="c", why="w", stated="fails",
+                   null=Null(description="chance", values={"score": "chance"}))
+    fig = view()
+    fig.meta = {**META, "claims": [stated.evaluate(VALUES).to_json()]}
+    out = renderer(fig=fig).render("{{ claim: fig.gone }}")
+    assert "sym-claim--reported" in out and "it fails, as the text says" in out
+    holding = Claim(name="gone", statement="Score is high.", left="score", op=">", right=0.5,
+                    control="c", why="w", stated="fails",
+                    null=Null(description="chance", values={"score": "chance"}))
+    fig.meta = {**META, "claims": [holding.evaluate(VALUES).to_json()]}
+    out = renderer(fig=fig).render("{{ claim: fig.gone }}")
+    assert "sym-claim--fails" in out and "HOLDS" in out

@@ -26,7 +26,7 @@ class Params:
 
 def compute(p: Params) -> dict:
     rows = [{{"x": i, "y": i * i, "label": p.label}} for i in range(4)]
-    return {{"rows": rows, "tops": [9 + s for s in p.seeds], "nulls": [0 for _ in p.seeds]}}
+    return {{"rows": rows, "tops": [9 + s for s in p.seeds], "nulls": [s - 9 for s in p.seeds]}}
 
 
 def render(data: dict):
@@ -44,6 +44,8 @@ FIGURE = Figure(
     caption={caption!r},
     alt=TEXT,
     params=Params(),
+    tuning_seeds=(),
+    tuning_note=TEXT,
     compute=compute,
     render=render,
     values={{"top": lambda d: d["tops"], "null_top": lambda d: d["nulls"]}},

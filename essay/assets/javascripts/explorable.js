@@ -34,13 +34,18 @@
 
   window.symToyHost = { steeredChange: steeredChange };
 
-  function control(labelText, input) {
+  // A labelled control; `value`, when given, shows the control's value beside it.
+  function control(labelText, input, value) {
     var label = document.createElement("label");
     label.className = "sym-explorable-control";
     var span = document.createElement("span");
     span.textContent = labelText;
     label.appendChild(span);
-    label.appendChild(input);
+    var row = document.createElement("span");
+    row.className = "sym-explorable-row";
+    row.appendChild(input);
+    if (value) row.appendChild(value);
+    label.appendChild(row);
     return label;
   }
 
@@ -77,8 +82,16 @@
       readout.className = "sym-explorable-readout";
       readout.setAttribute("aria-live", "polite");
       box.appendChild(control("Direction", kind));
-      box.appendChild(control("Target feature", target));
-      box.appendChild(control("Dose", dose));
+      var doseValue = document.createElement("output");
+      doseValue.className = "sym-explorable-value";
+      doseValue.textContent = Number(state.dose).toFixed(2);
+      dose.addEventListener("input", function () { doseValue.textContent = Number(dose.value).toFixed(2); });
+      var targetValue = document.createElement("output");
+      targetValue.className = "sym-explorable-value";
+      targetValue.textContent = String(state.target);
+      target.addEventListener("input", function () { targetValue.textContent = target.value; });
+      box.appendChild(control("Target feature", target, targetValue));
+      box.appendChild(control("Dose", dose, doseValue));
       box.appendChild(readout);
       box._state = state;
       box._inputs = { kind: kind, target: target, dose: dose, readout: readout };

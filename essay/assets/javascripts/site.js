@@ -125,17 +125,48 @@
     chartSpec(el).then(function (spec) { drawChart(el, spec); }, function (err) { showError(el, err); });
   }
 
-  // How much the page shrinks the chart's SVG to fit its column (1: not at all).
-  function shrink(el) {
-    var svg = el.querySelector("svg");
-    var natural = svg && parseFloat(svg.getAttribute("width"));
-    if (!natural) return 1;
-    return Math.min(1, svg.getBoundingClientRect().width / natural);
+  // -- layout: every chart drawn once, at its own size, inside its box ------------------
+  //
+  // A chart is never scaled down to fit (its text would drop below the site's minimum);
+  // it is laid out to fit instead. On narrow screens side-by-side panels are stacked,
+  // legends go under their panels, and long axis and legend labels wrap onto several
+  // lines instead of being cut. Then, where the chart would still be wider than its box,
+  // it is laid out once without drawing (a Vega view with no renderer), and each panel
+  // is narrowed by as much as its row overflows. Only then is it drawn, once.
+  var NARROW_PX = 640;
+  var MIN_PANEL_PX = 96;
+  var CHAR_PX = 6.2; // the average width of a character of 11 px label text
+  var TITLE_CHAR_PX = 7.6; // and of 13 px title text
+
+  // A Vega expression that wraps a label into lines of at most `chars` characters (an
+  // array, which Vega draws as lines). Vega's own functions only: the bundle does not
+  // expose vega.expressionFunction.
+  function wrapExpr(chars) {
+    return "split(trim(replace(datum.label, regexp('(.{1," + chars + "})(\\\\s+|$)', 'g'), '$1\\n')), '\\n')";
   }
 
-  function stack(node) {
+  // Text broken into lines of at most `chars` characters, at spaces (an array when
+  // there is more than one line, which Vega draws as lines).
+  function wrapWords(text, chars) {
+    if (typeof text !== "string" || text.length <= chars) return text;
+    var lines = [], line = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (line && (line + " " + word).length > chars) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line ? line + " " + word : word;
+      }
+    });
+    if (line) lines.push(line);
+    return lines.length > 1 ? lines : text;
+  }
+
+  // Stacks side-by-side panels (at every level of nesting), puts legends under their
+  // panels and lets long labels wrap: what a chart needs to fit a phone's column.
+  function narrow(node, room, titles) {
     if (Array.isArray(node)) {
-      node.forEach(stack);
+      node.forEach(function (n) { narrow(n, room, titles); });
       return;
     }
     if (!node || typeof node !== "object") return;
@@ -143,34 +174,148 @@
       node.vconcat = node.hconcat;
       delete node.hconcat;
     }
-    ["vconcat", "concat", "layer", "spec"].forEach(function (k) {
-      if (node[k]) stack(node[k]);
+    if (node.concat && node.columns) delete node.columns; // one column: each panel a row
+    var limit = Math.floor(room * 0.42);
+    Object.keys(node).forEach(function (k) {
+      var v = node[k];
+      if (!v || typeof v !== "object" || Array.isArray(v)) return;
+      if ((k === "axis" || k === "legend") && (v.labelLimit || 0) > limit) {
+        v.labelLimit = k === "legend" ? room - 40 : limit;
+        if (!v.labelExpr) {
+          var chars = Math.floor(v.labelLimit / CHAR_PX);
+          v.labelExpr = wrapExpr(chars);
+        }
+      }
+      if (k === "legend" && v.orient !== "none") {
+        // Under the panel, one entry a line: a row of entries would run off the screen.
+        v.orient = v.orient === "top" ? "top" : "bottom";
+        v.direction = "vertical";
+        delete v.columns;
+      }
+    });
+    // Titles (of charts, axes and legends) wrap rather than run past the column.
+    var titleChars = Math.floor((room - 24) / TITLE_CHAR_PX);
+    if (typeof node.title === "string") {
+      titles.push({ holder: node, key: "title", text: node.title });
+      node.title = wrapWords(node.title, titleChars);
+    }
+    if (node.title && typeof node.title === "object" && typeof node.title.text === "string") {
+      titles.push({ holder: node.title, key: "text", text: node.title.text });
+      node.title.text = wrapWords(node.title.text, titleChars);
+    }
+    Object.keys(node).forEach(function (k) {
+      if (k !== "data" && k !== "datasets" && node[k] && typeof node[k] === "object") {
+        narrow(node[k], room, titles);
+      }
     });
   }
 
-  // No chart text below the site's minimum on screen, at any width: when the column
-  // shrinks the chart, it is drawn again with its fonts enlarged to make up for it.
-  function drawChart(el, original, minPx, attempt) {
+  // Each panel of a spec, by the name Vega-Lite gives its group ("concat_0_concat_1"),
+  // with the spec node whose width sets it. Panels with a numeric width only.
+  function panels(spec, prefix, out) {
+    out = out || [];
+    var kids = spec.vconcat || spec.hconcat || spec.concat;
+    if (Array.isArray(kids)) {
+      kids.forEach(function (kid, i) {
+        panels(kid, (prefix ? prefix + "_" : "") + "concat_" + i, out);
+      });
+    } else if (typeof spec.width === "number") {
+      out.push({ name: prefix, node: spec });
+    }
+    return out;
+  }
+
+  // The right edge of every named group, and of the whole chart, in a laid-out view.
+  function rightEdges(view) {
+    var edges = {}, total = 0;
+    (function walk(mark, x0) {
+      if (!mark || mark.marktype !== "group") return;
+      (mark.items || []).forEach(function (item) {
+        var right = x0 + (item.bounds ? item.bounds.x2 : 0);
+        if (mark.name) edges[mark.name] = Math.max(edges[mark.name] || 0, right);
+        total = Math.max(total, right);
+        (item.items || []).forEach(function (m) { walk(m, x0 + (item.x || 0)); });
+      });
+    })(view.scenegraph().root, 0);
+    return { edges: edges, total: total };
+  }
+
+  // Every legend object of a spec (those an encoding sets; config.legend covers the rest).
+  function legendsOf(node, out) {
+    out = out || [];
+    if (Array.isArray(node)) {
+      node.forEach(function (n) { legendsOf(n, out); });
+    } else if (node && typeof node === "object") {
+      Object.keys(node).forEach(function (k) {
+        if (k === "data" || k === "datasets") return;
+        if (k === "legend" && node[k] && typeof node[k] === "object") out.push(node[k]);
+        else legendsOf(node[k], out);
+      });
+    }
+    return out;
+  }
+
+  // Lays the chart out without drawing it (vega-embed with no renderer, on an element
+  // that is not in the page). Where it is wider than `room`, each panel is narrowed by
+  // as much as its row overflows and, on narrow screens, legend labels wrap to what is
+  // left of the row beside the axis labels; then it is laid out again (a narrower panel
+  // can move its title or legend), at most a few times. Resolves to the spec to draw
+  // (the same object, changed in place); `options.config` may change too.
+  function fitPanels(spec, options, room, titles) {
+    var list = panels(spec, "");
+    var legends = titles ? legendsOf(spec).concat([options.config.legend]) : [];
+    if (!list.length && !legends.length) return Promise.resolve(spec);
+    function round(r) {
+      var quiet = Object.assign({}, options, { renderer: "none", actions: false, tooltip: false });
+      return window.vegaEmbed(document.createElement("div"), spec, quiet).then(function (result) {
+        var view = result.view;
+        var pad = view.padding();
+        var laid = rightEdges(view);
+        var extra = (view.origin()[0] || 0) + (pad.right || 0) + 6; // 6: rounding, a safe margin
+        result.finalize();
+        if (laid.total + extra <= room || r >= 4) return spec;
+        // A panel's edge often moves by less than its width (a centred title or legend
+        // moves by half): later rounds narrow by more.
+        list.forEach(function (panel) {
+          var edge = panel.name ? laid.edges[panel.name + "_group"] : laid.total;
+          var over = edge === undefined ? 0 : edge + extra - room;
+          if (over > 0) {
+            panel.node.width = Math.max(MIN_PANEL_PX, Math.floor(panel.node.width - over * (r + 1)));
+          }
+        });
+        // What the axis labels on the left leave of the column: legends and titles wrap to it.
+        var left = Math.max(120, room - extra);
+        var limit = Math.max(80, Math.floor(left - 30));
+        legends.forEach(function (legend) {
+          if (legend.labelLimit && legend.labelLimit <= limit) return;
+          legend.labelLimit = limit;
+          legend.labelExpr = wrapExpr(Math.floor(limit / CHAR_PX));
+        });
+        (titles || []).forEach(function (t) {
+          t.holder[t.key] = wrapWords(t.text, Math.floor((left - 8) / TITLE_CHAR_PX));
+        });
+        return round(r + 1);
+      });
+    }
+    return round(0).catch(function () { return spec; });
+  }
+
+  function drawChart(el, original) {
     var theme = window.symTheme || { minFontPx: 11 };
-    minPx = minPx || theme.minFontPx;
-    attempt = attempt || 0;
+    var minPx = theme.minFontPx;
     var spec = JSON.parse(JSON.stringify(original));
-    // Side-by-side panels do not fit a phone: stack them, at every level of nesting,
-    // instead of shrinking them (or leaving them to scroll sideways).
-    if (el.clientWidth < 640) stack(spec);
+    var room = el.clientWidth;
+    var titles = room < NARROW_PX ? [] : null;
+    if (titles) narrow(spec, room, titles);
     var dark = isDark();
     spec = adapt(spec, dark, false, minPx);
-    if (el._symView) {
-      el._symView.finalize();
-      el._symView = null;
-    }
-    if (el._symBindings) {
-      el._symBindings.remove();
-      el._symBindings = null;
-    }
     var config = theme.config
       ? adapt(theme.config[dark ? "dark" : "light"], false, false, minPx)
       : { background: null };
+    if (room < NARROW_PX) {
+      config = JSON.parse(JSON.stringify(config));
+      config.legend = Object.assign({}, config.legend, { orient: "bottom", direction: "vertical" });
+    }
     var options = {
       renderer: "svg",
       // The editor and source links would leave the site; exports stay local.
@@ -178,32 +323,21 @@
       config: config,
       tooltip: { theme: dark ? "dark" : "light" },
     };
-    window
-      .vegaEmbed(el, spec, options)
+    fitPanels(spec, options, room, titles)
+      .then(function (fitted) {
+        if (el._symView) {
+          el._symView.finalize();
+          el._symView = null;
+        }
+        if (el._symBindings) {
+          el._symBindings.remove();
+          el._symBindings = null;
+        }
+        el._symDraws = (el._symDraws || 0) + 1;
+        return window.vegaEmbed(el, fitted, options);
+      })
       .then(function (result) {
         el._symView = result.view;
-        var scale = shrink(el);
-        // Rendered size is minPx * scale; aim 5% above the minimum, as larger text
-        // widens the chart and so shrinks it a little more.
-        var needed = Math.ceil((10 * 1.05 * theme.minFontPx) / scale) / 10;
-        if (minPx * scale < theme.minFontPx && needed > minPx && attempt < 3) {
-          drawChart(el, original, needed, attempt + 1);
-          return;
-        }
-        if (minPx * scale < theme.minFontPx && minPx > theme.minFontPx) {
-          // Enlarging the text did not make it fit: draw it once more at the normal
-          // sizes, to be shown at its own size (enlarged text would be huge there).
-          drawChart(el, original, theme.minFontPx, 99);
-          return;
-        }
-        if (minPx * scale < theme.minFontPx) {
-          // Still too small: show the chart at its own size; its box scrolls sideways.
-          var svg = el.querySelector("svg");
-          if (svg) {
-            svg.style.maxWidth = "none";
-            svg.style.height = "auto";
-          }
-        }
         moveBindings(el);
         tooltipsOnTap(result.view);
         el.setAttribute("data-rendered-scheme", dark ? "dark" : "light");
@@ -267,12 +401,21 @@
     });
   }
 
-  // Printing shows every chart: open the ones not reached yet.
-  window.addEventListener("beforeprint", function () {
-    document.querySelectorAll(CHARTS).forEach(function (el) {
-      if (!el.getAttribute("data-rendered-scheme")) openChart(el);
+  // Printing shows each figure's static image (print.css), fetched lazily on screen:
+  // when the reader is about to print, fetch every one.
+  function loadPrintImages() {
+    document.querySelectorAll("img.sym-print-figure[data-print-src]").forEach(function (img) {
+      img.src = img.getAttribute("data-print-src");
+      img.removeAttribute("data-print-src");
     });
-  });
+  }
+  window.addEventListener("beforeprint", loadPrintImages);
+  if (window.matchMedia) {
+    var printing = window.matchMedia("print");
+    if (printing.addEventListener) {
+      printing.addEventListener("change", function (e) { if (e.matches) loadPrintImages(); });
+    }
+  }
 
   function renderMath() {
     var blocks = document.querySelectorAll(".arithmatex");
@@ -353,9 +496,23 @@
     var open = value.classList.toggle("sym-tip-open");
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
+  // Escape closes an open popover, and hides the one its focused button shows until
+  // focus moves on.
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") closeTips(null);
+    if (event.key !== "Escape") return;
+    closeTips(null);
+    var focused = document.activeElement && document.activeElement.closest &&
+      document.activeElement.closest(".sym-value");
+    if (focused) focused.classList.add("sym-tip-dismissed");
   });
+  document.addEventListener("focusout", function (event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    if (value) value.classList.remove("sym-tip-dismissed");
+  });
+  document.addEventListener("click", function (event) {
+    var value = event.target.closest && event.target.closest(".sym-value");
+    if (value) value.classList.remove("sym-tip-dismissed");
+  }, true);
 
   function onPage() {
     fixAccessibility();

@@ -61,6 +61,20 @@ NEUTRALS: dict[str, Role] = {
     "axis": Role("#6e7781", "#8b93a1", "axis lines and ticks"),
     "grid": Role("#8c959f", "#6b7280", "gridlines (drawn thin and dotted)"),
 }
+NAMES: dict[str, tuple[str, str]] = {
+    "symbiote": ("blue", "light blue"),
+    "control": ("grey", "grey"),
+    "neuron": ("orange", "yellow"),
+    "oracle": ("purple", "pink"),
+    "probe": ("green", "green"),
+    "ink": ("black", "white"),
+    "muted": ("dark grey", "light grey"),
+    "axis": ("grey", "grey"),
+    "grid": ("grey", "grey"),
+}
+"""What a reader calls each colour, light and dark: captions say it with
+`{{ colour: ROLE }}` (site/colourwords.py), so a caption's colour word is the one the
+chart draws in the reader's theme."""
 CATEGORY_ORDER = ("symbiote", "control", "neuron", "oracle", "probe")
 SEQUENTIAL = "viridis"
 """Vega scheme for continuous values (perceptually uniform, colour-blind safe)."""
@@ -84,6 +98,16 @@ def color(role: str, scheme: Scheme = "light") -> str:
     """The hex colour of a role; figure specs use the light one (site.js swaps for dark)."""
     r = _role(role)
     return r.light if scheme == "light" else r.dark
+
+
+def colour_name(role: str, scheme: Scheme = "light") -> str:
+    """What a reader calls a role's colour in a scheme ("orange", "yellow")."""
+    key = ALIASES.get(role, role)
+    _role(key)  # an unknown role raises, naming the known ones
+    if key not in NAMES:
+        raise KeyError(f"colour role {role!r} has no name a caption may use")
+    light, dark = NAMES[key]
+    return light if scheme == "light" else dark
 
 
 def scale(mapping: dict[str, str], scheme: Scheme = "light") -> dict[str, list[str]]:

@@ -69,7 +69,7 @@ from symbiote_core.figures.engine.cache import (
     write_entry,
 )
 from symbiote_core.figures.engine.deps import SourceCache, dependency_sources, is_tracked
-from symbiote_core.figures.engine.keys import RENDER_DISTRIBUTIONS, library_versions
+from symbiote_core.figures.engine.keys import RENDER_ONLY, library_versions
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.storage import Storage, storage_for
 
@@ -192,7 +192,7 @@ def artifact_key(
     }
     import torch  # only workers get here, and they have imported torch already
 
-    versions = {k: v for k, v in library_versions().items() if k not in RENDER_DISTRIBUTIONS}
+    versions = {k: v for k, v in library_versions().items() if k not in RENDER_ONLY}
     meta = {
         "name": name,
         "producer": f"{module}.{qualname}",

@@ -266,6 +266,8 @@ class DataMeta(Mapping[str, Any]):
     """Checksum of meta.json without this field; filled in by `write_entry`."""
 
     _ENVELOPE: ClassVar[tuple[str, ...]] = ("sha256", META_SUM)
+    _ADDED: ClassVar[tuple[str, ...]] = ("tuning_seeds", "tuning_note")
+    """Fields added after entries were first stored: an older entry may lack them."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object stored as meta.json (without the checksums until written)."""
@@ -279,7 +281,9 @@ class DataMeta(Mapping[str, Any]):
     def from_json(cls, raw: Mapping[str, Any], path: Location, rel: str | None = None) -> Self:
         """The schema of a stored meta.json; `CorruptEntryError` naming what is wrong."""
         names = {f.name: f for f in dataclasses.fields(cls)}
-        missing = sorted(set(names) - set(raw))
+        # Fields added later carry a default and may be absent from older entries.
+        optional = {n for n in cls._ADDED if n in names}
+        missing = sorted(set(names) - set(raw) - optional)
         extra = sorted(set(raw) - set(names))
         if missing or extra:
             problem = ", ".join(
@@ -288,13 +292,16 @@ class DataMeta(Mapping[str, Any]):
             raise CorruptEntryError(path, f"meta.json {problem}", rel)
         kwargs = {}
         for name in names:
+            if name not in raw:
+                continue
             value = raw[name]
             expected = _SCHEMA_TYPES.get(name)
             if expected is not None and not isinstance(value, expected):
                 raise CorruptEntryError(
                     path, f"meta.json field {name!r} is a {type(value).__name__}", rel
                 )
-            kwargs[name] = tuple(value) if name in ("deps", "seeds", "claims") else value
+            listed = name in ("deps", "seeds", "claims", "tuning_seeds") and value is not None
+            kwargs[name] = tuple(value) if listed else value
         return cls(**kwargs)
 
     def __getitem__(self, key: str) -> Any:
@@ -326,6 +333,9 @@ class EntryMeta(DataMeta):
     claims: tuple[Mapping[str, Any], ...]
     render_seconds: float
     data_reused: bool
+    tuning_seeds: tuple[int, ...] | None = None
+    """The seeds the figure's recipe was tuned on (`Figure.tuning_seeds`)."""
+    tuning_note: str = ""
 
     def claim_results(self) -> tuple[ClaimResult, ...]:
         return tuple(ClaimResult.from_json(claim) for claim in self.claims)
@@ -345,6 +355,8 @@ _SCHEMA_TYPES: dict[str, type | tuple[type, ...]] = {
     "render_seconds": (int, float),
     "created": str,
     "engine_format": int,
+    "tuning_seeds": (list, type(None)),
+    "tuning_note": str,
     "title": str,
     "caption": str,
     "alt": str,
@@ -448,7 +460,8 @@ class FigureEntry:
 
     @property
     def failed_claims(self) -> tuple[ClaimResult, ...]:
-        return tuple(c for c in self.claims if not c.holds)
+        """Claims whose verdict is not what the essay states (`ClaimResult.agrees`)."""
+        return tuple(c for c in self.claims if not c.agrees)
 
 
 def read_figure_entry(engine: Engine, name: str, key: str) -> FigureEntry | None:

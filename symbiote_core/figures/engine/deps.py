@@ -41,6 +41,8 @@ Inside the engine package, the authoring layer (`Engine.authoring_package`: the 
 claim wording) is followed like library code, and `Engine.render_only` (the `Figure`
 spec, which the engine itself consumes around compute, versioned by
 `keys.ENGINE_FORMAT`) only for the render key; the engine and site internals never.
+For the data key, a figure is followed from its compute side (`sides.py`), and a figure
+module another figure imports is read without its `FIGURE` call's `render` argument.
 
 Lazy packages (PEP 562). A module-level `def __getattr__` runs only when someone asks
 the package for an attribute it lacks, so its imports count only for the attributes
@@ -206,12 +208,12 @@ class SourceCache:
         return self._modules[name]
 
     def compute_side(self, name: str) -> ModuleSource | None:
-        """Figure module `name` without its `FIGURE` call's render and text arguments
+        """Figure module `name` without its `FIGURE` call's `render` argument
         (`sides.py`), for the data key of another figure that imports it."""
         key = f"{name} (compute side)"
         if key not in self._modules:
             module = self.module(name)
-            side = None if module is None else data_tree(module.tree, drop_unused=False)
+            side = None if module is None else data_tree(module.tree, imported=True)
             self._modules[key] = (
                 module
                 if module is None or side is None

@@ -29,9 +29,9 @@ plus the altair and vl-convert-python versions.
 
 So: caption, claims, colour or render edits re-render from cached data; edits to compute,
 params, declared inputs or library code that compute can run recompute. The worker
-checks that every project module it loaded and every top-level function it ran is one
-the keys cover (`worker.py`, `imports.py`), and that compute read no undeclared file
-(`reads.py`). Versions are read with `importlib.metadata`, never by importing torch. Bump
+checks that every project module it loaded and every top-level function compute ran is
+one the keys cover (`worker.py`, `imports.py`), and that the figure read no undeclared
+file (`reads.py`). Versions are read with `importlib.metadata`, never by importing torch. Bump
 `ENGINE_FORMAT` whenever the engine changes what it stores or how it seeds, renders or
 evaluates (that invalidates every entry); engine refactors that do not change results
 need no bump.
@@ -59,9 +59,14 @@ from symbiote_core.figures.engine.sides import data_tree, strip_docstrings
 
 ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
 """Bump when the engine changes what it writes or how a worker computes or renders."""
+CLAIMS_FORMAT = 2  # 2: live nulls, controls, separation, tuning seeds in the entry
+"""Bump when the engine changes how claims are evaluated or what a rendered entry stores
+about them: it enters the entry key only, so entries re-render from cached data."""
 
 COMPUTE_DISTRIBUTIONS = ("torch", "numpy")
 RENDER_DISTRIBUTIONS = ("altair", "vl-convert-python")
+RENDER_ONLY = (*RENDER_DISTRIBUTIONS, "claims_format")
+"""Entries of `library_versions` that enter the entry key but not the data key."""
 RUNTIME_MODULE = "symbiote_core.runtime"
 
 
@@ -98,6 +103,7 @@ def library_versions() -> dict[str, str]:
     versions = {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "engine_format": str(ENGINE_FORMAT),
+        "claims_format": str(CLAIMS_FORMAT),
     }
     for dist in (*COMPUTE_DISTRIBUTIONS, *RENDER_DISTRIBUTIONS):
         try:
@@ -134,7 +140,7 @@ def figure_keys(
     runtime_path, runtime = _runtime_source(engine, sources, probes)
 
     data_digest = hashlib.sha256()
-    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_DISTRIBUTIONS}
+    compute_versions = {k: v for k, v in versions.items() if k not in RENDER_ONLY}
     _feed(data_digest, "versions", json.dumps(compute_versions, sort_keys=True).encode())
     _feed(data_digest, "runtime", _normalised(runtime, None))
     fingerprint = module.source if compute_side is None else ast.dump(compute_side).encode()

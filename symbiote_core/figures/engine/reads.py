@@ -7,10 +7,11 @@ do not cover fails the figure, naming the file:
 
 - under the project root (outside the virtual environment), any file or folder that
   is not declared in `Figure(inputs=...)`, whoever reads it;
-- in an installed package (site-packages, the interpreter's prefix), any file the
+- in an installed package (site-packages, a virtual environment), any file the
   project's own code reads (a package's source used as a corpus must be declared as
-  `Package(...)`); a package reading its own files (altair its schema, torch its
-  modules) is that package's business, covered by its version.
+  `Package(...)`; listing its folders to find the files is free); a package reading its
+  own files (altair its schema, torch its modules) is that package's business, covered
+  by its version.
 
 Always allowed: the import system (source files are covered by the keys, and the
 worker checks what it imported; `importlib.metadata` listing `sys.path` folders to find
@@ -119,7 +120,7 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
         if event == "open" and not _reads(args):
             guard.written.add(path)
             return
-        problem = _check(guard, path, sys._getframe(1))
+        problem = _check(guard, path, sys._getframe(1), listing=event != "open")
     finally:
         guard.busy = False
     if problem is not None:
@@ -135,7 +136,7 @@ def _reads(args: tuple[object, ...]) -> bool:
     return isinstance(flags, int) and (flags & os.O_ACCMODE) != os.O_WRONLY
 
 
-def _check(guard: Guard, path: Path, frame: FrameType | None) -> str | None:
+def _check(guard: Guard, path: Path, frame: FrameType | None, listing: bool) -> str | None:
     """None if the read is covered or exempt, else the file's name for the message."""
     if path in guard.declared:
         guard.read.add(path)
@@ -153,8 +154,8 @@ def _check(guard: Guard, path: Path, frame: FrameType | None) -> str | None:
     in_installed = any(path.is_relative_to(p) for p in _places().installed)
     if path.is_relative_to(root) and not in_installed:
         return guard.engine.relative(path)
-    if in_installed and caller == "project":
-        return str(path)
+    if in_installed and caller == "project" and not listing:
+        return str(path)  # (walking a package's folders to find its files is no read)
     return None
 
 

@@ -7,8 +7,9 @@ Figure(...)`, and without the top-level functions and simple assignments that on
 those removed parts use (the render function, `_render*` / `_chart*` helpers, value
 getters); a helper that compute also uses is never dropped. The dependency analysis
 (`deps.py`) follows imports from this tree, so a palette imported inside `render` is no
-part of it; a figure module that another one imports is read without its `FIGURE`
-call's render and text arguments, so its `render` counts only if the importer uses it.
+part of it. A figure module that another figure's compute imports runs its whole top
+level there (its values and claims too): it is read without its `render` argument
+only, so its render counts only if the importer uses it.
 """
 
 from __future__ import annotations
@@ -21,20 +22,26 @@ from symbiote_core.figures.engine.registry import find_figure_call
 # Keyword arguments of Figure(...) that cannot change the data, in Figure's field order
 # (so positional arguments are recognised too).
 FIGURE_FIELDS = (
-    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods"
+    "title", "caption", "alt", "params", "compute", "render", "values", "claims", "methods",
+    "inputs", "tuning_seeds", "tuning_note",
 )
-NOT_DATA = frozenset({"title", "caption", "alt", "render", "values", "claims", "methods"})
+NOT_DATA = frozenset(
+    {"title", "caption", "alt", "render", "values", "claims", "methods", "tuning_seeds",
+     "tuning_note"}
+)
+RENDER = frozenset({"render"})
 RENDER_PREFIXES = ("_render", "_chart")
 
 
-def data_tree(tree: ast.Module | None, drop_unused: bool = True) -> ast.Module | None:
+def data_tree(tree: ast.Module | None, imported: bool = False) -> ast.Module | None:
     """The part of a figure module that `compute(params)` can depend on: a copy of its
     tree without docstrings, text, render and what only those use (module docstring).
 
-    `drop_unused=False` keeps every definition and removes only the arguments of the
-    `FIGURE` call: for a figure module another figure imports, whose helpers that
-    module's own render uses may be what the importer calls (`deps.py` then keeps what
-    is mentioned). None when the module does not parse (its raw bytes are hashed).
+    `imported`: the module is imported by another figure's compute, which runs its whole
+    top level, the `FIGURE` call's values and claims included, and may call any of its
+    helpers: keep every definition and drop only the `render` argument (`deps.py` then
+    counts what is mentioned). None when the module does not parse (its raw bytes are
+    hashed instead).
     """
     if tree is None:
         return None
@@ -44,16 +51,17 @@ def data_tree(tree: ast.Module | None, drop_unused: bool = True) -> ast.Module |
     if call is None:
         # No recognisable FIGURE call: keep the whole module (safe, only slower).
         return tree
+    dropped = RENDER if imported else NOT_DATA
     removed: list[ast.AST] = []
     kept_keywords = []
     for keyword in call.keywords:
-        (removed if keyword.arg in NOT_DATA else kept_keywords).append(keyword)
+        (removed if keyword.arg in dropped else kept_keywords).append(keyword)
     call.keywords = kept_keywords
     for index, arg in enumerate(call.args):
-        if index < len(FIGURE_FIELDS) and FIGURE_FIELDS[index] in NOT_DATA:
+        if index < len(FIGURE_FIELDS) and FIGURE_FIELDS[index] in dropped:
             removed.append(arg)
             call.args[index] = ast.Constant(value=None)
-    if drop_unused:
+    if not imported:
         _drop_unused_definitions(tree, removed)
     return tree
 

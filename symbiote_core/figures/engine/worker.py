@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from symbiote_core.figures.authoring.spec import DeadNullError
 from symbiote_core.figures.engine import artifacts, imports, reads
 from symbiote_core.figures.engine.cache import (
     CorruptEntryError,
@@ -224,13 +225,20 @@ def make(
     make_deterministic(0, threads=1)  # covers RNG use at import time too
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
-    finder.clear_ran()  # from here on, what runs must be what the keys cover
     stage.now = "importing its module"
     with reads.watch(guard):
         figure = load_figure(name, engine)
+    # Calls made while importing build the figure's text and values (`Figure(values=
+    # {"x": _each(...)})`): render side, covered by the entry key. What compute runs from
+    # here on must be what the data key covers (`_check_ran`).
+    finder.clear_ran()
     _check_declared_inputs(figure, keys, f"figure {name!r} ({module})")
     _check_names(figure, f"figure {name!r} ({module})")
     _check_storable(figure, f"figure {name!r} ({module})")
+    try:
+        figure.require_tuning_seeds()
+    except ValueError as error:
+        raise FigureError(f"figure {name!r} ({module}): {error}") from None
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
@@ -254,6 +262,10 @@ def make(
         # Shared intermediates (hosts several figures train alike) come from the
         # artifact cache, keyed on the bytes this figure's keys hashed.
         artifacts.activate(engine, name, keys.digests, finder)
+        # What compute runs must be what the data key covers. (At import, the FIGURE
+        # call's text, values and claims arguments may run presentation helpers; the
+        # data key covers every module-level statement they could leave state in.)
+        finder.clear_ran()
         try:
             with reads.watch(guard):
                 data = figure.compute(figure.params)
@@ -279,7 +291,7 @@ def make(
     # what a render after a fresh compute sees (tuples as lists, keys as strings).
     stage.now = "evaluating values and claims"
     values = figure.evaluate_values(json.loads(raw))
-    claims = [claim.evaluate(values).to_json() for claim in figure.claims]
+    claims = [_evaluate(claim, values, f"figure {name!r} ({module})") for claim in figure.claims]
 
     stage.now = "rendering"
     import vl_convert  # imported here: only workers render
@@ -309,11 +321,21 @@ def make(
         render_seconds=render_seconds,
         data_reused=cached is not None,
         created=_now(),
+        tuning_seeds=figure.tuning_seeds,
+        tuning_note=figure.tuning_note,
     )
     files = {"spec.json": spec_bytes, "data.json": raw, "figure.svg": svg}
     write_entry(engine, "out", name, keys.key, files, meta, replace=task.force)
     prune(engine, "out", name, keys.key)
     return status
+
+
+def _evaluate(claim: Any, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """One claim's result as JSON; a dead null is a build error naming figure and claim."""
+    try:
+        return claim.evaluate(values).to_json()
+    except DeadNullError as error:
+        raise FigureError(f"{where}: {error}") from None
 
 
 def _check_names(figure: Any, where: str) -> None:
@@ -409,7 +431,9 @@ def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str], la
 def _check_ran(engine: Engine, keys: FigureKeys, finder: imports.RecordingFinder) -> None:
     """Refuse to cache data from a compute that ran a top-level function or class the
     data key does not cover (`deps.py` finds them by name; one reached through a
-    computed attribute name, `getattr(module, prefix + kind)`, is invisible to it)."""
+    computed attribute name, `getattr(module, prefix + kind)`, is invisible to it).
+    Counted from the call of `compute`: module-level code ran at import is covered
+    statement by statement."""
     unseen = []
     for module, names in finder.ran.items():
         allowed = keys.data_parts.get(module)

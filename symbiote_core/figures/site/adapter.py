@@ -58,6 +58,13 @@ from symbiote_core.figures.engine.plan import git_revision
 from symbiote_core.figures.engine.registry import Engine, FigureError
 from symbiote_core.figures.engine.releases import load_releases
 from symbiote_core.figures.engine.settings import SettingsError
+from symbiote_core.figures.site.claim_history import (
+    STATUS_WORDS,
+    ThresholdRecord,
+    module_history,
+    threshold_record,
+    unsupported_why,
+)
 from symbiote_core.figures.site.claims_page import claims_page
 from symbiote_core.figures.site.history import commit_time
 from symbiote_core.figures.site.machine import (
@@ -77,6 +84,14 @@ from symbiote_core.figures.site.markup import (
     fill_deferred,
     markdown_literal,
 )
+from symbiote_core.figures.site.metadata import (
+    CARD_FOLDER,
+    Card,
+    Citation,
+    card_png,
+    description,
+    head_tags,
+)
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import (
     ipynb_text,
@@ -88,7 +103,8 @@ from symbiote_core.figures.site.notebook_directives import NotebookDirectives
 from symbiote_core.figures.site.notebook_directives import fill as fill_notebook
 from symbiote_core.figures.site.notebook_directives import prepare as prepare_notebook
 from symbiote_core.figures.site.page_memo import PageMemo
-from symbiote_core.figures.site.publication import Publication
+from symbiote_core.figures.site.publication import PDF_FILE, Publication
+from symbiote_core.figures.site.sections import Sections
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
 from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
@@ -96,6 +112,7 @@ from symbiote_core.figures.site.versions import VERSIONS_PAGE, versions_page
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 METHODS_PAGE = "methods.md"
+
 NOTEBOOKS = "notebooks/"
 NOTEBOOK_CACHE_ENV = "SYMBIOTE_NOTEBOOK_CACHE"
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -138,6 +155,8 @@ class EssaySite:
         """Citations, bibliography, byline, about page, lazy media (publication.py)."""
         self.sources = SourceIndex(self.root)
         """The project's source, read without importing it (methods, code settings)."""
+        self.sections = Sections()
+        """The essay's pages as numbered sections (sections.py)."""
         self.notebook_directives: dict[str, NotebookDirectives] = {}
         """Notebook page source -> its Markdown cells' directives (`notebook_directives.py`)."""
         self.failed_renders: set[str] = set()
@@ -235,15 +254,14 @@ class EssaySite:
                     files.append(file)
                     view.files[label] = site_path
                 self._add_feature_browser(result.name, entry.payloads, config, files, view)
-                for claim in entry.meta.claims:
-                    if not claim["holds"]:
+                for claim in entry.claims:
+                    if not claim.agrees:
                         log.warning(
-                            "claim %s.%s %s: %s (%s)",
+                            "claim %s.%s: %s (%s)",
                             result.name,
-                            claim["name"],
-                            "does not hold" if claim["verdict"] == "fails" else "cannot fail",
-                            describe_claim(claim),
-                            source,
+                            claim.name,
+                            describe_claim(claim.to_json()),
+                            view.module,
                         )
             self.views[result.name] = view
         files.append(
@@ -258,6 +276,9 @@ class EssaySite:
                     config, source.src_uri[:-3] + ".ipynb", content=ipynb_text(source.abs_src_path)
                 )
             )
+        # When each claim's threshold was set (git); read once per build, for the
+        # appendix and the ledger.
+        self.records = self._threshold_records()
         # Its text is written in on_page_markdown, once figures are numbered.
         files.append(File.generated(config, CLAIMS_PAGE, content="# Claims checked by the build\n"))
         files.append(File.generated(config, METHODS_PAGE, content="# Methods\n"))
@@ -314,6 +335,14 @@ class EssaySite:
         self.page_titles = {page: _first_heading(text) or page for page, text in pages}
         assert self.publication is not None
         self.publication.nav(nav, files)
+        self.sections = Sections.from_nav(nav, self.publication.byline_section)
+        # A page's card image is its first figure; a page without one shows the hero.
+        self.cards: dict[str, str] = {}
+        for name, view in sorted(self.views.items(), key=lambda kv: kv[1].number or 0):
+            if view.page and view.number and "figure.svg" in view.files:
+                self.cards.setdefault(view.page, name)
+        hero = re.search(r"\{\{\s*hero:\s*([\w-]+)", "\n".join(text for _, text in pages))
+        self.default_card = hero.group(1) if hero else next(iter(self.cards.values()), None)
         return nav
 
     # -- on_pre_page ----------------------------------------------------------------
@@ -415,12 +444,16 @@ class EssaySite:
             deferred={},
             token_prefix=self.token_prefix,
             settings=self.sources.setting,
+            sections=self.sections,
         )
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
         if src == CLAIMS_PAGE and page.file.generated_by:
             markdown = claims_page(
-                self.views, getattr(self, "page_titles", {}), defer=renderer.defer
+                self.views,
+                getattr(self, "page_titles", {}),
+                defer=renderer.defer,
+                records=getattr(self, "records", {}),
             )  # it escapes with markdown_literal
             # The same ledger for programs (machine.py); raw HTML: a file, not a page.
             markdown += (
@@ -445,6 +478,7 @@ class EssaySite:
                 url_to=renderer.url_to,
                 page_url=renderer.page_url,
                 settings=self.sources.setting,
+                sections=self.sections,
             )
             self.machine.add(page.url, page.title or src, plain.render(markdown))
         # Citations first: they keep every line where it was, so line numbers still match.
@@ -474,6 +508,30 @@ class EssaySite:
         self.problems.extend(renderer.problems)
         return out
 
+    def _threshold_records(self) -> dict[tuple[str, str], ThresholdRecord]:
+        """Each claim's threshold history from git (`claim_history`); a `why` that says
+        its threshold came before the runs where the history does not show it is
+        reported (a warning, so `mkdocs build --strict` fails)."""
+        records = {}
+        for view in self.views.values():
+            if view.error is not None or view.meta is None:
+                continue
+            history = module_history(self.root, view.module)
+            for name, claim in view.claims.items():
+                record = records[(view.name, name)] = threshold_record(history, claim)
+                phrase = unsupported_why(claim, record)
+                if phrase is not None:
+                    log.warning(
+                        "claim %s.%s (%s): its why says %r, but the git history shows its "
+                        "threshold %s; say what the history shows",
+                        view.name,
+                        name,
+                        view.module,
+                        phrase,
+                        STATUS_WORDS[record.status],
+                    )
+        return records
+
     # -- on_page_content / on_post_page ------------------------------------------------
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         prepared = self.notebook_directives.get(page.file.src_uri)
@@ -483,6 +541,9 @@ class EssaySite:
                 log.warning(str(problem))
             self.problems.extend(lost)
         assert self.publication is not None
+        html = self.sections.number_page(html, page)
+        if not page.meta.get("description"):
+            page.meta["description"] = description(html) or config.site_description
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
@@ -500,10 +561,37 @@ class EssaySite:
             log.warning(str(problem))
             self.problems.append(problem)
         assert self.publication is not None
-        return self.publication.post_page(output, page)
+        output = self.publication.post_page(output, page)
+        tags = self._head_tags(page, config)
+        return output.replace("</head>", f"{tags}\n</head>", 1)
+
+    def _head_tags(self, page: Page, config: MkDocsConfig) -> str:
+        """OpenGraph, Twitter and citation tags (metadata.py)."""
+        site_url = (config.site_url or "").rstrip("/") + "/"
+        figure = self.cards.get(page.file.src_uri, self.default_card)
+        image = f"{site_url}{CARD_FOLDER}/{figure}.png" if figure else None
+        card = Card(
+            title=str(page.title or config.site_name),
+            description=str(page.meta.get("description") or config.site_description or ""),
+            url=page.canonical_url or site_url,
+            image=image,
+        )
+        meta = self.publication.meta if self.publication else None
+        citation = None
+        if meta is not None and page.file.src_uri in self.publication.byline_pages:
+            citation = Citation(
+                title=meta.title,
+                authors=meta.authors,
+                date=meta.released.strftime("%Y/%m/%d"),
+                url=site_url,
+                pdf_url=site_url + PDF_FILE,
+                version=meta.version,
+            )
+        return head_tags(card, citation, config.site_name)
 
     # -- on_post_build -------------------------------------------------------------
     def on_post_build(self, config: MkDocsConfig) -> None:
+        self._write_cards(config)
         if self.pages_key is not None:  # a build with the memo off leaves it as it was
             PAGES.end_build()
         if self.publication is not None:  # reference and citation problems, logged already
@@ -519,6 +607,17 @@ class EssaySite:
         self._write_machine_pages(config)
         self.finished = True
 
+    def _write_cards(self, config: MkDocsConfig) -> None:
+        """Each card image: a page's first figure as PNG, made from its SVG in the site."""
+        site = Path(config.site_dir)
+        for name in {*getattr(self, "cards", {}).values(), getattr(self, "default_card", None)}:
+            svg = site / "figures" / str(name) / "figure.svg"
+            if name is None or not svg.is_file():
+                continue
+            target = site / CARD_FOLDER / f"{name}.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(card_png(svg, self.root / ".cache"), target)
+
     def _write_machine_pages(self, config: MkDocsConfig) -> None:
         """llms.txt, each page's Markdown and claims.json (machine.py), beside the HTML."""
         if self.machine is None or self.engine is None:
@@ -530,7 +629,8 @@ class EssaySite:
             for name, view in self.views.items()
             for claim, page in view.claim_pages.items()
         }
-        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places))
+        records = getattr(self, "records", {})
+        texts[CLAIMS_JSON] = ledger_json(claims_ledger(self.views, revision, places, records))
         site = Path(config.site_dir)
         for path, text in texts.items():
             target = site / path

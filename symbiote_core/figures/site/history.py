@@ -52,7 +52,8 @@ class History:
         return self.changes[0].day if self.changes else None
 
 
-def _git(root: Path, *args: str) -> str | None:
+def git_output(root: Path, *args: str) -> str | None:
+    """`git -C root ARGS`'s output, or None when git is missing or fails."""
     try:
         result = subprocess.run(
             ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30
@@ -64,7 +65,7 @@ def _git(root: Path, *args: str) -> str | None:
 
 def commit_time(root: Path) -> int | None:
     """When the checked-out commit was made (seconds since the epoch); None without git."""
-    out = (_git(root, "log", "-1", "--format=%ct") or "").strip()
+    out = (git_output(root, "log", "-1", "--format=%ct") or "").strip()
     return int(out) if out.isdigit() else None
 
 
@@ -77,7 +78,7 @@ def essay_history(root: Path, pathspecs: tuple[str, ...] = ("essay/*.md",)) -> H
     while the answer changes only with a commit, checkout, reset or fetch.
     """
     stats = memo.Stats()
-    refs = _ref_files(root)
+    refs = ref_files(root)
     memo_key = (root, pathspecs)
     if refs is not None:
         for path in refs:
@@ -87,7 +88,7 @@ def essay_history(root: Path, pathspecs: tuple[str, ...] = ("essay/*.md",)) -> H
             return cached
     history = _essay_history(root, pathspecs)
     if refs is not None:
-        _HISTORY.put(memo_key, history, _ref_files(root) or refs, stats)
+        _HISTORY.put(memo_key, history, ref_files(root) or refs, stats)
     return history
 
 
@@ -95,11 +96,11 @@ _HISTORY: memo.Memo[History] = memo.Memo("essay history")
 _GIT_DIRS: dict[Path, tuple[Path, Path] | None] = {}
 
 
-def _ref_files(root: Path) -> list[Path] | None:
+def ref_files(root: Path) -> list[Path] | None:
     """The files whose content fixes HEAD's commit and the shallow boundary; None
     outside git."""
     if root not in _GIT_DIRS:
-        out = _git(root, "rev-parse", "--absolute-git-dir", "--git-common-dir")
+        out = git_output(root, "rev-parse", "--absolute-git-dir", "--git-common-dir")
         lines = (out or "").split()
         if len(lines) != 2:
             _GIT_DIRS[root] = None
@@ -122,17 +123,17 @@ def _ref_files(root: Path) -> list[Path] | None:
 
 
 def _essay_history(root: Path, pathspecs: tuple[str, ...]) -> History:
-    if _git(root, "rev-parse", "--git-dir") is None:
+    if git_output(root, "rev-parse", "--git-dir") is None:
         return History()
-    shallow = (_git(root, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
+    shallow = (git_output(root, "rev-parse", "--is-shallow-repository") or "").strip() == "true"
     boundary: set[str] = set()
     if shallow:
-        shallow_file = (_git(root, "rev-parse", "--git-path", "shallow") or "").strip()
+        shallow_file = (git_output(root, "rev-parse", "--git-path", "shallow") or "").strip()
         path = Path(shallow_file) if Path(shallow_file).is_absolute() else root / shallow_file
         if path.is_file():
             boundary = set(path.read_text().split())
     fmt = _RECORD + _UNIT.join(["%H", "%cs", "%s", "%(trailers:key=Correction,valueonly)"])
-    out = _git(root, "log", f"--format={fmt}", "--name-only", "--", *pathspecs)
+    out = git_output(root, "log", f"--format={fmt}", "--name-only", "--", *pathspecs)
     if out is None:
         return History()
     history = History(available=True, shallow=shallow)

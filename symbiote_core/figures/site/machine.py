@@ -9,8 +9,9 @@ SVG and data, a claim is its sentence followed by its verdict in brackets. So a
 language model, or a script, reads what a person reads, without HTML.
 
 `claims.json` is the ledger a program can check: for each claim, its statement, figure,
-the compared values per seed for the real run and its null, controls, the verdict, and
-the source commit of the build. A test checks it against the claims appendix.
+the compared values per seed for the real run, its nulls and controls, the separation,
+the verdict and the rule that decided it, when its threshold was set (from git), and the
+source commit of the build. A test checks it against the claims appendix.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from symbiote_core.figures.authoring.spec import upgrade_claim_json
 from symbiote_core.figures.site.markup import PageRenderer, find_directives
 
 CLAIMS_JSON = "claims.json"
 LLMS_TXT = "llms.txt"
-FORMAT = 1
+FORMAT = 2  # 2: nulls and controls as lists, separation, decided_by, stated, history
 """Bump when the shape of claims.json changes."""
 
 
@@ -37,8 +39,9 @@ class PlainRenderer(PageRenderer):
         for d in find_directives(text):
             out.append(text[last : d.start])
             try:
-                handler = self.HANDLERS[d.kind]
-                out.append(handler(self, d))
+                # The handler by name, so this class's overrides are the ones called.
+                handler = getattr(self, self.HANDLERS[d.kind].__name__)
+                out.append(handler(d))
             except Exception:
                 out.append(d.text)  # the HTML build reports it; keep the source visible
             last = d.end
@@ -70,6 +73,18 @@ class PlainRenderer(PageRenderer):
         view, name = self._split(d)
         claim = view.claims[name]
         return f"{claim['statement']} [claim {view.name}.{name}: {claim['verdict']}]"
+
+    def _check(self, d: Any) -> str:
+        view, name = self._split(d)
+        return f"[claim {view.name}.{name}: {view.claims[name]['verdict']}]"
+
+    def _hero(self, d: Any) -> str:
+        view = self._view(d.target, d)
+        svg = self.url_to(view.files.get("figure.svg", ""))
+        return f"\n\n![Figure {view.number}: {(view.meta or {}).get('title', view.name)}]({svg})\n\n"
+
+    def _section(self, d: Any) -> str:
+        return self.sections.label(d.target, d.fmt) if self.sections else d.target
 
 
 @dataclass
@@ -108,9 +123,15 @@ def _page_order(item: tuple[str, tuple[str, str]]) -> tuple[int, str]:
 
 
 def claims_ledger(
-    views: Mapping[str, Any], revision: str, pages: Mapping[tuple[str, str], str]
+    views: Mapping[str, Any],
+    revision: str,
+    pages: Mapping[tuple[str, str], str],
+    records: Mapping[tuple[str, str], Any] | None = None,
 ) -> dict[str, Any]:
-    """`claims.json`: every claim of every built figure, in figure and claim order."""
+    """`claims.json`: every claim of every built figure, in figure and claim order.
+
+    `records` gives each claim's threshold history (`claim_history.ThresholdRecord`)."""
+    records = records or {}
     claims = []
     for name in sorted(views):
         view = views[name]
@@ -119,6 +140,7 @@ def claims_ledger(
             continue
         seeds = list(meta.get("seeds", []))
         for claim in meta.get("claims", []):
+            claim = upgrade_claim_json(claim)
             claims.append(
                 {
                     "figure": name,
@@ -126,6 +148,7 @@ def claims_ledger(
                     "statement": claim["statement"],
                     "page": pages.get((name, claim["name"])),  # the page that states it
                     "seeds": seeds,
+                    "tuning_seeds": meta.get("tuning_seeds"),
                     "comparison": {
                         "left": claim["left"],
                         "op": claim["op"],
@@ -133,19 +156,52 @@ def claims_ledger(
                         "margin": claim["margin"],
                         "aggregate": claim["aggregate"],
                     },
+                    "compared_with": claim.get("control"),
                     "real": _evaluation(claim["real"]),
-                    "null": {
-                        "description": claim.get("null_description"),
-                        "replaces": claim.get("null_values"),
-                        **_evaluation(claim["null"]),
-                    },
-                    "controls": claim.get("controls", claim.get("control")),
+                    "nulls": [_contrast(null) for null in claim["nulls"]],
+                    "controls": [_contrast(control) for control in claim["controls"]],
+                    "separation": claim["separation"],
                     "why": claim.get("why"),
                     "verdict": claim["verdict"],
-                    "history": claim.get("history"),
+                    "decided_by": claim["decided_by"],
+                    "stated": claim.get("stated", "holds"),
+                    "history": _history(records.get((name, claim["name"]))),
                 }
             )
     return {"format": FORMAT, "revision": revision, "claims": claims}
+
+
+def _contrast(contrast: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "description": contrast["description"],
+        "replaces": contrast["values"],
+        **_evaluation(contrast["evaluation"]),
+    }
+
+
+def _history(record: Any) -> dict[str, Any] | None:
+    """A threshold record as JSON: status, commits, and every change (old and new)."""
+    if record is None:
+        return None
+
+    def commit(c: Any) -> dict[str, str] | None:
+        return None if c is None else {"commit": c.sha, "date": c.day}
+
+    return {
+        "status": record.status,
+        "values_since": commit(record.values_since),
+        "set_in": commit(record.set_in),
+        "changes": [
+            {
+                "commit": commit(change.commit),
+                "old": change.old.text(),
+                "new": change.new.text(),
+                "after_values": change.after_values,
+            }
+            for change in record.changes
+        ],
+        "note": record.note,
+    }
 
 
 def _evaluation(evaluation: Mapping[str, Any]) -> dict[str, Any]:

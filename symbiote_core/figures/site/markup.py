@@ -45,7 +45,9 @@ from typing import Any, ClassVar
 import markdown as md
 import nh3
 
-from symbiote_core.figures.authoring.claimtext import describe_claim
+from symbiote_core.figures.authoring.spec import upgrade_claim_json
+from symbiote_core.figures.site.colourwords import caption_colour_problems, colour_html
+from symbiote_core.figures.site.sections import Sections, section_link
 
 # `{{ word:` opens a directive; its body runs to `}}` and may span lines but never a
 # blank line (a paragraph break) nor another `{{`.
@@ -203,14 +205,33 @@ def claim_anchor(figure: str, claim: str) -> str:
 CLAIMS_PAGE = "claims.md"
 
 _CLAIM_MARKS = {
-    "holds": ("holds", "✓", "Checked claim: it holds"),
-    "fails": ("fails", "FAILS", "Checked claim: it FAILS"),
+    "holds": ("holds", "✓ checked", "Checked claim: it holds"),
+    "fails": ("fails", "✗ fails", "Checked claim: it FAILS"),
     "cannot fail": (
         "cannotfail",
-        "CANNOT FAIL",
-        "Checked claim: it CANNOT FAIL (it holds on its null too)",
+        "✗ cannot fail",
+        "Checked claim: it CANNOT FAIL (a null holds too)",
+    ),
+    "not separated": (
+        "notseparated",
+        "✗ not separated",
+        "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
+_REPORTED_MARK = ("reported", "✗ fails, as stated", "Checked claim: it fails, as the text says")
+_HOLDS_AGAINST_TEXT = (
+    "fails",
+    "✗ holds, against the text",
+    "Checked claim: it HOLDS, though the text states that it fails",
+)
+
+
+def claim_mark(claim: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(CSS status, mark, words) of a claim: what the verdict says, and whether the text
+    states it (a claim stated as failed is marked quietly when it fails, loudly if not)."""
+    if claim.get("stated", "holds") == "fails":
+        return _HOLDS_AGAINST_TEXT if claim["verdict"] == "holds" else _REPORTED_MARK
+    return _CLAIM_MARKS[claim["verdict"]]
 
 
 def figure_order(pages: Sequence[tuple[str, str]]) -> dict[str, tuple[int, str]]:
@@ -324,7 +345,7 @@ def format_setting(value: Any, fmt: str | None) -> str:
 def value_title(target: str, value: float | int | list[float]) -> str:
     """The hover text of a quoted number: where it comes from, and each seed's value."""
     if not isinstance(value, list):
-        return target
+        return f"{target}: a constant of the experiment, the same on every seed"
     seeds = ", ".join(f"{v:.4g}" for v in value)
     return f"{target}: mean of {len(value)} seeds ({seeds})"
 
@@ -355,6 +376,8 @@ class PageRenderer:
     in a page can pose as one. Tokens never reach the finished page (`fill_deferred`)."""
     settings: Callable[[str], Any] | None = None
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
+    sections: Sections | None = None
+    """The essay's numbered sections, for `{{ section: PAGE }}`."""
     _tips: dict[str, int] = field(default_factory=dict)
     """How often each popover text was used so far on the page (its ids must differ)."""
 
@@ -418,10 +441,50 @@ class PageRenderer:
             view,
             self.url_to,
             spec,
+            self._caption(view, d),
             alt,
             self.defer(self._summary_html(view, alt)),
             self.defer(_provenance_html(view, self.url_to)),
         )
+
+    CAPTION_KINDS: ClassVar[tuple[str, ...]] = ("colour", "section", "panel")
+    """Directives a caption may hold; any other is shown as written."""
+
+    def _caption(self, view: FigureView, d: Directive) -> str:
+        """The caption as HTML, its `{{ colour: ROLE }}` directives filled in
+        (`colourwords`), and its colour words checked against its chart: a caption that
+        names a colour the chart does not draw is a problem at the figure's line."""
+        caption = str((view.meta or {}).get("caption", ""))
+        parts, fills, roles, last = [], [], [], 0
+        for c in find_directives(caption):
+            if c.kind not in self.CAPTION_KINDS:
+                continue
+            parts.append(caption[last : c.start])
+            last = c.end
+            try:
+                if c.kind == "section":
+                    fills.append(self._section(c))
+                elif c.kind == "panel":
+                    fills.append(panel_html(c.target, c.fmt))
+                else:
+                    fills.append(colour_html(c.target, c.fmt))
+                    roles.append(c.target)
+            except (KeyError, ValueError, _Problem) as e:
+                message = e.args[0] if e.args else str(e)
+                self.problems.append(MarkupProblem(
+                    self.page, d.line, f"caption of figure {view.name!r} ({view.module}): "
+                    f"{c.text}: {message}"))
+                fills.append(html.escape(c.target))
+            parts.append(f"SYMCAPTION{len(fills) - 1}X")
+        parts.append(caption[last:])
+        text = "".join(parts)
+        for problem in caption_colour_problems(text, roles, view.spec or {}):
+            self.problems.append(MarkupProblem(
+                self.page, d.line, f"caption of figure {view.name!r} ({view.module}) {problem}"))
+        rendered = caption_html(text)
+        for i, fill in enumerate(fills):
+            rendered = rendered.replace(f"SYMCAPTION{i}X", fill)
+        return rendered
 
     def defer(self, fragment: str) -> str:
         """`fragment`, or an HTML comment holding the token it is stored under (see
@@ -495,7 +558,7 @@ class PageRenderer:
         )
         return (
             '<details class="sym-summary"><summary>Data summary</summary>'
-            f'<p>{escape(alt)}</p>{table}</details>'
+            f"<p>{escape(alt)}</p>{table}</details>"
         )
 
     def _ref(self, d: Directive) -> str:
@@ -534,7 +597,7 @@ class PageRenderer:
             raise _Problem(
                 f"bad format {d.fmt!r} for value {d.target!r}: {type(e).__name__}: {e}"
             ) from None
-        return self._number(text, value_title(d.target, view.values[name]))
+        return self._number(text, self._source_words(view, value_title(d.target, view.values[name])))
 
     def _param(self, d: Directive) -> str:
         view, path = self._split(d)
@@ -543,7 +606,16 @@ class PageRenderer:
                 f"param {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         text = self._param_text(view, path, d)
-        return self._number(text, f"{view.name} param {path} ({view.module})")
+        return self._number(
+            text, self._source_words(view, f"{view.name} param {path}, a setting of the experiment")
+        )
+
+    @staticmethod
+    def _source_words(view: FigureView, source: str) -> str:
+        """Where a quoted number comes from, with the figure that shows it, in words."""
+        title = str((view.meta or {}).get("title", "")).strip()
+        where = f"Figure {view.number}" if view.number else f"figure {view.name}"
+        return f"{source}. From {where}" + (f": {title}" if title else "") + "."
 
     def _param_text(self, view: FigureView, path: str, d: Directive) -> str:
         value = param_value((view.meta or {}).get("params", {}), path)
@@ -574,16 +646,47 @@ class PageRenderer:
             ) from None
         return self._number(text, f"{d.target}, set in {setting.where}")
 
-    def _number(self, text: str, source: str) -> str:
-        """A quoted number with its source in a popover: a button, so that a tap, a
-        click and the keyboard all reach it (site.js toggles it); hover shows it too."""
-        # The id comes from what the popover says (and how often the page said it
-        # before), not from the process or the position: two builds of one commit give
-        # the same bytes, and an edit elsewhere on the page leaves this id as it was.
+    def _hero(self, d: Directive) -> str:
+        """A figure shown on the title page as a still image (no chart runtime there),
+        linking to where it is numbered and drawn."""
+        view = self._view(d.target, d)
+        if view.error is not None or "figure.svg" not in view.files:
+            raise _Problem(f"hero figure {view.name!r} failed to build", report=False)
+        if view.number is None or view.page is None:
+            raise _Problem(f"hero figure {view.name!r} is embedded on no page")
+        href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
+        title = html.escape(str((view.meta or {}).get("title", view.name)))
+        return (
+            f'\n\n<figure class="sym-hero"><a href="{href}">'
+            f'<img src="{self.url_to(view.files["figure.svg"])}" loading="eager" '
+            f'alt="{html.escape(self._alt_text(view))}"></a>'
+            f'<figcaption><a href="{href}">Figure {view.number}</a>. {title}</figcaption>'
+            "</figure>\n\n"
+        )
+
+    def _section(self, d: Directive) -> str:
+        """'section 3', a link to the page that is section 3 (`sections.py`)."""
+        if self.sections is None:
+            raise _Problem("{{ section: }} needs the essay's numbered sections, which this page has not")
+        try:
+            label = self.sections.label(d.target, d.fmt)
+        except (KeyError, ValueError) as e:
+            raise _Problem(f"{d.text}: {e.args[0] if e.args else e}") from None
+        return section_link(label, self.url_to(self.page_url(d.target)))
+
+    def _tip_id(self, source: str, text: str) -> str:
+        """A popover's id from what it says (and how often the page said it before), not
+        from the process or the position: two builds of one commit give the same bytes,
+        and an edit elsewhere on the page leaves this id as it was."""
         said = f"{source}\0{text}"
         seen = self._tips.get(said, 0)
         self._tips[said] = seen + 1
-        tip = "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
+        return "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
+
+    def _number(self, text: str, source: str) -> str:
+        """A quoted number with its source in a popover: a button, so that a tap, a
+        click and the keyboard all reach it (site.js toggles it); hover shows it too."""
+        tip = self._tip_id(source, text)
         popover = self.defer(
             f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
         )
@@ -594,31 +697,89 @@ class PageRenderer:
         )
 
     def _claim(self, d: Directive) -> str:
+        view, name, claim = self._claim_of(d)
+        status = claim_mark(claim)[0]
+        anchor = claim_anchor(view.name, name)
+        # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
+        return (
+            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
+            f"{html.escape(claim['statement'])}{self._claim_mark(view, name, claim)}</span>"
+        )
+
+    def _check(self, d: Directive) -> str:
+        """The mark of a claim stated elsewhere: what was checked and how it came out."""
+        view, name, claim = self._claim_of(d)
+        # In a span: a line that began with the deferred mark (an HTML comment until the
+        # page is finished) would start a raw HTML block and break a list in two.
+        return f'<span class="sym-check-wrap">{self._claim_mark(view, name, claim)}</span>'
+
+
+    def _claim_of(self, d: Directive) -> tuple[FigureView, str, Mapping[str, Any]]:
         view, name = self._split(d)
         if view.error is not None:
             raise _Problem(
-                f"claim {d.target!r}: figure {view.name!r} failed to build", report=False
+                f"{d.kind} {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         claim = view.claims.get(name)
         if claim is None:
             known = ", ".join(sorted(view.claims)) or "none"
             raise _Problem(f"unknown claim {name!r} of figure {view.name!r} (known: {known})")
-        status, mark, words = _CLAIM_MARKS[claim["verdict"]]
-        anchor = claim_anchor(view.name, name)
-        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{anchor}")
-        detail = html.escape(f"{words}. {describe_claim(claim)}")
-        # A small mark, not a badge: the sentence is highlighted on hover (site.css), and
-        # the mark links to the claim's row in the appendix, which links back here.
-        mark_link = self.defer(
-            f'<a class="sym-claim-mark" href="{href}" title="{detail}" '
-            f'aria-label="{html.escape(words)}: see its test in the claims appendix">'
-            f"{mark}</a>"
+        return view, name, claim
+
+    def _claim_mark(self, view: FigureView, name: str, claim: Mapping[str, Any]) -> str:
+        """A visible mark after a claim: a button (tap, click, keyboard) whose popover says
+        in words what the build checked and how it came out, and links to its test."""
+        status, mark, _ = claim_mark(claim)
+        href = self.url_to(f"{self.page_url(CLAIMS_PAGE)}#{claim_anchor(view.name, name)}")
+        words = claim_in_words(claim)
+        tip = self._tip_id(words, f"{view.name}.{name}")
+        return self.defer(
+            f'<span class="sym-value sym-check sym-check--{status}">'
+            f'<button type="button" class="sym-value-number sym-claim-mark" '
+            f'aria-describedby="{tip}" aria-expanded="false">{mark}</button>'
+            f'<span class="sym-tip sym-check-tip" role="tooltip" id="{tip}">'
+            f'{html.escape(words)} <a href="{href}">Its test, seed by seed</a></span></span>'
         )
-        # The id stays in the Markdown: MkDocs checks links to it (the appendix's).
-        return (
-            f'<span class="sym-claim sym-claim--{status}" id="{anchor}-text">'
-            f"{html.escape(claim['statement'])}{mark_link}</span>"
-        )
+
+
+_STACKED = {"left": "top", "right": "bottom"}
+"""Where a side-by-side panel goes when a narrow screen stacks it (site.js)."""
+
+
+def panel_html(side: str, fmt: str | None = None) -> str:
+    """'Left' on a wide screen and 'Top' on a narrow one, where the panels are stacked
+    (`{{ panel: left | capital }}` in a caption)."""
+    side = side.strip().lower()
+    if side not in _STACKED:
+        raise ValueError(f"unknown panel {side!r} (known: {', '.join(_STACKED)})")
+    if fmt not in (None, "capital"):
+        raise ValueError(f"unknown panel format {fmt!r} (known: capital)")
+    wide, narrow = side, _STACKED[side]
+    if fmt == "capital":
+        wide, narrow = wide.capitalize(), narrow.capitalize()
+    return (
+        f'<span class="sym-panel-wide">{wide}</span>'
+        f'<span class="sym-panel-narrow">{narrow}</span>'
+    )
+
+
+def claim_in_words(claim: Mapping[str, Any]) -> str:
+    """What the build checked for a claim and how it came out, in a reader's words:
+    the verdict, on how many seeds, against what, and what its nulls gave."""
+    claim = upgrade_claim_json(claim)
+    seeds = len(claim["real"]["seed_holds"])
+    held = sum(bool(h) for h in claim["real"]["seed_holds"])
+    words = claim_mark(claim)[2]
+    control = str(claim.get("control", "")).rstrip(".")
+    nulls = "; ".join(
+        f"on its null ({str(null['description']).rstrip('.')}) the same test holds on "
+        f"{sum(bool(h) for h in null['evaluation']['seed_holds'])} of {seeds} seeds"
+        for null in claim["nulls"]
+    )
+    return (
+        f"{words}. The comparison holds on {held} of {seeds} seeds. Compared with: "
+        f"{control}. {nulls[:1].upper()}{nulls[1:]}."
+    )
 
 
 PageRenderer.HANDLERS = {
@@ -628,6 +789,9 @@ PageRenderer.HANDLERS = {
     "claim": PageRenderer._claim,
     "param": PageRenderer._param,
     "code": PageRenderer._code,
+    "section": PageRenderer._section,
+    "check": PageRenderer._check,
+    "hero": PageRenderer._hero,
 }
 KINDS = tuple(PageRenderer.HANDLERS)
 
@@ -758,9 +922,7 @@ _SPEC_ATTRIBUTES: dict[str, str] = {}  # sha256 of spec.json -> its attribute va
 _SPEC_MEMO_BYTES = 512 * 2**20
 
 
-def fill_deferred(
-    output: str, deferred: Mapping[str, str], prefix: str
-) -> tuple[str, list[str]]:
+def fill_deferred(output: str, deferred: Mapping[str, str], prefix: str) -> tuple[str, list[str]]:
     """`output` with every token of `PageRenderer.deferred` replaced by its fragment, and
     the tokens that were not found (a page whose HTML lost one misses that fragment).
 
@@ -795,17 +957,22 @@ def _figure_html(
     view: FigureView,
     url_to: Callable[[str], str],
     spec: str,
+    caption: str,
     alt_text: str,
     summary: str,
     provenance: str,
 ) -> str:
     """The figure block; `spec` is the escaped `data-spec` value (or a deferred token),
-    `summary` and `provenance` their blocks (or deferred tokens)."""
+    `caption` its HTML, `summary` and `provenance` their blocks (or deferred tokens)."""
     meta = view.meta or {}
-    caption = caption_html(meta.get("caption", ""))
     alt = html.escape(alt_text)
     svg = view.files.get("figure.svg")
     fallback = f'<noscript><img src="{url_to(svg)}" alt="{alt}"></noscript>' if svg else ""
+    if svg:  # what print shows: the figure as built, static and light (site.css @media print)
+        # Its src is set when the reader prints (site.js), not before: a lazy image that
+        # is not displayed still loads as the reader scrolls past it.
+        fallback += f'<img class="sym-print-figure" data-print-src="{url_to(svg)}" alt="">'
+
     number = f"Figure {view.number}." if view.number else "Figure."
     if view.browser:
         caption += (

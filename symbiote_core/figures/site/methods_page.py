@@ -114,8 +114,8 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
             f"{{ #methods-{view.name} }}",
             "",
             (f"{{{{ ref: {view.name} }}}} · " if view.number else "")
-            + f"source `{view.module}` · seeds {_seeds_text(meta)} · "
-            f"computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
+            + f"source `{view.module}` · evaluation seeds {_seeds_text(meta)} · "
+            f"{_tuning_text(meta)} · computed in {float(meta.get('compute_seconds', 0.0)):.1f} s",
             "",
         ]
         if text.strip():
@@ -129,7 +129,7 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
         for path, value, doc in source.params(view.name, meta.get("params", {})):
             # <code>, not a code span: a backtick in a value cannot close it.
             lines.append(
-                f"| <code>{path}</code> | <code>{_shown(value)}</code> | {markdown_literal(doc)} |"
+                f"| <code>{path}</code> | <code>{_shown(value)}</code> | {_doc(doc)} |"
             )
         lines.append("")
         settings = source.settings(view.name, text)
@@ -144,7 +144,7 @@ def methods_page(views: Mapping[str, FigureView], source: MethodsSource | None =
                 lines.append(
                     f"| <code>{markdown_literal(s.path)}</code> | "
                     f"<code>{markdown_literal(_shown(s.value))}</code> | "
-                    f"<code>{markdown_literal(s.where)}</code> | {markdown_literal(s.doc)} |"
+                    f"<code>{markdown_literal(s.where)}</code> | {_doc(s.doc)} |"
                 )
             lines.append("")
     return "\n".join(lines)
@@ -167,6 +167,12 @@ def _paragraph_html(text: str) -> str:
     # One block of HTML for the page's Markdown: no blank line may split it.
     body = re.sub(r"\n\s*\n", "\n", rendered).strip()
     return f'<div class="sym-methods">\n{body}\n</div>'
+
+
+def _doc(text: str) -> str:
+    """A docstring as table text: literal, except that its `code` spans show as code
+    (not as backticks; the text inside stays escaped)."""
+    return re.sub(r"&#96;(.+?)&#96;", r"<code>\1</code>", markdown_literal(text))
 
 
 def _heading_text(title: str) -> str:
@@ -193,3 +199,15 @@ def _shown(value: Any) -> str:
 def _seeds_text(meta: Mapping[str, Any]) -> str:
     seeds = meta.get("seeds") or []
     return ", ".join(str(s) for s in seeds) if seeds else "none"
+
+
+def _tuning_text(meta: Mapping[str, Any]) -> str:
+    """'tuned on seeds 0, 1, 2' (with the figure's note), or what was declared instead."""
+    tuning, note = meta.get("tuning_seeds"), str(meta.get("tuning_note") or "").strip()
+    if tuning is None:
+        text = "tuning seeds not declared"
+    elif tuning:
+        text = "tuned on seeds " + ", ".join(str(s) for s in tuning)
+    else:
+        text = "never tuned"
+    return text + (f" ({markdown_literal(note)})" if note else "")

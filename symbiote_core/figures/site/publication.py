@@ -48,8 +48,12 @@ from symbiote_core.figures.site.history import History, essay_history, history_m
 log = logging.getLogger("mkdocs.plugins.symbiote")
 
 ABOUT_PAGE = "about.md"
+PDF_FILE = "symbiotic-networks.pdf"
+"""The whole essay as one PDF (site/pdf.py prints it after the site is built)."""
 BIB_FILE = "references.bib"
 CFF_FILE = "CITATION.cff"
+CHANGELOG_FILE = "CHANGELOG.md"
+"""Updates and corrections, written by the authors; the about page shows it."""
 _LICENCE_URLS = {
     "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
     "MIT": "https://opensource.org/license/mit",
@@ -186,7 +190,32 @@ class Publication:
             return content
         url_to = lambda target: get_relative_url(target, page.file.url)  # noqa: E731
         page_url = lambda source: url_to(_site_path(files, source))  # noqa: E731
-        return _insert_after_title(content, self.byline_html(src, page_url))
+        byline = self.byline_html(src, page_url)
+        if page.canonical_url:  # print only: where a printed page came from
+            byline += (
+                f'<p class="sym-print-source">{html.escape(page.canonical_url)} · version '
+                f"{html.escape(self.meta.version)}</p>"
+            )
+        if src == "index.md":  # the title page: version, identifier, the PDF
+            byline += self.title_block_html(page_url, url_to)
+        return _insert_after_title(content, byline)
+
+    def title_block_html(self, page_url: Any, url_to: Any) -> str:
+        """Version, the identifier to cite, and the PDF of the whole essay."""
+        assert self.meta is not None
+        about = page_url(ABOUT_PAGE)
+        key = self.citation_key()
+        return (
+            '<p class="sym-titleblock">'
+            f"Version {html.escape(self.meta.version)} · "
+            f'Cite as <a href="{about}#cite-this-essay"><code>{html.escape(key)}</code></a>, '
+            f'<a href="{html.escape(self.site_url)}">{html.escape(self.site_url)}</a> · '
+            f'<a href="{url_to(PDF_FILE)}" download>The whole essay as PDF</a></p>'
+        )
+
+    def citation_key(self) -> str:
+        assert self.meta is not None
+        return "symbioticnetworks" + str(self.meta.released.year)
 
     def post_page(self, output: str, page: Page) -> str:
         """Lazy media: preview images and figure specs are fetched when needed, not on load."""
@@ -229,7 +258,7 @@ class Publication:
         """The essay's own BibTeX entry, written by pybtex."""
         assert self.meta is not None
         year = str(self.meta.released.year)
-        key = "symbioticnetworks" + year
+        key = self.citation_key()
         entry = Entry(
             "misc",
             fields={
@@ -257,7 +286,18 @@ class Publication:
             + ("the essay's text and figures" if lic.startswith("CC") else "the code")
             for lic in self.meta.licences
         )
-        history = history_markdown(
+        changelog = self.root / CHANGELOG_FILE
+        history = (
+            _changelog_markdown(changelog.read_text(encoding="utf-8"))
+            if changelog.is_file()
+            else self.history_markdown()
+        )
+        return self._about(licences, history)
+
+    def history_markdown(self) -> str:
+        """Updates from git, where the project keeps no changelog of its own."""
+        assert self.meta is not None
+        return history_markdown(
             self.history,
             # Markdown links take source paths (MkDocs resolves them; about.md is at the root).
             page_url={
@@ -268,6 +308,9 @@ class Publication:
             released=self.meta.released,
             repo_url=self.repo_url,
         )
+
+    def _about(self, licences: str, history: str) -> str:
+        assert self.meta is not None
         return "\n".join(
             [
                 "# About this essay",
@@ -299,6 +342,16 @@ class Publication:
                 history,
             ]
         )
+
+
+def _changelog_markdown(text: str) -> str:
+    """The changelog under the about page's "Updates and corrections" heading: its own
+    title dropped, its sections one level down."""
+    lines = text.splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    body = "\n".join("#" + line if line.startswith("## ") else line for line in lines)
+    return "## Updates and corrections\n" + body + "\n"
 
 
 def _licence_name(spdx: str) -> str:

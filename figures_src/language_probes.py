@@ -1,0 +1,303 @@
+"""Which exact labels of Python source a linear probe reads from the byte-level host.
+
+At every site of the language host (the byte embedding, the residual stream after
+attention, the MLP's neurons, the residual stream after the MLP) a linear probe
+(`_language.fit_lda`) is fitted per label on held-out fit files and scored by balanced
+accuracy on held-out test files, for the trained host and for its random-init twin (the
+null: the same architecture reading the same bytes, untrained). The control is a probe
+on the raw bytes: one-hot codes of the byte read and the ones before it, which says how
+much of a label is "just the last few bytes".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+
+from figures_src._language import LABEL_TITLES, LABELS, ReadParams
+from figures_src._language_host import HostParams
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+
+HOSTS = ("trained", "twin")
+HOST_NAMES = {"trained": "trained host", "twin": "random-init twin"}
+HOST_ROLES = {"trained host": "symbiote", "random-init twin": "control"}
+CLAIM_SITE = "final"
+"""Claims read the last residual stream (after the last MLP), the host's last word before
+the unembedding, chosen before any score was seen (the figure shows every site)."""
+MARGIN = 0.02
+"""Balanced accuracy by which the host's probe must beat the bytes' probe: two points,
+about four standard errors of a balanced accuracy on the ten thousand test bytes."""
+
+
+@dataclass(frozen=True)
+class Params:
+    seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    host: HostParams = field(default_factory=HostParams)
+    read: ReadParams = field(default_factory=ReadParams)
+    control_bytes: int = 4
+    """The control reads the byte at the position and the 3 before it (one-hot)."""
+
+
+def compute(p: Params) -> dict[str, Any]:
+    from figures_src._language import (
+        activations,
+        balanced_accuracy,
+        context_codes,
+        fit_lda,
+        moments,
+        onehot_moments,
+        sites,
+        windows,
+    )
+    from figures_src._language_host import train_hosts
+
+    fit, test = windows(p.host, p.read)
+    hosts = train_hosts(p.host, p.seeds)
+    where = sites(p.host.n_layers)
+    pos = slice(p.read.min_position, p.host.context)
+    y_fit = {name: fit.labels[name][:, pos].reshape(-1) for name in LABELS}
+    y_test = {name: test.labels[name][:, pos].reshape(-1) for name in LABELS}
+    rows = []
+    for host in HOSTS:
+        model = getattr(hosts, host)
+        acts_fit = activations(model, fit.tokens, list(where))
+        acts_test = activations(model, test.tokens, list(where))
+        for site in where:
+            x_fit = acts_fit[site][:, :, pos].flatten(1, 2)  # (I, N, d)
+            x_test = acts_test[site][:, :, pos].flatten(1, 2)
+            for name, classes in LABELS.items():
+                probe = fit_lda(moments(x_fit, y_fit[name], len(classes)))
+                score = balanced_accuracy(probe.predict(x_test), y_test[name], len(classes))
+                rows += [
+                    {"host": host, "site": site, "label": name, "seed": seed, "score": s}
+                    for seed, s in zip(p.seeds, score.tolist(), strict=True)
+                ]
+    codes_fit = context_codes(fit.tokens, p.control_bytes, pos).flatten(0, 1)
+    codes_test = context_codes(test.tokens, p.control_bytes, pos).flatten(0, 1)
+    d = 256 * p.control_bytes
+    control = {}
+    for name, classes in LABELS.items():
+        probe = fit_lda(onehot_moments(codes_fit, d, y_fit[name], len(classes)))
+        score = balanced_accuracy(probe.predict_onehot(codes_test), y_test[name], len(classes))
+        control[name] = score.item()
+    counts = {
+        name: [int((y_test[name] == c).sum()) for c in range(len(classes))]
+        for name, classes in LABELS.items()
+    }
+    return {
+        "seeds": list(p.seeds),
+        "sites": [[hook, name] for hook, name in where.items()],
+        "rows": rows,
+        "control": control,
+        "chance": {name: 1 / len(classes) for name, classes in LABELS.items()},
+        "test_counts": counts,
+        "fit_bytes": int(y_fit["string"].numel()),
+        "test_bytes": int(y_test["string"].numel()),
+    }
+
+
+def _scores(data: dict[str, Any], host: str, site: str, label: str) -> list[float]:
+    """Per seed, the probe scores at `site` (a hook name, or "final": the last site)."""
+    if site == CLAIM_SITE:
+        site = data["sites"][-1][0]
+    by_seed = {
+        r["seed"]: r["score"]
+        for r in data["rows"]
+        if r["host"] == host and r["site"] == site and r["label"] == label
+    }
+    return [by_seed[s] for s in data["seeds"]]
+
+
+def _best_site(data: dict[str, Any], label: str) -> list[float]:
+    """Per seed, the trained host's best score over sites (reported, never claimed)."""
+    per_site = [_scores(data, "trained", site, label) for site, _ in data["sites"]]
+    return [max(col) for col in zip(*per_site, strict=True)]
+
+
+def render(data: dict[str, Any]) -> alt.FacetChart:
+    from symbiote_core.figures.authoring import palette  # here: colours only re-render
+
+    names = dict(data["sites"])
+    site_names = list(names.values())
+    rows = [
+        {
+            "label": LABEL_TITLES[r["label"]],
+            "site": names[r["site"]],
+            "host": HOST_NAMES[r["host"]],
+            "seed": r["seed"],
+            "score": r["score"],
+        }
+        for r in data["rows"]
+    ]
+    refs = [
+        {
+            "label": LABEL_TITLES[name],
+            "control": data["control"][name],
+            "chance": data["chance"][name],
+        }
+        for name in LABELS
+    ]
+    x = alt.X("site:N", sort=site_names, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=110))
+    y = alt.Y("score:Q", scale=alt.Scale(domain=[0, 1]), title="balanced accuracy (test files)")
+    points = (
+        alt.Chart()
+        .mark_point(filled=True, size=35, opacity=0.75)
+        .encode(
+            x=x,
+            y=y,
+            xOffset=alt.XOffset("host:N", sort=list(HOST_ROLES)),
+            color=alt.Color(
+                "host:N",
+                scale=alt.Scale(**palette.scale(HOST_ROLES)),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            shape=alt.Shape("host:N", sort=list(HOST_ROLES), legend=None),
+            tooltip=["label:N", "site:N", "host:N", "seed:O", alt.Tooltip("score:Q", format=".3f")],
+        )
+        .transform_filter("datum.score != null")
+    )
+    control = (
+        alt.Chart()
+        .mark_rule(color=palette.color("probe"), strokeDash=[5, 3])
+        .encode(
+            y="control:Q",
+            tooltip=[
+                "label:N",
+                alt.Tooltip("control:Q", format=".3f", title="probe on the last 4 bytes"),
+            ],
+        )
+    )
+    chance = (
+        alt.Chart()
+        .mark_rule(color=palette.color("grid"), strokeDash=[1, 2])
+        .encode(y="chance:Q", tooltip=["label:N", alt.Tooltip("chance:Q", format=".2f")])
+    )
+    return (
+        alt.layer(
+            points,
+            control.transform_filter("datum.control != null"),
+            chance.transform_filter("datum.chance != null"),
+        )
+        .properties(width=150, height=140)
+        .facet(
+            facet=alt.Facet("label:N", sort=[LABEL_TITLES[n] for n in LABELS], title=None),
+            columns=4,
+            data=alt.Data(values=rows + refs),
+        )
+        .properties(
+            description="For each of seven labels of Python source, the balanced accuracy of "
+            "a linear probe at four sites of the trained host and of its random-init twin, "
+            "one point per seed, with the probe on the last four bytes as a dashed line and "
+            "chance as a dotted line."
+        )
+    )
+
+
+PARAMS = Params()
+
+_CLAIMED = ("string", "comment", "depth", "indent", "kind", "position", "seen")
+
+ALT = (
+    "Seven small panels, one per label, each with the balanced accuracy of linear probes at four "
+    "sites of the trained host and of its random-init twin. After the MLP the trained host's "
+    "probes score {{ value: language_probes.string_trained | .2f mean }} for in-a-string, "
+    "{{ value: language_probes.comment_trained | .2f mean }} for in-a-comment, "
+    "{{ value: language_probes.depth_trained | .2f mean }} for bracket depth, "
+    "{{ value: language_probes.indent_trained | .2f mean }} for indentation and "
+    "{{ value: language_probes.seen_trained | .2f mean }} for identifier-seen-before; the twin's "
+    "{{ value: language_probes.string_twin | .2f mean }}, "
+    "{{ value: language_probes.comment_twin | .2f mean }}, "
+    "{{ value: language_probes.depth_twin | .2f mean }}, "
+    "{{ value: language_probes.indent_twin | .2f mean }} and "
+    "{{ value: language_probes.seen_twin | .2f mean }}; the probe on the last four bytes "
+    "{{ value: language_probes.string_control | .2f }}, "
+    "{{ value: language_probes.comment_control | .2f }}, "
+    "{{ value: language_probes.depth_control | .2f }}, "
+    "{{ value: language_probes.indent_control | .2f }} and "
+    "{{ value: language_probes.seen_control | .2f }}."
+)
+
+METHODS = (
+    "**Host.** The byte-level host of the language section (see its figure), one per seed, and "
+    "its random-init twin. **Data.** {{ param: language_probes.read.fit_windows }} windows of "
+    "the held-out fit files to fit, {{ param: language_probes.read.test_windows }} of the "
+    "held-out test files to score, positions {{ param: language_probes.read.min_position }} "
+    "onwards ({{ value: language_probes.test_bytes | ,.0f }} test bytes); labels from Python's "
+    "`tokenize` (`symbiote_core/source_labels.py`). **Probes.** Linear discriminant analysis "
+    "with equal class priors on standardised activations (ridge "
+    "{{ code: figures_src._language.RIDGE }}), one per label, site, host and seed; scored by "
+    "balanced accuracy. **Control.** The same probe on one-hot codes of the byte read and the "
+    "{{ value: language_probes.control_context }} before it. **Null.** The random-init twin. "
+    "**Claims** at the site after the MLP, margin {{ value: language_probes.margin }} over the "
+    "control. **Seeds.** {{ value: language_probes.n_seeds }} ({{ param: language_probes.seeds "
+    "}}); tuning seeds 0-2."
+)
+
+
+def _claim(label: str) -> Claim:
+    title = LABEL_TITLES[label]
+    return Claim(
+        name=f"reads_{label}",
+        statement=f"A linear probe reads '{title}' from the trained host's residual stream "
+        "after the MLP better than from the last four bytes themselves.",
+        left=f"{label}_trained",
+        op=">",
+        right=f"{label}_control",
+        margin=MARGIN,
+        control="the same probe on one-hot codes of the byte read and the three before it",
+        why="Two points of balanced accuracy, about four standard errors on the test bytes, "
+        "fixed before the evaluation seeds ran.",
+        null=Null(
+            description="the random-init twin's residual stream after the MLP (same probe, "
+            "same bytes): a live reader of the same context that learned nothing",
+            values={f"{label}_trained": f"{label}_twin"},
+        ),
+    )
+
+
+FIGURE = Figure(
+    title="Which labels of Python source a linear probe reads from the byte-level host",
+    caption=(
+        "Balanced accuracy (mean recall over classes, so chance, dotted, is one over the number "
+        "of classes) of a linear probe for each label at four sites of the host: its byte "
+        "embedding, the residual stream after attention, the MLP's neurons and the residual "
+        "stream after the MLP. Filled points: the trained host, one per seed; the random-init "
+        "twin reads the same bytes with the same architecture, untrained. Dashed: the same probe "
+        "on the raw bytes (the byte read and the three before it), which says how much of a "
+        "label the last few bytes already give away. Probes are fitted on held-out files and "
+        "scored on other held-out files; the host saw neither."
+    ),
+    alt=ALT,
+    methods=METHODS,
+    params=PARAMS,
+    tuning_seeds=(0, 1, 2),  # the host, probe and dictionary settings were chosen on these
+    compute=compute,
+    render=render,
+    values={
+        "n_seeds": lambda d: len(d["seeds"]),
+        "margin": lambda d: MARGIN,
+        "control_context": lambda d: PARAMS.control_bytes - 1,
+        "test_bytes": lambda d: d["test_bytes"],
+        "fit_bytes": lambda d: d["fit_bytes"],
+        **{
+            f"{label}_{host}": (
+                lambda d, label=label, host=host: _scores(d, host, CLAIM_SITE, label)
+            )
+            for label in LABELS
+            for host in HOSTS
+        },
+        **{
+            f"{label}_{host}_embed": (
+                lambda d, label=label, host=host: _scores(d, host, "hook_embed", label)
+            )
+            for label in LABELS
+            for host in HOSTS
+        },
+        **{f"{label}_control": (lambda d, label=label: d["control"][label]) for label in LABELS},
+        **{f"{label}_chance": (lambda d, label=label: d["chance"][label]) for label in LABELS},
+        **{f"{label}_best": (lambda d, label=label: _best_site(d, label)) for label in LABELS},
+    },
+    claims=tuple(_claim(label) for label in _CLAIMED),
+)
