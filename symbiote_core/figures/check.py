@@ -55,7 +55,8 @@ class _Facts:
     figure_line: int
     alt: str | None = None
     values: list[str] | None = None
-    claims: list[tuple[str, dict[str, str]]] | None = None
+    claims: list[tuple[str, list[tuple[str, str]]]] | None = None
+    """Each claim's name and its nulls' (value, null value) pairs."""
     params: dict[str, Any] | None = None
     lines: dict[str, int] = field(default_factory=dict)
     """Line of each `Figure(...)` keyword, and of each claim as `claim:NAME`."""
@@ -117,7 +118,7 @@ def _check_one(engine: Engine, index: SourceIndex, name: str, entry: Any) -> Rep
         meta = entry.meta
         facts.alt = meta["alt"]
         facts.values = list(meta["values"])
-        facts.claims = [(c["name"], dict(c.get("null_values") or {})) for c in meta["claims"]]
+        facts.claims = [(c["name"], _entry_nulls(c)) for c in meta["claims"]]
         facts.params = dict(meta["params"])
     out: list[Finding] = []
     unchecked: list[str] = []
@@ -176,8 +177,9 @@ def _string(tree: ast.Module, node: ast.expr | None) -> str | None:
     return None
 
 
-def _claim(node: ast.expr) -> tuple[str, dict[str, str]] | None:
-    """`Claim(name="...", null=Null(values={...}))` with literal names, else None."""
+def _claim(node: ast.expr) -> tuple[str, list[tuple[str, str]]] | None:
+    """`Claim(name="...", null=Null(values={...}) or (Null(...), ...))` with literal names,
+    else None."""
     if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Claim"):
         return None
     keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -185,14 +187,25 @@ def _claim(node: ast.expr) -> tuple[str, dict[str, str]] | None:
     null = keywords.get("null")
     if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
         return None
-    nulls: dict[str, str] = {}
-    if isinstance(null, ast.Call):
-        values = next((k.value for k in null.keywords if k.arg == "values"), None)
+    calls = null.elts if isinstance(null, ast.Tuple | ast.List) else [null]
+    pairs: list[tuple[str, str]] = []
+    for call in calls:
+        if not isinstance(call, ast.Call):
+            return None  # a null built elsewhere: read from the entry once built
+        values = next((k.value for k in call.keywords if k.arg == "values"), None)
         try:
-            nulls = ast.literal_eval(values) if values is not None else {}
+            pairs += list((ast.literal_eval(values) if values is not None else {}).items())
         except (ValueError, TypeError, SyntaxError):
             return None
-    return name.value, nulls
+    return name.value, pairs
+
+
+def _entry_nulls(claim: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(value, null value) pairs of a recorded claim: its `nulls` (each with `values`),
+    or the older single `null_values`."""
+    if "nulls" in claim:
+        return [pair for null in claim["nulls"] for pair in dict(null["values"]).items()]
+    return list(dict(claim.get("null_values") or {}).items())
 
 
 def _helper_modules(tree: ast.Module, package: str) -> list[str]:
@@ -276,7 +289,7 @@ def _null_names(facts: _Facts, index: SourceIndex, engine: Engine) -> Result:
     for claim, nulls in facts.claims:
         where = facts.where(f"claim:{claim}") if f"claim:{claim}" in facts.lines else (
             facts.where("claims"))
-        for real, null in nulls.items():
+        for real, null in nulls:
             problem = rules.null_name_problem(real, null)
             if problem:
                 out.append((where, f"claim {claim}: {problem}"))

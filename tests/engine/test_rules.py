@@ -153,6 +153,11 @@ def test_a_good_figure_follows_every_rule_from_source_and_built(good: Engine) ->
         ("identifiers", [('name="beats_untrained"', 'name="beats untrained"')]),
         ("null-names", [('"untrained_score"', '"score_untrained"')]),  # a suffix
         ("null-names", [('"untrained_score"', '"random_scores"')]),  # another name
+        ("null-names", [('null=Null(description="an untrained host", values={"score": '
+                         '"untrained_score"}),',
+                         'null=(Null(description="an untrained host", values={"score": '
+                         '"untrained_score"}), Null(description="shuffled", values={"score": '
+                         '"score_shuffled"})),')]),  # one of several nulls
     ],
 )
 def test_each_rule_fires_on_a_figure_broken_its_way(
@@ -188,6 +193,10 @@ def test_a_helper_module_off_the_palette_is_found_through_the_import(good: Engin
         ("null-names", lambda m: m.update(claims=[
             {"name": "beats_untrained", "null_values": {"score": "score_at_k3_untrained"}}])),
         ("identifiers", lambda m: m["values"].update({"bad name": [1.0, 1.0, 1.0]})),
+        # The evidence API's record: a claim's nulls as a list, each with its values.
+        ("null-names", lambda m: m.update(claims=[{"name": "beats_untrained", "nulls": [
+            {"description": "an untrained host", "values": {"score": "untrained_score"}},
+            {"description": "shuffled labels", "values": {"score": "score_shuffled"}}]}])),
     ],
 )
 def test_a_built_figure_is_checked_on_what_its_entry_recorded(

@@ -22,26 +22,35 @@ PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
         ("previous_token_knockout_loss", "other_layer0_knockout_loss"),
     },
     "induction_heads": {
-        ("accuracy_two_layers", "accuracy_two_layers_untrained"),
+        ("accuracy_two_layers", "accuracy_shuffled"),
+    },
+    "language_dictionary": {
+        ("splice_bits", "mismatched_bits"),
+    },
+    "language_host": {
+        ("host_bits", "twin_bits"),
     },
     "modadd_causal": {
+        ("key_kl_ratio", "random_kl_ratio"),
+        ("key_shift_acc", "random_shift_acc"),
         ("restricted_key_acc", "restricted_other_acc"),
         ("restricted_key_loss", "restricted_other_loss"),
-        ("key_shift_acc", "random_shift_acc"),
-        ("key_kl_ratio", "random_kl_ratio"),
+    },
+    "modadd_fourier": {
+        ("key_share", "memorised_top_share"),
+        ("key_share", "untrained_top_share"),
     },
     "modadd_readers": {
-        ("probe_key_r2_min", "control_key_r2_max"),
-        ("probe_other_r2_median", "probe_key_r2_median"),
-        ("probe_double_r2_median", "control_double_r2_median"),
-        ("probe_nondouble_r2_median", "control_nondouble_r2_median"),
-        ("neuron_purity_median", "untrained_purity_median"),
-        ("neuron_single_share", "untrained_single_share"),
         ("dictionary_purity_median_max", "probe_key_purity_median"),
+        ("neuron_purity_median", "untrained_purity_median"),
+        ("probe_double_r2_median", "control_double_r2_median"),
+        ("probe_key_r2_min", "control_key_r2_max"),
+        ("probe_nondouble_r2_median", "control_nondouble_r2_median"),
+        ("probe_other_r2_median", "probe_key_r2_median"),
     },
     "modadd_training": {
-        ("test_acc_at_fit", "final_test_acc"),
         ("final_test_acc", "test_acc_at_fit"),
+        ("test_acc_at_fit", "final_test_acc"),
     },
     "modadd_transcoder": {
         ("untrained_gap_abs", "gap_abs"),
@@ -51,14 +60,11 @@ PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
         ("random_host_mmcs", "random_host_untrained_dictionary_mmcs"),
         ("trained_loss", "random_host_loss"),
     },
-    "steering_dose_response": {
-        ("atom_collateral_per_gain", "untrained_collateral_per_gain"),
-    },
     "superposition_recovery": {
         ("matched_dictionary_mmcs", "untrained_matched_mmcs"),
+        ("relu_matched_dictionary_mmcs", "relu_untrained_matched_mmcs"),
         ("relu_neuron_mmcs", "neuron_mmcs"),
         ("relu_rotated_mmcs", "rotated_mmcs"),
-        ("relu_matched_dictionary_mmcs", "relu_untrained_matched_mmcs"),
     },
 }
 """(value, null value) pairs named before the null naming rule (`rules.NULL_NAMING`)
