@@ -206,22 +206,22 @@ CLAIMS_PAGE = "claims.md"
 
 _CLAIM_MARKS = {
     "holds": ("holds", "✓ checked", "Checked claim: it holds"),
-    "fails": ("fails", "✗ fails", "Checked claim: it FAILS"),
+    "fails": ("fails", "✗ FAILS", "Checked claim: it FAILS"),
     "cannot fail": (
         "cannotfail",
-        "✗ cannot fail",
+        "✗ CANNOT FAIL",
         "Checked claim: it CANNOT FAIL (a null holds too)",
     ),
     "not separated": (
         "notseparated",
-        "✗ not separated",
+        "✗ NOT SEPARATED",
         "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
 _REPORTED_MARK = ("reported", "✗ fails, as stated", "Checked claim: it fails, as the text says")
 _HOLDS_AGAINST_TEXT = (
     "fails",
-    "✗ holds, against the text",
+    "✗ HOLDS, against the text",
     "Checked claim: it HOLDS, though the text states that it fails",
 )
 
