@@ -64,14 +64,15 @@ def test_unchanged_pages_are_reused_and_come_out_the_same(
     memo = _pages()
     hits, misses = memo.hits, memo.misses
     second = _build(project, tmp_path / "b")
-    assert memo.hits - hits == 4 and memo.misses == misses  # 2 essay pages, claims, methods
+    # 2 essay pages, claims, methods, versions (the generated Versions page, releases.py)
+    assert memo.hits - hits == 5 and memo.misses == misses
     assert second == first
 
     page = project / "essay" / "page_00.md"
     page.write_text(page.read_text() + "An edit {{ value: fig_000.last | .3f }}.\n")
     hits, misses = memo.hits, memo.misses
     third = _build(project, tmp_path / "c")
-    assert memo.misses - misses == 1 and memo.hits - hits == 3  # only the edited page
+    assert memo.misses - misses == 1 and memo.hits - hits == 4  # only the edited page
     assert "An edit" in third["page_00/index.html"]
     assert third["page_01/index.html"] == first["page_01/index.html"]
     memo.pages.clear()  # the same site converted from scratch
@@ -172,7 +173,7 @@ def test_a_reused_page_shows_the_new_entry_of_a_changed_figure(
         module.write_text(original + "# An edit that changes no number.\n")
         hits = memo.hits
         after = _build(project, tmp_path / "b")["page_00/index.html"]
-        assert memo.hits - hits == 4  # page_00 too: its Markdown did not change
+        assert memo.hits - hits == 5  # page_00 too: its Markdown did not change
         entry = load_entry(Engine(root=project), "fig_001")
         assert entry is not None
         assert provenance_key(after) == entry.meta.key[:16] != provenance_key(before)
