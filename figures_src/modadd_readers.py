@@ -1098,6 +1098,7 @@ FIGURE = Figure(
         "untrained_purity_median": _each(lambda d, e: _median(e, UNTRAINED)),
         "untrained_random_purity_median": _each(lambda d, e: _median(e, UNTRAINED_RANDOM)),
         "untrained_single_share": _each(lambda d, e: _share(d, e, UNTRAINED)),
+        "random_single_share": _each(lambda d, e: _share(d, e, RANDOM)),
         # The read (faithful) dictionary, its twin, and the neuron-sized sparse one.
         "dictionary_recovered": _point("recovered"),
         "dictionary_kl_recovered": _point("kl_recovered"),
@@ -1223,6 +1224,11 @@ FIGURE = Figure(
             why="'Most' stated as more than half of the neurons, a criterion fixed before "
             "the runs.",
             null=Null(
+                description=f"{PARAMS.n_random} random unit directions in the same neuron space "
+                "(same run): the same layer read in a basis nothing singles out",
+                values={"neuron_single_share": "random_single_share"},
+            ),
+            controls=Control(
                 description="the untrained hosts' neurons (same seeds, same run)",
                 values={"neuron_single_share": "untrained_single_share"},
             ),
