@@ -436,6 +436,13 @@ FIGURE = Figure(
         "relu_represented_features": lambda d: _v(
             d, "dictionary (matched)", "represented", host="relu"
         ),
+        # Features the represented-norm filter leaves out of the scores, per seed.
+        "filtered_features": lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary", "represented")
+        ],
+        "relu_filtered_features": lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary (matched)", "represented", host="relu")
+        ],
         "dictionary_mmcs": lambda d: _v(d, "dictionary"),
         "random_mmcs": lambda d: _v(d, "random directions"),
         "halfway_to_perfect": _halfway,
