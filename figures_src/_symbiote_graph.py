@@ -250,13 +250,23 @@ def recompute_qk(model: Any, fwd: Forward, reader: Reader, u: torch.Tensor) -> t
     the head's queries or keys and its pattern is recomputed exactly (the softmax is
     not linearised: the "QK fix" of Kramar et al. 2024). Exact for one edge at a time:
     a layer-1 head's output reaches only the logits."""
+    shares = torch.einsum("ibtsl,ild->ibtsd", reader.terms, reader.decoder)  # (I, B, T, S, D)
+    return qk_effects(model, fwd, shares, u)
+
+
+def qk_effects(
+    model: Any, fwd: Forward, deltas: torch.Tensor, u: torch.Tensor, chunk: int = 32
+) -> torch.Tensor:
+    """`(I, X, H, 2)`: how much the metric falls when each of X terms of the residual
+    stream, `deltas` `(I, B, T, X, D)`, is removed from one layer-1 head's queries or
+    keys alone, its pattern recomputed exactly and everything else left as it was.
+    Terms are taken `chunk` at a time (the recomputed scores are `(I, B, X, T, T)`)."""
     W_QKV = model.blocks[1].attn.W_QKV.detach().double()
     W_O = model.blocks[1].attn.W_O.detach().double()
     n_inst, _B, T, H, dh = fwd.q.shape
     D = H * dh
     causal = torch.ones(T, T, dtype=torch.bool).tril()
-    shares = torch.einsum("ibtsl,ild->ibtsd", reader.terms, reader.decoder)  # (I, B, T, S, D)
-    out = torch.zeros(n_inst, shares.shape[3], H, 2, dtype=torch.float64)
+    out = torch.zeros(n_inst, deltas.shape[3], H, 2, dtype=torch.float64)
     for j in range(H):
         cols = [slice(p * D + j * dh, p * D + (j + 1) * dh) for p in range(2)]
         vu = torch.einsum(
@@ -265,14 +275,67 @@ def recompute_qk(model: Any, fwd: Forward, reader: Reader, u: torch.Tensor) -> t
             u,
         )
         A = fwd.pattern[:, :, j]
-        for p, (q, k) in enumerate(((True, False), (False, True))):
-            delta = torch.einsum("ibtsd,idc->ibtsc", shares, W_QKV[:, :, cols[p]])
-            qs = fwd.q[:, :, :, j, None] - (delta if q else 0)  # (I, B, T, S, dh)
-            ks = fwd.k[:, :, :, j, None] - (delta if k else 0)
-            scores = torch.einsum("ibqsc,ibksc->ibsqk", qs, ks) / math.sqrt(dh)
-            patched = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
-            out[:, :, j, p] = ((A[:, :, None] - patched) * vu[:, :, None]).sum(dim=(1, 3, 4))
+        for start in range(0, deltas.shape[3], chunk):
+            part = deltas[:, :, :, start : start + chunk]  # (I, B, T, x, D)
+            for p, (q, k) in enumerate(((True, False), (False, True))):
+                delta = torch.einsum("ibtsd,idc->ibtsc", part, W_QKV[:, :, cols[p]])
+                qs = fwd.q[:, :, :, j, None] - (delta if q else 0)  # (I, B, T, x, dh)
+                ks = fwd.k[:, :, :, j, None] - (delta if k else 0)
+                scores = torch.einsum("ibqsc,ibksc->ibsqk", qs, ks) / math.sqrt(dh)
+                patched = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
+                out[:, start : start + chunk, j, p] = (
+                    (A[:, :, None] - patched) * vu[:, :, None]
+                ).sum(dim=(1, 3, 4))
     return out
+
+
+def latent_deltas(sae: Any, instances: Sequence[int], fwd: Forward) -> tuple[torch.Tensor, ...]:
+    """What mean-ablating each latent removes from the residual stream: `(z_l - mean z_l)
+    W_dec[l]` with the mean over the batch at the same position. Returns the centred
+    codes `(I, B, T, L)`, the decoder `(I, L, D)` and the dictionary's error
+    `(I, B, T, D)` (the stream minus its reconstruction), all float64."""
+    index = torch.tensor(list(instances))
+    with torch.no_grad():
+        codes = sae.encode(_with_instances(fwd.resid_mid.float(), sae.n_instances, index))
+        recon = sae.decode(codes)[:, :, index].permute(2, 0, 1, 3).double()
+    z = codes[:, :, index].permute(2, 0, 1, 3).double()  # (I, B, T, L)
+    centred = z - z.mean(dim=1, keepdim=True)
+    return centred, sae.W_dec.detach().double()[index], fwd.resid_mid - recon
+
+
+def latent_truth(
+    model: Any, fwd: Forward, centred: torch.Tensor, decoder: torch.Tensor, u: torch.Tensor
+) -> torch.Tensor:
+    """`(I, L, P)` in `path_names` order: path patching at the grain of latents. For each
+    latent and path (direct, then each layer-1 head's q, k, v), how much the metric falls
+    when that latent is mean-ablated in that path's input alone. Exact: the direct and
+    value paths are linear given the pattern, which values do not change; queries and
+    keys are recomputed through the softmax (`qk_effects`)."""
+    paths = path_readouts(model, fwd, u)  # first order for q and k: only v and direct used
+    H = fwd.q.shape[3]
+    linear = {
+        p: torch.einsum("ibtl,ild,ibtd->il", centred, decoder, paths[p])
+        for p in [0] + [3 * j + 3 for j in range(H)]
+    }
+    deltas = centred[..., None] * decoder[:, None, None]  # (I, B, T, L, D)
+    qk = qk_effects(model, fwd, deltas, u)  # (I, L, H, 2)
+    columns = [linear[0]]
+    for j in range(H):
+        columns += [qk[:, :, j, 0], qk[:, :, j, 1], linear[3 * j + 3]]
+    return torch.stack(columns, dim=-1)
+
+
+def error_flows(model: Any, fwd: Forward, error: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """`(I, P)` in `path_names` order: the dictionary's error node's edges. Through the
+    direct and value paths its attribution (exact given the pattern); through queries and
+    keys, the metric's fall when it is removed there and the pattern recomputed."""
+    paths = path_readouts(model, fwd, u)
+    flows = torch.stack([(error * path).sum(dim=(1, 2, 3)) for path in paths], dim=-1)
+    qk = qk_effects(model, fwd, error[:, :, :, None], u)[:, 0]  # (I, H, 2)
+    for j in range(qk.shape[1]):
+        flows[:, 1 + 3 * j] = qk[:, j, 0]
+        flows[:, 2 + 3 * j] = qk[:, j, 1]
+    return flows
 
 
 def graph_weights(
@@ -376,3 +439,36 @@ def patch_effects(model: Any, batch: Any) -> torch.Tensor:
     patches += [lambda h=h: into_logits(1 + h) for h in range(n_heads)]
     patches.append(lambda: into_logits(0))
     return torch.stack([clean - metric([make()]) for make in patches], dim=-1)
+
+
+# ----- the causal test of a set of latents, in one part of layer 1's input -----
+
+
+def ablate_in_part(
+    model: Any, batch: Any, delta: torch.Tensor, part: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per instance `(I,)`: the induction loss and the metric when `delta` `(I, B, T, D)`
+    is removed from the input of layer 1's queries or keys only (`part` "q" or "k", every
+    head), every other read of the residual stream left as it was."""
+    from symbiote_core.hosts.induction import repeat_losses
+    from symbiote_core.interventions import Intervention, intervene, replace
+
+    D = model.cfg.d_model
+    c = slice(PARTS.index(part) * D, (PARTS.index(part) + 1) * D)
+    W = model.blocks[1].attn.W_QKV.detach()[:, :, c]
+    shift = torch.einsum("ibtd,ide->ibte", delta.float(), W)
+
+    def fn(qkv: torch.Tensor) -> torch.Tensor:
+        out = qkv.clone()
+        out[..., c] = qkv[..., c] - shift
+        return out
+
+    with torch.no_grad(), intervene(model, [Intervention("blocks.1.attn.hook_qkv", replace(fn))]):
+        logits = model(batch.tokens)
+    return repeat_losses(logits, batch), logit_diff(logits, batch)
+
+
+def part_mean_delta(fwd: Forward) -> torch.Tensor:
+    """`(I, B, T, D)`: what cutting a whole path's input removes: the residual stream's
+    deviation from its batch mean at each position (mean ablation of that input)."""
+    return fwd.resid_mid - fwd.resid_mid.mean(dim=1, keepdim=True)

@@ -29,6 +29,9 @@ import altair as alt
 from figures_src._toy import per_seed
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
+TUNING_SEEDS = (0, 1, 2, 3, 4)
+"""The seeds the recipe was developed on; claims are judged on `Params.seeds`."""
+
 HOSTS = ("linear", "relu")
 HOST_LABELS = {"linear": "linear host (no privileged basis)", "relu": "ReLU host (privileged)"}
 MATCHED_READERS = (
@@ -47,6 +50,7 @@ control is the best of them, per seed."""
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
     n_features: int = 256
     d_hidden: int = 32
     feature_probabilities: tuple[float, ...] = (0.01, 0.03)
@@ -414,8 +418,9 @@ FIGURE = Figure(
     alt=ALT,
     methods=METHODS,
     params=PARAMS,
-    # The recipe was developed on seeds 0-4; its claims are judged on 5-9 (issue 17).
-    tuning_seeds=(0, 1, 2, 3, 4),
+    tuning_seeds=TUNING_SEEDS,
+    tuning_note="the toy host, the sparsity sweep, the dictionaries' sizes and budgets and "
+    "the thresholds were set while looking at seeds 0-4",
     compute=compute,
     render=render,
     values={
@@ -431,6 +436,13 @@ FIGURE = Figure(
         "relu_represented_features": lambda d: _v(
             d, "dictionary (matched)", "represented", host="relu"
         ),
+        # Features the represented-norm filter leaves out of the scores, per seed.
+        "filtered_features": lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary", "represented")
+        ],
+        "relu_filtered_features": lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary (matched)", "represented", host="relu")
+        ],
         "dictionary_mmcs": lambda d: _v(d, "dictionary"),
         "random_mmcs": lambda d: _v(d, "random directions"),
         "halfway_to_perfect": _halfway,

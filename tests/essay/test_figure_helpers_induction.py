@@ -84,3 +84,41 @@ def test_identity_reader_reproduces_path_patching() -> None:
     for e, (source, target, part) in enumerate(edges):
         if part or (target == graph.LOGITS and not source.startswith("L1")):
             assert torch.allclose(weights[:, e], truth[:, e].double(), atol=1e-3), edges[e]
+
+
+def test_qk_effects_match_an_intervention_on_one_head() -> None:
+    """Removing a term from one layer-1 head's keys (or queries) and recomputing its
+    pattern is exactly what `qk_effects` reports, checked against the host run with that
+    edit made by a hook; and `latent_truth`'s key column is `qk_effects` of the latent."""
+    from symbiote_core.interventions import Intervention, intervene, replace
+
+    model, batch, sae, _ = _setup()
+    model = model.double()
+    fwd = graph.forward(model, batch.tokens)
+    u = graph.readout(model, batch)
+    gen = torch.Generator().manual_seed(1)
+    delta = 0.3 * torch.randn(*fwd.resid_mid.shape, generator=gen, dtype=torch.float64)
+    effects = graph.qk_effects(model, fwd, delta[:, :, :, None], u)  # (I, 1, H, 2)
+    D, H = model.cfg.d_model, model.cfg.n_heads
+    dh = D // H
+    W = model.blocks[1].attn.W_QKV.detach()
+    clean = graph.logit_diff(model(batch.tokens), batch)
+    for head in (0, 2):
+        for part in (0, 1):  # query, key
+            cols = slice(part * D + head * dh, part * D + (head + 1) * dh)
+            shift = torch.einsum("ibtd,ide->ibte", delta, W[:, :, cols])
+
+            def fn(qkv: torch.Tensor, cols: slice = cols, shift: torch.Tensor = shift) -> torch.Tensor:
+                out = qkv.clone()
+                out[..., cols] -= shift
+                return out
+
+            edit = [Intervention("blocks.1.attn.hook_qkv", replace(fn))]
+            with torch.no_grad(), intervene(model, edit):
+                patched = graph.logit_diff(model(batch.tokens), batch)
+            assert torch.allclose(effects[:, 0, head, part], clean - patched, atol=1e-9)
+    centred, decoder, _ = graph.latent_deltas(sae, [0, 1], fwd)
+    truth = graph.latent_truth(model, fwd, centred, decoder, u)
+    one = centred[..., 5:6, None] * decoder[:, None, None, 5:6]
+    key = graph.qk_effects(model, fwd, one, u)[:, 0, 1, 1]
+    assert torch.allclose(truth[:, 5, 2 + 3 * 1], key, atol=1e-12)
