@@ -75,6 +75,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/bench_scaling.py
 	$(PY) bench/bench_seeds_modadd.py
 	$(PY) bench/bench_seeds_induction.py
+	$(PY) bench/bench_bytelm.py
 	bash bench/run.sh
 
 # `clean` keeps the figure cache: every entry is verified on read (a corrupt one is

@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/bench_bytelm.py [--steps N] [--seeds S] [--repeats R]
 
-Both sides train the same shapes on the same random windows of the same bytes, one
-torch thread, AdamW: `symbiote_core.hosts.bytelm` with S seeds as instances of one set
-of tensors (the figure build's way), and a plain PyTorch reference (`nn.Embedding`,
+Both sides train the language section's host (its shape, batch and context; the
+library's default where `figures_src` is not importable) on random windows of the
+same bytes, one torch thread, AdamW: `symbiote_core.hosts.bytelm` with S seeds as
+instances of one set of tensors (the figure build's way), and a plain PyTorch
+reference (`nn.Embedding`,
 `nn.LayerNorm`, `nn.MultiheadAttention` with a causal mask, `nn.Linear` MLP) trained
 one seed after the other. Prints bytes per second (bytes of training windows read per
 second of this process's CPU time, summed over seeds) for each, and their ratio. The
@@ -19,6 +21,7 @@ does not depend on what the bytes say).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -88,6 +91,18 @@ def train_reference(cfg: ByteLMConfig, stream: torch.Tensor) -> None:
             optimizer.step()
 
 
+def essay_config(steps: int, seeds: int) -> ByteLMConfig:
+    """The language section's host (`figures_src._language_host.HostParams`), or the
+    library's default shape where the figures package is not importable."""
+    try:
+        from figures_src._language_host import HostParams, host_config
+
+        cfg = host_config(HostParams(), tuple(range(seeds)))
+    except ImportError:
+        cfg = ByteLMConfig(seeds=tuple(range(seeds)))
+    return dataclasses.replace(cfg, steps=steps, log_every=steps)
+
+
 def corpus_stream() -> tuple[torch.Tensor, str]:
     try:
         from figures_src._language_host import load_corpus, split_files
@@ -114,10 +129,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     make_deterministic(0)
-    cfg = ByteLMConfig(steps=args.steps, seeds=tuple(range(args.seeds)), log_every=args.steps)
+    cfg = essay_config(args.steps, args.seeds)
     stream, what = corpus_stream()
-    train_bytelm(ByteLMConfig(steps=3, seeds=cfg.seeds), stream)  # warm-up: first-call costs
-    train_reference(ByteLMConfig(steps=3, seeds=(0,)), stream)
+    train_bytelm(dataclasses.replace(cfg, steps=3), stream)  # warm-up: first-call costs
+    train_reference(dataclasses.replace(cfg, steps=3, seeds=(0,)), stream)
     bytes_read = args.steps * args.seeds * cfg.batch_size * (cfg.context + 1)
     best = {"symbiote_core": math.inf, "plain PyTorch": math.inf}
     for _ in range(args.repeats):

@@ -14,7 +14,9 @@ The file list and every file's bytes are hashed (`corpus_sha256`) and compared w
 `CORPUS_SHA256`, a constant of this module, so the expected corpus is part of every
 figure key (keys hash this module's source), and a machine whose torch has other
 bytes there fails with a message that names the difference instead of computing
-other numbers under the same key.
+other numbers under the same key. The figures also declare the files they read
+(`Figure(inputs=(Package("torch", "torch/fx/*.py"),))`), so the engine hashes their
+bytes into the data keys too and refuses any other file read at run time.
 
 **Split.** By file: a file is held out when the SHA-256 of its path (as a number) is
 divisible by 5, about a fifth of the files; held-out files are split again in two
@@ -24,9 +26,9 @@ divisible by 5, about a fifth of the files; held-out files are split again in tw
 **Hosts.** `train_hosts` asks the engine's artifact cache for the trained hosts of the
 evaluation seeds (batched as instances), keyed on this module's source closure, the
 params and the seeds: the first figure of the section trains them, the others read
-them. The random-init twin of each host is `ByteLM(cfg)` itself: each trained host's
-own starting point (`bytelm.initial_host`: weights from its seed, the unembedding
-bias at the training bytes' log frequencies), rebuilt, never stored.
+them. The random-init twin of each host is its own starting point
+(`bytelm.initial_host`: weights from its seed, the unembedding bias at the training
+bytes' log frequencies), rebuilt, never stored.
 
 Nothing here imports torch at module level: figure modules import `HostParams` at top
 level, and their `render` must not pull torch in.

@@ -309,3 +309,21 @@ def train_bytelm(
             log.record(step, row)
     log.seconds = time.perf_counter() - start
     return model.eval(), log
+
+
+def logits_from_mid(model: ByteLM, layer: int, x: torch.Tensor) -> torch.Tensor:
+    """The rest of the forward pass from block `layer`'s residual stream after attention
+    (what `blocks.{layer}.hook_resid_mid` outputs), `(I, B, T, d_model)` -> logits.
+
+    With `x` read at that site this is `model(tokens)`'s logits (tests check it), without
+    recomputing the attention before it: an edit at that site (steering) then costs only
+    the MLPs and the unembedding. Hooks inside the modules it runs fire as usual.
+    """
+    block = model.blocks[layer]
+    x = block.hook_resid_post(x + block.mlp(block.ln_mlp(x)))
+    for later in model.blocks[layer + 1 :]:
+        x = later(x)
+    K, B, T, D = x.shape
+    x = model.hook_final(model.ln_final(x))
+    logits = x.reshape(K, B * T, D) @ model.W_U + model.b_U[:, None]
+    return model.hook_logits(logits.view(K, B, T, -1))

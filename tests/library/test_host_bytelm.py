@@ -13,6 +13,7 @@ from symbiote_core.hosts.bytelm import (
     ByteLMConfig,
     bits_per_byte,
     initial_host,
+    logits_from_mid,
     next_byte_losses,
     random_windows,
     train_bytelm,
@@ -89,3 +90,18 @@ def test_bad_configs_are_refused() -> None:
         ByteLMConfig(seeds=(1, 1))
     with pytest.raises(ValueError, match="context"):
         ByteLMConfig(context=1)
+
+
+def test_logits_from_mid_finish_the_forward_pass() -> None:
+    model = ByteLM(ByteLMConfig(seeds=(0, 1), n_layers=2, **SMALL)).eval()
+    tokens = torch.randint(0, 256, (2, 3, 12), generator=torch.Generator().manual_seed(1))
+    for layer in (0, 1):
+        seen = []
+        handle = model.blocks[layer].hook_resid_mid.register_forward_hook(
+            lambda m, i, out, seen=seen: seen.append(out)
+        )
+        with torch.no_grad():
+            logits = model(tokens)
+        handle.remove()
+        with torch.no_grad():
+            torch.testing.assert_close(logits_from_mid(model, layer, seen[0]), logits)

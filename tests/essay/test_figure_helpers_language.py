@@ -38,6 +38,20 @@ def test_lda_separates_gaussian_classes_whatever_their_scale() -> None:
     assert not (probe.predict(x[None]) == 2).any()
 
 
+def test_shared_moments_are_the_same_moments() -> None:
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 200, 4, generator=g)
+    a = torch.randint(0, 3, (200,), generator=g)
+    b = torch.randint(0, 2, (200,), generator=g)
+    alone = moments(x, b, 2)
+    shared = moments(x, b, 2, moments(x, a, 3))
+    for one, other in zip(alone, shared, strict=True):
+        assert torch.equal(torch.as_tensor(one), torch.as_tensor(other))
+    b[:10] = -1  # a label with skipped rows ignores the shared Gram matrix
+    assert moments(x, b, 2, moments(x, a, 3)).n == 190
+    torch.testing.assert_close(moments(x, b, 2, moments(x, a, 3)).gram, moments(x, b, 2).gram)
+
+
 def test_onehot_moments_match_the_dense_ones() -> None:
     g = torch.Generator().manual_seed(1)
     codes = torch.stack(
