@@ -14,7 +14,8 @@ def built_site() -> Path:
     """The real essay (a copy of it), built strictly once per test session: the one
     full build of the suite."""
     project = copy_project(session_dir() / "essay")
-    result = run_mkdocs(project)
+    # A fresh clone computes every figure here: a hang guard, not a time limit.
+    result = run_mkdocs(project, timeout=3600)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     return project / "site"
 

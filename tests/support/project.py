@@ -76,11 +76,14 @@ def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
 
 
 def run_mkdocs(project: Path, *args: str, strict: bool = True,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+               env: dict[str, str] | None = None,
+               timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """`mkdocs build` of a copy; `timeout` only guards against a hang (the real essay,
+    every figure computed from scratch on a 2-core CI runner, passes a longer one)."""
     cmd = [sys.executable, "-m", "mkdocs", "build", *(["--strict"] if strict else []),
            "--site-dir", str(project / "site"), *args]
     return subprocess.run(cmd, cwd=project, env=env or mkdocs_env(), capture_output=True,
-                          text=True, timeout=900)
+                          text=True, timeout=timeout)
 
 
 def project_files() -> list[str]:

@@ -37,6 +37,7 @@ import tempfile
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from html import escape as escape_text  # `html` is also on_page_content's argument
 from pathlib import Path
 from typing import Any
 
@@ -338,6 +339,8 @@ class EssaySite:
         self.sections = Sections.from_nav(nav, self.publication.byline_section)
         # A page's card image is its first figure; a page without one shows the hero.
         self.cards: dict[str, str] = {}
+        self.descriptions: dict[str, str] = {}
+        """Each page's description as plain text (page.meta holds it escaped)."""
         for name, view in sorted(self.views.items(), key=lambda kv: kv[1].number or 0):
             if view.page and view.number and "figure.svg" in view.files:
                 self.cards.setdefault(view.page, name)
@@ -542,8 +545,11 @@ class EssaySite:
             self.problems.extend(lost)
         assert self.publication is not None
         html = self.sections.number_page(html, page)
-        if not page.meta.get("description"):
-            page.meta["description"] = description(html) or config.site_description
+        plain = str(page.meta.get("description") or description(html) or config.site_description or "")
+        self.descriptions[page.file.src_uri] = plain
+        # Material writes page.meta's description into an attribute unescaped: the text
+        # comes from the page's prose (a figure's caption can hold quotes and markup).
+        page.meta["description"] = escape_text(plain, quote=True)
         return self.publication.page_content(html, page, files)
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
@@ -572,7 +578,7 @@ class EssaySite:
         image = f"{site_url}{CARD_FOLDER}/{figure}.png" if figure else None
         card = Card(
             title=str(page.title or config.site_name),
-            description=str(page.meta.get("description") or config.site_description or ""),
+            description=self.descriptions.get(page.file.src_uri, ""),
             url=page.canonical_url or site_url,
             image=image,
         )
