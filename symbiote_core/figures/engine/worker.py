@@ -50,11 +50,22 @@ from symbiote_core.figures.engine.keys import (
 from symbiote_core.figures.engine.registry import Engine, FigureError, load_figure
 from symbiote_core.figures.engine.tasks import Outcome, Status, Task
 
-WORKER_ENV = {
+PINNED_ENV = {
     "PYTHONHASHSEED": "0",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
+}
+"""What a figure's bytes may depend on: checked in every worker before it computes."""
+
+WORKER_ENV = {
+    **PINNED_ENV,
+    # glibc serves every allocation over 32 MiB with a fresh mmap, so each large tensor
+    # a training step makes costs page faults that zero it again: on a full build the
+    # kernel's share was a quarter of the CPU time. Without mmap, freed blocks stay in the
+    # heap for the next step (a worker runs one figure and exits, returning it all).
+    "MALLOC_MMAP_MAX_": "0",
+    "MALLOC_TRIM_THRESHOLD_": str(1 << 40),
 }
 """Set for every worker before it is spawned (they inherit the environment)."""
 
@@ -85,7 +96,7 @@ def worker_environment() -> Iterator[None]:
 
 def _check_worker_environment() -> None:
     """Refuse to compute in a process whose hash seed or thread settings are not pinned."""
-    wrong = [f"{k}={os.environ.get(k)!r}" for k, v in WORKER_ENV.items() if os.environ.get(k) != v]
+    wrong = [f"{k}={os.environ.get(k)!r}" for k, v in PINNED_ENV.items() if os.environ.get(k) != v]
     if wrong or sys.flags.hash_randomization:
         raise FigureError(
             "figure worker started without the pinned environment "
