@@ -481,6 +481,7 @@ FIGURE = Figure(
                     "random_contextual": "twin_random_contextual",
                 },
             ),
+            stated="fails",
         ),
         Claim(
             name="latents_beat_neurons",
@@ -500,6 +501,7 @@ FIGURE = Figure(
                     "neurons_contextual": "twin_neurons_contextual",
                 },
             ),
+            stated="fails",
         ),
     ),
 )
