@@ -245,6 +245,9 @@ def _mean_mcc(
 
 
 LEXICAL = tuple(f.name for f in FEATURES if f.name not in CONTEXTUAL)
+MARGIN = 0.05
+"""Matthews correlation by which the best latents must beat another reader's best units:
+a twentieth of its scale, fixed before the evaluation seeds ran."""
 
 
 def _mcc(d: dict[str, Any], host: str, reader: str, feature: str) -> list[float]:
@@ -423,6 +426,7 @@ FIGURE = Figure(
         "ablated_bits": lambda d: _faith(d, "ablated"),
         "loss_recovered": _recovered,
         "max_splice_bits": lambda d: d["max_splice_bits"],
+        "margin": lambda d: MARGIN,
         **{
             f"{prefix}{reader}_{group}": (
                 lambda d, host=host, reader=reader, features=features: _mean_mcc(
@@ -432,6 +436,20 @@ FIGURE = Figure(
             for prefix, host in (("", "trained"), ("twin_", "twin"))
             for reader in READERS
             for group, features in (("contextual", CONTEXTUAL), ("lexical", LEXICAL))
+        },
+        **{
+            f"{prefix}latents_minus_{reader}_contextual": (
+                lambda d, host=host, reader=reader: [
+                    a - b
+                    for a, b in zip(
+                        _mean_mcc(d, host, "latents", CONTEXTUAL),
+                        _mean_mcc(d, host, reader, CONTEXTUAL),
+                        strict=True,
+                    )
+                ]
+            )
+            for prefix, host in (("", "trained"), ("twin_", "twin"))
+            for reader in ("neurons", "random")
         },
         **{
             f"{prefix}{reader}_{name}": (
@@ -469,7 +487,7 @@ FIGURE = Figure(
             left="latents_contextual",
             op=">",
             right="random_contextual",
-            margin=0.05,
+            margin=MARGIN,
             control="as many random unit directions in the same space",
             why="A twentieth of the scale of the Matthews correlation, fixed before the evaluation "
             "seeds ran.",
@@ -490,7 +508,7 @@ FIGURE = Figure(
             left="latents_contextual",
             op=">",
             right="neurons_contextual",
-            margin=0.05,
+            margin=MARGIN,
             control="the host's MLP neurons, as many as there are latents",
             why="A twentieth of the scale of the Matthews correlation, fixed before the evaluation "
             "seeds ran.",

@@ -285,6 +285,15 @@ FIGURE = Figure(
             for label in LABELS
             for prefix, host in (("", "trained"), ("twin_", "twin"))
         },
+        **{
+            f"{prefix}{label}_gap": (
+                lambda d, label=label, host=host: [
+                    s - d["control"][label] for s in _scores(d, host, CLAIM_SITE, label)
+                ]
+            )
+            for label in LABELS
+            for prefix, host in (("", "trained"), ("twin_", "twin"))
+        },
         **{f"{label}_control": (lambda d, label=label: d["control"][label]) for label in LABELS},
         **{f"{label}_chance": (lambda d, label=label: d["chance"][label]) for label in LABELS},
         **{f"{label}_best": (lambda d, label=label: _best_site(d, label)) for label in LABELS},

@@ -373,6 +373,18 @@ VALUES: dict[str, Any] = {
         for measure in ("gain", "collateral")
     },
     **{
+        f"{prefix}{key}_latent_minus_random": (
+            lambda d, h=host, k=key: [
+                a - b
+                for a, b in zip(
+                    _at(d, h, k, "latent", "gain"), _at(d, h, k, "random", "gain"), strict=True
+                )
+            ]
+        )
+        for prefix, host in (("", "trained"), ("twin_", "twin"))
+        for key, _ in TARGETS.values()
+    },
+    **{
         f"{prefix}{key}_{measure}": (lambda d, h=host, k=key, m=measure: _pick(d, h, k, m))
         for prefix, host in (("", "trained"), ("twin_", "twin"))
         for key, _ in TARGETS.values()
