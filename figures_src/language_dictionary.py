@@ -14,6 +14,10 @@ feature (`_language.best_unit_mcc`) is measured on test files. Three
 readers offer units, matched in count: the dictionary's latents, the host's MLP neurons
 (a privileged basis), and random directions in the dictionary's space; each on the
 trained host and on its twin.
+
+The data also carries a feature browser (`symbiote_core.browser`) of the first seed's
+chosen dictionary on the test files, which the site publishes at
+`browser/language_dictionary/`.
 """
 
 from __future__ import annotations
@@ -66,6 +70,10 @@ class Params:
     """Test windows the faithfulness of the dictionaries is measured on."""
     random_seed_offset: int = 7919
     """Random directions come from the generator `seed + random_seed_offset`."""
+    browser_examples: int = 6
+    """Strongest activations the feature browser shows per latent (first seed's host only)."""
+    browser_context: tuple[int, int] = (16, 4)
+    """Bytes shown before and after each of the browser's examples."""
 
 
 def compute(p: Params) -> dict[str, Any]:
@@ -110,6 +118,7 @@ def compute(p: Params) -> dict[str, Any]:
     }
     targets["fit"] = targets["fit"][sample]
     matches = []
+    browser: dict[str, Any] = {}
     for host in HOSTS:
         model = getattr(hosts, host)
         sae = dicts.by(host, k)
@@ -134,6 +143,8 @@ def compute(p: Params) -> dict[str, Any]:
             }
             for reader, scores in readers.items():
                 units.setdefault(reader, {})[part] = scores[:, sample] if part == "fit" else scores
+            if host == "trained" and part == "test":
+                browser = _browser(p, encode_site(sae, acts[site])[0], w, k)
         for reader in READERS:
             mcc, chosen = best_unit_mcc(
                 units[reader]["fit"], targets["fit"], units[reader]["test"], targets["test"]
@@ -163,7 +174,56 @@ def compute(p: Params) -> dict[str, Any]:
         "matches": matches,
         "base_rates": base,
         "max_splice_bits": p.dictionary.max_splice_bits,
+        "feature_browser": browser,
     }
+
+
+def _byte_text(byte: int) -> str:
+    """How the feature browser shows one byte: printable ASCII as itself, a space as a
+    no-break space, a newline and a tab as arrows, anything else as its hex code."""
+    if byte == 10:
+        return "\u21b5"
+    if byte == 9:
+        return "\u21e5"
+    if byte == 32:
+        return "\u00a0"
+    return chr(byte) if 32 < byte < 127 else f"\\x{byte:02x}"
+
+
+def _browser(p: Params, latents: Any, w: Any, k: int) -> dict[str, Any]:
+    """The feature browser of the first seed's chosen dictionary: `latents` `(N, T,
+    d_sae)` on the test windows `w`, labelled by every feature (`FEATURES`)."""
+    from figures_src._language import feature_targets
+    from symbiote_core.browser import summarise, to_payload
+
+    tokens = [[_byte_text(b) for b in row] for row in w.tokens[:, :-1].tolist()]
+    labels = {f.name: feature_targets(w.labels, f) == 1 for f in FEATURES}
+    before, after = p.browser_context
+    summary = summarise(
+        latents, tokens, labels=labels, top=p.browser_examples, before=before, after=after
+    )
+    payload = to_payload(
+        summary,
+        title=f"Language host, seed {p.seeds[0]}: the {p.dictionary.d_sae} latents of its "
+        f"chosen dictionary (k = {k})",
+        description="A TopK dictionary on the residual stream after attention of the last "
+        "block of the byte-level host, on held-out test files: each latent's strongest "
+        "activations in context, and the label feature (from Python's tokenizer) it fires "
+        "with best by F1. The figure matches latents by Matthews correlation instead, "
+        "since F1 rewards a latent that fires almost everywhere on a common feature.",
+    )
+    return _rounded(payload)
+
+
+def _rounded(node: Any) -> Any:
+    """Floats to four significant digits, so the payload stays small."""
+    if isinstance(node, float):
+        return float(f"{node:.4g}")
+    if isinstance(node, dict):
+        return {key: _rounded(value) for key, value in node.items()}
+    if isinstance(node, list | tuple):
+        return [_rounded(value) for value in node]
+    return node
 
 
 def _faithfulness(p: Params, hosts: Any, dicts: Any, tokens: Any, k: int) -> list[dict[str, Any]]:
