@@ -192,15 +192,26 @@ def _byte_text(byte: int) -> str:
 
 def _browser(p: Params, latents: Any, w: Any, k: int) -> dict[str, Any]:
     """The feature browser of the first seed's chosen dictionary: `latents` `(N, T,
-    d_sae)` on the test windows `w`, labelled by every feature (`FEATURES`)."""
+    d_sae)` on the test windows `w`, labelled by every feature (`FEATURES`).
+
+    Densities, strongest examples and label matches count the positions the readers use
+    (`ReadParams.min_position` on, where the host has read enough of the window); each
+    example then shows the bytes around it in its whole window, before that position too.
+    """
     from figures_src._language import feature_targets
     from symbiote_core.browser import summarise, to_payload
 
-    tokens = [[_byte_text(b) for b in row] for row in w.tokens[:, :-1].tolist()]
-    labels = {f.name: feature_targets(w.labels, f) == 1 for f in FEATURES}
+    start = p.read.min_position
+    text = [[_byte_text(b) for b in row] for row in w.tokens[:, :-1].tolist()]
+    labels = {f.name: feature_targets(w.labels, f)[:, start:] == 1 for f in FEATURES}
     before, after = p.browser_context
     summary = summarise(
-        latents, tokens, labels=labels, top=p.browser_examples, before=before, after=after
+        latents[:, start:],
+        [row[start:] for row in text],
+        labels=labels,
+        top=p.browser_examples,
+        before=before,
+        after=after,
     )
     payload = to_payload(
         summary,
@@ -212,6 +223,17 @@ def _browser(p: Params, latents: Any, w: Any, k: int) -> dict[str, Any]:
         "with best by F1. The figure matches latents by Matthews correlation instead, "
         "since F1 rewards a latent that fires almost everywhere on a common feature.",
     )
+    T = latents.shape[1]
+    for latent in payload["latents"]:
+        for example in latent["examples"]:
+            c, at = example["context"], example["position"] + start
+            lo, hi = max(0, at - before), min(T, at + after + 1)
+            example.update(
+                position=at,
+                focus=at - lo,
+                tokens=text[c][lo:hi],
+                acts=latents[c, lo:hi, latent["index"]].tolist(),
+            )
     return _rounded(payload)
 
 

@@ -183,17 +183,22 @@ def test_feature_browser_payload_shows_each_example_byte_in_context() -> None:
         "b": "x",
     }
     g = torch.Generator().manual_seed(0)
-    tokens = torch.randint(32, 127, (3, 9), generator=g)
-    labels = {
-        name: torch.randint(0, len(classes), (3, 8), generator=g)
-        for name, classes in LABELS.items()
-    }
-    latents = torch.rand(3, 8, 4, generator=g) * (torch.rand(3, 8, 4, generator=g) > 0.5)
+    start, T = PARAMS.read.min_position, PARAMS.read.min_position + 8
+    tokens = torch.randint(32, 127, (3, T + 1), generator=g)
+    labels = {name: torch.randint(0, len(c), (3, T), generator=g) for name, c in LABELS.items()}
+    latents = torch.rand(3, T, 4, generator=g) * (torch.rand(3, T, 4, generator=g) > 0.5)
+    latents[:, :start] = 100.0  # positions the readers skip are never examples
     payload = _browser(PARAMS, latents, Windows(tokens, labels), k=2)
     assert len(payload["latents"]) == 4
-    first = payload["latents"][0]
-    assert len(first["examples"]) <= PARAMS.browser_examples
-    assert first["match"] is None or first["match"]["label"] in {f.name for f in FEATURES}
-    example = first["examples"][0]
-    shown = tokens[example["context"], example["position"]].item()
-    assert example["tokens"][example["focus"]] == _byte_text(shown)
+    before, _ = PARAMS.browser_context
+    for latent in payload["latents"]:
+        assert len(latent["examples"]) <= PARAMS.browser_examples
+        assert latent["match"] is None or latent["match"]["label"] in {f.name for f in FEATURES}
+        assert latent["max_act"] < 100
+        for example in latent["examples"]:
+            c, at, focus = example["context"], example["position"], example["focus"]
+            assert at >= start and focus == before  # the bytes before the read positions too
+            assert example["tokens"][focus] == _byte_text(tokens[c, at].item())
+            assert example["acts"][focus] == pytest.approx(
+                latents[c, at, latent["index"]].item(), rel=1e-3
+            )
