@@ -415,25 +415,31 @@ def best_unit_mcc(
 
     P = fit_scores.shape[0]
     F = fit_targets.shape[1]
-    order = fit_scores.argsort(dim=1, descending=True, stable=True)  # (P, n, U), once
-    ranked = fit_scores.gather(1, order)
+    # Units first and rows last (P, U, n), so that the running sums over the ranked rows
+    # run along contiguous memory; ranks are computed once for every feature.
+    order = fit_scores.transpose(1, 2).argsort(dim=-1, descending=True, stable=True)
+    ranked = fit_scores.transpose(1, 2).gather(-1, order)
     # A cut may only fall between different values (ties go together).
     last_of_tie = torch.ones_like(ranked, dtype=torch.bool)
-    last_of_tie[:, :-1] = ranked[:, :-1] != ranked[:, 1:]
+    last_of_tie[..., :-1] = ranked[..., :-1] != ranked[..., 1:]
+    not_cut = ~last_of_tie
+    # Rows at or above each cut, where every row is defined (most features): 1, 2, ... n.
+    rows_above = torch.arange(1, order.shape[-1] + 1, dtype=torch.float32).expand_as(ranked)
     mcc_test = torch.zeros(P, F, dtype=torch.float64)
     chosen = torch.zeros(P, F, dtype=torch.long)
     rows = torch.arange(P)
     for f in range(F):
         defined = ~fit_targets[:, f].isnan()
         y = torch.where(defined, fit_targets[:, f], 0.0)
-        tp = y[order].cumsum(1)  # (P, n, U) positives at or above each cut
-        above = defined.float()[order].cumsum(1)  # defined rows likewise
+        tp = y[order].cumsum(-1)  # (P, U, n) positives at or above each cut
+        # Defined rows at or above each cut: counted only where some row is undefined.
+        above = rows_above if bool(defined.all()) else defined.float()[order].cumsum(-1)
         mcc = _mcc(tp, above, y.sum(), defined.sum().float())
-        mcc = torch.where(last_of_tie, mcc, -2.0)
-        best_cut = mcc.argmax(1)  # (P, U)
-        best = mcc.gather(1, best_cut[:, None]).squeeze(1)  # (P, U)
+        mcc.masked_fill_(not_cut, -2.0)
+        best_cut = mcc.argmax(-1)  # (P, U)
+        best = mcc.gather(-1, best_cut[..., None]).squeeze(-1)  # (P, U)
         unit = best.argmax(1)  # (P,)
-        threshold = ranked[rows, best_cut[rows, unit], unit]
+        threshold = ranked[rows, unit, best_cut[rows, unit]]
         chosen[:, f] = unit
         keep = ~test_targets[:, f].isnan()
         yt = test_targets[keep, f].double()

@@ -202,6 +202,9 @@ def render(data: dict[str, Any]) -> alt.FacetChart:
 PARAMS = Params()
 
 _CLAIMED = ("string", "comment", "depth", "indent", "kind", "position", "seen")
+_FAILED = ("depth", "indent", "position", "seen")
+"""Claims that failed on the evaluation seeds (the first build of the section): kept on
+the record as failed, their criterion unchanged."""
 
 ALT = (
     "Seven small panels, one per label, each with the balanced accuracy of linear probes at four "
@@ -282,6 +285,15 @@ FIGURE = Figure(
             for label in LABELS
             for prefix, host in (("", "trained"), ("twin_", "twin"))
         },
+        **{
+            f"{prefix}{label}_gap": (
+                lambda d, label=label, host=host: [
+                    s - d["control"][label] for s in _scores(d, host, CLAIM_SITE, label)
+                ]
+            )
+            for label in LABELS
+            for prefix, host in (("", "trained"), ("twin_", "twin"))
+        },
         **{f"{label}_control": (lambda d, label=label: d["control"][label]) for label in LABELS},
         **{f"{label}_chance": (lambda d, label=label: d["chance"][label]) for label in LABELS},
         **{f"{label}_best": (lambda d, label=label: _best_site(d, label)) for label in LABELS},
@@ -305,6 +317,7 @@ FIGURE = Figure(
                 "bytes): a live reader of the same context that learned nothing",
                 values={label: f"twin_{label}"},
             ),
+            stated="fails" if label in _FAILED else "holds",
         )
         for label in _CLAIMED
     ),

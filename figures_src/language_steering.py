@@ -373,6 +373,18 @@ VALUES: dict[str, Any] = {
         for measure in ("gain", "collateral")
     },
     **{
+        f"{prefix}{key}_latent_minus_random": (
+            lambda d, h=host, k=key: [
+                a - b
+                for a, b in zip(
+                    _at(d, h, k, "latent", "gain"), _at(d, h, k, "random", "gain"), strict=True
+                )
+            ]
+        )
+        for prefix, host in (("", "trained"), ("twin_", "twin"))
+        for key, _ in TARGETS.values()
+    },
+    **{
         f"{prefix}{key}_{measure}": (lambda d, h=host, k=key, m=measure: _pick(d, h, k, m))
         for prefix, host in (("", "trained"), ("twin_", "twin"))
         for key, _ in TARGETS.values()
@@ -381,10 +393,12 @@ VALUES: dict[str, Any] = {
 }
 
 STEERED = (
-    ("string", "in a string", "a closing quote"),
-    ("brackets", "inside brackets", "a closing bracket"),
+    ("string", "in a string", "a closing quote", "fails"),
+    ("brackets", "inside brackets", "a closing bracket", "holds"),
 )
-"""Claims' (value key, label, what the label predicts), one claim each."""
+"""Claims' (value key, label, what the label predicts, what the essay states), one claim
+each. The string claim failed on the evaluation seeds (the first build of the section)
+and is kept on the record as failed, its criterion unchanged."""
 
 FIGURE = Figure(
     title="Steering the byte-level host along a label's latent moves the bytes that label predicts",
@@ -432,7 +446,8 @@ FIGURE = Figure(
                     f"{key}_random_gain": f"twin_{key}_random_gain",
                 },
             ),
+            stated=stated,
         )
-        for key, title, predicted in STEERED
+        for key, title, predicted, stated in STEERED
     ),
 )

@@ -132,3 +132,73 @@ def test_corpus_hash_names_paths_and_bytes() -> None:
     assert a != corpus_sha256({"z.py": b"1", "y.py": b"2"})
     fit, test = split_held_out({f"f{i}.py": b"" for i in range(40)})
     assert fit and test and not set(fit) & set(test)
+
+
+def _brute_best_unit(fit, y, test, yt):
+    """For one problem: the unit and threshold (a fit value) of best fit MCC, scored on test."""
+
+    def mcc(pred, target):
+        keep = ~target.isnan()
+        p, t = pred[keep].double(), target[keep].double()
+        tp, fp = (p * t).sum(), (p * (1 - t)).sum()
+        fn, tn = ((1 - p) * t).sum(), ((1 - p) * (1 - t)).sum()
+        den = ((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)).sqrt()
+        return 0.0 if den == 0 else float((tp * tn - fp * fn) / den)
+
+    best = (-2.0, None, None)
+    for u in range(fit.shape[1]):
+        for threshold in fit[:, u].unique():
+            score = mcc(fit[:, u] >= threshold, y)
+            if score > best[0] + 1e-9:
+                best = (score, u, threshold)
+    _, unit, threshold = best
+    return unit, mcc(test[:, unit] >= threshold, yt)
+
+
+def test_best_unit_mcc_matches_a_brute_force_search_with_undefined_rows() -> None:
+    g = torch.Generator().manual_seed(3)
+    fit = torch.randn(2, 60, 5, generator=g)
+    test = torch.randn(2, 80, 5, generator=g)
+    y = (torch.rand(60, 2, generator=g) < 0.4).float()
+    yt = (torch.rand(80, 2, generator=g) < 0.4).float()
+    fit[:, :, 2] += 1.5 * y[:, 0]  # unit 2 reads feature 0
+    test[:, :, 2] += 1.5 * yt[:, 0]
+    y[::4, 1] = torch.nan  # feature 1 undefined on some rows
+    yt[::3, 1] = torch.nan
+    mcc, unit = best_unit_mcc(fit, y, test, yt)
+    for p in range(2):
+        for f in range(2):
+            want_unit, want_mcc = _brute_best_unit(fit[p], y[:, f], test[p], yt[:, f])
+            assert unit[p, f].item() == want_unit
+            assert mcc[p, f].item() == pytest.approx(want_mcc, abs=1e-6)
+
+
+def test_feature_browser_payload_shows_each_example_byte_in_context() -> None:
+    from figures_src._language import Windows
+    from figures_src.language_dictionary import PARAMS, _browser, _byte_text, _rounded
+
+    assert [_byte_text(b) for b in b"a \n\t\x00"] == ["a", "\u00a0", "\u21b5", "\u21e5", "\\x00"]
+    assert _rounded({"a": [0.123456, (2, 1 / 3)], "b": "x"}) == {
+        "a": [0.1235, [2, 0.3333]],
+        "b": "x",
+    }
+    g = torch.Generator().manual_seed(0)
+    start, T = PARAMS.read.min_position, PARAMS.read.min_position + 8
+    tokens = torch.randint(32, 127, (3, T + 1), generator=g)
+    labels = {name: torch.randint(0, len(c), (3, T), generator=g) for name, c in LABELS.items()}
+    latents = torch.rand(3, T, 4, generator=g) * (torch.rand(3, T, 4, generator=g) > 0.5)
+    latents[:, :start] = 100.0  # positions the readers skip are never examples
+    payload = _browser(PARAMS, latents, Windows(tokens, labels), k=2)
+    assert len(payload["latents"]) == 4
+    before, _ = PARAMS.browser_context
+    for latent in payload["latents"]:
+        assert len(latent["examples"]) <= PARAMS.browser_examples
+        assert latent["match"] is None or latent["match"]["label"] in {f.name for f in FEATURES}
+        assert latent["max_act"] < 100
+        for example in latent["examples"]:
+            c, at, focus = example["context"], example["position"], example["focus"]
+            assert at >= start and focus == before  # the bytes before the read positions too
+            assert example["tokens"][focus] == _byte_text(tokens[c, at].item())
+            assert example["acts"][focus] == pytest.approx(
+                latents[c, at, latent["index"]].item(), rel=1e-3
+            )
