@@ -124,6 +124,7 @@ def test_serve_links_each_figure_folder_to_its_entry_and_build_copies(
     """`serve` rebuilds link, not copy, figure files; MkDocs's cleaning between rebuilds
     removes the links and leaves every entry as it was; `build` still copies."""
     monkeypatch.chdir(project)
+    monkeypatch.delenv("SYMBIOTE_FIGURE_CACHE", raising=False)  # the project's own cache
     site = tmp_path / "served"
     config = load_config(str(project / "mkdocs.yml"), site_dir=str(site))
     (hooks,) = config["hooks"].values()
