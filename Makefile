@@ -76,6 +76,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/bench_seeds_modadd.py
 	$(PY) bench/bench_seeds_induction.py
 	$(PY) bench/bench_bytelm.py
+	$(PY) bench/bench_worker_malloc.py
 	bash bench/run.sh
 
 # `clean` keeps the figure cache: every entry is verified on read (a corrupt one is
