@@ -35,7 +35,7 @@ import altair as alt
 from figures_src import _symbiosis as sym
 from figures_src._modadd import HostParams
 from figures_src._symbiosis import COUPLED, L1, NARROW, NULL, arms
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Stated
 
 if TYPE_CHECKING:
     import torch
@@ -62,10 +62,12 @@ class Params:
     """The first 1,000 of section 4's 2,000 steps, all before its learning rate starts to
     fall (step 1,400): the build's budget buys no more. Uncoupled, the section's hosts
     pass half their held-out pairs by step 850 on every tuning seed."""
-    couplings: tuple[float, ...] = (0.0, 0.001, 0.01, 0.03, 0.1, 0.3, 1.0)
-    """Log-spaced from 1e-3 to 1, every half decade from 0.01 on: the earlier exploration
-    on seeds 0-4 saw nothing move up to 0.05, later grokking at 0.1 and hosts at chance
-    from 0.2."""
+    couplings: tuple[float, ...] = (0.0, 0.001, 0.03, 0.1, 1.0)
+    """Log-spaced from 1e-3 to 1, half decades around 0.1: the earlier exploration on
+    seeds 0-4 saw nothing move up to 0.05, later grokking at 0.1 and hosts at chance
+    from 0.2. The build's budget (issue 19: the figure ran 554 s of one core) dropped
+    0.01, where nothing moved, and 0.3, where a first run of this version (seeds 5-9)
+    had every host at chance, as at 1."""
     # 0.01, not 0.1: at 0.1 the L1 baseline silenced every neuron (its reader's FVU was NaN);
     # changed after that run, before any claim was judged against it.
     l1s: tuple[float, ...] = (0.01,)
@@ -76,7 +78,8 @@ class Params:
     """Baseline: hosts with this many hidden neurons (the rest held at zero)."""
     symbiote_size: int = 128
     """Latents of the co-trained and of the fresh dictionary: as many as the host has
-    neurons."""
+    neurons. The co-trained dictionary reads the coupled hosts only (coupling 0
+    included); the null and baseline hosts train without one."""
     symbiote_k: int = 32
     """Active latents per input: the sparsity at which a dictionary of this size
     reproduces the host's loss when spliced in (the reading issue's sweep on seeds 0-4:
@@ -103,7 +106,14 @@ class Params:
     function of the answer (a + b) mod p alone (`modadd_readers`' threshold)."""
     defined_gap: float = 0.1
     """Loss recovered is reported only where mean-ablating the neurons costs more than
-    this many nats (held out): below it, the share of a vanishing gap is noise."""
+    this many nats: below it, the share of a vanishing gap is noise. Measured on every
+    pair, the pairs the dictionary is grown on: on held-out pairs alone it was undefined
+    for a host that has memorised but not yet generalised (changed with the couplings,
+    before the evaluation run)."""
+    silent_variance: float = 1e-8
+    """A host whose neurons' variance over the pairs (summed over neurons) is below this
+    is *silent*: its neurons carry nothing, and the dictionaries' FVUs (a share of that
+    variance) are undefined (None) there."""
 
 
 def _instances(p: Params) -> list[tuple[int, str, float]]:
@@ -115,10 +125,11 @@ def compute(p: Params) -> dict[str, Any]:
     import torch
 
     from figures_src._modadd import host_config
+    from figures_src._symbiosis_dense import DenseTopKSAE, FirstInstances
     from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
     from symbiote_core.hosts.modadd import ModAddModel, all_pairs, labels, lr_factor, splits
     from symbiote_core.runtime import make_deterministic
-    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
+    from symbiote_core.symbiotes.topk import TopKConfig
 
     instances = _instances(p)
     n, P = len(instances), p.host.p
@@ -141,9 +152,18 @@ def compute(p: Params) -> dict[str, Any]:
     answers = labels(all_pairs(P), P)
     a, b = train_idx // P, train_idx % P
     offset = (torch.arange(n) * P)[:, None]  # instance i's table rows start at i * p
-    symbiote = TopKSAE(
-        TopKConfig(d_in=m, d_sae=p.symbiote_size, n_instances=n, k=p.symbiote_k, seed=p.seeds[0])
-    )
+    # The co-trained dictionary reads the coupled hosts only: the first instances.
+    n_coupled = sum(f == COUPLED for _, f, _ in instances)
+    assert all(f == COUPLED for _, f, _ in instances[:n_coupled])
+    symbiote = FirstInstances(
+        DenseTopKSAE(
+            TopKConfig(
+                d_in=m, d_sae=p.symbiote_size, n_instances=n_coupled, k=p.symbiote_k,
+                seed=p.seeds[0],
+            )
+        ),
+        n_coupled,
+    )  # fmt: skip
 
     def task(h: ModAddModel, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         # The host's full-batch step (as `ModAddModel.fast_logits`, through per-token
@@ -203,22 +223,26 @@ def compute(p: Params) -> dict[str, Any]:
     h = host.hidden_grid().flatten(1, 2).double()  # (n, p*p, d_mlp)
     with torch.no_grad():  # the co-trained symbiote, read on every pair
         acts = h.float().transpose(0, 1)  # (p*p, n, d_mlp)
-        symbiote_fvu = normalised_error(acts, symbiote(acts).recon).tolist()
+        ours = acts[:, :n_coupled]
+        symbiote_fvu = normalised_error(ours, symbiote.inner(ours).recon).tolist()
     reader = _grow_reader(h.float(), seeds, p)
     with torch.no_grad():
         read = reader(h.float().transpose(0, 1))  # recon (p*p, n, d), latents (p*p, n, d_sae)
     rows = []
-    rows_fvu = normalised_error(acts, read.recon).tolist()  # the fresh reader's
     for i, (seed, family, level) in enumerate(instances):
+        row = {"seed": seed, "family": family, "level": level} | _measure(
+            host, i, h[i], read.recon[:, i], read.latents[:, i], answers,
+            train_idx[i], test_idx[i], p,
+        )  # fmt: skip
+        # The co-trained dictionary's FVU, and its ratio to the fresh one's: only on the
+        # coupled hosts (the others have none) and where both are defined.
+        ours_fvu = symbiote_fvu[i] if i < n_coupled and row["reader_fvu"] is not None else None
+        defined = ours_fvu is not None and row["reader_fvu"] > 0
         rows.append(
-            {"seed": seed, "family": family, "level": level}
-            | _measure(
-                host, i, h[i], read.recon[:, i], read.latents[:, i], answers,
-                train_idx[i], test_idx[i], p,
-            )
+            row
             | {
-                "symbiote_fvu": round(symbiote_fvu[i], 5),
-                "fvu_ratio": round(symbiote_fvu[i] / max(rows_fvu[i], 1e-12), 4),
+                "symbiote_fvu": None if ours_fvu is None else round(ours_fvu, 5),
+                "fvu_ratio": round(ours_fvu / row["reader_fvu"], 4) if defined else None,
                 "grok_step": next(
                     (s for s in sorted(accuracy) if accuracy[s][i] >= p.grok_accuracy),
                     p.steps + p.log_every,  # never: one logging step past the end
@@ -244,12 +268,13 @@ def _grow_reader(h: torch.Tensor, seeds: list[int], p: Params) -> Any:
     """A fresh TopK dictionary per instance on the frozen host's neurons over every pair,
     as `modadd_readers` grows its dictionaries: each instance starts from a dictionary
     seeded by its seed (so a seed's readers start alike whatever the arm)."""
+    from figures_src._symbiosis_dense import DenseTopKSAE
     from figures_src._toy import reseed_instances
-    from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
+    from symbiote_core.symbiotes.topk import TopKConfig
     from symbiote_core.train import TrainConfig, train
 
     n, d = h.shape[0], h.shape[-1]
-    reader = TopKSAE(TopKConfig(d_in=d, d_sae=p.symbiote_size, n_instances=n, k=p.symbiote_k))
+    reader = DenseTopKSAE(TopKConfig(d_in=d, d_sae=p.symbiote_size, n_instances=n, k=p.symbiote_k))
     reseed_instances(reader, seeds)
     train(
         reader,
@@ -298,24 +323,28 @@ def _measure(
     def acc(hidden: torch.Tensor, rows: torch.Tensor) -> float:
         return ((hidden[rows] @ W_U + b_U).argmax(-1) == answers[rows]).double().mean().item()
 
-    clean, spliced = loss(h, test), loss(recon, test)
-    ablated = loss(h.mean(0).expand_as(h), test)  # mean-ablated neurons: the host's prior
+    every = slice(None)  # every pair
+    clean, spliced = loss(h, every), loss(recon, every)
+    ablated = loss(h.mean(0).expand_as(h), every)  # mean-ablated neurons: the host's prior
     gap = ablated - clean
+    variance = (h - h.mean(0)).pow(2).sum(-1).mean().item()
+    silent = variance < p.silent_variance
     live = (z > 0).any(0)
     n_live = int(live.sum())  # a silent host can leave the reader no live latent
     names = list(map(str, range(n_live)))
     units = _units(z[:, live].float(), DICTIONARY, P, key, names) if n_live else []
     return {
         "train_loss": float(f"{loss(h, train):.4g}"),
-        "test_loss": float(f"{clean:.4g}"),
+        "test_loss": float(f"{loss(h, test):.4g}"),
         "test_acc": round(acc(h, test), 5),
         "n_key": len(key),
-        "neuron_variance": float(f"{(h - h.mean(0)).pow(2).sum(-1).mean().item():.4g}"),
-        "reader_fvu": round(fvu(h, recon).item(), 5),
+        "neuron_variance": float(f"{variance:.4g}"),
+        "silent": silent,
+        "reader_fvu": None if silent else round(fvu(h, recon).item(), 5),
         "reader_live": int(live.sum()),
         "answer_latents": sum(u["answer_share"] > p.answer_share for u in units),
-        "splice_acc": round(acc(recon, test), 5),
-        "ablated_loss": float(f"{ablated:.4g}"),
+        "splice_acc": round(acc(recon, test), 5),  # held out
+        "ablated_loss": float(f"{ablated:.4g}"),  # on every pair
         # Loss recovered only means something where ablating the neurons costs loss.
         "reader_recovered": round((ablated - spliced) / gap, 5) if gap > p.defined_gap else None,
     }
@@ -362,28 +391,43 @@ saw hosts grok later, below the couplings at which they stayed at chance."""
 _MID = sym.slug(MID)
 _METRICS = (
     "test_acc", "test_loss", "train_loss", "grok_step", "n_key", "neuron_variance",
-    "reader_fvu", "reader_live", "answer_latents", "splice_acc", "ablated_loss",
-    "symbiote_fvu", "fvu_ratio",
+    "reader_live", "answer_latents", "splice_acc", "ablated_loss",
 )  # fmt: skip
+"""Measures every host has (a number on every seed)."""
+_UNDEFINED_ON_SILENT = ("reader_fvu", "symbiote_fvu", "fvu_ratio", "reader_recovered")
+"""Measures that a silent host leaves undefined (None), and that only the coupled hosts
+have (the co-trained dictionary's): named only where the tuning seeds' hosts learned."""
+_PLACES = {
+    "uncoupled": (COUPLED, 0.0),
+    "null": (NULL, 0.0),
+    **{f"at_{sym.slug(c)}": (COUPLED, c) for c in PARAMS.couplings},
+    **{f"l1_{sym.slug(s)}": (L1, s) for s in PARAMS.l1s},
+    **{f"width_{w}": (NARROW, float(w)) for w in PARAMS.widths},
+}
+"""Every arm's name in value names (as `_symbiosis.arm_values`) and its (family, level)."""
 _DEFINED = tuple(c for c in PARAMS.couplings if c <= MID)
-"""Couplings at which loss recovered is quoted: where the tuning seeds' hosts still
-learned (a silent host's mean-ablated neurons cost nothing, so it is undefined)."""
-MARGINS = {"test_loss": 0.75, "reader_recovered": 0.05, "answer_latents": 5}
-"""A difference counts when it exceeds these, set before the evaluation run. Held-out loss:
-the largest difference between the uncoupled and the null host of one seed in the earlier
-version of this figure (seeds 0-4: 0.73 nats), rounded up. Loss recovered and answer
-latents: stated criteria, a twentieth of the loss gap and five latents (4% of them),
-because a tuning run of this reader did not fit the machine time of the session that
-wrote it."""
+"""Couplings at which the measures above are quoted: where the tuning seeds' hosts still
+learned (a silent host's mean-ablated neurons cost nothing, so loss recovered is
+undefined there, and so is an FVU, a share of no variance)."""
+MARGINS = {"test_loss": 0.75, "reader_recovered": 0.05}
+"""A difference counts when it exceeds these. Held-out loss: the largest difference
+between the uncoupled and the null host of one seed in the earlier version of this
+figure (seeds 0-4: 0.73 nats), rounded up. Loss recovered: a stated criterion, a
+twentieth of the loss gap, because a tuning run of this reader did not fit the machine
+time of the session that wrote it. (Answer latents had a margin of five latents too;
+their claims were dropped when no dictionary on the evaluation seeds found any, which
+left the null no room to move.)"""
 _WHY = (
-    "the margin was set before the evaluation run: for held-out loss the largest difference "
-    "two uncoupled hosts of one seed showed on seeds 0-4, for the reader's scores a stated "
-    "criterion (see MARGINS)"
+    "for held-out loss the margin is the largest difference two uncoupled hosts of one seed "
+    "showed on the tuning seeds 0-4; for loss recovered a stated criterion, a twentieth of "
+    "the loss that mean-ablating the neurons costs (see MARGINS)"
 )
 _NULL = "the second uncoupled host of each seed (same pairs, other initial weights)"
 
 
-def _vs_uncoupled(name: str, statement: str, metric: str, rising: bool) -> Claim:
+def _vs_uncoupled(
+    name: str, statement: str, metric: str, rising: bool, stated: Stated = "holds"
+) -> Claim:
     at, none = f"{metric}_at_{_MID}", f"{metric}_uncoupled"
     left, right = (at, none) if rising else (none, at)
     return Claim(
@@ -395,13 +439,16 @@ def _vs_uncoupled(name: str, statement: str, metric: str, rising: bool) -> Claim
         margin=MARGINS[metric],
         control="the same seed's uncoupled host (same initial weights, same pairs)",
         why=_WHY,
+        stated=stated,
         null=Null(
             description=f"{_NULL} in place of the coupled one", values={at: f"replicate_{at}"}
         ),
     )
 
 
-def _vs_baseline(name: str, statement: str, metric: str, family: str, tag: str) -> Claim:
+def _vs_baseline(
+    name: str, statement: str, metric: str, family: str, tag: str, stated: Stated = "holds"
+) -> Claim:
     return Claim(
         name=name,
         statement=statement,
@@ -412,6 +459,7 @@ def _vs_baseline(name: str, statement: str, metric: str, family: str, tag: str) 
         control=f"the {family} baseline of the same seed at the coupled host's held-out loss "
         "(interpolated along its arms, the uncoupled host its weakest member)",
         why=_WHY,
+        stated=stated,
         null=Null(
             description=f"{_NULL} in place of the coupled one, against the baseline at its "
             "own held-out loss",
@@ -449,7 +497,8 @@ METHODS = (
     "active, on the hidden neurons, trained at learning rate "
     "{{ param: symbiosis_modadd.symbiote_lr }}, {{ param: symbiosis_modadd.symbiote_steps }} steps "
     "per host step on {{ param: symbiosis_modadd.symbiote_batch }} training pairs, together with "
-    "the host: the host's loss adds the dictionary's normalised reconstruction error times the "
+    "each coupled host (coupling 0 included; the null and baseline hosts train without one): "
+    "the host's loss adds the dictionary's normalised reconstruction error times the "
     "coupling, relative to the task loss (`symbiote_core.cotrain`), for couplings "
     "{{ param: symbiosis_modadd.couplings }}. **Baselines.** The same host with an L1 penalty on "
     "its neurons in place of the coupling (weights {{ param: symbiosis_modadd.l1s }}, relative in "
@@ -459,10 +508,12 @@ METHODS = (
     "{{ param: symbiosis_modadd.grok_accuracy | .0% }} of held-out pairs right); a fresh dictionary "
     "of the same size and sparsity ({{ param: symbiosis_modadd.reader_steps }} steps of batch "
     "{{ param: symbiosis_modadd.reader_batch }}, learning rate {{ param: symbiosis_modadd.reader_lr }}) "
-    "scored by loss recovered when spliced (against mean-ablating the neurons, on held-out "
-    "pairs, only where that costs more than {{ param: symbiosis_modadd.defined_gap }} nats) and "
+    "scored by loss recovered when spliced (against mean-ablating the neurons, on every pair, "
+    "only where that costs more than {{ param: symbiosis_modadd.defined_gap }} nats) and "
     "by its answer latents (more than {{ param: symbiosis_modadd.answer_share | .0% }} of a "
-    "latent's variance a function of (a + b) mod p alone). **Comparison at equal task loss.** "
+    "latent's variance a function of (a + b) mod p alone); on a silent host (neuron variance "
+    "below {{ param: symbiosis_modadd.silent_variance }}) the FVUs and loss recovered are "
+    "undefined and not drawn. **Comparison at equal task loss.** "
     "Per seed, a baseline's score is interpolated along its arms at the coupled host's held-out "
     "loss. **Null.** A second uncoupled host per seed, from the initial weights of seed + "
     "{{ param: symbiosis_modadd.null_init_offset }} on the same pairs. **Seeds.** Evaluated on "
@@ -503,17 +554,30 @@ FIGURE = Figure(
         "uniform_loss": lambda d: math.log(d["p"]),
         "never_step": lambda d: d["steps"] + PARAMS.log_every,
         **sym.arm_values(_rows, _METRICS, PARAMS.couplings, PARAMS.l1s, PARAMS.widths),
-        **sym.arm_values(_rows, ("reader_recovered",), _DEFINED, PARAMS.l1s, PARAMS.widths),
+        **{
+            f"{m}_{where}": (lambda d, m=m, arm=arm: sym.per_seed(*_rows(d), *arm, m))
+            for m in _UNDEFINED_ON_SILENT
+            for where, arm in (
+                ("uncoupled", (COUPLED, 0.0)),
+                *((f"at_{sym.slug(c)}", (COUPLED, c)) for c in _DEFINED),
+                *((("null", (NULL, 0.0)),) if m in ("reader_fvu", "reader_recovered") else ()),
+            )
+        },
         **{
             f"{m}_mid": (lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, MID, m))
-            for m in (*_METRICS, "reader_recovered")
+            for m in (*_METRICS, *_UNDEFINED_ON_SILENT)
+        },
+        # Hosts whose neurons carry no variance, per arm: how many of the seeds.
+        **{
+            f"silent_{where}": (lambda d, arm=arm: sum(sym.per_seed(*_rows(d), *arm, "silent")))
+            for where, arm in _PLACES.items()
         },
         # The null's values, named after the value each stands in for (rules.NULL_NAMING).
         **{
             f"replicate_{m}_at_{_MID}": (
                 lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], NULL, 0.0, m)
             )
-            for m in (*_METRICS, "reader_recovered")
+            for m in (*_METRICS, "reader_recovered", "reader_fvu")
         },
         **{
             f"grokked_at_{sym.slug(c)}": (
@@ -537,33 +601,32 @@ FIGURE = Figure(
             "At the interior coupling the host's held-out loss is higher than uncoupled.",
             "test_loss",
             rising=True,
+            stated="fails",  # on seeds 8 and 9 the coupled host grokked and its loss fell
         ),
         _vs_uncoupled(
             "reader_more_faithful",
             "A fresh dictionary recovers more of the host's loss than on the uncoupled host.",
             "reader_recovered",
             rising=True,
-        ),
-        _vs_uncoupled(
-            "more_answer_latents",
-            "It has more answer latents than on the uncoupled host.",
-            "answer_latents",
-            rising=True,
+            stated="fails",  # only on seed 8; lower on the three that had not grokked
         ),
         _vs_baseline(
             "beats_l1_at_equal_loss",
-            "At equal held-out loss, a fresh dictionary has more answer latents on the coupled "
-            "host than on a host trained with an L1 penalty on its neurons.",
-            "answer_latents",
+            "At equal held-out loss, a fresh dictionary recovers more of the coupled host's "
+            "loss than of a host trained with an L1 penalty on its neurons.",
+            "reader_recovered",
             "L1",
             "l1",
+            stated="fails",  # the L1 host is silent: its family is the uncoupled host
         ),
         _vs_baseline(
             "beats_narrow_at_equal_loss",
-            "At equal held-out loss, it has more answer latents than on a narrower host.",
-            "answer_latents",
+            "At equal held-out loss, it recovers more of the coupled host's loss than of a "
+            "narrower host.",
+            "reader_recovered",
             "narrower-host",
             "narrow",
+            stated="fails",  # only on seed 8
         ),
     ),
 )

@@ -1,0 +1,73 @@
+"""The modular-addition symbiosis figure's building blocks: the dense TopK dictionary,
+the co-trained reader that skips the uncoupled arms, and a silent host's measures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import torch
+
+from figures_src import symbiosis_modadd as fig
+from figures_src._symbiosis_dense import DenseTopKSAE, FirstInstances
+from symbiote_core.cotrain import normalised_error
+from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
+
+
+def _pair(n: int = 3) -> tuple[TopKSAE, DenseTopKSAE, torch.Tensor]:
+    cfg = TopKConfig(d_in=16, d_sae=16, n_instances=n, k=4, seed=0)
+    sparse, dense = TopKSAE(cfg), DenseTopKSAE(cfg)
+    dense.load_state_dict(sparse.state_dict())
+    x = torch.relu(torch.randn(32, n, 16, generator=torch.Generator().manual_seed(1)))
+    return sparse, dense, x
+
+
+def test_dense_topk_has_the_sparse_loss_and_gradients() -> None:
+    sparse, dense, x = _pair()
+    for model in (sparse, dense):
+        model.init_from_data(x)
+    (loss_s, parts_s), (loss_d, parts_d) = sparse.loss(x), dense.loss(x)
+    assert torch.allclose(loss_s, loss_d, rtol=1e-5)
+    assert torch.equal(parts_s["l0"], parts_d["l0"])
+    loss_s.backward()
+    loss_d.backward()
+    for name, p in sparse.named_parameters():
+        q = dict(dense.named_parameters())[name]
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6), name
+    assert torch.allclose(sparse(x).recon, dense(x).recon, atol=1e-6)
+
+
+def test_first_instances_reads_only_its_instances() -> None:
+    _, dense, x = _pair(n=2)
+    wrapped = FirstInstances(dense, 2)
+    acts = torch.cat([x, torch.relu(torch.randn(32, 3, 16))], 1).requires_grad_()
+    recon = wrapped(acts).recon
+    assert recon.shape == acts.shape
+    error = normalised_error(acts, recon)
+    assert torch.equal(error[2:], torch.zeros(3))
+    (grad,) = torch.autograd.grad(error[2:].sum(), acts)
+    assert torch.equal(grad, torch.zeros_like(grad))
+    assert torch.allclose(wrapped.loss(acts)[0], dense.loss(x)[0])
+
+
+def test_a_silent_host_has_finite_or_undefined_measures() -> None:
+    # A host whose neurons are all zero: its FVUs and loss recovered are undefined (None),
+    # every other measure a finite number, and the row is plain JSON.
+    from figures_src._modadd import host_config
+    from symbiote_core.hosts.modadd import ModAddModel, all_pairs, labels, splits
+
+    p = dataclasses.replace(fig.PARAMS, host=dataclasses.replace(fig.PARAMS.host, p=7))
+    cfg = host_config(p.host, [5])
+    host = ModAddModel(cfg)
+    train, test = splits(cfg)
+    P = cfg.p
+    h = torch.zeros(P * P, cfg.d_mlp, dtype=torch.double)
+    z = torch.zeros(P * P, p.symbiote_size)
+    row = fig._measure(host, 0, h, h.clone(), z, labels(all_pairs(P), P), train[0], test[0], p)
+    assert row["silent"] is True
+    assert row["reader_fvu"] is None and row["reader_recovered"] is None
+    assert row["answer_latents"] == 0
+    for value in row.values():
+        assert not isinstance(value, float) or math.isfinite(value)
+    json.dumps(row, allow_nan=False)
