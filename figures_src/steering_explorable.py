@@ -46,8 +46,8 @@ class Params:
     n_inputs: int = 64
     """The inputs the page steers; disjoint from the selection inputs."""
     shown_dose: float = 1.0
-    """The dose drawn before the reader moves the slider: the multiple of the direction added to
-    h."""
+    """The dose drawn before the reader moves the slider (the multiple of the direction
+    added to the hidden layer)."""
     shown_target: int = 0
     """The target feature drawn before the reader picks one (its index)."""
 
