@@ -135,6 +135,8 @@ class DictionaryParams:
     """TopK dictionaries on the host's residual stream after attention (the MLP's input)."""
 
     site: str = "blocks.1.hook_resid_mid"
+    """The hook the dictionaries read and splice into: block 1's residual stream after
+    attention (the input of the last MLP)."""
     d_sae: int = 128
     """Latents: as many as the last MLP has neurons, so latents and neurons compare one to one."""
     ks: tuple[int, ...] = (16, 32)
@@ -148,9 +150,13 @@ class DictionaryParams:
     choice_windows: int = 160
     """Held-out fit windows the choice is made on."""
     choice_seed: int = 2
+    """Seed of the sample of held-out fit windows on which k is chosen."""
     steps: int = 500
+    """Adam steps training each dictionary."""
     batch_size: int = 512
+    """Activation rows (one byte position each) per step."""
     lr: float = 5e-3
+    """The dictionaries' Adam learning rate."""
     train_windows: int = 512
     """Random windows of the training files whose activations train the dictionaries."""
 

@@ -70,14 +70,23 @@ class HostParams:
     """
 
     n_layers: int = 2
+    """Transformer blocks (attention and MLP each)."""
     d_model: int = 64
+    """Width of the residual stream."""
     n_heads: int = 4
+    """Attention heads per block (d_head = d_model // n_heads)."""
     d_mlp: int = 128
+    """ReLU neurons per MLP."""
     context: int = 64
+    """Bytes per window: the host predicts each next byte from those before it in the window."""
     steps: int = 800
+    """Optimiser steps, each on fresh random windows of the training files."""
     batch_size: int = 32
+    """Windows per step and host."""
     lr: float = 5e-3
+    """AdamW peak learning rate: linear warm-up, then a cosine decay."""
     warmup: int = 50
+    """Steps of linear learning-rate warm-up."""
 
 
 class Corpus(NamedTuple):

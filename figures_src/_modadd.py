@@ -60,11 +60,14 @@ class HostParams:
     """
 
     p: int = 41
+    """The modulus: the host computes (a + b) mod p, a and b each one of p tokens."""
     train_fraction: float = 0.4
     """Fraction of the p^2 pairs trained on: small enough that the host memorises
     long before it generalises, large enough that every seed generalises."""
     lr: float = 0.02
+    """AdamW peak learning rate (the training is full-batch)."""
     lr_decay_start: float = 0.7
+    """Fraction of the steps after which the learning rate decays (see `lr_final`)."""
     lr_final: float = 0.05
     """Constant lr for the first 70% of the steps, then a half cosine down to 5% of it.
     At a constant 0.02 one seed of five lost its generalisation in a late loss spike
@@ -72,6 +75,7 @@ class HostParams:
     that two seeds had not generalised by 2,000. With the late decay all five ended at
     99.8-100% test accuracy."""
     weight_decay: float = 1.0
+    """AdamW weight decay; strong decay is what makes the host grok."""
     steps: int = 2000
     """Every seed had generalised (99% of the held-out pairs) by step 1,420 in the
     exploration runs; the rest lets weight decay clean up the embedding."""

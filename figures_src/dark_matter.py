@@ -24,11 +24,18 @@ PARTS = ("more active features than k", "at most k active features")
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one toy host and one dictionary per k for each, run as batched
+    instances."""
     n_features: int = 128
+    """Sparse ground-truth features of the toy host (also the dictionaries' atom count)."""
     d_hidden: int = 16
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probability: float = 0.02
+    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
     host_steps: int = 600
+    """Adam steps training the host, each on a fresh batch of `batch_size` inputs."""
     ks: tuple[int, ...] = (1, 3, 8)
+    """The TopK dictionaries' k values compared: active atoms per input."""
     essay_k: int = 3
     """The k the essay's other toy dictionaries use: the expected number of active
     features (n_features * feature_probability, rounded)."""
@@ -39,9 +46,13 @@ class Params:
     """The budget has converged when the last doubling lowers the FVU by less than this
     fraction of it, at every k."""
     batch_size: int = 256
+    """Inputs per step, for the host and for the dictionaries."""
     lr: float = 3e-3
+    """Adam learning rate, for the host and for the dictionaries."""
     n_activations: int = 20_000
+    """Hidden activations of the trained host that the dictionaries train on."""
     n_eval: int = 8192
+    """Fresh inputs on which each dictionary's unexplained variance (FVU) is measured."""
 
 
 def compute(p: Params) -> dict[str, Any]:

@@ -38,27 +38,38 @@ def condition(q: float) -> str:
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one host and one set of dictionaries per seed and q."""
     n_parents: int = 12
     """Twice the first version's six: with six parents, two q = 0 hosts of one tuning
     seed differed by up to 0.375 in the share of composite atoms (a count out of 24)."""
     n_children: int = 4
+    """Children per parent; an active parent fires with exactly one of them (unless alone)."""
     d_hidden: int = 20
+    """Width of the host's hidden layer, into which parents and children are compressed."""
     parent_probability: float = 0.1
+    """Probability that each parent is active on an input."""
     alone: tuple[float, ...] = (0.0, 0.25, 0.5)
     """q: the probability that an active parent fires with none of its children (else
     exactly one child fires with it). At q = 0 a child never fires without its parent and
     a parent never without a child, so parent-plus-child sums are the exact sparse
     generators of the data: absorption (Chanin et al. 2024) holds by construction."""
     host_steps: int = 800
+    """Adam steps training each host, each on a fresh batch of `batch_size` inputs."""
     dictionary_sizes: tuple[int, ...] = (12, 48, 60)
     """One atom per parent, one per child, one per feature."""
     k: int = 2
     """A parent and its child fire together: two atoms per active parent."""
     dictionary_steps: int = 500
+    """Optimiser steps training each TopK dictionary."""
     batch_size: int = 256
+    """Inputs per step, for the hosts and for the dictionaries."""
     lr: float = 3e-3
+    """Adam learning rate, for the hosts and for the dictionaries."""
     n_activations: int = 10_000
+    """Hidden activations of each trained host that its dictionaries train on."""
     match_cosine: float = 0.9
+    """An atom is labelled by the direction it matches best only above this cosine; else
+    unmatched."""
 
 
 def _n_features(p: Params) -> int:

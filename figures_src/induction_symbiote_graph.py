@@ -63,6 +63,7 @@ class Params:
     k: int = 4
     """Latents kept per position: one per feature a position carries, and one spare."""
     dictionary_steps: int = 1000
+    """Adam steps training each TopK dictionary."""
     label_threshold: float = 0.5
     """A latent is read as a feature when its activation correlates with that feature's
     indicator above this (a criterion fixed in advance: most of its variance shared)."""

@@ -61,6 +61,7 @@ last few bytes cannot have. The rest (token kinds, first byte of a token) are le
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one host and one dictionary per seed (and per k while k is chosen)."""
     host: HostParams = field(default_factory=HostParams)
     read: ReadParams = field(default_factory=ReadParams)
     dictionary: DictionaryParams = field(default_factory=DictionaryParams)

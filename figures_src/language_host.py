@@ -43,6 +43,7 @@ class Params:
     eval_windows: int = 400
     """Held-out windows (a seeded sample of all held-out files) every model is scored on."""
     window_seed: int = 1
+    """Seed of the sample of held-out windows every model is scored on."""
     discount: float = 0.75
     """Kneser-Ney discount: the textbook value, not fitted."""
 

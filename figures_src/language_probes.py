@@ -35,6 +35,7 @@ about four standard errors of a balanced accuracy on the ten thousand test bytes
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one host and one set of probes per seed."""
     host: HostParams = field(default_factory=HostParams)
     read: ReadParams = field(default_factory=ReadParams)
     control_bytes: int = 4

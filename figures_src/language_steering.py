@@ -54,6 +54,7 @@ evaluation seeds ran."""
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one host and one dictionary per seed."""
     host: HostParams = field(default_factory=HostParams)
     read: ReadParams = field(default_factory=ReadParams)
     dictionary: DictionaryParams = field(default_factory=DictionaryParams)
@@ -65,7 +66,10 @@ class Params:
     steer_windows: int = 96
     """Test windows steered (their positions where the label is off are measured)."""
     match_rows: int = 4096
+    """Fit rows (byte positions, a seeded sample) on which each target's latent and neuron are
+    chosen."""
     random_seed_offset: int = 104_729
+    """Random directions come from the generator `seed + random_seed_offset + target index`."""
 
 
 def compute(p: Params) -> dict[str, Any]:

@@ -98,6 +98,7 @@ HOST_ROLES = {"trained": "symbiote", "untrained": "control"}
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
+    """Evaluation seeds (`_modadd.SEEDS`): one host per seed, from the hosts' shared run."""
     host: HostParams = field(default_factory=HostParams)
     site: str = "mlp.hidden"
     """Where the subspaces are ablated and the planes rotated (see the module docstring)."""

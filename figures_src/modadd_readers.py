@@ -80,8 +80,11 @@ R2_KINDS = ("key frequency", "double of a key frequency", "other frequency", "un
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
+    """Evaluation seeds (`_modadd.SEEDS`): one host, its probes and its dictionaries per
+    seed."""
     host: HostParams = field(default_factory=HostParams)
     site: str = "mlp.hidden"
+    """The activations read: the host's hidden ReLU neurons (`mlp.hidden`)."""
     probe_test_fraction: float = 0.25
     """Pairs held out per seed (the same pairs for every probe, control and dictionary):
     probes are scored there by R^2 and dictionaries by faithfulness; both are fitted on
@@ -96,12 +99,15 @@ class Params:
     steps (loss recovered 0.63-0.99 at 256 latents) and had settled by 800
     (0.93-1.00); the k = 32 ones recovered 0.99-1.00 of the loss by 100 steps."""
     dictionary_batch: int = 128
+    """Input pairs per Adam step of each dictionary."""
     dictionary_lr: float = 1e-2
+    """The dictionaries' Adam learning rate."""
     faithful_recovered: float = 0.9
     """A dictionary is *faithful* when, spliced in place of the neurons on the held-out
     pairs, it wins back at least this share of the loss that mean-ablating them costs,
     on every seed. Fixed before any latent was read."""
     read_size: int = 256
+    """Latents of the dictionary whose latents the section reads (see `read_k`)."""
     read_k: int = 4
     """The dictionary whose latents the section reads. Chosen on the tuning seeds by a
     criterion stated before its latents were looked at: the sparsest (fewest active

@@ -33,6 +33,7 @@ pairs (the result) in ink, the memorised training pairs in the light control gre
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
+    """Evaluation seeds (`_modadd.SEEDS`): one host per seed, from the hosts' shared run."""
     host: HostParams = field(default_factory=HostParams)
     log_points_per_decade: int = 24
     """Measurements are log-spaced (the step axis is logarithmic): this many per factor

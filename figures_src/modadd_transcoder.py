@@ -48,6 +48,7 @@ ROWS = (
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
+    """Evaluation seeds (`_modadd.SEEDS`): one host and one transcoder per seed."""
     host: HostParams = field(default_factory=HostParams)
     module: str = "mlp"
     """The component replaced: embeddings of a and b in, ReLU neurons out."""
@@ -64,7 +65,9 @@ class Params:
     """On the tuning seeds, k = 8 at 100 steps recovered 0.35-0.76 and at 400 steps
     0.41-0.85: the 672 training pairs need many passes."""
     batch_size: int = 128
+    """Input pairs per Adam step of the transcoder."""
     lr: float = 1e-2
+    """The transcoder's Adam learning rate."""
     faithful_recovered: float = 0.9
     """Section 4's criterion for a faithful stand-in (`modadd_readers`)."""
     single_threshold: float = 0.5

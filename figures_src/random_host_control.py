@@ -28,14 +28,23 @@ class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
     n_features: int = 256
+    """Sparse ground-truth features of the toy host."""
     d_hidden: int = 32
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probability: float = 0.01
+    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
     host_steps: int = 300
+    """Adam steps training the host, each on a fresh batch."""
     host_lr: float = 1e-2
+    """The host's Adam learning rate."""
     dictionary_steps: int = 400
+    """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
+    """The dictionary's Adam learning rate."""
     n_activations: int = 10_000
+    """Hidden activations of each host (trained and random) that its dictionary trains on."""
     n_eval: int = 4096
+    """Fresh inputs on which the hosts' losses and the dictionaries are evaluated."""
 
 
 def compute(p: Params) -> dict[str, Any]:

@@ -77,12 +77,19 @@ class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
     n_features: int = 256
+    """Sparse ground-truth features of the toy host."""
     d_hidden: int = 32
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probability: float = 0.01
+    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
     host_steps: int = 300
+    """Adam steps training the host, each on a fresh batch."""
     host_lr: float = 1e-2
+    """The host's Adam learning rate."""
     dictionary_steps: int = 400
+    """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
+    """The dictionary's Adam learning rate."""
     n_activations: int = 10_000
     """Dictionary training inputs, also the selection inputs (about 100 firings per feature)."""
     n_eval: int = 512
@@ -92,6 +99,8 @@ class Params:
     min_firings: int = 50
     """A target must fire at least this often in the selection inputs."""
     doses: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    """Steering strengths: the multiple of the chosen unit direction added to the hidden
+    layer."""
     headline_dose: float = 1.0
     """The dose every claim is judged at; the null hosts and the privileged host are
     steered at this dose only."""

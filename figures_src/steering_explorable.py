@@ -30,17 +30,26 @@ class Params:
     seed: int = 5
     """Outside `TUNING_SEEDS`, like the experiment's evaluation seeds."""
     n_features: int = 40
+    """Sparse ground-truth features of the toy host (each a steering target on the page)."""
     d_hidden: int = 10
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probability: float = 0.05
+    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
     host_steps: int = 800
+    """Optimiser steps training the host, each on a fresh batch."""
     dictionary_steps: int = 800
+    """Optimiser steps training the TopK dictionary."""
     n_activations: int = 10_000
+    """Hidden activations of the trained host that the dictionary trains on."""
     n_selection: int = 2000
     """Inputs on which each target's atom and neuron are chosen (not shown to the reader)."""
     n_inputs: int = 64
     """The inputs the page steers; disjoint from the selection inputs."""
     shown_dose: float = 1.0
+    """The dose drawn before the reader moves the slider (the multiple of the direction
+    added to the hidden layer)."""
     shown_target: int = 0
+    """The target feature drawn before the reader picks one (its index)."""
 
 
 def compute(p: Params) -> dict[str, Any]:

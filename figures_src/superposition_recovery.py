@@ -52,16 +52,25 @@ class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
     n_features: int = 256
+    """Sparse ground-truth features of the toy host."""
     d_hidden: int = 32
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probabilities: tuple[float, ...] = (0.01, 0.03)
     """The linear host's sparsity sweep; the ReLU host runs at the headline only. Two
     points, because each costs five hosts and five dictionaries of the build's budget."""
     headline_probability: float = 0.01
+    """The feature probability the claims and the ReLU host use (one of
+    `feature_probabilities`)."""
     host_steps: int = 300
+    """Adam steps training the host, each on a fresh batch."""
     host_lr: float = 1e-2
+    """The host's Adam learning rate."""
     dictionary_steps: int = 400
+    """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
+    """The dictionary's Adam learning rate."""
     n_activations: int = 10_000
+    """Hidden activations of each trained host that its dictionary trains on."""
     represented_norm: float = 0.5
     """A feature counts as represented by the host when its direction is this long."""
     recovery_threshold: float = 0.9

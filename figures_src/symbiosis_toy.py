@@ -46,9 +46,15 @@ READABILITY = (
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds: one host per seed and setting (coupling, L1 weight or width), run as
+    batched instances."""
     n_features: int = 64
+    """Sparse ground-truth features of the toy host (also the symbiote's and reader's atom
+    count)."""
     d_hidden: int = 8
+    """Width of the host's hidden layer, into which the features are compressed."""
     feature_probability: float = 0.03
+    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
     couplings: tuple[float, ...] = (0.0, 0.001, 0.01, 0.03, 0.1, 0.2, 0.3, 1.0)
     """Log-spaced from 1e-3 to 1, with extra points at 0.2 and 0.3 where the tuning seeds'
     measures moved (0.5 sat between 0.3 and 1 there and was dropped for time)."""
@@ -58,8 +64,11 @@ class Params:
     widths: tuple[int, ...] = (5, 6, 7)
     """Baseline: hosts with this many of the hidden dimensions (the rest held at zero)."""
     steps: int = 600
+    """Host steps of the co-training, each on a fresh batch of `batch_size` inputs."""
     batch_size: int = 128
+    """Inputs per step, for the co-training and for the reader."""
     lr: float = 3e-3
+    """Adam learning rate of the host, the co-trained symbiote and the reader."""
     symbiote_steps: int = 2
     """Co-trained symbiote steps per host step. With 4, the co-trained dictionary's FVU
     was 0.88-0.95 of a fresh dictionary's on the same frozen uncoupled host (tuning
@@ -69,8 +78,11 @@ class Params:
     had shed a quarter of its features at a task loss 2% above the uncoupled host's; at
     0.3 and above it sheds half or more and its loss climbs towards a silent host's."""
     reader_steps: int = 500
+    """Steps training the reader: a fresh TopK dictionary on the frozen host."""
     n_reader_samples: int = 6_000
+    """Hidden activations of each frozen host that its reader trains on."""
     n_eval: int = 4000
+    """Fresh inputs on which losses, reconstruction errors and recovery are measured."""
     match_cosine: float = 0.9
     """An atom finds a feature when their cosine exceeds this (a near-exact direction)."""
     represented_norm: float = 0.5

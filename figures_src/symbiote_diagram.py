@@ -32,10 +32,15 @@ HOST_EDGE, SYMBIOTE_EDGE = HOST_HALF, 1.0 - SYMBIOTE_HALF
 @dataclass(frozen=True)
 class Params:
     seed: int = 0
+    """Seed of the untrained host, its inputs and the dictionaries drawn."""
     batch: int = 2
+    """Inputs run through the host to record each site's tensor shape."""
     n_features: int = 256
+    """Sparse input features of the drawn toy host."""
     d_hidden: int = 32
+    """Width of the drawn host's hidden layer."""
     dictionary_k: int = 3
+    """Active latents per input of the drawn TopK dictionaries."""
 
 
 def compute(p: Params) -> dict[str, Any]:

@@ -257,7 +257,7 @@ def _methods(facts: _Facts, index: SourceIndex, engine: Engine) -> Result:
 def _params_rows(facts: _Facts, index: SourceIndex, engine: Engine) -> Result:
     if facts.params is None:
         return None
-    rows = [row.path for row in index.param_rows(facts.module, facts.params)]
+    rows = {row.path: row.doc for row in index.param_rows(facts.module, facts.params)}
     problems = rules.params_rows_problems(rows, param_paths(facts.params))
     return [(facts.where("params"), problem) for problem in problems]
 

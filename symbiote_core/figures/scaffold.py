@@ -33,6 +33,7 @@ class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds: the claims are judged on these, never on the tuning seeds."""
     samples: int = 256
+    """Draws per seed of each run: control, treated and null."""
     shift: float = 1.0
     """The planted effect; the null run plants none."""
 

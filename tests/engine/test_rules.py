@@ -221,6 +221,35 @@ def test_params_rows_fires_when_the_methods_table_lacks_a_param(
     assert "missing ['" in report.findings[0].message
 
 
+@pytest.mark.parametrize(
+    ("docstring", "path"),
+    [('    """Evaluation seeds."""\n', "seeds"),  # a field of the figure's Params
+     ('    """Hidden units."""\n', "host.width")],  # a field of a nested dataclass
+)
+def test_params_rows_fires_on_a_param_without_a_docstring(
+    good: Engine, docstring: str, path: str
+) -> None:
+    """Every row of the methods table says what its param is: an undocumented field
+    (in the figure's Params or in the class a nested param comes from) is a finding
+    naming its path; the documented figure passes (the good figure, built, above)."""
+    module = good.root / "figs" / "good.py"
+    source = module.read_text()
+    assert docstring in source
+    module.write_text(source.replace(docstring, "", 1))
+    report = checked(good, META)
+    assert fired(report) == {"params-rows"}, [str(f) for f in report.findings]
+    (finding,) = report.findings
+    assert f"param {path!r} has no docstring" in finding.message
+    assert finding.where.startswith("figs/good.py:")
+
+
+def test_params_rows_rule_names_each_undocumented_row() -> None:
+    rows = {"seeds": "Evaluation seeds.", "host.width": " ", "host.lr": ""}
+    assert rules.params_rows_problems({"seeds": "Evaluation seeds."}, ["seeds"]) == []
+    problems = rules.params_rows_problems(rows, list(rows))
+    assert [p.split(" has")[0] for p in problems] == ["param 'host.width'", "param 'host.lr'"]
+
+
 def test_the_rules_module_imports_nothing_of_the_engine_or_the_site() -> None:
     probe = ("import sys\nimport symbiote_core.figures.authoring.rules\n"
              "print(sorted(m for m in sys.modules if m.startswith('symbiote_core.figures.')"

@@ -144,6 +144,19 @@ def test_methods_page_lists_every_param_and_quoted_setting(tmp_path) -> None:
     assert "No methods paragraph" in bare
 
 
+def test_methods_table_shows_a_docstrings_code_spans_as_code_not_backticks(tmp_path) -> None:
+    project = _project(tmp_path)
+    path = project / "figs" / "f.py"
+    path.write_text(path.read_text().replace(
+        '"""Optimiser steps."""', '"""Steps of `adam<1>` (as in `lib|conf`\'s run)."""'))
+    v = FigureView(name="f", number=2, meta={"title": "T", "params": {"steps": 10}})
+    page = methods_page({"f": v}, MethodsSource(SourceIndex(project), "figs"))
+    (row,) = [line for line in page.splitlines() if line.startswith("| <code>steps</code>")]
+    # Inline code as <code>, its text escaped (no tag, no cell break); no backtick left.
+    assert "<code>adam&lt;1&gt;</code>" in row and "<code>lib&#124;conf</code>" in row
+    assert "`" not in row and "&#96;" not in row and row.count(" | ") == 2
+
+
 def test_a_new_source_index_sees_an_edit_that_keeps_size_and_mtime(tmp_path) -> None:
     """Trees are shared between builds by content, not by stat signature."""
     project = _project(tmp_path)

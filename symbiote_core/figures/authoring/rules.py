@@ -13,7 +13,10 @@ tests/essay/test_real_figure_rules.py on every real figure.
 - `methods`: a methods paragraph, readable from source, that quotes a param or a value,
   uses only param, value, code and ref directives, and quotes code settings that exist.
 - `params-rows`: every param (nested dataclasses expanded) has a row in the methods
-  table (checked once the figure is built: the params are those the build recorded).
+  table, and every row says what its param is: the docstring under the field (for a
+  nested one, under the field of its own class, as `host.width` under `HostParams.width`)
+  is not empty (checked once the figure is built: the params are those the build
+  recorded).
 - `palette`: no hex colour or CSS colour name in a string literal, no named Vega
   `scheme=`, no literal font size below `palette.MIN_FONT_PX`, in the module or in a
   helper module of the figures package it imports: site.js swaps only palette colours
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from symbiote_core.figures.authoring import palette
@@ -127,16 +130,21 @@ def methods_problems(methods: str, directives: Sequence[Directive],
     return out
 
 
-def params_rows_problems(rows: Sequence[str], params: Sequence[str]) -> list[str]:
-    """`params-rows`: the methods table's row paths against every param's path (nested
-    dataclasses expanded: `host.width`)."""
+def params_rows_problems(rows: Mapping[str, str], params: Sequence[str]) -> list[str]:
+    """`params-rows`: the methods table's rows (path: docstring) against every param's
+    path (nested dataclasses expanded: `host.width`); a row whose docstring is empty says
+    nothing of what its param is."""
     shown, wanted = sorted(rows), sorted(params)
-    if shown == wanted:
-        return []
-    missing = sorted(set(wanted) - set(shown))
-    stray = sorted(set(shown) - set(wanted))
-    return [f"the methods table's rows {shown} are not the params {wanted} "
-            f"(missing {missing}, not params {stray})"]
+    out = []
+    if shown != wanted:
+        missing = sorted(set(wanted) - set(shown))
+        stray = sorted(set(shown) - set(wanted))
+        out.append(f"the methods table's rows {shown} are not the params {wanted} "
+                   f"(missing {missing}, not params {stray})")
+    out += [f"param {path!r} has no docstring: write one line under its field saying "
+            f"what it is (the methods table's 'what it is')"
+            for path, doc in rows.items() if not doc.strip()]
+    return out
 
 
 def identifier_problems(values: Iterable[str], claims: Iterable[str]) -> list[str]:
