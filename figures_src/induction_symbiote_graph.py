@@ -66,10 +66,10 @@ class Params:
     """Adam steps training each TopK dictionary."""
     label_threshold: float = 0.5
     """A latent is read as a feature when its activation correlates with that feature's
-    indicator above this (a criterion fixed in advance: most of its variance shared)."""
+    indicator above this (the criterion: most of its variance shared)."""
     edge_threshold: float = 1.0
     """An edge counts when it moves the logit lead of the correct token by over one
-    logit (a factor e in its odds against the average token); fixed in advance."""
+    logit (a factor e in its odds against the average token)."""
     random_sets: int = 8
     """Random latent sets per seed in the causal test (their effects are averaged)."""
 
@@ -979,7 +979,7 @@ FIGURE = Figure(
             op=">",
             right=PARAMS.label_threshold,
             control="the same dictionary grown on the untrained host and on the null host",
-            why="The labelling threshold, fixed in advance (most of the latent's variance "
+            why="The labelling threshold (most of the latent's variance "
             "shared with the feature); the question is whether any latent reaches it.",
             null=(
                 Null(
@@ -1005,7 +1005,7 @@ FIGURE = Figure(
             op=">",
             right=PARAMS.label_threshold,
             control="the same dictionary grown at the same site of the 1-layer host",
-            why="As above: the labelling threshold, fixed in advance.",
+            why="As above: the labelling threshold.",
             null=Null(
                 description="the same dictionary on the trained 1-layer host, same run: its "
                 "best previous-token latent",

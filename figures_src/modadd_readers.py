@@ -1238,8 +1238,8 @@ FIGURE = Figure(
             op=">",
             right=0.5,
             control="the untrained host's neurons",
-            why="'Most' stated as more than half of the neurons, a criterion fixed before "
-            "the runs.",
+            why="'Most' stated as more than half of the neurons; the git history shows this "
+            "threshold revised after results (the claims appendix gives both settings).",
             null=Null(
                 description=f"{PARAMS.n_random} random unit directions in the same neuron space "
                 "(same run): the same layer read in a basis nothing singles out",

@@ -57,6 +57,7 @@ READABILITY = (
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
+    """Evaluation seeds (hosts, splits and readers); the recipe was set on seeds 0-4."""
     host: HostParams = field(default_factory=HostParams)
     steps: int = 1000
     """The first 1,000 of section 4's 2,000 steps, all before its learning rate starts to
@@ -85,6 +86,7 @@ class Params:
     reproduces the host's loss when spliced in (the reading issue's sweep on seeds 0-4:
     0.96-1.00 of the loss recovered, against 0.13-0.30 at k = 4)."""
     symbiote_lr: float = 1e-2
+    """Adam learning rate of the co-trained dictionary."""
     symbiote_batch: int = 64
     """Training pairs per step that the symbiote reads (and its error is measured on):
     a seeded draw of the host's full batch, twice the earlier 32."""
@@ -99,8 +101,11 @@ class Params:
     grok_accuracy: float = 0.5
     """As in `modadd_training`: the step half of the held-out pairs come right."""
     reader_steps: int = 200
+    """Training steps of the fresh reader grown on each frozen host."""
     reader_batch: int = 256
+    """Pairs per step of the fresh reader (drawn from every pair of the host)."""
     reader_lr: float = 1e-2
+    """Adam learning rate of the fresh reader."""
     answer_share: float = 0.5
     """A latent is an *answer latent* when more than this share of its variance is a
     function of the answer (a + b) mod p alone (`modadd_readers`' threshold)."""
