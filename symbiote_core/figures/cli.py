@@ -46,8 +46,8 @@ from symbiote_core.figures.engine.settings import SettingsError, process_local_r
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console(highlight=False)
-    errors = Console(stderr=True, highlight=False)
+    console = Console(highlight=False, emoji=False)  # "file.py:1234: ..." is no emoji code
+    errors = Console(stderr=True, highlight=False, emoji=False)
     try:
         engine = _engine(args)
         reason = process_local_reason(engine.cache_dir)

@@ -18,17 +18,11 @@ ENGINE = Engine(root=ROOT)
 NAMES = figure_names(ENGINE)
 
 PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
-    "induction_circuit": {
-        ("previous_token_knockout_loss", "other_layer0_knockout_loss"),
-    },
     "induction_heads": {
         ("accuracy_two_layers", "accuracy_shuffled"),
     },
-    "language_dictionary": {
-        ("splice_bits", "mismatched_bits"),
-    },
-    "language_host": {
-        ("host_bits", "twin_bits"),
+    "induction_symbiote_graph": {
+        ("prev_k_share", "cur_k_share"),
     },
     "modadd_causal": {
         ("key_kl_ratio", "random_kl_ratio"),
@@ -41,16 +35,16 @@ PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
         ("key_share", "untrained_top_share"),
     },
     "modadd_readers": {
-        ("dictionary_purity_median_max", "probe_key_purity_median"),
+        ("dictionary_answer_max", "twin_answer_max"),
+        ("dictionary_arc_coverage", "twin_matched_arc_coverage"),
+        ("dictionary_recovered", "other_recovered"),
         ("neuron_purity_median", "untrained_purity_median"),
+        ("neuron_single_share", "random_single_share"),
         ("probe_double_r2_median", "control_double_r2_median"),
         ("probe_key_r2_min", "control_key_r2_max"),
         ("probe_nondouble_r2_median", "control_nondouble_r2_median"),
         ("probe_other_r2_median", "probe_key_r2_median"),
-    },
-    "modadd_training": {
-        ("final_test_acc", "test_acc_at_fit"),
-        ("test_acc_at_fit", "final_test_acc"),
+        ("sweep_purity_median_max", "probe_key_purity_median"),
     },
     "modadd_transcoder": {
         ("untrained_gap_abs", "gap_abs"),
