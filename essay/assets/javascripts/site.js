@@ -405,6 +405,7 @@
   // when the reader is about to print, fetch every one.
   function loadPrintImages() {
     document.querySelectorAll("img.sym-print-figure[data-print-src]").forEach(function (img) {
+      img.loading = "eager";  // the site marks every image lazy: off screen it would never load
       img.src = img.getAttribute("data-print-src");
       img.removeAttribute("data-print-src");
     });

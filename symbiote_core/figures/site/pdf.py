@@ -82,10 +82,11 @@ def print_essay(site: Path, pages: list[str], out: Path | None = None,
                 page = context.new_page()
                 page.emulate_media(media="print")
                 page.goto(base + page_path(src), wait_until="load")
-                # Print shows each figure's static image (lazy on screen): load each, and
+                # Print shows each figure's static image (lazy on screen): load each, eagerly
+                # (a lazy image below the fold never loads in a page nobody scrolls), and
                 # wait until every one is in.
                 page.evaluate("document.querySelectorAll('img[data-print-src]')"
-                              ".forEach(i => { i.src = i.dataset.printSrc; })")
+                              ".forEach(i => { i.loading = 'eager'; i.src = i.dataset.printSrc; })")
                 page.wait_for_function(
                     "() => [...document.querySelectorAll('img.sym-print-figure')].every("
                     "i => i.complete && i.naturalWidth > 0)",
