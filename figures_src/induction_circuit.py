@@ -515,19 +515,10 @@ def _graph(data: dict[str, Any], picked: alt.Parameter, seed: alt.Parameter) -> 
     labels = (
         alt.Chart(alt.Data(values=heads))
         .transform_filter(this_seed)
-        .mark_text(fontSize=palette.MIN_FONT_PX)
-        .encode(
-            x=x,
-            y=y,
-            text="name:N",
-            # Ink on the pale half of the ramp, the page colour on the strong half: in
-            # either theme the label stays on the contrasting side of its circle's fill.
-            color=alt.condition(
-                f"datum.lost > {top_lost / 2}",
-                alt.value(palette.color("background")),
-                alt.value(ink),
-            ),
-        )
+        # Under its circle, in ink on the page: no single text colour keeps 4.5:1 on
+        # every fill of the ramp in both themes (the strong end is mid-light in each).
+        .mark_text(fontSize=palette.MIN_FONT_PX, baseline="top", dy=16, color=ink)
+        .encode(x=x, y=y, text="name:N")
     )
     headers = (
         alt.Chart(

@@ -271,6 +271,13 @@ def _pick(d: dict[str, Any], host: str, target: str, field: str) -> list[float]:
 def render(data: dict[str, Any]) -> alt.VConcatChart:
     from symbiote_core.figures.authoring import palette
 
+    short = {
+        "closing quote (pushed outside strings)": "closing quote",
+        "closing bracket (pushed outside brackets)": "closing bracket",
+    }
+    hosts = ("trained host", "random-init twin")
+    panels = [f"{t}, {h}" for h in hosts for t in short.values()]
+
     rows = [
         {
             **r,
@@ -283,6 +290,8 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
         }
         for r in data["rows"]
     ]
+    for r in rows:  # one panel per host and target: a wrapped facet stacks on a phone
+        r["panel"] = f"{short[r['target']]}, {r['host']}"
     color = alt.Color(
         "direction:N",
         scale=alt.Scale(**palette.scale(DIRECTION_ROLES)),
@@ -306,19 +315,13 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
         base.mark_line(point=True, opacity=0.7)
         .encode(y=alt.Y("gain:Q", title="change in log2 P(predicted bytes)"))
         .properties(width=170, height=150)
-        .facet(
-            column=alt.Column("target:N", title=None),
-            row=alt.Row("host:N", title=None, sort=["trained host", "random-init twin"]),
-        )
+        .facet(facet=alt.Facet("panel:N", title=None, sort=panels), columns=2)
     )
     collateral = (
         base.mark_line(point=True, opacity=0.7)
         .encode(y=alt.Y("collateral:Q", title="KL over the other bytes (bits)"))
         .properties(width=170, height=150)
-        .facet(
-            column=alt.Column("target:N", title=None),
-            row=alt.Row("host:N", title=None, sort=["trained host", "random-init twin"]),
-        )
+        .facet(facet=alt.Facet("panel:N", title=None, sort=panels), columns=2)
     )
     return alt.vconcat(gain, collateral).properties(
         description="Dose-response of steering the byte-level host along a dictionary latent, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,11 @@ from support.project import copy_project, run_mkdocs, session_dir
 @pytest.fixture(scope="session")
 def built_site() -> Path:
     """The real essay (a copy of it), built strictly once per test session: the one
-    full build of the suite."""
+    full build of the suite. `SYMBIOTE_BUILT_SITE=site` checks a site built already
+    instead (a quick loop while working on the site's front end)."""
+    prebuilt = os.environ.get("SYMBIOTE_BUILT_SITE")
+    if prebuilt:
+        return Path(prebuilt).resolve()
     project = copy_project(session_dir() / "essay")
     # A fresh clone computes every figure here: a hang guard, not a time limit.
     result = run_mkdocs(project, timeout=3600)

@@ -175,12 +175,21 @@
       delete node.hconcat;
     }
     if (node.concat && node.columns) delete node.columns; // one column: each panel a row
+    if (node.facet && node.columns) node.columns = 1; // a wrapped facet: one panel a row
+    // Facets side by side become facets one under the other (a grid with rows keeps its
+    // columns: the figure lays those out to fit itself).
+    [node.facet, node.encoding].forEach(function (holder) {
+      if (holder && typeof holder === "object" && holder.column && !holder.row) {
+        holder.row = holder.column;
+        delete holder.column;
+      }
+    });
     var limit = Math.floor(room * 0.42);
     Object.keys(node).forEach(function (k) {
       var v = node[k];
       if (!v || typeof v !== "object" || Array.isArray(v)) return;
       if ((k === "axis" || k === "legend") && (v.labelLimit || 0) > limit) {
-        v.labelLimit = k === "legend" ? room - 40 : limit;
+        v.labelLimit = k === "legend" ? room - 64 : limit; // 64: symbol, padding, margin
         if (!v.labelExpr) {
           var chars = Math.floor(v.labelLimit / CHAR_PX);
           v.labelExpr = wrapExpr(chars);
