@@ -96,7 +96,7 @@ from symbiote_core.figures.site.metadata import (
 from symbiote_core.figures.site.methods_page import MethodsSource, methods_page
 from symbiote_core.figures.site.notebook import (
     ipynb_text,
-    stable_cell_ids,
+    lean_notebook_page,
     write_ipython_dir,
 )
 from symbiote_core.figures.site.notebook_cache import NotebookCache, toc_to_tokens
@@ -377,7 +377,7 @@ class EssaySite:
             hit = notebooks.read(key, shown)
             if hit is not None:
                 log.info("notebook %s: cached", shown)
-                page.content = stable_cell_ids(hit["content"])
+                page.content = lean_notebook_page(hit["content"])
                 page.toc = get_toc(hit["toc"])
                 if hit.get("title") is not None:
                     page.title = hit["title"]
@@ -385,7 +385,7 @@ class EssaySite:
             title = page.title
             with _converting(page.file, converted):
                 render(config, files)
-            page.content = stable_cell_ids(page.content)
+            page.content = lean_notebook_page(page.content)
             notebooks.write(
                 key,
                 {

@@ -81,6 +81,61 @@ def stable_cell_ids(page_html: str) -> str:
     return _CELL_ID.sub(lambda _: f'id="cell-id=cell-{next(count)}"', page_html)
 
 
+_STYLE = re.compile(r'(<style type="text/css">)(.*?)(</style>)', re.S)
+_CLASS_ATTR = re.compile(r'class="([^"]*)"')
+_CLASS_IN_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
+_NOT = re.compile(r":not\([^()]*\)")
+
+
+def lean_notebook_page(page_html: str) -> str:
+    """A converted notebook page (`stable_cell_ids`) with only the style rules that can
+    match it: nbconvert inlines all of JupyterLab's CSS (about 570 kB, widgets, editors
+    and menus included) into every page, most of the heaviest page's weight. A rule is
+    kept when, in one of its selectors, every class (outside `:not(...)`) is a class
+    some element of the page has; at-rules other than @media and @supports are kept."""
+    page_html = stable_cell_ids(page_html)
+    classes = {c for attr in _CLASS_ATTR.findall(page_html) for c in attr.split()}
+    return _STYLE.sub(lambda m: m.group(1) + _prune_css(m.group(2), classes) + m.group(3),
+                      page_html)
+
+
+def _prune_css(css: str, classes: set[str]) -> str:
+    kept = []
+    for prelude, body in _css_blocks(css):
+        if prelude.startswith(("@media", "@supports")):
+            inner = _prune_css(body, classes)
+            if inner:
+                kept.append(f"{prelude}{{{inner}}}")
+        elif prelude.startswith("@charset"):
+            continue  # ignored in a <style> element (and glued to the next rule here)
+        elif prelude.startswith("@"):
+            kept.append(f"{prelude}{{{body}}}")
+        else:
+            selectors = [
+                sel for sel in prelude.split(",")
+                if all(c in classes for c in _CLASS_IN_SELECTOR.findall(_NOT.sub("", sel)))
+            ]
+            if selectors:
+                kept.append(f"{','.join(selectors)}{{{body}}}")
+    return "".join(kept)
+
+
+def _css_blocks(css: str) -> list[tuple[str, str]]:
+    """The top-level (prelude, body) pairs of a stylesheet (body without its braces)."""
+    out, i = [], 0
+    while (start := css.find("{", i)) >= 0:
+        depth, j = 1, start + 1
+        while j < len(css) and depth:
+            depth += {"{": 1, "}": -1}.get(css[j], 0)
+            j += 1
+        prelude = css[i:start].strip()
+        if prelude.startswith("@charset"):  # `@charset "UTF-8";.x{...}`: the rule after it
+            prelude = prelude.split(";", 1)[1].strip()
+        out.append((prelude, css[start + 1 : j - 1]))
+        i = j
+    return out
+
+
 def ipynb_text(source: str | Path) -> str:
     """A jupytext notebook source as `.ipynb` JSON (unexecuted), for readers to download.
 
