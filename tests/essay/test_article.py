@@ -66,7 +66,8 @@ def chart_pages(site: Path) -> list[str]:
     pages = []
     for html in sorted(site.rglob("index.html")):
         rel = html.parent.relative_to(site).as_posix()
-        if rel.startswith(("assets", "search", "figures")):
+        # browser/: the feature browser, a standalone app the library writes (not a page).
+        if rel.startswith(("assets", "search", "figures", "browser")):
             continue
         if 'class="sym-chart' in html.read_text(encoding="utf-8"):
             pages.append("" if rel == "." else rel + "/")
@@ -309,7 +310,8 @@ def test_every_page_has_its_own_description_card_and_citation_tags(article_site:
     essay = {page_path(p) for p in _essay_pages()}
     for html_file in sorted(article_site.rglob("index.html")):
         rel = html_file.parent.relative_to(article_site).as_posix()
-        if rel.startswith(("assets", "search", "figures")):
+        # browser/: the feature browser, a standalone app the library writes (not a page).
+        if rel.startswith(("assets", "search", "figures", "browser")):
             continue
         rel = "" if rel == "." else rel + "/"
         text = html_file.read_text(encoding="utf-8")

@@ -17,12 +17,17 @@ source commit of the build. A test checks it against the claims appendix.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from symbiote_core.figures.authoring import palette
 from symbiote_core.figures.authoring.spec import upgrade_claim_json
 from symbiote_core.figures.site.markup import PageRenderer, find_directives
+
+_CAPTION_WORD = re.compile(r"\{\{\s*(colour|panel):\s*([^|}]+?)\s*(?:\|\s*(\w+)\s*)?\}\}")
+"""`{{ colour: ROLE }}` and `{{ panel: SIDE | capital }}` in a caption."""
 
 CLAIMS_JSON = "claims.json"
 LLMS_TXT = "llms.txt"
@@ -62,8 +67,20 @@ class PlainRenderer(PageRenderer):
         data = self.url_to(view.files.get("data.json", ""))
         return (
             f"\n\n![{number}: {meta.get('title', view.name)}]({svg})\n\n"
-            f"*{number}.* {meta.get('caption', '')} (data: [{view.name}/data.json]({data}))\n\n"
+            f"*{number}.* {self._caption(str(meta.get('caption', '')))} "
+            f"(data: [{view.name}/data.json]({data}))\n\n"
         )
+
+    def _caption(self, caption: str) -> str:
+        """A caption's colour and panel directives as the words a reader of the light,
+        wide page sees (the picture linked is the light one); others as in the text."""
+
+        def word(m: re.Match[str]) -> str:
+            kind, target, fmt = m.group(1), m.group(2).strip(), m.group(3)
+            text = palette.colour_name(target, "light") if kind == "colour" else target.lower()
+            return text[:1].upper() + text[1:] if fmt == "capital" else text
+
+        return self.render(_CAPTION_WORD.sub(word, caption))
 
     def _ref(self, d: Any) -> str:
         view = self._view(d.target, d)
