@@ -415,7 +415,7 @@ def _match_chart(data: dict[str, Any]) -> alt.FacetChart:
             x=alt.X(
                 "mcc:Q",
                 scale=alt.Scale(domain=[-0.1, 1]),
-                title="how well the best single unit detects it (MCC, test files)",
+                title="best single unit (MCC, test files)",
             ),
             yOffset=alt.YOffset("reader:N", sort=list(READER_ROLES)),
             color=alt.Color(
