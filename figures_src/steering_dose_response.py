@@ -501,7 +501,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             opacity=opacity,
             tooltip=["direction:N", "dose:Q", alt.Tooltip(f"mean({field}):Q", format=".4f")],
         )
-        return (band + line).properties(width=230, height=220, title=chart_title)
+        return (band + line).properties(width=200, height=220, title=chart_title)
 
     per_target = [
         r for r in data["rows"] if r["dose"] == data["headline_dose"] and r["host"] == "trained"
@@ -524,7 +524,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
             ],
         )
         .transform_calculate(jitter="(datum.target * 37 + datum.seed * 11) % 17")
-        .properties(width=230, height=220, title="Each target, each seed")
+        .properties(width=200, height=220, title="Each target, each seed")
     )
     return (
         alt.vconcat(

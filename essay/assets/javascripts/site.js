@@ -230,6 +230,8 @@
       });
     } else if (typeof spec.width === "number") {
       out.push({ name: prefix, node: spec });
+    } else if (spec.facet && spec.spec && typeof spec.spec.width === "number") {
+      out.push({ name: prefix, node: spec.spec }); // a facet: its cells share one width
     }
     return out;
   }
@@ -280,7 +282,8 @@
         var view = result.view;
         var pad = view.padding();
         var laid = rightEdges(view);
-        var extra = (view.origin()[0] || 0) + (pad.right || 0) + 6; // 6: rounding, a safe margin
+        // 14: rounding, and the last axis label, centred on the panel's edge, past it
+        var extra = (view.origin()[0] || 0) + (pad.right || 0) + 14;
         result.finalize();
         if (laid.total + extra <= room || r >= 4) return spec;
         // A panel's edge often moves by less than its width (a centred title or legend
