@@ -15,9 +15,11 @@ def test_rules_for_classes_the_page_lacks_are_dropped_and_the_rest_kept() -> Non
         '@charset "UTF-8";.a{x:1}.b .c,.a .d{y:2}'
         "@media (max-width:1px){.a{z:3}.q{w:4}}@media print{.q{w:5}}"
         ".a:not(.zz){v:5}@font-face{f:1}div{t:6}"
+        ".a :is(.d:hover, .q.r) .d{u:7}:is(.q, .r) .a{s:8}"
     )
     assert lean_notebook_page(_page(css)) == _page(
         ".a{x:1}.a .d{y:2}@media (max-width:1px){.a{z:3}}.a:not(.zz){v:5}@font-face{f:1}div{t:6}"
+        ".a :is(.d:hover, .q.r) .d{u:7}:is(.q, .r) .a{s:8}"
     )
 
 

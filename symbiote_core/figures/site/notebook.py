@@ -84,14 +84,16 @@ def stable_cell_ids(page_html: str) -> str:
 _STYLE = re.compile(r'(<style type="text/css">)(.*?)(</style>)', re.S)
 _CLASS_ATTR = re.compile(r'class="([^"]*)"')
 _CLASS_IN_SELECTOR = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
-_NOT = re.compile(r":not\([^()]*\)")
+_PSEUDO_LIST = re.compile(r":(?:not|is|where|has)\([^()]*\)")
+"""Selector lists inside pseudo-classes: they need not match for the rule to be kept."""
 
 
 def lean_notebook_page(page_html: str) -> str:
     """A converted notebook page (`stable_cell_ids`) with only the style rules that can
     match it: nbconvert inlines all of JupyterLab's CSS (about 570 kB, widgets, editors
     and menus included) into every page, most of the heaviest page's weight. A rule is
-    kept when, in one of its selectors, every class (outside `:not(...)`) is a class
+    kept when, in one of its selectors, every class (outside `:not()`, `:is()`,
+    `:where()` and `:has()`) is a class
     some element of the page has; at-rules other than @media and @supports are kept."""
     page_html = stable_cell_ids(page_html)
     classes = {c for attr in _CLASS_ATTR.findall(page_html) for c in attr.split()}
@@ -112,12 +114,23 @@ def _prune_css(css: str, classes: set[str]) -> str:
             kept.append(f"{prelude}{{{body}}}")
         else:
             selectors = [
-                sel for sel in prelude.split(",")
-                if all(c in classes for c in _CLASS_IN_SELECTOR.findall(_NOT.sub("", sel)))
+                sel for sel in _selectors(prelude)
+                if all(c in classes for c in _CLASS_IN_SELECTOR.findall(_PSEUDO_LIST.sub("", sel)))
             ]
             if selectors:
                 kept.append(f"{','.join(selectors)}{{{body}}}")
     return "".join(kept)
+
+
+def _selectors(prelude: str) -> list[str]:
+    """A selector list split at its top-level commas (not those inside `:is(a, b)`)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(prelude):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(prelude[start:i])
+            start = i + 1
+    return [*out, prelude[start:]]
 
 
 def _css_blocks(css: str) -> list[tuple[str, str]]:
