@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -340,14 +342,22 @@ def essay_pdf(article_site: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     """The essay's PDF: the one `make build` printed into the site, or printed here."""
     from support.project import ROOT
 
-    from symbiote_core.figures.site.pdf import essay_pages, print_essay
     from symbiote_core.figures.site.publication import PDF_FILE
 
     built = article_site / PDF_FILE
     if built.is_file():
         return built
-    return print_essay(article_site, essay_pages(ROOT / "mkdocs.yml"),
-                       out=tmp_path_factory.mktemp("pdf") / PDF_FILE)
+    # In its own process: the session's browser fixture already runs Playwright's sync
+    # API in this thread, and a second one refuses to start inside its event loop.
+    out = tmp_path_factory.mktemp("pdf") / PDF_FILE
+    script = (
+        "import sys; from pathlib import Path; "
+        "from symbiote_core.figures.site.pdf import essay_pages, print_essay; "
+        "print_essay(Path(sys.argv[1]), essay_pages(Path(sys.argv[2])), out=Path(sys.argv[3]))"
+    )
+    subprocess.run([sys.executable, "-c", script, str(article_site), str(ROOT / "mkdocs.yml"),
+                    str(out)], check=True, timeout=900)
+    return out
 
 
 @pytest.mark.browser
