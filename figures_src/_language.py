@@ -192,6 +192,16 @@ def windows(host: HostParams, read: ReadParams) -> tuple[Windows, Windows]:
     return tuple(Windows(stored[p]["tokens"], stored[p]["labels"]) for p in ("fit", "test"))  # type: ignore[return-value]
 
 
+def window_sample(windows: Windows, read: ReadParams, count: int) -> torch.Tensor:
+    """A seeded sample of `count` windows, in file order (they are stored file by file)."""
+    import torch
+
+    order = torch.randperm(
+        windows.tokens.shape[0], generator=torch.Generator().manual_seed(read.window_seed)
+    )
+    return order[:count].sort().values
+
+
 def _label_windows(files: dict[str, bytes], context: int, n: int, seed: int) -> Windows:
     import numpy as np
     import torch

@@ -87,6 +87,7 @@ def compute(p: Params) -> dict[str, Any]:
         encode_site,
         feature_targets,
         mlp_site,
+        window_sample,
         windows,
     )
     from figures_src._language_host import train_hosts
@@ -96,14 +97,7 @@ def compute(p: Params) -> dict[str, Any]:
     hosts = train_hosts(p.host, p.seeds)
     dicts = dictionaries(p.host, p.seeds, p.dictionary)
     k = dicts.k
-    # A seeded sample of the test windows (they are stored file by file).
-    faith = (
-        torch.randperm(
-            test.tokens.shape[0], generator=torch.Generator().manual_seed(p.read.window_seed)
-        )[: p.faith_windows]
-        .sort()
-        .values
-    )
+    faith = window_sample(test, p.read, p.faith_windows)
     faithful = _faithfulness(p, hosts, dicts, test.tokens[faith], k)
     pos = slice(p.read.min_position, p.host.context)
     site = p.dictionary.site

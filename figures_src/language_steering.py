@@ -84,6 +84,7 @@ def compute(p: Params) -> dict[str, Any]:
         feature_targets,
         mid_layer,
         mlp_site,
+        window_sample,
         windows,
     )
     from figures_src._language_host import train_hosts
@@ -102,14 +103,7 @@ def compute(p: Params) -> dict[str, Any]:
     fit_targets = torch.stack(
         [feature_targets(fit.labels, f)[:, pos].reshape(-1) for f in features], dim=1
     )[sample]
-    # A seeded sample of the test windows (they are stored file by file).
-    chosen_windows = (
-        torch.randperm(
-            test.tokens.shape[0], generator=torch.Generator().manual_seed(p.read.window_seed)
-        )[: p.steer_windows]
-        .sort()
-        .values
-    )
+    chosen_windows = window_sample(test, p.read, p.steer_windows)
     steered = test.tokens[chosen_windows]
     off_label = {
         f.name: feature_targets(test.labels, f)[chosen_windows][:, pos].reshape(-1) == 0
