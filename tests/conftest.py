@@ -1,4 +1,5 @@
-"""What every layer shares: a marker per folder, and one chromium for the browser tests.
+"""What every layer shares: a marker per folder, one chromium for the browser tests, and
+`one_thread` (torch's process state as the figures run it) for the library and essay tests.
 
 The tests are in folders by layer, and each folder's tests carry its marker (set here,
 from the path), so `-m` picks a layer without a list of files:
@@ -47,3 +48,20 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def one_thread():
+    """The process state the figures run with (one torch thread, deterministic kernels),
+    restored afterwards. Trainers leave it to their caller, and bit-for-bit comparisons
+    between batch shapes hold on one thread only."""
+    import torch
+
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)

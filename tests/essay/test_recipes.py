@@ -11,19 +11,7 @@ import torch
 
 from figures_src import _induction, _modadd
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread and deterministic kernels, as the figures run (bit-for-bit
-    comparisons between batch shapes hold on one thread only); restored afterwards."""
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_evaluation_and_tuning_seeds_are_disjoint_and_inside_the_rate_run() -> None:
