@@ -683,7 +683,11 @@ METHODS = (
     "loss on the induction targets: single heads and groups knocked out, and a path ablation that "
     "removes the previous-token heads only from what the layer-1 heads read as keys. Heads are "
     "named previous-token or induction at score {{ param: induction_circuit.head_threshold }}, on "
-    "{{ param: induction_circuit.selection_sequences }} separate sequences. **Controls.** The "
+    "{{ param: induction_circuit.selection_sequences }} separate sequences. **Graph.** An edge "
+    "from the tokens to a layer-0 head is that head's knockout; from a layer-0 to a layer-1 head, "
+    "removing the first from what the second reads as keys; from a layer-1 head to the output, the "
+    "loss that head removes on its own; the last two with the other layer-1 heads knocked out. "
+    "**Controls.** The "
     "layer-0 heads that are not the previous-token head; the same heads cut from the layer-1 "
     "queries and values instead of the keys; the 1-layer host. **Null.** Every measurement "
     "repeated on the null host: the 2-layer recipe trained on sequences whose second copy is "
@@ -696,21 +700,13 @@ METHODS = (
 FIGURE = Figure(
     title="Knockouts trace the path from the previous-token head to the induction heads",
     caption=(
-        "The graph shows the 2-layer host's heads for one seed (the radio buttons pick "
-        "the seed). A head's colour is the loss added on the predictable tokens of the "
-        "repeat when it alone is knocked out (replaced by its mean output). An edge's "
-        "width is the loss added when that edge alone is cut: from the tokens to a "
-        "layer-0 head, knocking the head out; from a layer-0 to a layer-1 head, removing "
-        "the layer-0 head from what that layer-1 head reads as keys; from a layer-1 head "
-        "to the output, the loss the head removes on its own. The last two are measured "
-        "with the other layer-1 heads knocked out, because the layer-1 heads are "
-        "redundant: any one of them can do the job. The chart on the right gives the "
-        "loss after each knockout or cut on "
-        f"{PARAMS.eval_sequences} held-out sequences per seed, one dot per seed (and per "
-        "head, where a row holds several), against the loss of the 1-layer host. Click "
-        "a head to pick out its edges; double-click to clear. The last rows give the same "
-        "knockouts on the null host, the 2-layer recipe trained on sequences whose second "
-        "copy is shuffled."
+        "The graph shows one seed's heads (radio buttons pick the seed). A head's colour is "
+        "the loss added when it alone is knocked out (replaced by its mean output); an edge's "
+        "width, the loss added when that edge alone is cut (into a layer-1 head: from its "
+        "keys only, with the other layer-1 heads knocked out, since they back each other "
+        "up). Right: the loss after each knockout or cut, one dot per seed (and head), "
+        "against the 1-layer host's loss; the last rows give the null host. Click a head to "
+        "pick out its edges; double-click to clear."
     ),
     alt=ALT,
     methods=METHODS,

@@ -512,20 +512,14 @@ METHODS = (
 FIGURE = Figure(
     title="A previous-token head in layer 0, induction heads in layer 1",
     caption=(
-        "The heatmaps show the attention of one head of the 2-layer host (the first seed's) "
-        "on a held-out sequence whose "
-        f"span of {PARAMS.example_span} tokens is written twice; each row is a query "
-        "position, each column a position it can attend to (the radio buttons pick the "
-        "head). The layer-0 head looks one token back; the layer-1 head looks, from each "
-        "token of the second copy, at the token that followed the same token in the "
-        "first copy (squares). The dot plot gives two attention scores for every head of "
-        "the 2-layer host and of a 1-layer host trained the same way, one mark per seed "
-        f"({len(PARAMS.seeds)} seeds), averaged over {PARAMS.eval_sequences} held-out "
-        "sequences per seed. Head indices mean nothing across seeds, so each seed's heads "
-        "are ranked within their layer (layer 0 by previous-token score, layer 1 and the "
-        "control by induction score). The bars give the accuracy on the predictable tokens "
-        "of the second copy of both hosts and of the null host (the 2-layer recipe trained "
-        "on sequences whose second copy is shuffled): mean over seeds, one tick per seed."
+        "Heatmaps: the attention of one head of the first seed's 2-layer host on a held-out "
+        f"sequence whose span of {PARAMS.example_span} tokens is written twice (rows: query "
+        "positions; the radio buttons pick the head). The layer-0 head looks one token back; "
+        "the layer-1 head, from each token of the second copy, looks at the token that "
+        "followed it in the first (squares). Dots: both attention scores for every head of "
+        "the 2-layer and the 1-layer host, one mark per seed, heads ranked within their layer. "
+        "Bars: accuracy on the predictable tokens for both hosts and the null host (mean over "
+        "seeds, one tick per seed)."
     ),
     alt=ALT,
     methods=METHODS,

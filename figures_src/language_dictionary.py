@@ -472,16 +472,12 @@ METHODS = (
 FIGURE = Figure(
     title="A faithful dictionary on the byte-level host, and the labels its latents match",
     caption=(
-        "Left: each candidate TopK dictionary, spliced into its host in place of the residual "
-        "stream after attention, and the bits per byte the host loses on held-out test files "
-        "(log scale, one point per seed); the dashed line is the most a dictionary may cost to "
-        "be chosen, and the sparsest that stays under it on the fit files is read. Right: for "
-        "each feature (one class of one label from Python's tokenizer), how well the single "
-        "unit that matches it best detects it (Matthews correlation: 0 for a constant or a coin "
-        "flip, 1 for a perfect detector), the unit and its threshold chosen on held-out fit "
-        "files and scored on held-out test files: the chosen dictionary's latents, the host's "
-        "MLP neurons, and as many random directions, on the trained host and on its random-init "
-        "twin."
+        "Left: each candidate TopK dictionary spliced into its host in place of the residual "
+        "stream, and the bits per byte the host loses on held-out files (log scale, one point "
+        "per seed); dashed: the most a dictionary may cost to be chosen. Right: for each "
+        "feature (one class of one tokenizer label), the Matthews correlation of the single "
+        "unit that detects it best, for the dictionary's latents, the MLP neurons and random "
+        "directions, on the trained host and its random-init twin."
     ),
     alt=ALT,
     methods=METHODS,

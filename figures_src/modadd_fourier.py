@@ -415,7 +415,9 @@ METHODS = (
     "initialisation) and at step {{ param: modadd_fourier.host.memorised_step }}, when it has "
     "memorised its training pairs ({{ value: modadd_fourier.memorised_train_acc | .0% mean }} "
     "right) but not generalised ({{ value: modadd_fourier.memorised_test_acc | .0% mean }} held "
-    "out), from the same run. **Seeds.** {{ value: modadd_fourier.n_seeds }} ({{ param: "
+    "out), from the same run. **Plane view.** The centred embedding projected on a frequency's cosine "
+    "and sine parts, scaled so that a frequency alone in its plane has a mean squared radius "
+    "equal to its share. **Seeds.** {{ value: modadd_fourier.n_seeds }} ({{ param: "
     "modadd_fourier.seeds }})."
 
 )
@@ -425,20 +427,14 @@ FIGURE = Figure(
     title="A few frequencies hold most of the trained embedding; none stand out before "
     "the host generalises",
     caption=(
-        "The spectrum shows how the embedding's squared norm (its constant part removed) "
-        f"spreads over the frequencies of the integers mod {PARAMS.host.p} for the seed picked "
-        "with the buttons: bars for the trained host ({{ colour: symbiote }} bars are key "
-        "frequencies, above "
-        "the dashed line at twice a flat spectrum's share), grey ticks for the same host at "
-        "initialisation. The plane shows that seed's whole embedding, centred, projected "
-        "onto the plane of the selected frequency's cosine and sine parts, for both hosts; "
-        "lines join the tokens in the order k·x mod p, and the scale is set so that a "
-        "frequency alone in its plane has a mean squared radius equal to its share. Click "
-        "a bar or use the slider to pick a frequency (the {{ colour: ink }} marker shows which). The "
-        f"bottom panel shows all {len(PARAMS.seeds)} seeds: the share of the norm in each "
-        "host's own key frequencies, for the trained host, the same host at step "
-        f"{PARAMS.host.memorised_step} (it has memorised its training pairs, not yet "
-        "generalised) and at initialisation."
+        "The spectrum: how the embedding's squared norm spreads over the frequencies mod "
+        f"{PARAMS.host.p} for the seed picked with the buttons, bars for the trained host "
+        "({{ colour: symbiote }} bars are key frequencies, above the dashed line at twice a "
+        "flat spectrum's share), grey ticks at initialisation. The plane: the embedding "
+        "projected on the selected frequency's plane, tokens joined in the order k·x mod p. "
+        "Click a bar or use the slider to pick a frequency (the {{ colour: ink }} marker "
+        f"shows which). Bottom: all {len(PARAMS.seeds)} seeds, the share of the norm in each "
+        "host's own key frequencies, trained, at the memorising step and at initialisation."
     ),
     alt=ALT,
     methods=METHODS,

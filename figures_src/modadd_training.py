@@ -397,18 +397,13 @@ METHODS = (
 FIGURE = Figure(
     title="The host fits its training pairs at once and the held-out pairs much later",
     caption=(
-        f"Accuracy and loss of {len(PARAMS.seeds)} hosts (seeds "
-        f"{', '.join(map(str, PARAMS.seeds))}, one line each) on (a + b) mod {PARAMS.host.p}, "
-        f"on the {PARAMS.host.train_fraction:.0%} of all pairs each trains on "
-        f"({{{{ colour: control }}}}) and on its held-out pairs ({{{{ colour: ink }}}}), measured at {PARAMS.log_points_per_decade} "
-        "log-spaced steps per factor of ten; the step axes are logarithmic. Diamonds mark, "
-        f"per seed, the step where training accuracy first reaches {PARAMS.fit_accuracy:.0%} "
-        f"and the step where test accuracy first reaches {PARAMS.grok_accuracy:.0%}; the "
-        "grey band runs between their medians over seeds. The dashed line is chance. Hover "
-        "a line to read its seed and values. The right panel runs the same recipe over "
-        "twenty seeds outside those it was tuned on (the five above among them): each "
-        "host's held-out accuracy at the end of training, against the criterion declared "
-        "before that run (dashed)."
+        f"Accuracy and loss of {len(PARAMS.seeds)} hosts (one line per seed) on their training "
+        "pairs ({{ colour: control }}) and held-out pairs ({{ colour: ink }}), on logarithmic "
+        f"step axes. Diamonds mark, per seed, where training accuracy reaches "
+        f"{PARAMS.fit_accuracy:.0%} and test accuracy {PARAMS.grok_accuracy:.0%}; the grey "
+        "band joins their medians; dashed: chance. Right: held-out accuracy at the end of "
+        "training on twenty seeds outside those the recipe was tuned on, against the "
+        "criterion declared before that run (dashed)."
     ),
     alt=ALT,
     methods=METHODS,

@@ -374,17 +374,13 @@ FIGURE = Figure(
     title="A transcoder fitted on the training pairs stands in for the MLP on held-out pairs, "
     "and reads it differently from its untrained twin",
     caption=(
-        f"A TopK transcoder ({PARAMS.d_sae} latents, {PARAMS.k} active, with a linear skip "
-        "path) maps each host's MLP input (the two token embeddings) to its output (the "
-        f"ReLU neurons); {len(PARAMS.seeds)} seeds, fitted on the host's training pairs (the "
-        "MLP's input and output only) and spliced in place of the MLP on the held-out pairs. "
-        "Left: on the trained host, the share of the task loss that mean-ablating the MLP costs "
-        "which the transcoder wins back; on the untrained host, where that costs next to "
-        "nothing, the same share of the KL divergence from the host's own output. Grey: the "
-        "transcoder of another seed's host, spliced into this one. Right: each live latent of "
-        "every seed's transcoder, read as a function of (a, b): its frequency purity against "
-        "the share of its activation on one value of a or of b, on the trained and the "
-        "untrained host (dashed: the 'more than half' thresholds)."
+        f"A TopK transcoder ({PARAMS.d_sae} latents, {PARAMS.k} active, linear skip path) "
+        "from the MLP's input to its neurons, fitted on training pairs and spliced in on "
+        f"held-out pairs, {len(PARAMS.seeds)} seeds. Left: the share of what mean-ablating "
+        "the MLP costs that it wins back (task loss on the trained host, KL divergence on "
+        "the untrained one); grey: another seed's transcoder. Right: each live latent's "
+        "frequency purity against its share on one input token, trained and untrained "
+        "(dashed: the 'more than half' thresholds)."
     ),
     alt=ALT,
     methods=METHODS,

@@ -4,7 +4,8 @@ front page to conclusion, stay within a budget the size of a long Distill articl
 Counted: the article's own text, figure captions and the words of live values and
 claims as they print. Not counted: what a reader must open or hover to see (details
 boxes collapsed by default, such as provenance and data or a `??? note`; tooltips),
-code, math (one word per formula), and navigation outside the article.
+code, math (one word per formula), each page's byline, and navigation outside the
+article.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ BUDGET = 12_000
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
          "source", "track", "wbr"}
 _SKIP_TAGS = {"pre", "code", "script", "style", "nav", "svg", "template", "noscript"}
-_SKIP_CLASSES = {"sym-tip", "headerlink", "md-source-file"}
+_SKIP_CLASSES = {"sym-tip", "headerlink", "md-source-file", "sym-byline", "sym-print-source"}
+"""Tooltips, heading anchors, and each page's byline and print-only address (publication
+metadata, the same on every page, not the article)."""
 _MATH_CLASSES = {"arithmatex", "katex"}
 _WORD = re.compile(r"\S*[A-Za-z0-9]\S*")
 
