@@ -58,6 +58,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
+    from figures_src import _toy
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
@@ -115,8 +116,12 @@ def compute(p: Params) -> dict[str, Any]:
         if step in p.budgets:
             sae.eval()
             with torch.no_grad():
-                residuals[step] = (h - sae(h).recon).pow(2).sum(-1)  # (eval, pairs)
+                recon = sae(h).recon  # (eval, pairs, hidden)
+                residuals[step] = (h - recon).pow(2).sum(-1)  # (eval, pairs)
             sae.train()
+    # Faithfulness of the dictionaries the figure reads (the largest budget): spliced in
+    # place of their host's hidden layer on the held-out inputs.
+    recovered = _toy.splice_recovered(host, x, recon, which.tolist())["recovered"]
 
     shuffle_generator = torch.Generator().manual_seed(p.seeds[0] + 3)
     rows_out = []
@@ -140,6 +145,7 @@ def compute(p: Params) -> dict[str, Any]:
                     "energy_share_over": (energy[over, j].sum() / total_energy).item(),
                     "residual_share_random": (residual[shuffled].sum() / residual.sum()).item(),
                     "energy_share_random": (energy[shuffled, j].sum() / total_energy).item(),
+                    "recovered": recovered[j] if budget == max(p.budgets) else None,
                 }
             )
     return {

@@ -67,6 +67,8 @@ class Params:
     """Adam learning rate, for the hosts and for the dictionaries."""
     n_activations: int = 10_000
     """Hidden activations of each trained host that its dictionaries train on."""
+    n_eval: int = 4096
+    """Held-out inputs per host on which each dictionary is spliced into its host."""
     match_cosine: float = 0.9
     """An atom is labelled by the direction it matches best only above this cosine; else
     unmatched."""
@@ -106,6 +108,7 @@ def compute(p: Params) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
+    from figures_src import _toy
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
@@ -132,6 +135,8 @@ def compute(p: Params) -> dict[str, Any]:
 
     with torch.no_grad():
         acts = host.hidden(_sample(p, p.n_activations, alone, generator))
+        x_eval = _sample(p, p.n_eval, alone, torch.Generator().manual_seed(p.seeds[0] + 1))
+        h_eval = host.hidden(x_eval)
         directions, _ = host.true_directions()  # (inst, features, hidden)
         g, c = p.n_parents, p.n_children
         parents = directions[:, :g]  # (inst, g, hidden)
@@ -169,6 +174,10 @@ def compute(p: Params) -> dict[str, Any]:
             ),
         )
         with torch.no_grad():
+            recon = sae(h_eval).recon
+        # Faithfulness: spliced in place of its host's hidden layer on held-out inputs.
+        recovered = _toy.splice_recovered(host, x_eval, recon, range(len(instances)))
+        with torch.no_grad():
             atoms = F.normalize(sae.W_dec, dim=-1)  # (inst, size, hidden)
             best = torch.stack(
                 [
@@ -183,7 +192,10 @@ def compute(p: Params) -> dict[str, Any]:
             for a in range(size):
                 name = LABELS[int(label[i, a])] if score[i, a] > p.match_cosine else "unmatched"
                 counts[name] += 1
-            rows.append({"condition": cond, "seed": seed, "size": size, **counts})
+            faithful = round(recovered["recovered"][i], 6)
+            rows.append(
+                {"condition": cond, "seed": seed, "size": size, **counts, "recovered": faithful}
+            )
     return {
         "rows": rows,
         "seeds": list(p.seeds),

@@ -84,6 +84,15 @@ def compute(p: Params) -> dict[str, Any]:
             task_loss = host.loss(x_eval, host(x_eval))  # (seeds,)
             recon = sae(stacked).recon[:, h * len(seeds) : (h + 1) * len(seeds)]
         unexplained = fvu(acts[name], recon)  # (seeds,)
+        # Faithfulness: the dictionary spliced in place of its own host's hidden layer on
+        # the held-out inputs; output_recovered is the measure on the random host, whose
+        # loss need not rise when its hidden layer is mean-ablated.
+        with torch.no_grad():
+            h_eval = host.hidden(x_eval)  # (eval, seeds, d_hidden)
+            eval_recon = sae(h_eval.repeat(1, len(HOSTS), 1)).recon[
+                :, h * len(seeds) : (h + 1) * len(seeds)
+            ]
+        faithful = _toy.splice_recovered(host, x_eval, eval_recon, range(len(seeds)))
         for j, seed in enumerate(seeds):
             i = h * len(seeds) + j
             random = random_directions(
@@ -100,6 +109,8 @@ def compute(p: Params) -> dict[str, Any]:
                     "random_mmcs": mean_max_cosine(random, true[j]),
                     "fvu": unexplained[j].item(),
                     "task_loss": task_loss[j].item(),
+                    "recovered": faithful["recovered"][j],
+                    "output_recovered": faithful["output_recovered"][j],
                 }
             )
     # The loss of a host that outputs nothing: what "learned nothing" costs on this task.
@@ -314,8 +325,7 @@ FIGURE = Figure(
             op="<",
             right="half_silent_loss",
             control="the loss of a host that outputs zeros on the same evaluation inputs",
-            why="doing the task means removing more than half "
-            "of the loss that doing nothing costs",
+            why="doing the task means removing more than half of the loss that doing nothing costs",
             null=Null(
                 description="the same host before training (its initial weights, same run)",
                 values={"trained_loss": "random_host_loss"},

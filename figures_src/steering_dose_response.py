@@ -94,6 +94,9 @@ class Params:
     """Dictionary training inputs, also the selection inputs (about 100 firings per feature)."""
     n_eval: int = 512
     """Fresh evaluation inputs, never used to choose a direction."""
+    n_splice: int = 4096
+    """Fresh inputs (the evaluation stream) on which each dictionary is spliced into its
+    host, to check it is faithful before its atoms are used."""
     n_targets: int = 16
     """Target features per seed, steered one at a time."""
     min_firings: int = 50
@@ -136,6 +139,18 @@ def compute(p: Params) -> dict[str, Any]:
     with torch.no_grad():
         latents = sae.encode(torch.cat(list(selection.values()), dim=1))  # (sel, H * n, d_sae)
     atoms = sae.W_dec.detach()  # (H * n, d_sae, d)
+    # Faithfulness first: each host's dictionary spliced in place of its hidden layer on
+    # held-out inputs (loss recovered; on the untrained hosts, output recovered).
+    x_splice = hosts["trained"].sample_features(p.n_splice, _toy.streams(seeds, _toy.EVALUATION))
+    with torch.no_grad():
+        h_splice = torch.cat([host.hidden(x_splice) for host in hosts.values()], dim=1)
+        recon = sae(h_splice).recon  # (splice, H * n, d)
+    faithfulness = {
+        name: _toy.splice_recovered(
+            host, x_splice, recon[:, h * n_inst : (h + 1) * n_inst], range(n_inst)
+        )
+        for h, (name, host) in enumerate(hosts.items())
+    }
     rows: list[dict[str, Any]] = []
     targets_info: list[dict[str, Any]] = []
     for h, (name, host) in enumerate(hosts.items()):
@@ -158,6 +173,7 @@ def compute(p: Params) -> dict[str, Any]:
         "n_selection": p.n_activations,
         "n_eval": p.n_eval,
         "well_chosen_cosine": p.well_chosen_cosine,
+        "faithfulness": faithfulness,
     }
 
 

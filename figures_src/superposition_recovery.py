@@ -75,6 +75,8 @@ class Params:
     """A feature counts as represented by the host when its direction is this long."""
     recovery_threshold: float = 0.9
     """A one-to-one match counts towards coverage at this cosine or above."""
+    n_eval: int = 4096
+    """Held-out inputs per host on which each dictionary is spliced into its host."""
 
     @property
     def feature_probability(self) -> float:  # the headline, for `_toy.train_dictionary`
@@ -142,10 +144,51 @@ def compute(p: Params) -> dict[str, Any]:
     untrained_atoms = untrained.W_dec.detach().clone()
     small = _toy.train_dictionary(p, matched_acts, small_seeds, d_sae=2 * d, k=k_head)
 
+    # Faithfulness first: each dictionary spliced in place of its host's hidden layer on
+    # held-out inputs (`_toy.splice_recovered`), instance by instance.
+    x_eval = {
+        "linear": linear.sample_features(
+            p.n_eval, _toy.streams([s for _, s in sweep], _toy.EVALUATION)
+        ),
+        "relu": relu.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION)),
+    }
+    h_eval = {name: hosts[name].hidden(x_eval[name]).detach() for name in HOSTS}
+    head_ids = [head * len(seeds) + j for j in range(len(seeds))]
+    full_ids = list(range(len(sweep))) + head_ids
+    with torch.no_grad():
+        full_recon = full(h_eval["linear"][:, full_ids]).recon
+    full_recovered = _toy.splice_recovered(linear, x_eval["linear"], full_recon, full_ids)
+    small_ids = [
+        head_ids if host == "linear" else list(range(len(seeds))) for host, _, _ in matched_groups
+    ]
+    h_small = torch.cat(
+        [h_eval[host][:, ids] for (host, _, _), ids in zip(matched_groups, small_ids, strict=True)],
+        dim=1,
+    )
+    with torch.no_grad():
+        recons = {"trained": small(h_small).recon, "untrained": untrained(h_small).recon}
+    small_recovered: dict[tuple[str, str], list[float]] = {}
+    for g, (host, reader, _) in enumerate(matched_groups):
+        part = slice(g * len(seeds), (g + 1) * len(seeds))
+        for name, which in ((reader, "trained"), ("untrained dictionary", "untrained")):
+            if which == "untrained" and reader != "dictionary":
+                continue
+            small_recovered[host, name] = _toy.splice_recovered(
+                hosts[host], x_eval[host], recons[which][:, part], small_ids[g]
+            )["recovered"]
+
     neurons = torch.cat([torch.eye(d), -torch.eye(d)])  # both signs of each axis
     rows: list[dict[str, Any]] = []
 
-    def score(host: str, q: float, seed: int, reader: str, directions: Any, true: Any) -> None:
+    def score(
+        host: str,
+        q: float,
+        seed: int,
+        reader: str,
+        directions: Any,
+        true: Any,
+        recovered: float | None = None,
+    ) -> None:
         scores = _toy.match_scores(directions, true, p.recovery_threshold)
         rows.append(
             {
@@ -156,6 +199,7 @@ def compute(p: Params) -> dict[str, Any]:
                 "atoms": int(directions.shape[0]),
                 "represented": int(true.shape[0]),
                 **{k: round(v, 6) for k, v in scores.items()},
+                "recovered": None if recovered is None else round(recovered, 6),
             }
         )
 
@@ -166,20 +210,33 @@ def compute(p: Params) -> dict[str, Any]:
     for i, (q, s) in enumerate(sweep):
         true = truth("linear", i)
         random = random_directions(n, d, _toy.stream(s, _toy.RANDOM_READERS))
-        score("linear", q, s, "dictionary", full.W_dec.detach()[i], true)
+        recovered = full_recovered["recovered"]
+        score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
         if q == p.headline_probability:
-            shuffled_full = full.W_dec.detach()[len(sweep) + seeds.index(s)]
-            score("linear", q, s, "shuffled-data dictionary", shuffled_full, true)
+            i_null = len(sweep) + seeds.index(s)
+            shuffled_full = full.W_dec.detach()[i_null]
+            score(
+                "linear", q, s, "shuffled-data dictionary", shuffled_full, true, recovered[i_null]
+            )
 
     q = p.headline_probability
     for g, (host, reader, _) in enumerate(matched_groups):
         for j, s in enumerate(seeds):
             i = g * len(seeds) + j
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
-            score(host, q, s, f"{reader} (matched)", small.W_dec.detach()[i], true)
+            atoms = small.W_dec.detach()[i]
+            score(host, q, s, f"{reader} (matched)", atoms, true, small_recovered[host, reader][j])
             if reader == "dictionary":
-                score(host, q, s, "untrained dictionary (matched)", untrained_atoms[i], true)
+                score(
+                    host,
+                    q,
+                    s,
+                    "untrained dictionary (matched)",
+                    untrained_atoms[i],
+                    true,
+                    small_recovered[host, "untrained dictionary"][j],
+                )
     for host in HOSTS:
         for j, s in enumerate(seeds):
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
