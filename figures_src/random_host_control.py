@@ -194,6 +194,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 "seed:O",
                 alt.Tooltip("task_loss:Q", format=".5f"),
                 alt.Tooltip("fvu:Q", format=".3f", title="dictionary FVU"),
+                alt.Tooltip("recovered:Q", format=".2f", title="dictionary's loss recovered"),
             ],
         )
     ).properties(width=160, height=220, title="What the host does")
@@ -226,7 +227,11 @@ ALT = (
     "chart: task loss {{ value: random_host_control.trained_loss | .4f mean }} for the trained "
     "host and {{ value: random_host_control.random_host_loss | .4f mean }} for the random host, "
     "against {{ value: random_host_control.silent_loss | .4f mean }} for a host that outputs "
-    "nothing. Means over {{ value: random_host_control.n_seeds }} seeds."
+    "nothing. Spliced into its host, the dictionary recovers "
+    "{{ value: random_host_control.trained_recovered | .2f mean }} of the loss that "
+    "mean-ablating the hidden layer costs on the trained host and "
+    "{{ value: random_host_control.random_host_recovered | .2f mean }} on the random one. "
+    "Means over {{ value: random_host_control.n_seeds }} seeds."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
@@ -245,7 +250,10 @@ METHODS = (
     "{{ code: figures_src._toy.train_dictionary.batch_size }}), scored against its own host's "
     "feature directions. **Controls.** As many random directions; the hosts' own task loss on "
     "{{ param: random_host_control.n_eval }} fresh inputs, against a host that outputs nothing. "
-    "**Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
+    "**Faithfulness.** Each dictionary replaces its host's hidden layer on the same fresh "
+    "inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's loss, the "
+    "ablated host given the layer's mean; output recovered is the same share of the squared "
+    "distance to the host's own output. **Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
     "({{ param: random_host_control.seeds }})."
 
 )
@@ -292,6 +300,10 @@ FIGURE = Figure(
         "half_silent_loss": lambda d: [s / 2 for s in d["silent_loss"]],
         "trained_loss_removed": lambda d: _loss_removed(d, "trained host"),
         "random_host_loss_removed": lambda d: _loss_removed(d, "random host"),
+        "trained_recovered": lambda d: _row(d, "trained host", "recovered"),
+        "random_host_recovered": lambda d: _row(d, "random host", "recovered"),
+        "trained_output_recovered": lambda d: _row(d, "trained host", "output_recovered"),
+        "random_host_output_recovered": lambda d: _row(d, "random host", "output_recovered"),
         "trained_fvu": lambda d: _row(d, "trained host", "fvu"),
         "random_host_fvu": lambda d: _row(d, "random host", "fvu"),
         "silent_loss": lambda d: d["silent_loss"],

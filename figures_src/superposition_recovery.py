@@ -353,6 +353,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 alt.Tooltip("mmcs:Q", format=".3f"),
                 alt.Tooltip("mcc:Q", format=".3f"),
                 alt.Tooltip("coverage:Q", format=".0%"),
+                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
             ],
         )
     ).properties(
@@ -394,6 +395,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 alt.Tooltip("mmcs:Q", format=".3f"),
                 alt.Tooltip("mcc:Q", format=".3f"),
                 alt.Tooltip("coverage:Q", format=".0%"),
+                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
             ],
         )
     ).properties(
@@ -432,8 +434,13 @@ ALT = (
     "{{ value: superposition_recovery.neuron_mmcs | .2f mean }} (linear) and "
     "{{ value: superposition_recovery.relu_neuron_mmcs | .2f mean }} (ReLU), the rotated neuron "
     "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
-    "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Means over "
-    "{{ value: superposition_recovery.n_seeds }} seeds."
+    "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Spliced in place of the "
+    "hidden layer, the full dictionary recovers "
+    "{{ value: superposition_recovery.dictionary_recovered | .2f mean }} of the loss that "
+    "mean-ablating it costs, the small one "
+    "{{ value: superposition_recovery.matched_dictionary_recovered | .2f mean }} (linear) and "
+    "{{ value: superposition_recovery.relu_matched_dictionary_recovered | .2f mean }} (ReLU). "
+    "Means over {{ value: superposition_recovery.n_seeds }} seeds."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
@@ -460,7 +467,10 @@ METHODS = (
     "untrained atoms. **Scores.** Against the host's feature directions longer than "
     "{{ param: superposition_recovery.represented_norm }}: mean max cosine, one-to-one matched "
     "cosine, and coverage (matches of cosine "
-    "{{ param: superposition_recovery.recovery_threshold }} or more). **Seeds.** "
+    "{{ param: superposition_recovery.recovery_threshold }} or more). **Faithfulness.** Each "
+    "dictionary replaces its host's hidden layer on {{ param: superposition_recovery.n_eval }} "
+    "held-out inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's "
+    "reconstruction loss, the ablated host given the layer's mean over those inputs. **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
 
@@ -542,6 +552,22 @@ FIGURE = Figure(
         "relu_rotated_mmcs": lambda d: _v(d, "rotated neuron frame (matched)", host="relu"),
         "relu_matched_random_mmcs": lambda d: _v(d, "random directions (matched)", host="relu"),
         "relu_matched_best_control_mmcs": lambda d: _best_control(d, "relu"),
+        # Faithfulness: loss recovered when spliced in place of the hidden layer.
+        "dictionary_recovered": lambda d: _v(d, "dictionary", "recovered"),
+        "dense_dictionary_recovered": lambda d: _v(
+            d, "dictionary", "recovered", probability=_densest(d)
+        ),
+        "shuffled_dictionary_recovered": lambda d: _v(d, "shuffled-data dictionary", "recovered"),
+        "matched_dictionary_recovered": lambda d: _v(d, "dictionary (matched)", "recovered"),
+        "untrained_matched_recovered": lambda d: _v(
+            d, "untrained dictionary (matched)", "recovered"
+        ),
+        "relu_matched_dictionary_recovered": lambda d: _v(
+            d, "dictionary (matched)", "recovered", host="relu"
+        ),
+        "relu_untrained_matched_recovered": lambda d: _v(
+            d, "untrained dictionary (matched)", "recovered", host="relu"
+        ),
         "dense_probability": _densest,
         "dense_dictionary_mmcs": lambda d: _v(d, "dictionary", probability=_densest(d)),
         "dense_random_mmcs": lambda d: _v(d, "random directions", probability=_densest(d)),
