@@ -155,9 +155,6 @@ def compute(p: Params) -> dict[str, Any]:
     h_eval = {name: hosts[name].hidden(x_eval[name]).detach() for name in HOSTS}
     head_ids = [head * len(seeds) + j for j in range(len(seeds))]
     full_ids = list(range(len(sweep))) + head_ids
-    with torch.no_grad():
-        full_recon = full(h_eval["linear"][:, full_ids]).recon
-    full_recovered = _toy.splice_recovered(linear, x_eval["linear"], full_recon, full_ids)
     small_ids = [
         head_ids if host == "linear" else list(range(len(seeds))) for host, _, _ in matched_groups
     ]
@@ -166,16 +163,33 @@ def compute(p: Params) -> dict[str, Any]:
         dim=1,
     )
     with torch.no_grad():
-        recons = {"trained": small(h_small).recon, "untrained": untrained(h_small).recon}
-    small_recovered: dict[tuple[str, str], list[float]] = {}
+        recon_full = full(h_eval["linear"][:, full_ids]).recon
+        recon_small = {"trained": small(h_small).recon, "untrained": untrained(h_small).recon}
+    # One splice call per host (its clean and ablated runs shared by its dictionaries):
+    # (what, host instances, reconstructions) per host.
+    spliced: dict[str, list[tuple[Any, list[int], Any]]] = {
+        "linear": [("full", full_ids, recon_full)],
+        "relu": [],
+    }
     for g, (host, reader, _) in enumerate(matched_groups):
         part = slice(g * len(seeds), (g + 1) * len(seeds))
-        for name, which in ((reader, "trained"), ("untrained dictionary", "untrained")):
-            if which == "untrained" and reader != "dictionary":
-                continue
-            small_recovered[host, name] = _toy.splice_recovered(
-                hosts[host], x_eval[host], recons[which][:, part], small_ids[g]
-            )["recovered"]
+        spliced[host].append((reader, small_ids[g], recon_small["trained"][:, part]))
+        if reader == "dictionary":
+            spliced[host].append(
+                ("untrained dictionary", small_ids[g], recon_small["untrained"][:, part])
+            )
+    recovered_by: dict[tuple[str, str], list[float]] = {}
+    for host, parts in spliced.items():
+        recovered = _toy.splice_recovered(
+            hosts[host],
+            x_eval[host],
+            torch.cat([r for *_, r in parts], dim=1),
+            [i for _, ids, _ in parts for i in ids],
+        )["recovered"]
+        start = 0
+        for name, ids, _ in parts:
+            recovered_by[host, name] = recovered[start : start + len(ids)]
+            start += len(ids)
 
     neurons = torch.cat([torch.eye(d), -torch.eye(d)])  # both signs of each axis
     rows: list[dict[str, Any]] = []
@@ -210,7 +224,7 @@ def compute(p: Params) -> dict[str, Any]:
     for i, (q, s) in enumerate(sweep):
         true = truth("linear", i)
         random = random_directions(n, d, _toy.stream(s, _toy.RANDOM_READERS))
-        recovered = full_recovered["recovered"]
+        recovered = recovered_by["linear", "full"]
         score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
         if q == p.headline_probability:
@@ -226,7 +240,7 @@ def compute(p: Params) -> dict[str, Any]:
             i = g * len(seeds) + j
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
             atoms = small.W_dec.detach()[i]
-            score(host, q, s, f"{reader} (matched)", atoms, true, small_recovered[host, reader][j])
+            score(host, q, s, f"{reader} (matched)", atoms, true, recovered_by[host, reader][j])
             if reader == "dictionary":
                 score(
                     host,
@@ -235,7 +249,7 @@ def compute(p: Params) -> dict[str, Any]:
                     "untrained dictionary (matched)",
                     untrained_atoms[i],
                     true,
-                    small_recovered[host, "untrained dictionary"][j],
+                    recovered_by[host, "untrained dictionary"][j],
                 )
     for host in HOSTS:
         for j, s in enumerate(seeds):
