@@ -615,8 +615,12 @@ ALT = (
     "steering_dose_response.untrained_host_atom_collateral_per_gain | .3f mean }} for the "
     "untrained host's atom and {{ value: "
     "steering_dose_response.second_untrained_host_atom_collateral_per_gain | .3f mean }} for "
-    "a second untrained host. Means over {{ value: steering_dose_response.n_seeds }} "
-    "seeds and {{ value: steering_dose_response.n_targets }} targets."
+    "a second untrained host. Spliced into its host, the dictionary recovers "
+    "{{ value: steering_dose_response.dictionary_recovered | .2f mean }} of the loss that "
+    "mean-ablating the hidden layer costs (the ReLU host's: "
+    "{{ value: steering_dose_response.privileged_dictionary_recovered | .2f mean }}). Means over "
+    "{{ value: steering_dose_response.n_seeds }} seeds and "
+    "{{ value: steering_dose_response.n_targets }} targets."
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -646,7 +650,11 @@ METHODS = (
     "basis.** The same on a host trained with a ReLU hidden "
     "layer, where the neurons are a frame the host picks. The null hosts and the ReLU host are "
     "scored at dose {{ param: steering_dose_response.headline_dose }}. **Reference.** The true "
-    "feature direction. **Seeds.** "
+    "feature direction. **Faithfulness.** Each dictionary replaces its host's hidden layer on "
+    "{{ param: steering_dose_response.n_splice }} fresh inputs: loss recovered is (ablated - "
+    "spliced) / (ablated - clean) of the host's loss, the ablated host given the layer's mean; "
+    "on the untrained hosts, the same share of the squared distance to the host's own output. "
+    "**Seeds.** "
     "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
 
 )
@@ -689,6 +697,14 @@ FIGURE = Figure(
         "neuron_candidates": lambda d: 2 * d["d_hidden"],
         "atom_candidates": lambda d: d["n_features"],
         "min_firings": _min_firings,
+        "dictionary_recovered": lambda d: d["faithfulness"]["trained"]["recovered"],
+        **{
+            f"{key}_dictionary_{measure}": (
+                lambda d, host=host, measure=measure: d["faithfulness"][host][measure]
+            )
+            for host, key in HOST_KEYS.items()
+            for measure in ("recovered", "output_recovered")
+        },
         "atom_gain": lambda d: _per_seed_mean(d, KINDS[0], "gain"),
         "neuron_gain": lambda d: _per_seed_mean(d, KINDS[1], "gain"),
         "random_small_gain": lambda d: _per_seed_mean(d, KINDS[2], "gain"),
