@@ -171,3 +171,52 @@ def per_seed(rows: list[dict[str, Any]], field: str, seeds: Sequence[int], **whe
     if missing:
         raise KeyError(f"no row with {where} for seeds {missing}")
     return [picked[s] for s in seeds]
+
+
+def splice_recovered(
+    host: Any, x: Any, recon: Any, instances: Sequence[int]
+) -> dict[str, list[float]]:
+    """How much of the host's loss dictionaries win back, spliced in place of its hidden layer.
+
+    `x` are held-out features `(samples, host instances, n_features)`; `recon` is the
+    dictionaries' reconstruction of `host.hidden(x)[:, instances]`, `(samples,
+    len(instances), d_hidden)`: dictionary j reads host instance `instances[j]`.
+    Per dictionary:
+    - `recovered`: `metrics.loss_recovered` of the host's own loss (importance-weighted
+      MSE to `x`), against replacing h by its mean over `x`;
+    - `output_recovered`: the same share of the (importance-weighted) squared distance
+      to the host's clean output, which needs no loss gap: the measure for an untrained
+      host, whose mean-ablated loss may be no worse than its clean one (as `_reading`'s
+      KL recovered is on an untrained transformer).
+    """
+    import torch
+
+    from symbiote_core.metrics import loss_recovered
+
+    out: dict[str, list[float]] = {"recovered": [], "output_recovered": []}
+    with torch.no_grad():
+        h = host.hidden(x)  # (samples, host instances, d_hidden)
+        clean_out = host.decode(h)
+        ablated_out = host.decode(h.mean(0, keepdim=True).expand_as(h))
+        clean, ablated = host.loss(x, clean_out), host.loss(x, ablated_out)  # (host inst,)
+        ablated_gap = host.loss(clean_out, ablated_out)
+        # Splice in rounds in which each host instance is read by one dictionary at most,
+        # so one decode of all instances serves a round.
+        spliced, gap = [0.0] * len(instances), [0.0] * len(instances)
+        pending = list(range(len(instances)))
+        while pending:
+            taken: dict[int, int] = {}
+            for j in pending:
+                taken.setdefault(int(instances[j]), j)
+            h_round = h.clone()
+            for i, j in taken.items():
+                h_round[:, i] = recon[:, j]
+            round_out = host.decode(h_round)
+            round_loss, round_gap = host.loss(x, round_out), host.loss(clean_out, round_out)
+            for i, j in taken.items():
+                spliced[j], gap[j] = round_loss[i].item(), round_gap[i].item()
+            pending = [j for j in pending if j not in taken.values()]
+    for j, i in enumerate(instances):
+        out["recovered"].append(loss_recovered(clean[i].item(), spliced[j], ablated[i].item()))
+        out["output_recovered"].append(loss_recovered(0.0, gap[j], ablated_gap[i].item()))
+    return out

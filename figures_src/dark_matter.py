@@ -58,6 +58,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
+    from figures_src import _toy
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
@@ -115,8 +116,12 @@ def compute(p: Params) -> dict[str, Any]:
         if step in p.budgets:
             sae.eval()
             with torch.no_grad():
-                residuals[step] = (h - sae(h).recon).pow(2).sum(-1)  # (eval, pairs)
+                recon = sae(h).recon  # (eval, pairs, hidden)
+                residuals[step] = (h - recon).pow(2).sum(-1)  # (eval, pairs)
             sae.train()
+    # Faithfulness of the dictionaries the figure reads (the largest budget): spliced in
+    # place of their host's hidden layer on the held-out inputs.
+    recovered = _toy.splice_recovered(host, x, recon, which.tolist())["recovered"]
 
     shuffle_generator = torch.Generator().manual_seed(p.seeds[0] + 3)
     rows_out = []
@@ -140,6 +145,7 @@ def compute(p: Params) -> dict[str, Any]:
                     "energy_share_over": (energy[over, j].sum() / total_energy).item(),
                     "residual_share_random": (residual[shuffled].sum() / residual.sum()).item(),
                     "energy_share_random": (energy[shuffled, j].sum() / total_energy).item(),
+                    "recovered": recovered[j] if budget == max(p.budgets) else None,
                 }
             )
     return {
@@ -187,7 +193,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
         {"k": k, "part": part, "fvu": sum(v) / len(v)} for (k, part), v in sorted(means.items())
     ]
     seeds = [
-        {"k": r["k"], "seed": r["seed"], "fvu": r["fvu"]}
+        {"k": r["k"], "seed": r["seed"], "fvu": r["fvu"], "recovered": r["recovered"]}
         for r in data["rows"]
         if r["budget"] == final
     ]
@@ -212,7 +218,15 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
     ticks = (
         alt.Chart(alt.Data(values=seeds))
         .mark_tick(thickness=2, size=18, color=palette.color("ink"))
-        .encode(x="k:O", y="fvu:Q", tooltip=["seed:O", alt.Tooltip("fvu:Q", format=".3f")])
+        .encode(
+            x="k:O",
+            y="fvu:Q",
+            tooltip=[
+                "seed:O",
+                alt.Tooltip("fvu:Q", format=".3f"),
+                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
+            ],
+        )
     )
     budget_rows = [
         {"k": f"k = {r['k']}", "budget": r["budget"], "seed": r["seed"], "part": part, "fvu": r[f]}
@@ -265,7 +279,11 @@ ALT = (
     "training steps; at k = {{ value: dark_matter.largest_k }} the FVU falls from "
     "{{ value: dark_matter.fvu_at_k8_b500 | .3f mean }} after "
     "{{ param: dark_matter.budgets.1 }} steps to "
-    "{{ value: dark_matter.fvu_at_k8 | .3f mean }}. Means over seeds."
+    "{{ value: dark_matter.fvu_at_k8 | .3f mean }}. Spliced into the host, the dictionaries "
+    "recover {{ value: dark_matter.recovered_at_k1 | .2f mean }}, "
+    "{{ value: dark_matter.recovered_at_k3 | .2f mean }} and "
+    "{{ value: dark_matter.recovered_at_k8 | .2f mean }} of the loss that mean-ablating the "
+    "hidden layer costs. Means over seeds."
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -283,7 +301,9 @@ METHODS = (
     "doubling removes less than {{ param: dark_matter.converged | .0% }} of the FVU. "
     "**Measurement.** On {{ param: dark_matter.n_eval }} fresh inputs, each dictionary's squared "
     "residual is split by whether the input had more than k active features (a residual no "
-    "k-sparse code can avoid). **Control.** The same inputs' share of the variance itself: a "
+    "k-sparse code can avoid); on the same inputs, each dictionary after the largest budget "
+    "replaces the hidden layer, and its loss recovered is (ablated - spliced) / (ablated - "
+    "clean) of the host's loss, the ablated host given the layer's mean. **Control.** The same inputs' share of the variance itself: a "
     "residual spread evenly over the variance gives the two shares equal. **Null.** A random set "
     "of inputs of the same size in place of those over the cap. **Seeds.** Evaluated on "
     "{{ param: dark_matter.seeds }}; the budgets and the margin were set on seeds 0-4."
@@ -292,6 +312,7 @@ METHODS = (
 
 _METRICS = (
     "fvu",
+    "recovered",
     "fvu_over",
     "fvu_within",
     "share_of_inputs_over",

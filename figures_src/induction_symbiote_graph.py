@@ -90,6 +90,27 @@ def _residuals(model: Any, tokens: Any) -> Any:
     return store[0]
 
 
+def _splice_recovered(graph: Any, model: Any, batch: Any, sae: Any, index: Any) -> list[float]:
+    """Per seed, `metrics.loss_recovered` of the host's loss on the induction targets when
+    the dictionary's reconstruction replaces the residual stream at its site, against
+    replacing it by its mean over the held-out sequences and positions."""
+    from figures_src._induction import loss_under
+    from symbiote_core.interventions import Intervention, replace
+    from symbiote_core.metrics import loss_recovered
+
+    site = "blocks.0.hook_resid_post"
+
+    def spliced(resid: Any) -> Any:  # (I, B, T, D) -> the same, rebuilt by the dictionary
+        codes = sae.encode(graph._with_instances(resid, sae.n_instances, index))
+        return sae.decode(codes)[:, :, index].permute(2, 0, 1, 3)
+
+    mean = _residuals(model, batch.tokens).mean(dim=(1, 2), keepdim=True)  # (I, 1, 1, D)
+    clean = loss_under(model, batch).tolist()
+    patched = loss_under(model, batch, [Intervention(site, replace(spliced))]).tolist()
+    ablated = loss_under(model, batch, [Intervention(site, replace(mean))]).tolist()
+    return [loss_recovered(*losses) for losses in zip(clean, patched, ablated, strict=True)]
+
+
 def _grow(p: Params, acts: Any, train_it: bool) -> Any:
     """A batched TopK dictionary on `acts` `(N, n, D)`; left at its initialisation
     (centred on the data) when `train_it` is False."""
@@ -205,6 +226,7 @@ def compute(p: Params) -> dict[str, Any]:
         good = lab["score"] > p.label_threshold
         out[host] = {
             "fvu": fvu.tolist(),
+            "recovered": _splice_recovered(graph, models[host], batch, sae, index),
             "alive": lab["alive"].sum(-1).tolist(),
             "count": {
                 kind: (good & (lab["kind"] == i)).sum(-1).tolist() for i, kind in enumerate(KINDS)
@@ -230,6 +252,10 @@ def compute(p: Params) -> dict[str, Any]:
                 for s in range(n)
             ],
         }
+        if host == "trained":  # the same dictionary at its initialisation, as the twin
+            out[host]["untrained_recovered"] = _splice_recovered(
+                graph, models[host], batch, raw, index
+            )
         if host in ("trained", "untrained"):
             out[host] |= _graphs(p, graph, models[host], batch, sae, raw, index, host)
         if host == "trained":
@@ -436,6 +462,7 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
         h = data[host]
         prefix = "" if host == "trained" else f"{host}_"
         out[f"{prefix}fvu"] = h["fvu"]
+        out[f"{prefix}recovered"] = h["recovered"]
         out[f"{prefix}alive"] = h["alive"]
         for kind in KINDS:
             key = kind.replace(" ", "_")
@@ -443,6 +470,7 @@ def _values(data: dict[str, Any]) -> dict[str, Any]:
             out[f"{prefix}{key}_coverage"] = h["coverage"][kind]
             out[f"{prefix}best_{key}"] = h["best"][kind]
     h = data["trained"]
+    out["raw_recovered"] = h["untrained_recovered"]
     for reader, tag in READERS.items():
         for key in GRADES:
             out[f"{tag}{key}"] = [g[key] for g in _grades(data, "trained", reader)]
@@ -835,6 +863,7 @@ VALUE_NAMES = tuple(
         for prefix in ("", "untrained_", "control_", "shuffled_")
         for name in (
             "fvu",
+            "recovered",
             "alive",
             *tuple(f"n_{k.replace(' ', '_')}_latents" for k in KINDS),
             *tuple(f"{k.replace(' ', '_')}_coverage" for k in KINDS),
@@ -846,7 +875,7 @@ VALUE_NAMES = tuple(
         for prefix in ("", "untrained_")
         for name in ("exactness_error", "logit_diff", "max_truth", "max_symbiote_edge")
     ]
-    + ["error_share", "n_ablated", "clean_loss", "latent_r2", "latent_qk_r2"]
+    + ["raw_recovered", "error_share", "n_ablated", "clean_loss", "latent_r2", "latent_qk_r2"]
     + ["first_order_latent_r2", "first_order_latent_qk_r2"]
     + [f"cut_{part}_loss" for part in "qk"]
     + [
@@ -866,7 +895,10 @@ ALT = (
     "has precision {{ value: induction_symbiote_graph.precision | .2f mean }} and recall "
     "{{ value: induction_symbiote_graph.recall | .2f mean }}; its edge weights explain "
     "{{ value: induction_symbiote_graph.r2 | .0% mean }} of the truth's variance, and the error "
-    "node carries {{ value: induction_symbiote_graph.error_share | .0% mean }} of the logit lead. "
+    "node carries {{ value: induction_symbiote_graph.error_share | .0% mean }} of the logit lead; "
+    "spliced into the host, the dictionary recovers "
+    "{{ value: induction_symbiote_graph.recovered | .2f mean }} of the loss that mean-ablating the "
+    "residual stream costs. "
     "Curves give precision and recall over the threshold for each seed. Dots count each kind of "
     "latent: {{ value: induction_symbiote_graph.n_previous_token_latents | .0f mean }} "
     "previous-token latents on the trained 2-layer host, none on the untrained, 1-layer and null "
@@ -903,7 +935,10 @@ METHODS = (
     "{{ code: figures_src.induction_symbiote_graph._grow.batch_size }}, "
     "{{ param: induction_symbiote_graph.dictionary_steps }} steps). Latents are labelled by the "
     "input feature they correlate with best (current token, previous token, position) at "
-    "correlation above {{ param: induction_symbiote_graph.label_threshold }}. The graph follows "
+    "correlation above {{ param: induction_symbiote_graph.label_threshold }}. Its faithfulness: "
+    "spliced in place of the stream on the held-out sequences, the share of the loss on the "
+    "induction targets that replacing the stream by its mean costs which the splice wins back "
+    "(loss recovered). The graph follows "
     "each residual source through the latents and the layer-1 heads' queries, keys and values to "
     "the correct logit minus the mean logit, with queries and keys recomputed through the "
     "softmax; the dictionary's error is a node with the same paths. **Ground truth.** Path "

@@ -84,6 +84,15 @@ def compute(p: Params) -> dict[str, Any]:
             task_loss = host.loss(x_eval, host(x_eval))  # (seeds,)
             recon = sae(stacked).recon[:, h * len(seeds) : (h + 1) * len(seeds)]
         unexplained = fvu(acts[name], recon)  # (seeds,)
+        # Faithfulness: the dictionary spliced in place of its own host's hidden layer on
+        # the held-out inputs; output_recovered is the measure on the random host, whose
+        # loss need not rise when its hidden layer is mean-ablated.
+        with torch.no_grad():
+            h_eval = host.hidden(x_eval)  # (eval, seeds, d_hidden)
+            eval_recon = sae(h_eval.repeat(1, len(HOSTS), 1)).recon[
+                :, h * len(seeds) : (h + 1) * len(seeds)
+            ]
+        faithful = _toy.splice_recovered(host, x_eval, eval_recon, range(len(seeds)))
         for j, seed in enumerate(seeds):
             i = h * len(seeds) + j
             random = random_directions(
@@ -100,6 +109,8 @@ def compute(p: Params) -> dict[str, Any]:
                     "random_mmcs": mean_max_cosine(random, true[j]),
                     "fvu": unexplained[j].item(),
                     "task_loss": task_loss[j].item(),
+                    "recovered": faithful["recovered"][j],
+                    "output_recovered": faithful["output_recovered"][j],
                 }
             )
     # The loss of a host that outputs nothing: what "learned nothing" costs on this task.
@@ -183,6 +194,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 "seed:O",
                 alt.Tooltip("task_loss:Q", format=".5f"),
                 alt.Tooltip("fvu:Q", format=".3f", title="dictionary FVU"),
+                alt.Tooltip("recovered:Q", format=".2f", title="dictionary's loss recovered"),
             ],
         )
     ).properties(width=160, height=220, title="What the host does")
@@ -215,7 +227,11 @@ ALT = (
     "chart: task loss {{ value: random_host_control.trained_loss | .4f mean }} for the trained "
     "host and {{ value: random_host_control.random_host_loss | .4f mean }} for the random host, "
     "against {{ value: random_host_control.silent_loss | .4f mean }} for a host that outputs "
-    "nothing. Means over {{ value: random_host_control.n_seeds }} seeds."
+    "nothing. Spliced into its host, the dictionary recovers "
+    "{{ value: random_host_control.trained_recovered | .2f mean }} of the loss that "
+    "mean-ablating the hidden layer costs on the trained host and "
+    "{{ value: random_host_control.random_host_recovered | .2f mean }} on the random one. "
+    "Means over {{ value: random_host_control.n_seeds }} seeds."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
@@ -234,7 +250,10 @@ METHODS = (
     "{{ code: figures_src._toy.train_dictionary.batch_size }}), scored against its own host's "
     "feature directions. **Controls.** As many random directions; the hosts' own task loss on "
     "{{ param: random_host_control.n_eval }} fresh inputs, against a host that outputs nothing. "
-    "**Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
+    "**Faithfulness.** Each dictionary replaces its host's hidden layer on the same fresh "
+    "inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's loss, the "
+    "ablated host given the layer's mean; output recovered is the same share of the squared "
+    "distance to the host's own output. **Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
     "({{ param: random_host_control.seeds }})."
 
 )
@@ -281,6 +300,10 @@ FIGURE = Figure(
         "half_silent_loss": lambda d: [s / 2 for s in d["silent_loss"]],
         "trained_loss_removed": lambda d: _loss_removed(d, "trained host"),
         "random_host_loss_removed": lambda d: _loss_removed(d, "random host"),
+        "trained_recovered": lambda d: _row(d, "trained host", "recovered"),
+        "random_host_recovered": lambda d: _row(d, "random host", "recovered"),
+        "trained_output_recovered": lambda d: _row(d, "trained host", "output_recovered"),
+        "random_host_output_recovered": lambda d: _row(d, "random host", "output_recovered"),
         "trained_fvu": lambda d: _row(d, "trained host", "fvu"),
         "random_host_fvu": lambda d: _row(d, "random host", "fvu"),
         "silent_loss": lambda d: d["silent_loss"],
@@ -314,8 +337,7 @@ FIGURE = Figure(
             op="<",
             right="half_silent_loss",
             control="the loss of a host that outputs zeros on the same evaluation inputs",
-            why="doing the task means removing more than half "
-            "of the loss that doing nothing costs",
+            why="doing the task means removing more than half of the loss that doing nothing costs",
             null=Null(
                 description="the same host before training (its initial weights, same run)",
                 values={"trained_loss": "random_host_loss"},

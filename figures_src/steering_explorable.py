@@ -45,6 +45,8 @@ class Params:
     """Inputs on which each target's atom and neuron are chosen (not shown to the reader)."""
     n_inputs: int = 64
     """The inputs the page steers; disjoint from the selection inputs."""
+    n_splice: int = 4096
+    """Fresh inputs on which the dictionary is spliced into the host (loss recovered)."""
     shown_dose: float = 1.0
     """The dose drawn before the reader moves the slider (the multiple of the direction
     added to the hidden layer)."""
@@ -55,6 +57,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
+    from figures_src._toy import splice_recovered
     from symbiote_core.hosts.toy import ToyConfig, toy_activations, train_toy
     from symbiote_core.metrics import random_directions
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
@@ -85,6 +88,11 @@ def compute(p: Params) -> dict[str, Any]:
         latents_sel = sae.encode(hidden_sel)
         shown = host.sample_features(p.n_inputs, torch.Generator().manual_seed(p.seed + 3))
     atoms = sae.W_dec.detach()
+    # Faithfulness first: the dictionary spliced in place of the hidden layer, held out.
+    x_splice = host.sample_features(p.n_splice, torch.Generator().manual_seed(p.seed + 5))
+    with torch.no_grad():
+        recon = sae(host.hidden(x_splice)[:, 0]).recon[:, None]  # (splice, 1, hidden)
+    recovered = splice_recovered(host, x_splice, recon, [0])["recovered"][0]
     randoms = random_directions(p.n_features, p.d_hidden, torch.Generator().manual_seed(p.seed + 4))
     directions: dict[str, list[list[float]]] = {kind: [] for kind in KINDS}
     for target in range(p.n_features):
@@ -102,6 +110,7 @@ def compute(p: Params) -> dict[str, Any]:
     d = torch.tensor(directions["dictionary atom"][p.shown_target])
     change = steered_change(W, b, x, d, p.shown_dose)
     return {
+        "recovered": round(recovered, 6),
         "host": {"W": W.tolist(), "b": b.tolist()},
         "inputs": x.tolist(),
         "directions": directions,
@@ -187,7 +196,10 @@ ALT = (
     "{{ value: steering_explorable.n_features }} outputs, averaged over "
     "{{ value: steering_explorable.n_inputs }} inputs, when a dose of "
     "{{ param: steering_explorable.shown_dose }} is added along the chosen direction; with a "
-    "dictionary atom chosen, the target's bar rises far above the rest."
+    "dictionary atom chosen, the target's bar rises far above the rest. Spliced in place of the "
+    "hidden layer, the dictionary recovers "
+    "{{ value: steering_explorable.dictionary_recovered | .2f }} of the loss that mean-ablating "
+    "it costs."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
@@ -236,5 +248,6 @@ FIGURE = Figure(
     values={
         "n_features": lambda d: len(d["host"]["b"]),
         "n_inputs": lambda d: len(d["inputs"]),
+        "dictionary_recovered": lambda d: d["recovered"],
     },
 )

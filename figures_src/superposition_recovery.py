@@ -75,6 +75,8 @@ class Params:
     """A feature counts as represented by the host when its direction is this long."""
     recovery_threshold: float = 0.9
     """A one-to-one match counts towards coverage at this cosine or above."""
+    n_eval: int = 4096
+    """Held-out inputs per host on which each dictionary is spliced into its host."""
 
     @property
     def feature_probability(self) -> float:  # the headline, for `_toy.train_dictionary`
@@ -142,10 +144,65 @@ def compute(p: Params) -> dict[str, Any]:
     untrained_atoms = untrained.W_dec.detach().clone()
     small = _toy.train_dictionary(p, matched_acts, small_seeds, d_sae=2 * d, k=k_head)
 
+    # Faithfulness first: each dictionary spliced in place of its host's hidden layer on
+    # held-out inputs (`_toy.splice_recovered`), instance by instance.
+    x_eval = {
+        "linear": linear.sample_features(
+            p.n_eval, _toy.streams([s for _, s in sweep], _toy.EVALUATION)
+        ),
+        "relu": relu.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION)),
+    }
+    h_eval = {name: hosts[name].hidden(x_eval[name]).detach() for name in HOSTS}
+    head_ids = [head * len(seeds) + j for j in range(len(seeds))]
+    full_ids = list(range(len(sweep))) + head_ids
+    small_ids = [
+        head_ids if host == "linear" else list(range(len(seeds))) for host, _, _ in matched_groups
+    ]
+    h_small = torch.cat(
+        [h_eval[host][:, ids] for (host, _, _), ids in zip(matched_groups, small_ids, strict=True)],
+        dim=1,
+    )
+    with torch.no_grad():
+        recon_full = full(h_eval["linear"][:, full_ids]).recon
+        recon_small = {"trained": small(h_small).recon, "untrained": untrained(h_small).recon}
+    # One splice call per host (its clean and ablated runs shared by its dictionaries):
+    # (what, host instances, reconstructions) per host.
+    spliced: dict[str, list[tuple[Any, list[int], Any]]] = {
+        "linear": [("full", full_ids, recon_full)],
+        "relu": [],
+    }
+    for g, (host, reader, _) in enumerate(matched_groups):
+        part = slice(g * len(seeds), (g + 1) * len(seeds))
+        spliced[host].append((reader, small_ids[g], recon_small["trained"][:, part]))
+        if reader == "dictionary":
+            spliced[host].append(
+                ("untrained dictionary", small_ids[g], recon_small["untrained"][:, part])
+            )
+    recovered_by: dict[tuple[str, str], list[float]] = {}
+    for host, parts in spliced.items():
+        recovered = _toy.splice_recovered(
+            hosts[host],
+            x_eval[host],
+            torch.cat([r for *_, r in parts], dim=1),
+            [i for _, ids, _ in parts for i in ids],
+        )["recovered"]
+        start = 0
+        for name, ids, _ in parts:
+            recovered_by[host, name] = recovered[start : start + len(ids)]
+            start += len(ids)
+
     neurons = torch.cat([torch.eye(d), -torch.eye(d)])  # both signs of each axis
     rows: list[dict[str, Any]] = []
 
-    def score(host: str, q: float, seed: int, reader: str, directions: Any, true: Any) -> None:
+    def score(
+        host: str,
+        q: float,
+        seed: int,
+        reader: str,
+        directions: Any,
+        true: Any,
+        recovered: float | None = None,
+    ) -> None:
         scores = _toy.match_scores(directions, true, p.recovery_threshold)
         rows.append(
             {
@@ -156,6 +213,7 @@ def compute(p: Params) -> dict[str, Any]:
                 "atoms": int(directions.shape[0]),
                 "represented": int(true.shape[0]),
                 **{k: round(v, 6) for k, v in scores.items()},
+                "recovered": None if recovered is None else round(recovered, 6),
             }
         )
 
@@ -166,20 +224,33 @@ def compute(p: Params) -> dict[str, Any]:
     for i, (q, s) in enumerate(sweep):
         true = truth("linear", i)
         random = random_directions(n, d, _toy.stream(s, _toy.RANDOM_READERS))
-        score("linear", q, s, "dictionary", full.W_dec.detach()[i], true)
+        recovered = recovered_by["linear", "full"]
+        score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
         if q == p.headline_probability:
-            shuffled_full = full.W_dec.detach()[len(sweep) + seeds.index(s)]
-            score("linear", q, s, "shuffled-data dictionary", shuffled_full, true)
+            i_null = len(sweep) + seeds.index(s)
+            shuffled_full = full.W_dec.detach()[i_null]
+            score(
+                "linear", q, s, "shuffled-data dictionary", shuffled_full, true, recovered[i_null]
+            )
 
     q = p.headline_probability
     for g, (host, reader, _) in enumerate(matched_groups):
         for j, s in enumerate(seeds):
             i = g * len(seeds) + j
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
-            score(host, q, s, f"{reader} (matched)", small.W_dec.detach()[i], true)
+            atoms = small.W_dec.detach()[i]
+            score(host, q, s, f"{reader} (matched)", atoms, true, recovered_by[host, reader][j])
             if reader == "dictionary":
-                score(host, q, s, "untrained dictionary (matched)", untrained_atoms[i], true)
+                score(
+                    host,
+                    q,
+                    s,
+                    "untrained dictionary (matched)",
+                    untrained_atoms[i],
+                    true,
+                    recovered_by[host, "untrained dictionary"][j],
+                )
     for host in HOSTS:
         for j, s in enumerate(seeds):
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
@@ -296,6 +367,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 alt.Tooltip("mmcs:Q", format=".3f"),
                 alt.Tooltip("mcc:Q", format=".3f"),
                 alt.Tooltip("coverage:Q", format=".0%"),
+                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
             ],
         )
     ).properties(
@@ -337,6 +409,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 alt.Tooltip("mmcs:Q", format=".3f"),
                 alt.Tooltip("mcc:Q", format=".3f"),
                 alt.Tooltip("coverage:Q", format=".0%"),
+                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
             ],
         )
     ).properties(
@@ -375,8 +448,13 @@ ALT = (
     "{{ value: superposition_recovery.neuron_mmcs | .2f mean }} (linear) and "
     "{{ value: superposition_recovery.relu_neuron_mmcs | .2f mean }} (ReLU), the rotated neuron "
     "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
-    "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Means over "
-    "{{ value: superposition_recovery.n_seeds }} seeds."
+    "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Spliced in place of the "
+    "hidden layer, the full dictionary recovers "
+    "{{ value: superposition_recovery.dictionary_recovered | .2f mean }} of the loss that "
+    "mean-ablating it costs, the small one "
+    "{{ value: superposition_recovery.matched_dictionary_recovered | .2f mean }} (linear) and "
+    "{{ value: superposition_recovery.relu_matched_dictionary_recovered | .2f mean }} (ReLU). "
+    "Means over {{ value: superposition_recovery.n_seeds }} seeds."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
@@ -403,7 +481,10 @@ METHODS = (
     "untrained atoms. **Scores.** Against the host's feature directions longer than "
     "{{ param: superposition_recovery.represented_norm }}: mean max cosine, one-to-one matched "
     "cosine, and coverage (matches of cosine "
-    "{{ param: superposition_recovery.recovery_threshold }} or more). **Seeds.** "
+    "{{ param: superposition_recovery.recovery_threshold }} or more). **Faithfulness.** Each "
+    "dictionary replaces its host's hidden layer on {{ param: superposition_recovery.n_eval }} "
+    "held-out inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's "
+    "reconstruction loss, the ablated host given the layer's mean over those inputs. **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
 
@@ -485,6 +566,22 @@ FIGURE = Figure(
         "relu_rotated_mmcs": lambda d: _v(d, "rotated neuron frame (matched)", host="relu"),
         "relu_matched_random_mmcs": lambda d: _v(d, "random directions (matched)", host="relu"),
         "relu_matched_best_control_mmcs": lambda d: _best_control(d, "relu"),
+        # Faithfulness: loss recovered when spliced in place of the hidden layer.
+        "dictionary_recovered": lambda d: _v(d, "dictionary", "recovered"),
+        "dense_dictionary_recovered": lambda d: _v(
+            d, "dictionary", "recovered", probability=_densest(d)
+        ),
+        "shuffled_dictionary_recovered": lambda d: _v(d, "shuffled-data dictionary", "recovered"),
+        "matched_dictionary_recovered": lambda d: _v(d, "dictionary (matched)", "recovered"),
+        "untrained_matched_recovered": lambda d: _v(
+            d, "untrained dictionary (matched)", "recovered"
+        ),
+        "relu_matched_dictionary_recovered": lambda d: _v(
+            d, "dictionary (matched)", "recovered", host="relu"
+        ),
+        "relu_untrained_matched_recovered": lambda d: _v(
+            d, "untrained dictionary (matched)", "recovered", host="relu"
+        ),
         "dense_probability": _densest,
         "dense_dictionary_mmcs": lambda d: _v(d, "dictionary", probability=_densest(d)),
         "dense_random_mmcs": lambda d: _v(d, "random directions", probability=_densest(d)),

@@ -122,3 +122,29 @@ def test_qk_effects_match_an_intervention_on_one_head() -> None:
     one = centred[..., 5:6, None] * decoder[:, None, None, 5:6]
     key = graph.qk_effects(model, fwd, one, u)[:, 0, 1, 1]
     assert torch.allclose(truth[:, 5, 2 + 3 * 1], key, atol=1e-12)
+
+
+class _Fixed:
+    """A stand-in dictionary on `(B, T, I, D)`: `decode(encode(x))` is x itself, or a
+    fixed tensor broadcast to x's shape."""
+
+    def __init__(self, n_instances: int, fixed: torch.Tensor | None = None) -> None:
+        self.n_instances, self.fixed = n_instances, fixed
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return z if self.fixed is None else self.fixed.expand_as(z).clone()
+
+
+def test_splice_recovered_is_one_for_the_identity_and_zero_for_the_mean() -> None:
+    from figures_src.induction_symbiote_graph import _residuals, _splice_recovered
+
+    model, batch, _, _ = _setup()
+    index = torch.arange(2)
+    identity = _splice_recovered(graph, model, batch, _Fixed(2), index)
+    assert identity == [1.0, 1.0]
+    mean = _residuals(model, batch.tokens).mean(dim=(1, 2))  # (I, D)
+    ablated = _splice_recovered(graph, model, batch, _Fixed(2, mean[None, None]), index)
+    assert max(abs(v) for v in ablated) < 1e-5

@@ -114,3 +114,26 @@ def test_pick_chooses_by_correlation_with_either_sign() -> None:
     directions, index = _pick(torch.eye(3), hidden, outs, signed=True)
     torch.testing.assert_close(directions, torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0]]))
     assert index.tolist() == [1, 5]
+
+
+def test_splice_recovered_is_one_for_the_identity_and_zero_for_the_mean() -> None:
+    # Two host instances (a trained one and its untrained start), read by three
+    # "dictionaries": instance 0 twice (identity, mean) and instance 1 once (halfway).
+    cfg = ToyConfig(n_features=8, d_hidden=3, n_instances=2, steps=200, batch_size=128, lr=1e-2)
+    host, _ = train_toy(cfg)
+    x = host.sample_features(512, torch.Generator().manual_seed(3))
+    h = host.hidden(x).detach()
+    mean = h.mean(0, keepdim=True).expand_as(h)
+    recon = torch.stack([h[:, 0], mean[:, 0], (h[:, 1] + mean[:, 1]) / 2], dim=1)
+    scores = _toy.splice_recovered(host, x, recon, [0, 0, 1])
+    for name in ("recovered", "output_recovered"):
+        assert scores[name][0] == 1.0
+        assert abs(scores[name][1]) < 1e-6
+    assert 0.0 < scores["output_recovered"][2] < 1.0
+    # By hand for the halfway splice, from the host's own decode and loss.
+    clean = host.loss(x, host(x))[1].item()
+    ablated = host.loss(x, host.decode(mean))[1].item()
+    halfway = torch.stack([h[:, 0], (h[:, 1] + mean[:, 1]) / 2], dim=1)
+    spliced = host.loss(x, host.decode(halfway))[1].item()
+    expected = (ablated - spliced) / (ablated - clean)
+    assert abs(scores["recovered"][2] - expected) < 1e-6
