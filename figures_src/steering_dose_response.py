@@ -665,19 +665,13 @@ FIGURE = Figure(
     "rest still",
     caption=(
         f"Toy hosts ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions, "
-        f"{len(PARAMS.seeds)} seeds) are steered by adding a unit direction, scaled by the "
-        f"dose, to the hidden layer; each seed steers {PARAMS.n_targets} target features one "
-        "at a time. Every direction is picked by how well its activation tracks the target "
-        f"output on {PARAMS.n_activations:,} selection inputs, and scored on "
-        f"{PARAMS.n_eval} other inputs. Random directions get as many candidates as the "
-        "reader they control for. Lines are means over seeds with a 95% band; the strip "
-        "shows every target. Click a legend entry to isolate a kind. The bottom panel runs "
-        "the same pipeline (a dictionary grown on each host's own activations) on the host "
-        "untrained, on a second untrained host, and on a host whose hidden layer has a ReLU "
-        "(a privileged basis), and gives each kind's collateral change per unit "
-        f"of target change at dose {PARAMS.headline_dose:g}, one dot per seed. The host's "
-        "weights are tied, so a push along a feature raises its output on an untrained host "
-        "too; what training changes is how much else moves."
+        f"{len(PARAMS.seeds)} seeds) steered by adding a unit direction, scaled by the dose, "
+        f"to the hidden layer, {PARAMS.n_targets} targets per seed; each direction is picked "
+        "on selection inputs and scored on others. Lines: means over seeds with a 95% band; "
+        "the strip shows every target; click a legend entry to isolate a kind. Bottom: the "
+        "same pipeline on two untrained hosts and on a host with a privileged basis, each "
+        f"kind's collateral change per unit of target change at dose {PARAMS.headline_dose:g}, "
+        "one dot per seed."
     ),
     alt=ALT,
     methods=METHODS,

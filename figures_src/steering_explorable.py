@@ -230,13 +230,9 @@ FIGURE = Figure(
     caption=(
         f"A toy host ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions) runs in "
         "this page. Pick a target feature, a direction and a dose: the direction is added "
-        f"to the host's hidden layer for {PARAMS.n_inputs} fixed inputs, and the bars show "
-        "how much each output changes on average. Atoms and neurons were chosen for each "
-        "target on other inputs. One seed; this figure is for exploring, not evidence. The "
-        "host reads its output back with the weights it wrote with, so a push along a "
-        "feature's own direction raises that output on an untrained host too; what a "
-        "trained host and its dictionary change is how little else moves (the steering "
-        "figure's bottom panel)."
+        f"to the hidden layer for {PARAMS.n_inputs} fixed inputs, and the bars show how much "
+        "each output changes on average. Atoms and neurons were chosen on other inputs. One "
+        "seed, for exploring, not evidence."
     ),
     alt=ALT,
     methods=METHODS,
