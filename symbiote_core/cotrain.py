@@ -205,7 +205,9 @@ def catch_up(
     with a fresh reader's. The host is untouched. Left in eval mode.
     """
     if steps < 0 or batch_size < 1:
-        raise ValueError(f"catch_up needs steps >= 0 and batch_size >= 1, got {steps}, {batch_size}")
+        raise ValueError(
+            f"catch_up needs steps >= 0 and batch_size >= 1, got {steps}, {batch_size}"
+        )
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(symbiote.parameters(), lr=lr, fused=True)
     data = acts.detach()
