@@ -178,6 +178,25 @@ def test_a_worker_refuses_to_run_without_the_pinned_environment(
     assert "PYTHONHASHSEED" not in os.environ  # restored for the calling process
 
 
+def test_the_pinned_environment_pins_the_numerics_torch_uses() -> None:
+    """A worker's torch runs the instruction set PINNED_ENV names, whatever the CPU has
+    beyond it: the same commit then trains the same hosts on another machine."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import torch; print(torch.backends.cpu.get_cpu_capability()); "
+        "print(torch.get_num_threads())"
+    )
+    env = {**os.environ, **worker_module.WORKER_ENV}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    pinned = worker_module.PINNED_ENV["ATEN_CPU_CAPABILITY"].upper()
+    assert out[0] in (pinned, "DEFAULT"), out  # DEFAULT: a CPU without it falls back
+    assert out[1] == "1"
+
+
 # ------------------------------------------------------------------ orphaned workers
 
 

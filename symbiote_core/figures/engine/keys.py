@@ -57,7 +57,9 @@ from symbiote_core.figures.engine.memo import is_file
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.sides import data_tree, strip_docstrings
 
-ENGINE_FORMAT = 3  # 2: per-seed values, claims over seeds with a null; 3: meta.json checksum
+ENGINE_FORMAT = 4
+"""2: per-seed values, claims over seeds with a null; 3: meta.json checksum; 4: workers'
+numerics pinned to one instruction set (`worker.PINNED_ENV`)."""
 """Bump when the engine changes what it writes or how a worker computes or renders."""
 CLAIMS_FORMAT = 2  # 2: live nulls, controls, separation, tuning seeds in the entry
 """Bump when the engine changes how claims are evaluated or what a rendered entry stores

@@ -55,6 +55,14 @@ PINNED_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
+    # The instruction set the numerics use, pinned to AVX2 (on every x86-64 server of the
+    # last decade): left free, torch's own kernels and MKL pick AVX-512 where the CPU has
+    # it, so rounding, and with it every trained host, depended on the machine. Grokking
+    # is chaotic enough that two CPUs gave the same commit different hosts, and claims
+    # near their thresholds different verdicts. MKL_CBWR is MKL's reproducibility mode.
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "AVX2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
 }
 """What a figure's bytes may depend on: checked in every worker before it computes."""
 
