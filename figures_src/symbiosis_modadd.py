@@ -635,7 +635,7 @@ FIGURE = Figure(
             "At the interior coupling the host's held-out loss is higher than uncoupled.",
             "test_loss",
             rising=True,
-            stated="fails",  # seeds 5-9: up by 1.6-3.1 nats on the three that had not grokked, down on 8 and 9
+            stated="fails",  # seeds 5-9: up 1.3-2.2 nats on the three not grokked, down on 8 and 9
         ),
         _vs_uncoupled(
             "reader_more_faithful",
@@ -660,7 +660,7 @@ FIGURE = Figure(
             "reader_recovered",
             "narrower-host",
             "narrow",
-            stated="fails",  # seeds 5-9: behind on four, ahead by less than the margin on 8
+            stated="fails",  # seeds 5-9: behind on three, ahead by less than the margin on 5 and 8
         ),
     ),
 )
