@@ -186,3 +186,38 @@ def cotrain(
     host.eval()
     symbiote.eval()
     return log
+
+
+def catch_up(
+    symbiote: nn.Module,
+    acts: torch.Tensor,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int = 0,
+) -> None:
+    """Train a co-trained `symbiote` further on its frozen host's activations.
+
+    `acts` is `(rows, n_instances, d)`, the site over the data the host is read on. A reader
+    that tracked a moving host lags a reader fitted to the frozen one; these reader-only
+    steps (fresh Adam, batches drawn with replacement, no re-initialisation: the co-trained
+    dictionary is the starting point) let it catch up, so that its error can be compared
+    with a fresh reader's. The host is untouched. Left in eval mode.
+    """
+    if steps < 0 or batch_size < 1:
+        raise ValueError(
+            f"catch_up needs steps >= 0 and batch_size >= 1, got {steps}, {batch_size}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(symbiote.parameters(), lr=lr, fused=True)
+    data = acts.detach()
+    symbiote.train()
+    for _ in range(steps):
+        rows = torch.randint(data.shape[0], (batch_size,), generator=generator)
+        loss, _ = symbiote.loss(data[rows])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if hasattr(symbiote, "post_step"):
+            symbiote.post_step()
+    symbiote.eval()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
+from symbiote_core.cotrain import CoTrainConfig, catch_up, cotrain, normalised_error
 from symbiote_core.hosts.toy import ToyConfig, ToyModel
 from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
@@ -139,3 +139,18 @@ def test_gradient_flows_through_a_padded_top_k() -> None:
     acts = torch.randn(32, 4, requires_grad=True)
     sae(acts).recon.pow(2).sum().backward()
     assert acts.grad is not None and torch.isfinite(acts.grad).all()
+
+
+def test_catch_up_improves_the_reader_and_leaves_the_host_alone() -> None:
+    host, symbiote = _host(), _symbiote()
+    cotrain(host, symbiote, _task, CoTrainConfig(coupling=0.3, steps=30))
+    weights = host.W.clone()
+    x = host.sample_features(2000, torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        h = host.hidden(x)
+        before = normalised_error(h, symbiote(h).recon)
+    catch_up(symbiote, h, steps=200, batch_size=64, lr=3e-3)
+    with torch.no_grad():
+        after = normalised_error(h, symbiote(h).recon)
+    assert (after < before).all()
+    assert torch.equal(host.W, weights) and not symbiote.training
