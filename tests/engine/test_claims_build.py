@@ -108,7 +108,7 @@ def test_dead_nulls_and_unseparated_seeds_fail_the_build_naming_figure_and_claim
 DESCRIBED = 'Value("the null run\'s y", lambda d: d["nulls"])'
 UNDESCRIBED = {
     # name: (the null value's declaration, what the error must say)
-    "bare": ('lambda d: d["nulls"]', "value 'n' has no description: declare it as Value("),
+    "bare": ('lambda d: d["nulls"]', "value 'n' has no description: declare it as a pair"),
     "blank": ('Value("  ", lambda d: d["nulls"])', "value 'n' has an empty description"),
 }
 

@@ -18,7 +18,7 @@ are judged on seeds nobody tuned on.
 Values are named numbers read from the data that prose may quote. A value is either a
 constant of the set-up (a number) or a measurement, one number per seed in params
 order (a list). Prose shows a per-seed value as its mean and spread. Each is declared
-as `Value(description, fn)`: the description says in a phrase what the number is ("the
+as a pair `(description, fn)` (`Value`): the description says in a phrase what the number is ("the
 share of atoms that match a parent"), and is what a reader sees when they open a quoted
 number; the build refuses a value without one (`Figure.require_value_descriptions`).
 
@@ -49,7 +49,7 @@ import operator
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from symbiote_core.figures.authoring.inputs import Input, Package
 
@@ -510,32 +510,31 @@ def _lookup(values: Mapping[str, Quantity], name: str, claim: str) -> Quantity:
         ) from None
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A named number of a figure: what it is, in words, and how to read it from the data.
 
-    `description` is a short phrase, lower case, no final full stop, that says what the
-    number is to a reader who has not seen the code ("the share of atoms that match a
-    parent", "the hosts' hidden width"); a quoted number's popover shows it, then the
-    seeds and the figure. Values generated in a comprehension get an f-string
-    description naming what varies. `fn(data)` returns a number, or one number per seed.
+    Written as a plain pair, `"name": ("what it is", fn)` (a `Value` is that same tuple,
+    with names): a figure module needs no import for it, and its import lines, which
+    its data key hashes, stay as they are. `description` is a short phrase, lower case,
+    no final full stop, saying what the number is to a reader who has not seen the code
+    ("the share of atoms that match a parent", "the hosts' hidden width"); a quoted
+    number's popover shows it, then the seeds and the figure. Values generated in a
+    comprehension get an f-string description naming what varies. `fn(data)` returns a
+    number, or one number per seed.
     """
 
     description: str
     fn: Callable[[Data], Quantity]
 
-    def __call__(self, data: Data) -> Quantity:
-        return self.fn(data)
-
 
 def value_description_problem(name: str, entry: Any) -> str | None:
     """Why `entry` (a `Figure.values` entry) is not a described value, or None."""
-    if not isinstance(entry, Value):
+    if not (isinstance(entry, tuple) and len(entry) == 2 and callable(entry[1])):
         return (
-            f"value {name!r} has no description: declare it as "
-            f"Value(\"what the number is, in a phrase\", fn), not a bare {type(entry).__name__}"
+            f"value {name!r} has no description: declare it as a pair "
+            f"(\"what the number is, in a phrase\", fn), not {type(entry).__name__} {entry!r}"
         )
-    description = entry.description
+    description = entry[0]
     if not isinstance(description, str) or not description.strip():
         return f"value {name!r} has an empty description: say in a phrase what the number is"
     if "\n" in description.strip():
@@ -543,6 +542,12 @@ def value_description_problem(name: str, entry: Any) -> str | None:
     if description.strip() == name:
         return f"value {name!r}: its description repeats its name; say in words what it is"
     return None
+
+
+def _value_fn(entry: Any) -> Callable[[Data], Any]:
+    """The getter of a values entry: a (description, fn) pair, or (refused by the build,
+    still read by tools while a module is updated) a bare function."""
+    return entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
 
 
 @dataclass(frozen=True)
@@ -563,8 +568,8 @@ class Figure:
     render: Callable[[Data], Any]
     """data -> altair.Chart (or any object with `to_dict()` giving a Vega-Lite spec)."""
     values: Mapping[str, Value] = field(default_factory=dict)
-    """Name -> `Value(description, fn)`: the numbers prose may quote, each with a phrase
-    saying what it is (required by the build: `require_value_descriptions`)."""
+    """Name -> `(description, fn)` (a `Value`): the numbers prose may quote, each with a
+    phrase saying what it is (required by the build: `require_value_descriptions`)."""
     claims: tuple[Claim, ...] = ()
     methods: str = ""
     """Markdown for the methods appendix: what host, what symbiote, what control, what
@@ -626,7 +631,7 @@ class Figure:
 
     def require_value_descriptions(self) -> None:
         """Refuse (`ValueError`, naming the figure and the value) a value declared without
-        a description (`Value`). Like `require_tuning_seeds`, the build calls this;
+        a description (a bare function, not a `(description, fn)` pair). Like `require_tuning_seeds`, the build calls this;
         importing the figure does not, so a module being updated still loads in tools."""
         problems = [
             problem
@@ -639,9 +644,9 @@ class Figure:
     def value_descriptions(self) -> dict[str, str]:
         """Name -> description of every described value (what the entry stores)."""
         return {
-            name: " ".join(entry.description.split()).rstrip(".")
+            name: " ".join(entry[0].split()).rstrip(".")
             for name, entry in self.values.items()
-            if isinstance(entry, Value)
+            if value_description_problem(name, entry) is None
         }
 
     def _check_tuning_seeds(self, seeds: tuple[int, ...] | None) -> None:
@@ -682,8 +687,8 @@ class Figure:
         """Every named value, checked to be a number or one number per seed."""
         n_seeds = len(self.seeds())
         out: dict[str, Quantity] = {}
-        for name, fn in self.values.items():
-            out[name] = _plain_value(name, fn(data), n_seeds)
+        for name, entry in self.values.items():
+            out[name] = _plain_value(name, _value_fn(entry)(data), n_seeds)
         return out
 
 
