@@ -333,13 +333,13 @@ FIGURE = Figure(
     tuning_note="the values of q and the claims' margin were chosen on these seeds; the "
     "hosts and dictionaries are the earlier recipe, unchanged",
     values={
-        "n_parents": lambda d: d["n_parents"],
-        "n_children": lambda d: d["n_children"],
-        "n_features": lambda d: d["n_features"],
-        "d_hidden": lambda d: d["d_hidden"],
+        "n_parents": ("parent features of the hierarchical host", lambda d: d["n_parents"]),
+        "n_children": ("child features under each parent", lambda d: d["n_children"]),
+        "n_features": ("the host's ground-truth features, parents and children", lambda d: d["n_features"]),
+        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
         **{
             f"{_slug(label)}_{_slug(cond)}_at_{size}": (
-                lambda d, cond=cond, size=size, label=label: _share(d, cond, size, label)
+                f"the share of a {size}-atom dictionary's atoms labelled '{label}', host: {cond}", lambda d, cond=cond, size=size, label=label: _share(d, cond, size, label)
             )
             for cond in _conditions(PARAMS)
             for size in PARAMS.dictionary_sizes
@@ -349,7 +349,7 @@ FIGURE = Figure(
         # in for (rules.NULL_NAMING).
         **{
             f"second_q0_host_{_slug(label)}_{_slug(cond)}_at_{size}": (
-                lambda d, size=size, label=label: _share(d, REPLICATE, size, label)
+                f"the share of a {size}-atom dictionary's atoms labelled '{label}', on the second q = 0 host (the null for {cond})", lambda d, size=size, label=label: _share(d, REPLICATE, size, label)
             )
             for cond in _conditions(PARAMS)
             if cond != REPLICATE

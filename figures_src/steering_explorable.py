@@ -234,7 +234,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_features": lambda d: len(d["host"]["b"]),
-        "n_inputs": lambda d: len(d["inputs"]),
+        "n_features": ("the toy host's features", lambda d: len(d["host"]["b"])),
+        "n_inputs": ("the fixed inputs the page steers", lambda d: len(d["inputs"])),
     },
 )
