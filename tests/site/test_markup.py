@@ -214,3 +214,15 @@ def test_a_value_of_an_entry_without_descriptions_names_itself() -> None:
     out = renderer(fig=view(meta=meta, number=None, page=None)).render("{{ value: fig.score }}")
     assert "fig.score, mean of 3 seeds (0.9123, 0.9, 0.93). From figure fig: A figure." in out
     assert "<a " not in out.split('class="sym-tip"')[1]
+
+
+def test_a_quoted_param_says_what_it_is_from_its_docstring() -> None:
+    meta = {**META, "params": {"seeds": [0, 1, 2], "host": {"width": 16}}}
+    docs = {("fig", "host.width"): "Hidden units of the host. Chosen on the tuning seeds."}
+    r = renderer(fig=view(meta=meta))
+    r.param_doc = lambda figure, path: docs.get((figure, path), "")
+    out = r.render("{{ param: fig.host.width }} and {{ param: fig.seeds }}")
+    assert ("Hidden units of the host, a setting of the experiment. "
+            'From <a href="../page/#fig-fig">Figure 1</a>: A figure.') in out
+    assert "the setting seeds, a setting of the experiment" in out  # no docstring
+    assert r.problems == []

@@ -353,6 +353,15 @@ def value_title(target: str, value: float | int | list[float], description: str 
     return f"{what}, mean of {len(value)} seeds ({seeds})"
 
 
+def param_words(path: str, doc: str) -> str:
+    """What a quoted param is: the first sentence of its docstring, code marks dropped
+    ("Target features per seed, a setting of the experiment"); its path when it has no
+    docstring."""
+    first = re.split(r"(?<=[.;:])\s", " ".join(doc.split()), maxsplit=1)[0].rstrip(".;:")
+    first = first.replace("`", "")
+    return f"{first or 'the setting ' + path}, a setting of the experiment"
+
+
 @dataclass
 class PageRenderer:
     """Replaces the directives of one page. Collects problems instead of raising."""
@@ -381,6 +390,9 @@ class PageRenderer:
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
     sections: Sections | None = None
     """The essay's numbered sections, for `{{ section: PAGE }}`."""
+    param_doc: Callable[[str, str], str] | None = None
+    """(figure, param path) -> what the param is, from the docstring under its field
+    (the site's source index), for a quoted param's popover; "" when it has none."""
     _tips: dict[str, int] = field(default_factory=dict)
     """How often each popover text was used so far on the page (its ids must differ)."""
 
@@ -610,7 +622,15 @@ class PageRenderer:
                 f"param {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         text = self._param_text(view, path, d)
-        return self._number(text, f"{view.name} param {path}, a setting of the experiment", view)
+        return self._number(text, param_words(path, self._param_doc(view.name, path)), view)
+
+    def _param_doc(self, figure: str, path: str) -> str:
+        if self.param_doc is None:
+            return ""
+        try:
+            return self.param_doc(figure, path)
+        except Exception:  # the methods appendix reports unreadable source, at its line
+            return ""
 
     def _from_figure(self, view: FigureView) -> tuple[str, str]:
         """"From Figure 7: its title.", as HTML (the figure's number a link to it, when a
