@@ -218,7 +218,7 @@ def test_a_value_of_an_entry_without_descriptions_names_itself() -> None:
 
 def test_a_quoted_param_says_what_it_is_from_its_docstring() -> None:
     meta = {**META, "params": {"seeds": [0, 1, 2], "host": {"width": 16}}}
-    docs = {("fig", "host.width"): "Hidden units of the host. Chosen on the tuning seeds."}
+    docs = {("fig", "host.width"): "Hidden units (`Host.width`) of the host. Chosen on seeds."}
     r = renderer(fig=view(meta=meta))
     r.param_doc = lambda figure, path: docs.get((figure, path), "")
     out = r.render("{{ param: fig.host.width }} and {{ param: fig.seeds }}")
