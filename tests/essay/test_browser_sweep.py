@@ -351,7 +351,7 @@ def test_search_index_loads_when_the_reader_opens_search(browser, site_url: str)
     page.wait_for_load_state("networkidle")
     assert not any("search_index" in u for u in fetched), "fetched before search was opened"
     with page.expect_response(lambda r: "search/search_index.json" in r.url) as index:
-        page.locator("label[for='__search']").first.click()
+        page.locator(".md-search__input").click()  # the search field, as on a desktop
     assert index.value.ok
     page.locator("input[data-md-component='search-query']").fill("superposition")
     page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
