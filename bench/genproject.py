@@ -80,9 +80,12 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={{
-        "last": lambda data: [run[-1]["y"] for run in data["runs"]],
-        "first": lambda data: [run[0]["y"] for run in data["runs"]],
-        "flat_last": lambda data: [run[-1]["y"] - len(run) for run in data["runs"]],
+        "last": ("the curve's last point", lambda data: [run[-1]["y"] for run in data["runs"]]),
+        "first": ("the curve's first point", lambda data: [run[0]["y"] for run in data["runs"]]),
+        "flat_last": (
+            "the last point of the curve with its trend taken out",
+            lambda data: [run[-1]["y"] - len(run) for run in data["runs"]],
+        ),
     }},
     claims=(
         Claim(

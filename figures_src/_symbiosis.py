@@ -94,9 +94,11 @@ def arm_values(
     couplings: Sequence[float],
     l1s: Sequence[float],
     widths: Sequence[int],
+    words: dict[str, str],
 ) -> dict[str, Any]:
-    """Value functions `{metric}_{where}`, where is `uncoupled`, `null`, `at_{c}` for each
-    coupling, `l1_{s}` and `width_{w}`; `rows_of(data)` gives (rows, seeds)."""
+    """Values `{metric}_{where}`, where is `uncoupled`, `null`, `at_{c}` for each
+    coupling, `l1_{s}` and `width_{w}`, each a (description, getter) pair: `words` says
+    what each metric is, `arm_words` which host; `rows_of(data)` gives (rows, seeds)."""
     places: dict[str, tuple[str, float]] = {"uncoupled": (COUPLED, 0.0), "null": (NULL, 0.0)}
     places |= {f"at_{slug(c)}": (COUPLED, float(c)) for c in couplings}
     places |= {f"l1_{slug(s)}": (L1, float(s)) for s in l1s}
@@ -104,7 +106,19 @@ def arm_values(
     out: dict[str, Any] = {}
     for metric in metrics:
         for where, arm in places.items():
-            out[f"{metric}_{where}"] = lambda d, metric=metric, arm=arm: per_seed(
-                *rows_of(d), *arm, metric
+            out[f"{metric}_{where}"] = (
+                f"{words[metric]}, {arm_words(*arm)}",
+                lambda d, metric=metric, arm=arm: per_seed(*rows_of(d), *arm, metric),
             )
     return out
+
+
+def arm_words(family: str, level: float) -> str:
+    """Which host an arm is, in words (for value descriptions)."""
+    if family == NULL:
+        return "the second uncoupled host (the null)"
+    if family == COUPLED:
+        return "the uncoupled host" if level == 0 else f"the host coupled at {level:g}"
+    if family == L1:
+        return f"the host with an L1 penalty of {level:g} on its hidden layer"
+    return f"the narrower host, {level:g} wide"

@@ -310,6 +310,17 @@ METHODS = (
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
+_METRIC_WORDS = {
+    "fvu": "the variance the dictionary leaves unexplained (FVU)",
+    "recovered": "the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place",
+    "fvu_over": "the FVU from inputs with more active features than k",
+    "fvu_within": "the FVU from inputs with at most k active features",
+    "share_of_inputs_over": "the share of inputs with more active features than k",
+    "residual_share_over": "the share of the residual on inputs with more active features than k",
+    "energy_share_over": "the share of the variance on inputs with more active features than k",
+    "residual_share_random": "the share of the residual on as many inputs picked at random",
+    "energy_share_random": "the share of the variance on as many inputs picked at random",
+}
 _METRICS = (
     "fvu",
     "recovered",
@@ -341,34 +352,34 @@ FIGURE = Figure(
     tuning_note="the budgets, the convergence criterion and the claim's margin were set on "
     "these seeds",
     values={
-        "n_features": lambda d: d["n_features"],
-        "d_hidden": lambda d: d["d_hidden"],
-        "essay_k": lambda d: d["essay_k"],
-        "largest_k": lambda d: max(d["ks"]),
-        "largest_budget": lambda d: max(d["budgets"]),
+        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
+        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
+        "essay_k": ("the k the essay's dictionaries use (active atoms per input)", lambda d: d["essay_k"]),
+        "largest_k": ("the largest k of the sweep", lambda d: max(d["ks"])),
+        "largest_budget": ("the dictionaries' longest training (steps)", lambda d: max(d["budgets"])),
         **{
-            f"{metric}_at_k{k}": (lambda d, metric=metric, k=k: _per_seed(d, k, metric))
+            f"{metric}_at_k{k}": (f"{_METRIC_WORDS[metric]}, TopK dictionary with k = {k}", lambda d, metric=metric, k=k: _per_seed(d, k, metric))
             for metric in _METRICS
             for k in PARAMS.ks
         },
         **{
             f"{metric}_at_k{k}_b{b}": (
-                lambda d, metric=metric, k=k, b=b: _per_seed(d, k, metric, b)
+                f"{_METRIC_WORDS[metric]}, k = {k}, after {b} training steps", lambda d, metric=metric, k=k, b=b: _per_seed(d, k, metric, b)
             )
             for metric in ("fvu", "fvu_within", "fvu_over")
             for k in PARAMS.ks
             for b in PARAMS.budgets
         },
-        **{f"last_gain_at_k{k}": (lambda d, k=k: _last_gain(d, k)) for k in PARAMS.ks},
+        **{f"last_gain_at_k{k}": (f"the share of the FVU the last doubling of training removed, k = {k}", lambda d, k=k: _last_gain(d, k)) for k in PARAMS.ks},
         # The null's values, named after the value each stands in for (rules.NULL_NAMING).
         **{
             f"random_inputs_{share}_share_over_at_k{k}": (
-                lambda d, share=share, k=k: _per_seed(d, k, f"{share}_share_random")
+                f"{_METRIC_WORDS[share + '_share_random']}, k = {k}", lambda d, share=share, k=k: _per_seed(d, k, f"{share}_share_random")
             )
             for share in ("residual", "energy")
             for k in PARAMS.ks
         },
-        "last_gain_max": lambda d: max(max(_last_gain(d, k)) for k in d["ks"]),
+        "last_gain_max": ("the largest share of the FVU the last doubling of training removed", lambda d: max(max(_last_gain(d, k)) for k in d["ks"])),
     },
     claims=(
         Claim(

@@ -377,13 +377,13 @@ FIGURE = Figure(
     tuning_note="the values of q and the claims' margin were chosen on these seeds; the "
     "hosts and dictionaries are the earlier recipe, unchanged",
     values={
-        "n_parents": lambda d: d["n_parents"],
-        "n_children": lambda d: d["n_children"],
-        "n_features": lambda d: d["n_features"],
-        "d_hidden": lambda d: d["d_hidden"],
+        "n_parents": ("parent features of the hierarchical host", lambda d: d["n_parents"]),
+        "n_children": ("child features under each parent", lambda d: d["n_children"]),
+        "n_features": ("the host's ground-truth features, parents and children", lambda d: d["n_features"]),
+        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
         **{
             f"{_slug(label)}_{_slug(cond)}_at_{size}": (
-                lambda d, cond=cond, size=size, label=label: _share(d, cond, size, label)
+                f"the share of a {size}-atom dictionary's atoms labelled '{label}', host: {cond}", lambda d, cond=cond, size=size, label=label: _share(d, cond, size, label)
             )
             for cond in _conditions(PARAMS)
             for size in PARAMS.dictionary_sizes
@@ -391,14 +391,17 @@ FIGURE = Figure(
         },
         # Faithfulness: per seed, the lowest loss recovered over the hosts, at each size.
         **{
-            f"recovered_at_{size}": (lambda d, size=size: _lowest_recovered(d, size))
+            f"recovered_at_{size}": (
+                f"the lowest loss recovered over the hosts of a seed, dictionaries of {size} atoms",
+                lambda d, size=size: _lowest_recovered(d, size),
+            )
             for size in PARAMS.dictionary_sizes
         },
         # The null's values: the second q = 0 host's share, named after the value it stands
         # in for (rules.NULL_NAMING).
         **{
             f"second_q0_host_{_slug(label)}_{_slug(cond)}_at_{size}": (
-                lambda d, size=size, label=label: _share(d, REPLICATE, size, label)
+                f"the share of a {size}-atom dictionary's atoms labelled '{label}', on the second q = 0 host (the null for {cond})", lambda d, size=size, label=label: _share(d, REPLICATE, size, label)
             )
             for cond in _conditions(PARAMS)
             if cond != REPLICATE

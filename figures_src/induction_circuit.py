@@ -638,6 +638,53 @@ EXTRA = (
     ),
 )
 """Per-seed values stored as they are in the data."""
+_WORDS = {
+    "n_previous_token_heads": "layer-0 heads that score as previous-token heads",
+    "n_induction_heads": "layer-1 heads that score as induction heads",
+    "intact_loss": "the loss on the induction targets, nothing knocked out (nats)",
+    "previous_token_knockout_loss": "the loss with the previous-token heads knocked out",
+    "other_layer0_knockout_loss": "the loss with the other layer-0 heads knocked out instead",
+    "other_layer0_single_max_loss": "the largest loss from knocking out one other layer-0 head",
+    "all_layer0_knockout_loss": "the loss with every layer-0 head knocked out",
+    "key_cut_loss": "the loss with the previous-token heads cut from layer 1's keys only",
+    "query_value_cut_loss": "the loss with the previous-token heads cut from layer 1's "
+    "queries and values only",
+    "intact_induction": "the layer-1 heads' best induction score, nothing cut",
+    "key_cut_induction": "the best induction score with the previous-token heads cut from "
+    "layer 1's keys",
+    "query_value_cut_induction": "the best induction score with the previous-token heads cut "
+    "from layer 1's queries and values",
+    "single_layer1_knockout_max_loss": "the largest loss from knocking out one layer-1 head",
+    "single_layer1_increase_sum": "the loss added by knocking out each layer-1 head alone, "
+    "summed",
+    "all_layer1_knockout_loss": "the loss with every layer-1 head knocked out",
+    "all_layer1_increase": "the loss added by knocking out every layer-1 head",
+    "induction_head_alone_max_loss": "the largest loss with one induction head left alone in "
+    "layer 1",
+    "key_source_margin": "how much more an induction head's keys lose without the "
+    "previous-token heads than without the other layer-0 heads (the smallest over heads)",
+    "control_loss": "the 1-layer host's loss on the induction targets",
+    "previous_token_knockout_accuracy": "accuracy on the induction targets with the "
+    "previous-token heads knocked out",
+    "previous_token_knockout_in_candidates": "how often the knocked-out host's pick is a token "
+    "seen once before",
+    "previous_token_knockout_top_probability": "the knocked-out host's mean confidence in its "
+    "pick",
+    "control_accuracy": "the 1-layer host's accuracy on the induction targets",
+    "control_in_candidates": "how often the 1-layer host's pick is a token seen once before",
+    "control_top_probability": "the 1-layer host's mean confidence in its pick",
+    "previous_token_knockout_minus_control": "the loss with the previous-token heads knocked "
+    "out minus the 1-layer host's loss",
+}
+
+
+def _describe(name: str) -> str:
+    """A value's name in words; `shuffled_` names are the same measure on the null host."""
+    if name.startswith("shuffled_"):
+        return f"{_WORDS[name.removeprefix('shuffled_')]}, on the null host (shuffled repeats)"
+    return _WORDS[name]
+
+
 VALUE_NAMES = (
     *DERIVED,
     *(f"shuffled_{name}" for name in DERIVED),
@@ -717,11 +764,11 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "eval_sequences": lambda d: d["eval_sequences"],
-        "chance_loss": lambda d: d["chance_loss"],
-        "margin_nats": lambda d: NAT,
-        **{name: _value(name) for name in VALUE_NAMES},
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
+        "chance_loss": ("the loss of a uniform guess over the vocabulary (nats)", lambda d: d["chance_loss"]),
+        "margin_nats": ("the margin the knockout claims demand (nats)", lambda d: NAT),
+        **{name: (_describe(name), _value(name)) for name in VALUE_NAMES},
     },
     claims=(
         Claim(

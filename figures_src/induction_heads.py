@@ -50,6 +50,16 @@ PREVIOUS_TOKEN_HEAD = 0.5
 """A head counts as a previous-token head when over half its attention goes one back."""
 CONFIG_VALUES = ("seq_len", "vocab_size", "min_span", "max_span", "d_model", "n_heads", "steps")
 """Host settings (fields of `InductionConfig`) that the prose quotes."""
+_CONFIG_WORDS = {
+    "seq_len": "tokens per training sequence",
+    "vocab_size": "the hosts' vocabulary size",
+    "min_span": "the shortest repeated span",
+    "max_span": "the longest repeated span",
+    "d_model": "the hosts' residual width",
+    "n_heads": "attention heads per layer",
+    "steps": "training steps of each host",
+}
+"""`CONFIG_VALUES` in words."""
 
 
 @dataclass(frozen=True)
@@ -530,60 +540,60 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        **{f: (lambda d, f=f: d["config"][f]) for f in CONFIG_VALUES},
-        "n_seeds": lambda d: len(d["seeds"]),
-        "eval_sequences": lambda d: d["eval_sequences"],
-        "targets_per_seed": lambda d: d["targets_per_seed"],
-        "example_span": lambda d: d["example"]["span"],
-        "example_seed": lambda d: d["example"]["seed"],
-        "induction_head_threshold": lambda d: INDUCTION_HEAD,
-        "previous_token_head_threshold": lambda d: PREVIOUS_TOKEN_HEAD,
-        "uniform_previous_token": lambda d: d["uniform_previous_token"],
+        **{f: (_CONFIG_WORDS[f], lambda d, f=f: d["config"][f]) for f in CONFIG_VALUES},
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
+        "targets_per_seed": ("induction targets scored per seed", lambda d: d["targets_per_seed"]),
+        "example_span": ("the repeated span's length in the example shown", lambda d: d["example"]["span"]),
+        "example_seed": ("the seed of the example shown", lambda d: d["example"]["seed"]),
+        "induction_head_threshold": ("the induction score a head needs to count as an induction head", lambda d: INDUCTION_HEAD),
+        "previous_token_head_threshold": ("the previous-token score a head needs to count as a previous-token head", lambda d: PREVIOUS_TOKEN_HEAD),
+        "uniform_previous_token": ("the previous-token score of uniform attention", lambda d: d["uniform_previous_token"]),
         # Per seed, in params order:
         **{
-            f"accuracy_{key}": (lambda d, host=host: d["accuracy"][host])
+            f"accuracy_{key}": (f"accuracy on the induction targets, host with {host}", lambda d, host=host: d["accuracy"][host])
             for key, host in zip(HOST_KEYS, HOSTS, strict=True)
         },
         **{
-            f"loss_{key}": (lambda d, host=host: d["loss"][host])
+            f"loss_{key}": (f"loss on the induction targets (nats), host with {host}", lambda d, host=host: d["loss"][host])
             for key, host in zip(HOST_KEYS, HOSTS, strict=True)
         },
-        "guess_baseline": lambda d: d["guess_baseline"],
-        "control_in_candidates": lambda d: d["control_in_candidates"],
-        "untrained_control_in_candidates": lambda d: d["untrained_control_in_candidates"],
-        "shuffled_in_candidates": lambda d: d["shuffled_in_candidates"],
-        "chance_in_candidates": lambda d: d["chance_in_candidates"],
-        "control_minus_guess": lambda d: [
+        "guess_baseline": ("the accuracy of guessing a token seen once before", lambda d: d["guess_baseline"]),
+        "control_in_candidates": ("how often the 1-layer host picks a token seen once before", lambda d: d["control_in_candidates"]),
+        "untrained_control_in_candidates": ("how often the untrained 1-layer host picks a token seen once before", lambda d: d["untrained_control_in_candidates"]),
+        "shuffled_in_candidates": ("how often the null host (shuffled repeats) picks a token seen once before", lambda d: d["shuffled_in_candidates"]),
+        "chance_in_candidates": ("how often a uniformly random pick is a token seen once before", lambda d: d["chance_in_candidates"]),
+        "control_minus_guess": ("the 1-layer host's accuracy minus the guessing baseline", lambda d: [
             a - g for a, g in zip(d["accuracy"][HOSTS[1]], d["guess_baseline"], strict=True)
-        ],
-        "layer0_previous_token_heads": lambda d: [
+        ]),
+        "layer0_previous_token_heads": ("layer-0 heads above the previous-token threshold", lambda d: [
             sum(s > PREVIOUS_TOKEN_HEAD for s in heads)
             for heads in _scores(d, HOSTS[0], 0, "previous_token")
-        ],
-        "best_previous_token": lambda d: _best(d, HOSTS[0], 0, "previous_token"),
-        "other_previous_token": lambda d: _second(d, HOSTS[0], 0, "previous_token"),
-        "control_previous_token": lambda d: _best(d, HOSTS[1], 0, "previous_token"),
-        "shuffled_best_previous_token": lambda d: _best(d, HOSTS[2], 0, "previous_token"),
-        "best_layer1_induction": lambda d: _best(d, HOSTS[0], 1, "induction"),
-        "min_layer1_induction": lambda d: [min(h) for h in _scores(d, HOSTS[0], 1, "induction")],
-        "layer1_induction_heads": _induction_heads,
-        "max_layer0_induction": lambda d: _best(d, HOSTS[0], 0, "induction"),
-        "max_control_induction": lambda d: _best(d, HOSTS[1], 0, "induction"),
-        "shuffled_best_layer1_induction": lambda d: _best(d, HOSTS[2], 1, "induction"),
-        "shuffled_max_layer0_induction": lambda d: _best(d, HOSTS[2], 0, "induction"),
-        "shuffled_induction_heads": lambda d: _induction_heads(d, HOSTS[2]),
+        ]),
+        "best_previous_token": ("the best previous-token score of a layer-0 head", lambda d: _best(d, HOSTS[0], 0, "previous_token")),
+        "other_previous_token": ("the second-best previous-token score of a layer-0 head", lambda d: _second(d, HOSTS[0], 0, "previous_token")),
+        "control_previous_token": ("the 1-layer host's best previous-token score", lambda d: _best(d, HOSTS[1], 0, "previous_token")),
+        "shuffled_best_previous_token": ("the null host's best previous-token score in layer 0", lambda d: _best(d, HOSTS[2], 0, "previous_token")),
+        "best_layer1_induction": ("the best induction score of a layer-1 head", lambda d: _best(d, HOSTS[0], 1, "induction")),
+        "min_layer1_induction": ("the lowest induction score of a layer-1 head", lambda d: [min(h) for h in _scores(d, HOSTS[0], 1, "induction")]),
+        "layer1_induction_heads": ("layer-1 heads above the induction threshold", _induction_heads),
+        "max_layer0_induction": ("the best induction score of a layer-0 head", lambda d: _best(d, HOSTS[0], 0, "induction")),
+        "max_control_induction": ("the 1-layer host's best induction score", lambda d: _best(d, HOSTS[1], 0, "induction")),
+        "shuffled_best_layer1_induction": ("the null host's best induction score in layer 1", lambda d: _best(d, HOSTS[2], 1, "induction")),
+        "shuffled_max_layer0_induction": ("the null host's best induction score in layer 0", lambda d: _best(d, HOSTS[2], 0, "induction")),
+        "shuffled_induction_heads": ("the null host's layer-1 heads above the induction threshold", lambda d: _induction_heads(d, HOSTS[2])),
         # The recipe's success rate over twenty seeds outside the tuning set.
-        "rate_n_seeds": lambda d: len(_rate(d, "seeds")),
-        "rate_criterion": lambda d: _rate(d, "criterion"),
-        "rate_formed": lambda d: sum(_rate(d, "formed")),
-        "rate_failed": lambda d: len(_rate(d, "formed")) - sum(_rate(d, "formed")),
-        "rate_formed_share": lambda d: sum(_rate(d, "formed")) / len(_rate(d, "formed")),
-        "rate_lowest_best_induction": lambda d: min(_rate(d, "best_induction")),
-        "rate_lowest_accuracy": lambda d: min(_rate(d, "accuracy")),
-        "eval_seeds_formed": lambda d: sum(
+        "rate_n_seeds": ("seeds outside the tuning set the recipe's success rate is measured on", lambda d: len(_rate(d, "seeds"))),
+        "rate_criterion": ("the induction score that counts as induction heads formed", lambda d: _rate(d, "criterion")),
+        "rate_formed": ("of those seeds, how many formed induction heads", lambda d: sum(_rate(d, "formed"))),
+        "rate_failed": ("of those seeds, how many formed none", lambda d: len(_rate(d, "formed")) - sum(_rate(d, "formed"))),
+        "rate_formed_share": ("the share of those seeds that formed induction heads", lambda d: sum(_rate(d, "formed")) / len(_rate(d, "formed"))),
+        "rate_lowest_best_induction": ("the lowest best induction score over those seeds", lambda d: min(_rate(d, "best_induction"))),
+        "rate_lowest_accuracy": ("the lowest accuracy over those seeds", lambda d: min(_rate(d, "accuracy"))),
+        "eval_seeds_formed": ("evaluation seeds that formed induction heads", lambda d: sum(
             f for s, f in zip(_rate(d, "seeds"), _rate(d, "formed"), strict=True)
             if s in d["seeds"]
-        ),
+        )),
     },
     claims=(
         Claim(

@@ -856,6 +856,87 @@ UNTRAINED_DICTIONARY = (
     "attribution on the same host and sequences"
 )
 MOST = "a generic criterion: most (over half), on every seed"
+_READ_AS = {
+    "": "the graph read through the trained dictionary",
+    "raw_": "the graph read through the dictionary at its initialisation",
+    "plain_": "the graph read with no dictionary (the sources themselves)",
+    "first_order_": "the graph read through the dictionary, queries and keys linearised",
+}
+_GRADE_WORDS = {
+    "precision": "the share of its edges that path patching confirms",
+    "recall": "the share of path patching's edges it finds",
+    "n_found": "the edges it finds",
+    "n_real": "the edges path patching finds",
+    "random_precision": "the precision of as many edges picked at random",
+    "random_recall": "the recall of as many edges picked at random",
+    "r2": "R² of its edge weights against path patching",
+}
+_ON_HOST = {
+    "": "on the trained 2-layer host",
+    "untrained_": "on the untrained 2-layer host",
+    "control_": "on the 1-layer host",
+    "shuffled_": "on the null host (trained on shuffled repeats)",
+}
+_HOST_WORDS = {
+    "fvu": "the dictionary's fraction of variance unexplained",
+    "alive": "the dictionary's latents that ever fire",
+    "recovered": "the share of the loss mean-ablating the stream costs that the dictionary "
+    "wins back, spliced in its place",
+    "exactness_error": "the largest gap between the graph's summed terms and the metric",
+    "logit_diff": "the metric (correct logit minus mean logit on induction targets)",
+    "max_truth": "the largest edge effect path patching measures",
+    "max_symbiote_edge": "the largest edge weight the symbiote's graph gives",
+}
+_CUT = {"prev": "the previous-token latents", "cur": "as many current-token latents",
+        "random": "as many random latents", "error": "the dictionary's error"}
+_OTHER = {
+    "error_share": "the share of the metric that flows through the dictionary's error",
+    "raw_recovered": "the loss recovered by the untrained 2-layer host's dictionary, spliced "
+    "in place of its stream",
+    "n_ablated": "latents read as 'the previous token was X' that are removed",
+    "clean_loss": "the host's loss on the induction targets, nothing removed",
+    "latent_r2": "R² of each latent's path attribution against patching that latent",
+    "latent_qk_r2": "R² of latent attributions through queries and keys against patching",
+    "first_order_latent_r2": "R² of linearised latent attributions against patching",
+    "first_order_latent_qk_r2": "R² of linearised latent attributions through queries and "
+    "keys against patching",
+}
+
+
+def _describe(name: str) -> str:
+    """A value's name in words (the names are built from the same parts, `VALUE_NAMES`)."""
+    if name in _OTHER:
+        return _OTHER[name]
+    for prefix in sorted(_READ_AS, key=len, reverse=True):
+        rest = name[len(prefix):]
+        if name.startswith(prefix) and rest in _GRADE_WORDS:
+            return f"{_GRADE_WORDS[rest]}, {_READ_AS[prefix]}"
+    if name.startswith("cut_"):
+        part = "keys" if name[4] == "k" else "queries"
+        return f"the loss with layer 1's whole {part} input cut"
+    head, _, what = name.rpartition("_")
+    if head.split("_")[0] in _CUT and head.split("_")[1] in "qk":
+        cut, part = head.split("_")
+        where = "keys" if part == "k" else "queries"
+        return (f"the loss with {_CUT[cut]} removed from layer 1's {where}" if what == "loss"
+                else f"the share of cutting layer 1's whole {where} input that removing "
+                f"{_CUT[cut]} costs")
+    prefix = next(p for p in sorted(_ON_HOST, key=len, reverse=True) if name.startswith(p))
+    rest = name[len(prefix):]
+    if rest in _HOST_WORDS:
+        return f"{_HOST_WORDS[rest]}, {_ON_HOST[prefix]}"
+    for kind in KINDS:
+        key = kind.replace(" ", "_")
+        words = {
+            f"n_{key}_latents": f"latents labelled {kind}",
+            f"{key}_coverage": f"the share of {kind} features some latent matches",
+            f"best_{key}": f"the best correlation of a latent with a {kind} feature",
+        }
+        if rest in words:
+            return f"{words[rest]}, {_ON_HOST[prefix]}"
+    raise KeyError(f"no words for value {name!r}")
+
+
 VALUE_NAMES = tuple(
     [f"{tag}{key}" for tag in READERS.values() for key in (*GRADES, "r2")]
     + [
@@ -985,15 +1066,15 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "n_tuning_seeds": lambda d: len(TUNING_SEEDS),
-        "n_edges": lambda d: len(d["edges"]),
-        "d_sae": lambda d: PARAMS.d_sae,
-        "k": lambda d: PARAMS.k,
-        "label_threshold": lambda d: PARAMS.label_threshold,
-        "edge_threshold": lambda d: PARAMS.edge_threshold,
-        "eval_sequences": lambda d: PARAMS.eval_sequences,
-        **{name: _value(name) for name in VALUE_NAMES},
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_tuning_seeds": ("seeds the recipe was tuned on", lambda d: len(TUNING_SEEDS)),
+        "n_edges": ("edges of the circuit's graph", lambda d: len(d["edges"])),
+        "d_sae": ("the dictionary's latents", lambda d: PARAMS.d_sae),
+        "k": ("latents active per position (TopK)", lambda d: PARAMS.k),
+        "label_threshold": ("the correlation a latent needs to be labelled by a feature", lambda d: PARAMS.label_threshold),
+        "edge_threshold": ("the logits an edge must move the metric by to count", lambda d: PARAMS.edge_threshold),
+        "eval_sequences": ("held-out sequences per seed", lambda d: PARAMS.eval_sequences),
+        **{name: (_describe(name), _value(name)) for name in VALUE_NAMES},
     },
     claims=(
         Claim(

@@ -490,19 +490,19 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "n_features": lambda d: len(FEATURES),
-        "n_contextual": lambda d: len(CONTEXTUAL),
-        "k": lambda d: d["k"],
-        "splice_bits": lambda d: _faith(d, "spliced"),
-        "mismatched_splice_bits": lambda d: _faith(d, "mismatched"),
-        "ablated_bits": lambda d: _faith(d, "ablated"),
-        "loss_recovered": _recovered,
-        "max_splice_bits": lambda d: d["max_splice_bits"],
-        "margin": lambda d: MARGIN,
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_features": ("features of the bytes the units are matched against", lambda d: len(FEATURES)),
+        "n_contextual": ("contextual features (in a string, in a comment, inside brackets)", lambda d: len(CONTEXTUAL)),
+        "k": ("latents active per byte in the chosen dictionary (TopK)", lambda d: d["k"]),
+        "splice_bits": ("bits per byte the loss rises by with the dictionary spliced in", lambda d: _faith(d, "spliced")),
+        "mismatched_splice_bits": ("bits per byte the loss rises by with another seed's dictionary spliced in", lambda d: _faith(d, "mismatched")),
+        "ablated_bits": ("bits per byte the loss rises by with the MLP input mean-ablated", lambda d: _faith(d, "ablated")),
+        "loss_recovered": ("the share of the mean-ablation's loss the spliced dictionary recovers", _recovered),
+        "max_splice_bits": ("the most bits per byte a chosen dictionary may cost when spliced in", lambda d: d["max_splice_bits"]),
+        "margin": ("the Matthews correlation by which the latents must beat another reader", lambda d: MARGIN),
         **{
             f"{prefix}{reader}_{group}": (
-                lambda d, host=host, reader=reader, features=features: _mean_mcc(
+                f"the mean best Matthews correlation of {READER_NAMES[reader]} with the {group} features, {'trained host' if host == 'trained' else 'random-init twin'}", lambda d, host=host, reader=reader, features=features: _mean_mcc(
                     d, host, reader, features
                 )
             )
@@ -512,7 +512,7 @@ FIGURE = Figure(
         },
         **{
             f"{prefix}latents_minus_{reader}_contextual": (
-                lambda d, host=host, reader=reader: [
+                f"how much the latents beat {READER_NAMES[reader]} on the contextual features (Matthews correlation), {'trained host' if host == 'trained' else 'random-init twin'}", lambda d, host=host, reader=reader: [
                     a - b
                     for a, b in zip(
                         _mean_mcc(d, host, "latents", CONTEXTUAL),
@@ -526,7 +526,7 @@ FIGURE = Figure(
         },
         **{
             f"{prefix}{reader}_{name}": (
-                lambda d, host=host, reader=reader, feature=feature: _mcc(d, host, reader, feature)
+                f"the best Matthews correlation of {READER_NAMES[reader]} with '{feature}', {'trained host' if host == 'trained' else 'random-init twin'}", lambda d, host=host, reader=reader, feature=feature: _mcc(d, host, reader, feature)
             )
             for prefix, host in (("", "trained"), ("twin_", "twin"))
             for reader in READERS

@@ -245,26 +245,26 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "host_bits": lambda d: d["host_bits"],
-        "twin_host_bits": lambda d: d["twin_bits"],
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "host_bits": ("the host's loss on held-out files (bits per byte)", lambda d: d["host_bits"]),
+        "twin_host_bits": ("the random-init twin's loss on held-out files (bits per byte)", lambda d: d["twin_bits"]),
         **{
-            f"{key}_bits": (lambda d, k=k: d["ngram_bits"][str(k)])
+            f"{key}_bits": (f"the {NGRAM_NAMES[k]} model's loss on held-out files (bits per byte)", lambda d, k=k: d["ngram_bits"][str(k)])
             for k, key in zip(
                 NGRAM_ORDERS, ("unigram", "bigram", "trigram", "fourgram", "fivegram"), strict=True
             )
         },
-        "trigram_gap": lambda d: [d["ngram_bits"]["3"] - b for b in d["host_bits"]],
-        "fourgram_gap": lambda d: [b - d["ngram_bits"]["4"] for b in d["host_bits"]],
-        "beats_trigram_by": lambda d: BEATS_TRIGRAM_BY,
-        "scored_bytes": lambda d: d["scored_bytes"],
-        "trained_bytes": lambda d: d["trained_bytes"],
-        "corpus_files": lambda d: d["corpus"]["files"],
-        "corpus_bytes": lambda d: d["corpus"]["bytes"],
-        "held_files": lambda d: d["corpus"]["held_files"],
-        "held_bytes": lambda d: d["corpus"]["held_bytes"],
-        "train_files": lambda d: d["corpus"]["train_files"],
-        "train_bytes": lambda d: d["corpus"]["train_bytes"],
+        "trigram_gap": ("bits per byte by which the host beats the trigram model", lambda d: [d["ngram_bits"]["3"] - b for b in d["host_bits"]]),
+        "fourgram_gap": ("bits per byte by which the host trails the 4-gram model", lambda d: [b - d["ngram_bits"]["4"] for b in d["host_bits"]]),
+        "beats_trigram_by": ("the bits per byte by which the host must beat the trigram model", lambda d: BEATS_TRIGRAM_BY),
+        "scored_bytes": ("held-out bytes scored per seed", lambda d: d["scored_bytes"]),
+        "trained_bytes": ("bytes each host trains on", lambda d: d["trained_bytes"]),
+        "corpus_files": ("files in the corpus", lambda d: d["corpus"]["files"]),
+        "corpus_bytes": ("bytes in the corpus", lambda d: d["corpus"]["bytes"]),
+        "held_files": ("files held out for testing", lambda d: d["corpus"]["held_files"]),
+        "held_bytes": ("bytes held out for testing", lambda d: d["corpus"]["held_bytes"]),
+        "train_files": ("files the hosts train on", lambda d: d["corpus"]["train_files"]),
+        "train_bytes": ("bytes of the files the hosts train on", lambda d: d["corpus"]["train_bytes"]),
     },
     claims=(
         Claim(

@@ -266,45 +266,45 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "margin": lambda d: MARGIN,
-        "ridge": lambda d: RIDGE,
-        "control_context": lambda d: PARAMS.control_bytes - 1,
-        "test_bytes": lambda d: d["test_bytes"],
-        "fit_bytes": lambda d: d["fit_bytes"],
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "margin": ("the balanced accuracy by which the host's probe must beat the bytes' probe", lambda d: MARGIN),
+        "ridge": ("the probes' ridge penalty", lambda d: RIDGE),
+        "control_context": ("bytes of context before the current byte that the control probe reads", lambda d: PARAMS.control_bytes - 1),
+        "test_bytes": ("bytes the probes are scored on", lambda d: d["test_bytes"]),
+        "fit_bytes": ("bytes the probes are fitted on", lambda d: d["fit_bytes"]),
         **{
             f"{prefix}{label}": (
-                lambda d, label=label, host=host: _scores(d, host, CLAIM_SITE, label)
+                f"balanced accuracy of a probe for '{LABEL_TITLES[label]}' on the last residual stream, {HOST_NAMES[host]}", lambda d, label=label, host=host: _scores(d, host, CLAIM_SITE, label)
             )
             for label in LABELS
             for prefix, host in (("", "trained"), ("twin_", "twin"))
         },
         **{
             f"{prefix}{label}_embed": (
-                lambda d, label=label, host=host: _scores(d, host, "hook_embed", label)
+                f"balanced accuracy of a probe for '{LABEL_TITLES[label]}' on the embedding, {HOST_NAMES[host]}", lambda d, label=label, host=host: _scores(d, host, "hook_embed", label)
             )
             for label in LABELS
             for prefix, host in (("", "trained"), ("twin_", "twin"))
         },
         **{
             f"{prefix}{label}_gap": (
-                lambda d, label=label, host=host: [
+                f"how much the last residual stream's probe for '{LABEL_TITLES[label]}' beats the bytes' probe, {HOST_NAMES[host]}", lambda d, label=label, host=host: [
                     s - d["control"][label] for s in _scores(d, host, CLAIM_SITE, label)
                 ]
             )
             for label in LABELS
             for prefix, host in (("", "trained"), ("twin_", "twin"))
         },
-        **{f"{label}_control": (lambda d, label=label: d["control"][label]) for label in LABELS},
-        **{f"{label}_chance": (lambda d, label=label: d["chance"][label]) for label in LABELS},
-        **{f"{label}_best": (lambda d, label=label: _best_site(d, label)) for label in LABELS},
+        **{f"{label}_control": (f"balanced accuracy of a probe for '{LABEL_TITLES[label]}' on the bytes themselves", lambda d, label=label: d["control"][label]) for label in LABELS},
+        **{f"{label}_chance": (f"chance balanced accuracy for '{LABEL_TITLES[label]}'", lambda d, label=label: d["chance"][label]) for label in LABELS},
+        **{f"{label}_best": (f"the trained host's best probe for '{LABEL_TITLES[label]}' over sites (balanced accuracy)", lambda d, label=label: _best_site(d, label)) for label in LABELS},
     },
     # Written inline, not through a helper: the claims run when the module loads, and a
     # helper function would be code the data key does not follow.
     claims=tuple(
         Claim(
             name=f"reads_{label}",
-            statement=f"A linear probe reads '{LABEL_TITLES[label]}' from the trained host's "
+            statement=f"A linear probe reads ''{LABEL_TITLES[label]}'' from the trained host's "
             "last residual stream better than from the last four bytes themselves.",
             left=label,
             op=">",

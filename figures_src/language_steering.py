@@ -359,14 +359,25 @@ METHODS = (
 )
 
 
+_LABEL_OF = {key: label for label, (key, _) in TARGETS.items()}
+_HOST_OF = {"trained": "trained host", "twin": "random-init twin"}
+_MEASURE_WORDS = {
+    "gain": "the rise in log2-probability of the bytes {label!r} predicts (bits)",
+    "collateral": "the change of the other bytes' distribution (KL divergence)",
+}
+_PICK_WORDS = {
+    "latent_mcc": "the Matthews correlation of the latent picked for {label!r}",
+    "neuron_mcc": "the Matthews correlation of the neuron picked for {label!r}",
+}
+
 VALUES: dict[str, Any] = {
-    "n_seeds": lambda d: len(d["seeds"]),
-    "k": lambda d: d["k"],
-    "headline_dose": lambda d: d["headline_dose"],
-    "gain_margin": lambda d: GAIN_MARGIN,
+    "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+    "k": ("latents active per byte in the chosen dictionary (TopK)", lambda d: d["k"]),
+    "headline_dose": ("the push the claims are judged at, in units of the stream's mean norm", lambda d: d["headline_dose"]),
+    "gain_margin": ("the bits by which the latent must beat the random direction", lambda d: GAIN_MARGIN),
     **{
         f"{prefix}{key}_{direction}_{measure}": (
-            lambda d, h=host, k=key, di=direction, m=measure: _at(d, h, k, di, m)
+            f"{_MEASURE_WORDS[measure].format(label=_LABEL_OF[key])}, pushed along the {DIRECTION_NAMES[direction]}, {_HOST_OF[host]}", lambda d, h=host, k=key, di=direction, m=measure: _at(d, h, k, di, m)
         )
         for prefix, host in (("", "trained"), ("twin_", "twin"))
         for key, _ in TARGETS.values()
@@ -375,7 +386,7 @@ VALUES: dict[str, Any] = {
     },
     **{
         f"{prefix}{key}_latent_minus_random": (
-            lambda d, h=host, k=key: [
+            f"how much more the latent raises the bytes {_LABEL_OF[key]!r} predicts than a random direction (bits), {_HOST_OF[host]}", lambda d, h=host, k=key: [
                 a - b
                 for a, b in zip(
                     _at(d, h, k, "latent", "gain"), _at(d, h, k, "random", "gain"), strict=True
@@ -386,7 +397,7 @@ VALUES: dict[str, Any] = {
         for key, _ in TARGETS.values()
     },
     **{
-        f"{prefix}{key}_{measure}": (lambda d, h=host, k=key, m=measure: _pick(d, h, k, m))
+        f"{prefix}{key}_{measure}": (f"{_PICK_WORDS[measure].format(label=_LABEL_OF[key])}, {_HOST_OF[host]}", lambda d, h=host, k=key, m=measure: _pick(d, h, k, m))
         for prefix, host in (("", "trained"), ("twin_", "twin"))
         for key, _ in TARGETS.values()
         for measure in ("latent_mcc", "neuron_mcc")

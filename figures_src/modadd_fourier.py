@@ -444,43 +444,43 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": lambda d: d["p"],
-        "n_seeds": lambda d: len(d["seeds"]),
-        "n_frequencies": lambda d: len(d["seeds"][0]["spectra"]["trained"]),
-        "key_threshold": lambda d: d["threshold"],
-        "flat_share": lambda d: 1 / len(d["seeds"][0]["spectra"]["trained"]),
-        "memorised_step": lambda d: d["memorised_step"],
-        "memorised_train_acc": lambda d: d["memorised_train_acc"],
-        "memorised_test_acc": lambda d: d["memorised_test_acc"],
-        "n_key": _each(lambda d, e: len(e["key"])),
-        "key_share": _each(lambda d, e: _own_key_share(e, "trained", d)),
-        "memorised_key_share": _each(lambda d, e: _own_key_share(e, "memorised", d)),
-        "untrained_key_share": _each(lambda d, e: _own_key_share(e, "untrained", d)),
-        "n_key_memorised": _each(
+        "p": ("the modulus p", lambda d: d["p"]),
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_frequencies": ("frequencies in the embedding's spectrum", lambda d: len(d["seeds"][0]["spectra"]["trained"])),
+        "key_threshold": ("the share of the embedding's norm a frequency needs to count as key", lambda d: d["threshold"]),
+        "flat_share": ("each frequency's share in a flat spectrum", lambda d: 1 / len(d["seeds"][0]["spectra"]["trained"])),
+        "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
+        "memorised_train_acc": ("the memorised host's training accuracy", lambda d: d["memorised_train_acc"]),
+        "memorised_test_acc": ("the memorised host's held-out accuracy", lambda d: d["memorised_test_acc"]),
+        "n_key": ("key frequencies of the trained host's embedding", _each(lambda d, e: len(e["key"]))),
+        "key_share": ("the share of the embedding's norm in its key frequencies, trained host", _each(lambda d, e: _own_key_share(e, "trained", d))),
+        "memorised_key_share": ("the share of the embedding's norm in its own key frequencies, memorised host", _each(lambda d, e: _own_key_share(e, "memorised", d))),
+        "untrained_key_share": ("the share of the embedding's norm in its own key frequencies, untrained host", _each(lambda d, e: _own_key_share(e, "untrained", d))),
+        "n_key_memorised": ("frequencies above the key threshold, memorised host", _each(
             lambda d, e: len(_own_key(e["spectra"]["memorised"], d["threshold"]))
-        ),
-        "n_key_untrained": _each(
+        )),
+        "n_key_untrained": ("frequencies above the key threshold, untrained host", _each(
             lambda d, e: len(_own_key(e["spectra"]["untrained"], d["threshold"]))
-        ),
-        "strongest_share": _each(lambda d, e: e["spectra"]["trained"][_strongest(e) - 1]),
-        "weakest_key_share": _each(
+        )),
+        "strongest_share": ("the strongest frequency's share of the embedding's norm, trained host", _each(lambda d, e: e["spectra"]["trained"][_strongest(e) - 1])),
+        "weakest_key_share": ("the weakest key frequency's share of the embedding's norm, trained host", _each(
             lambda d, e: min((e["spectra"]["trained"][k - 1] for k in e["key"]), default=0.0)
-        ),
-        "strongest_other_share": _each(lambda d, e: _other_max(e)),
-        "untrained_top_share": _each(
+        )),
+        "strongest_other_share": ("the strongest non-key frequency's share of the embedding's norm, trained host", _each(lambda d, e: _other_max(e))),
+        "untrained_top_share": ("the share of the untrained embedding's norm in as many top frequencies as the trained host has key ones", _each(
             lambda d, e: _top_share(e["spectra"]["untrained"], len(e["key"]))
-        ),
-        "memorised_top_share": _each(
+        )),
+        "memorised_top_share": ("the share of the memorised embedding's norm in as many top frequencies as the trained host has key ones", _each(
             lambda d, e: _top_share(e["spectra"]["memorised"], len(e["key"]))
-        ),
-        "untrained_max_share": _each(lambda d, e: max(e["spectra"]["untrained"])),
-        "memorised_max_share": _each(lambda d, e: max(e["spectra"]["memorised"])),
+        )),
+        "untrained_max_share": ("the untrained embedding's strongest frequency share", _each(lambda d, e: max(e["spectra"]["untrained"]))),
+        "memorised_max_share": ("the memorised embedding's strongest frequency share", _each(lambda d, e: max(e["spectra"]["memorised"]))),
         # How much the seeds agree on which frequencies are key: the largest number of
         # seeds that share one key frequency.
-        "most_shared_key": lambda d: max(
+        "most_shared_key": ("the most seeds that share one key frequency", lambda d: max(
             sum(k in e["key"] for e in d["seeds"])
             for k in range(1, len(d["seeds"][0]["spectra"]["trained"]) + 1)
-        ),
+        )),
     },
     claims=(
         Claim(

@@ -413,44 +413,44 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": lambda d: d["p"],
-        "n_seeds": lambda d: len(d["seeds"]),
-        "n_train": lambda d: d["n_train"],
-        "n_test": lambda d: d["n_test"],
-        "n_pairs": lambda d: d["n_train"] + d["n_test"],
-        "fit_accuracy": lambda d: d["fit_accuracy"],
-        "grok_accuracy": lambda d: d["grok_accuracy"],
-        "generalised_accuracy": lambda d: d["generalised_accuracy"],
-        "steps": lambda d: d["steps"],
-        "chance": lambda d: 1 / d["p"],
-        "fit_step": first_fit,
-        "grok_step": first_grok,
-        "generalised_step": _each(
+        "p": ("the modulus p", lambda d: d["p"]),
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_train": ("training pairs", lambda d: d["n_train"]),
+        "n_test": ("held-out pairs", lambda d: d["n_test"]),
+        "n_pairs": ("pairs (a, b) in all", lambda d: d["n_train"] + d["n_test"]),
+        "fit_accuracy": ("the training accuracy that counts as fitting the training set", lambda d: d["fit_accuracy"]),
+        "grok_accuracy": ("the held-out accuracy that counts as grokking", lambda d: d["grok_accuracy"]),
+        "generalised_accuracy": ("the held-out accuracy that counts as generalised", lambda d: d["generalised_accuracy"]),
+        "steps": ("training steps", lambda d: d["steps"]),
+        "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
+        "fit_step": ("the step the host first fits its training pairs", first_fit),
+        "grok_step": ("the step the host first gets half the held-out pairs right", first_grok),
+        "generalised_step": ("the step the host first counts as generalised", _each(
             lambda d, log: _first_step(log, "test_acc", d["generalised_accuracy"])
-        ),
-        "delay_ratio": _each(_delay),
+        )),
+        "delay_ratio": ("the grok step over the fit step", _each(_delay)),
         # The null of `delayed_generalisation`: the same ratio with the training pairs in
         # place of the held-out ones (the step half of them came right).
-        "train_delay_ratio": _each(
+        "train_delay_ratio": ("the same ratio with the training pairs in place of the held-out ones", _each(
             lambda d, log: _first_step(log, "train_acc", d["grok_accuracy"]) / _fit(d, log)
-        ),
-        "test_acc_at_fit": _each(lambda d, log: _at(log, _fit(d, log), "test_acc")),
-        "peak_test_loss": _each(lambda d, log: _peak(log)["test_loss"]),
-        "peak_test_loss_step": _each(lambda d, log: _peak(log)["step"]),
-        "initial_loss": _each(lambda d, log: log[0]["test_loss"]),
-        "final_train_acc": _each(lambda d, log: log[-1]["train_acc"]),
-        "final_test_acc": _each(lambda d, log: log[-1]["test_acc"]),
-        "lowest_final_test_acc": lambda d: min(log[-1]["test_acc"] for log in d["logs"]),
+        )),
+        "test_acc_at_fit": ("held-out accuracy at the fit step", _each(lambda d, log: _at(log, _fit(d, log), "test_acc"))),
+        "peak_test_loss": ("the highest held-out loss during training (nats)", _each(lambda d, log: _peak(log)["test_loss"])),
+        "peak_test_loss_step": ("the step of the highest held-out loss", _each(lambda d, log: _peak(log)["step"])),
+        "initial_loss": ("the held-out loss at the start (nats)", _each(lambda d, log: log[0]["test_loss"])),
+        "final_train_acc": ("training accuracy at the end", _each(lambda d, log: log[-1]["train_acc"])),
+        "final_test_acc": ("held-out accuracy at the end", _each(lambda d, log: log[-1]["test_acc"])),
+        "lowest_final_test_acc": ("the lowest final held-out accuracy over the evaluation seeds", lambda d: min(log[-1]["test_acc"] for log in d["logs"])),
         # The recipe's success rate over twenty seeds outside the tuning set.
-        "rate_n_seeds": lambda d: len(d["rate"]["seeds"]),
-        "rate_criterion": lambda d: d["rate"]["criterion"],
-        "rate_generalised": lambda d: sum(d["rate"]["generalised"]),
-        "rate_failed": lambda d: len(d["rate"]["seeds"]) - sum(d["rate"]["generalised"]),
-        "rate_share": lambda d: sum(d["rate"]["generalised"]) / len(d["rate"]["seeds"]),
-        "rate_lowest_test_acc": lambda d: min(d["rate"]["final_test_acc"]),
-        "rate_lowest_train_acc": lambda d: min(d["rate"]["final_train_acc"]),
-        "eval_seeds_generalised": lambda d: sum(log[-1]["test_acc"] >= d["rate"]["criterion"]
-                                                for log in d["logs"]),
+        "rate_n_seeds": ("seeds outside the tuning set the recipe's success rate is measured on", lambda d: len(d["rate"]["seeds"])),
+        "rate_criterion": ("the final held-out accuracy that counts as generalised", lambda d: d["rate"]["criterion"]),
+        "rate_generalised": ("of those seeds, how many generalised", lambda d: sum(d["rate"]["generalised"])),
+        "rate_failed": ("of those seeds, how many did not", lambda d: len(d["rate"]["seeds"]) - sum(d["rate"]["generalised"])),
+        "rate_share": ("the share of those seeds that generalised", lambda d: sum(d["rate"]["generalised"]) / len(d["rate"]["seeds"])),
+        "rate_lowest_test_acc": ("the lowest final held-out accuracy over those seeds", lambda d: min(d["rate"]["final_test_acc"])),
+        "rate_lowest_train_acc": ("the lowest final training accuracy over those seeds", lambda d: min(d["rate"]["final_train_acc"])),
+        "eval_seeds_generalised": ("evaluation seeds that generalised", lambda d: sum(log[-1]["test_acc"] >= d["rate"]["criterion"]
+                                                for log in d["logs"])),
     },
     # No claims: see the module docstring (reported values, and the recipe's rate).
 )

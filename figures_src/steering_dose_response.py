@@ -57,6 +57,10 @@ HOST_KEYS = {
     "privileged basis": "privileged",
 }
 """Value-name prefixes of the other hosts' values."""
+_FAITHFULNESS_WORDS = {
+    "recovered": "loss recovered spliced in place of the hidden layer",
+    "output_recovered": "share of the distance to the host's own output won back, spliced in",
+}
 SECOND_DRAW = 9
 """The `_toy.stream` purpose of the second untrained host's initial weights (the
 purposes `_toy` uses are 1-7)."""
@@ -379,27 +383,42 @@ def _per_gain(data: dict[str, Any], kind: str, host: str = "trained") -> list[fl
 
 
 def _host_values() -> dict[str, Any]:
-    """Gain and collateral per gain of every kind on the null hosts and the ReLU host."""
+    """Gain and collateral per gain of every kind on the null hosts and the ReLU host,
+    each a (description, getter) pair."""
     out: dict[str, Any] = {}
     short = {KINDS[0]: "atom", KINDS[1]: "neuron", KINDS[3]: "random", KINDS[4]: "oracle"}
     for host, key in HOST_KEYS.items():
+        on = {
+            "untrained": "on the untrained host",
+            "untrained, second draw": "on a second untrained host",
+            "privileged basis": "on the ReLU host (privileged basis)",
+        }[host]
         for kind, word in short.items():
-            out[f"{key}_{word}_gain"] = lambda d, k=kind, h=host: _per_seed_mean(d, k, "gain", h)
-            out[f"{key}_{word}_collateral_per_gain"] = lambda d, k=kind, h=host: _per_gain(d, k, h)
-        out[f"{key}_twice_random_gain"] = lambda d, h=host: [
-            2 * g for g in _per_seed_mean(d, KINDS[3], "gain", h)
-        ]
-        out[f"{key}_half_random_collateral_per_gain"] = lambda d, h=host: [
-            r / 2 for r in _per_gain(d, KINDS[3], h)
-        ]
-        out[f"{key}_half_atom_collateral_per_gain"] = lambda d, h=host: [
-            r / 2 for r in _per_gain(d, KINDS[0], h)
-        ]
-        out[f"{key}_half_oracle_collateral_per_gain"] = lambda d, h=host: [
-            r / 2 for r in _per_gain(d, KINDS[4], h)
-        ]
-    out["shuffled_host_max_output"] = lambda d: d["shuffled"]["max_output"]
-    out["shuffled_host_eligible_targets"] = lambda d: d["shuffled"]["eligible_targets"]
+            out[f"{key}_{word}_gain"] = (
+                f"the target output's rise when pushed along the {kind} direction, {on}",
+                lambda d, k=kind, h=host: _per_seed_mean(d, k, "gain", h),
+            )
+            out[f"{key}_{word}_collateral_per_gain"] = (
+                f"collateral per unit of target gain along the {kind} direction, {on}",
+                lambda d, k=kind, h=host: _per_gain(d, k, h),
+            )
+        out[f"{key}_twice_random_gain"] = (
+            f"twice the target gain of a random direction, {on}",
+            lambda d, h=host: [2 * g for g in _per_seed_mean(d, KINDS[3], "gain", h)],
+        )
+        for kind, word in ((KINDS[3], "random"), (KINDS[0], "atom"), (KINDS[4], "oracle")):
+            out[f"{key}_half_{word}_collateral_per_gain"] = (
+                f"half the collateral per unit of gain along the {kind} direction, {on}",
+                lambda d, h=host, k=kind: [r / 2 for r in _per_gain(d, k, h)],
+            )
+    out["shuffled_host_max_output"] = (
+        "the largest output of the host trained on a shuffled task",
+        lambda d: d["shuffled"]["max_output"],
+    )
+    out["shuffled_host_eligible_targets"] = (
+        "features of the shuffled-task host that fire often enough to be a target",
+        lambda d: d["shuffled"]["eligible_targets"],
+    )
     return out
 
 
@@ -681,59 +700,60 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "headline_dose": lambda d: d["headline_dose"],
-        "n_features": lambda d: d["n_features"],
-        "d_hidden": lambda d: d["d_hidden"],
-        "n_targets": lambda d: d["n_targets"],
-        "n_selection": lambda d: d["n_selection"],
-        "n_eval": lambda d: d["n_eval"],
-        "neuron_candidates": lambda d: 2 * d["d_hidden"],
-        "atom_candidates": lambda d: d["n_features"],
-        "min_firings": _min_firings,
-        "dictionary_recovered": lambda d: d["faithfulness"]["trained"]["recovered"],
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "headline_dose": ("the dose every claim is judged at", lambda d: d["headline_dose"]),
+        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
+        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
+        "n_targets": ("target features steered per seed", lambda d: d["n_targets"]),
+        "n_selection": ("selection inputs directions are chosen on", lambda d: d["n_selection"]),
+        "n_eval": ("fresh evaluation inputs directions are scored on", lambda d: d["n_eval"]),
+        "neuron_candidates": ("candidate neuron directions (both signs of each neuron)", lambda d: 2 * d["d_hidden"]),
+        "atom_candidates": ("candidate atoms of the dictionary", lambda d: d["n_features"]),
+        "min_firings": ("the firings a target needs in the selection inputs", _min_firings),
+        "atom_gain": ("the target output's rise when pushed along the chosen dictionary atom (headline dose)", lambda d: _per_seed_mean(d, KINDS[0], "gain")),
+        "neuron_gain": ("the target output's rise when pushed along the best neuron (headline dose)", lambda d: _per_seed_mean(d, KINDS[1], "gain")),
+        "random_small_gain": ("the target output's rise when pushed along a random direction (as many candidates as neurons) (headline dose)", lambda d: _per_seed_mean(d, KINDS[2], "gain")),
+        "random_gain": ("the target output's rise when pushed along a random direction (as many candidates as atoms) (headline dose)", lambda d: _per_seed_mean(d, KINDS[3], "gain")),
+        "twice_random_gain": ("twice the target gain of a random direction (as many candidates as atoms)", lambda d: [2 * g for g in _per_seed_mean(d, KINDS[3], "gain")]),
+        "oracle_gain": ("the target output's rise when pushed along the true feature direction (oracle) (headline dose)", lambda d: _per_seed_mean(d, KINDS[4], "gain")),
+        "atom_collateral": ("how much the other outputs move when pushed along the chosen dictionary atom", lambda d: _per_seed_mean(d, KINDS[0], "collateral")),
+        "neuron_collateral": ("how much the other outputs move when pushed along the best neuron", lambda d: _per_seed_mean(d, KINDS[1], "collateral")),
+        "random_collateral": ("how much the other outputs move when pushed along a random direction (as many candidates as atoms)", lambda d: _per_seed_mean(d, KINDS[3], "collateral")),
+        "atom_collateral_per_gain": ("collateral per unit of target gain, pushed along the chosen dictionary atom", lambda d: _per_gain(d, KINDS[0])),
+        "neuron_collateral_per_gain": ("collateral per unit of target gain, pushed along the best neuron", lambda d: _per_gain(d, KINDS[1])),
+        "random_collateral_per_gain": ("collateral per unit of target gain, pushed along a random direction (as many candidates as atoms)", lambda d: _per_gain(d, KINDS[3])),
+        "half_random_collateral_per_gain": ("half the collateral per unit of gain of a random direction", lambda d: [r / 2 for r in _per_gain(d, KINDS[3])]),
+        "oracle_collateral_per_gain": ("collateral per unit of target gain, pushed along the true feature direction (oracle)", lambda d: _per_gain(d, KINDS[4])),
+        "atom_share_of_oracle": ("the atom's gain as a share of the true direction's (median over targets)", _share_of_oracle),
+        "atom_share_lowest": ("the atom's gain as a share of the true direction's (lowest target)", lambda d: _share_of_oracle(d, "min")),
+        "well_chosen_share": ("the share of targets whose chosen atom lies along the true feature", lambda d: _well_chosen(d, "chosen_atom_cosine")),
+        "picked_best_share": ("the share of targets whose chosen atom is the one closest to the true feature", _picked_best),
+        "picked_when_available": ("of targets with an atom along the true feature, the share whose chosen atom is the closest one", _picked_when_available),
+        "available_share": ("the share of targets for which some atom lies along the true feature", lambda d: _well_chosen(d, "best_atom_cosine")),
+        "well_chosen_cosine": ("the cosine with the true direction at which an atom counts as the feature's", lambda d: d["well_chosen_cosine"]),
+        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place, trained host", lambda d: d["faithfulness"]["trained"]["recovered"]),
         **{
             f"{key}_dictionary_{measure}": (
-                lambda d, host=host, measure=measure: d["faithfulness"][host][measure]
+                f"the dictionary's {_FAITHFULNESS_WORDS[measure]}, on the {host} host",
+                lambda d, host=host, measure=measure: d["faithfulness"][host][measure],
             )
             for host, key in HOST_KEYS.items()
             for measure in ("recovered", "output_recovered")
         },
-        "atom_gain": lambda d: _per_seed_mean(d, KINDS[0], "gain"),
-        "neuron_gain": lambda d: _per_seed_mean(d, KINDS[1], "gain"),
-        "random_small_gain": lambda d: _per_seed_mean(d, KINDS[2], "gain"),
-        "random_gain": lambda d: _per_seed_mean(d, KINDS[3], "gain"),
-        "twice_random_gain": lambda d: [2 * g for g in _per_seed_mean(d, KINDS[3], "gain")],
-        "oracle_gain": lambda d: _per_seed_mean(d, KINDS[4], "gain"),
-        "atom_collateral": lambda d: _per_seed_mean(d, KINDS[0], "collateral"),
-        "neuron_collateral": lambda d: _per_seed_mean(d, KINDS[1], "collateral"),
-        "random_collateral": lambda d: _per_seed_mean(d, KINDS[3], "collateral"),
-        "atom_collateral_per_gain": lambda d: _per_gain(d, KINDS[0]),
-        "neuron_collateral_per_gain": lambda d: _per_gain(d, KINDS[1]),
-        "random_collateral_per_gain": lambda d: _per_gain(d, KINDS[3]),
-        "half_random_collateral_per_gain": lambda d: [r / 2 for r in _per_gain(d, KINDS[3])],
-        "oracle_collateral_per_gain": lambda d: _per_gain(d, KINDS[4]),
-        "atom_share_of_oracle": _share_of_oracle,
-        "atom_share_lowest": lambda d: _share_of_oracle(d, "min"),
-        "well_chosen_share": lambda d: _well_chosen(d, "chosen_atom_cosine"),
-        "picked_best_share": _picked_best,
-        "picked_when_available": _picked_when_available,
-        "available_share": lambda d: _well_chosen(d, "best_atom_cosine"),
-        "well_chosen_cosine": lambda d: d["well_chosen_cosine"],
         # The same on the null hosts and the ReLU host (headline dose), and ratios.
         **_host_values(),
-        "untrained_over_trained_atom_collateral_per_gain": lambda d: [
+        "untrained_over_trained_atom_collateral_per_gain": ("the atom's collateral per unit of gain on the untrained host over the trained host's", lambda d: [
             u / t
             for u, t in zip(
                 _per_gain(d, KINDS[0], "untrained"), _per_gain(d, KINDS[0]), strict=True
             )
-        ],
-        "untrained_over_trained_oracle_collateral_per_gain": lambda d: [
+        ]),
+        "untrained_over_trained_oracle_collateral_per_gain": ("the oracle's collateral per unit of gain on the untrained host over the trained host's", lambda d: [
             u / t
             for u, t in zip(
                 _per_gain(d, KINDS[4], "untrained"), _per_gain(d, KINDS[4]), strict=True
             )
-        ],
+        ]),
     },
     claims=(
         Claim(

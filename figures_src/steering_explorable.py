@@ -242,8 +242,8 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_features": lambda d: len(d["host"]["b"]),
-        "n_inputs": lambda d: len(d["inputs"]),
-        "dictionary_recovered": lambda d: d["recovered"],
+        "n_features": ("the toy host's features", lambda d: len(d["host"]["b"])),
+        "n_inputs": ("the fixed inputs the page steers", lambda d: len(d["inputs"])),
+        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place", lambda d: d["recovered"]),
     },
 )

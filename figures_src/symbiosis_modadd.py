@@ -429,6 +429,28 @@ _UNDEFINED_ON_SILENT = (
 )  # fmt: skip
 """Measures that a silent host leaves undefined (None), and that only the coupled hosts
 have (the co-trained dictionary's): named only where the tuning seeds' hosts learned."""
+_WORDS = {
+    "test_acc": "held-out accuracy",
+    "test_loss": "held-out loss (nats)",
+    "train_loss": "training loss (nats)",
+    "grok_step": "the step the host groks",
+    "n_key": "key frequencies of the host's embedding",
+    "neuron_variance": "the variance of the host's neurons",
+    "reader_live": "live latents of a fresh dictionary reading the frozen host",
+    "answer_latents": "answer latents of a fresh dictionary reading the frozen host",
+    "splice_acc": "held-out accuracy with the fresh dictionary spliced in",
+    "ablated_loss": "the loss with the host's neurons mean-ablated",
+    "reader_fvu": "the variance a fresh dictionary leaves unexplained",
+    "symbiote_fvu": "the variance the co-trained dictionary leaves unexplained after its "
+    "reader-only catch-up",
+    "fvu_ratio": "the co-trained dictionary's FVU over a fresh dictionary's, after catch-up",
+    "cotrained_fvu": "the variance the co-trained dictionary leaves unexplained at the end of "
+    "co-training, before catch-up",
+    "cotrained_ratio": "the co-trained dictionary's FVU over a fresh dictionary's at the end "
+    "of co-training, before catch-up",
+    "reader_recovered": "the loss a fresh dictionary recovers when spliced in",
+}
+"""Each measure in words (value descriptions)."""
 _PLACES = {
     "uncoupled": (COUPLED, 0.0),
     "null": (NULL, 0.0),
@@ -578,18 +600,18 @@ FIGURE = Figure(
     "this figure on these seeds; the baselines' strengths and widths, the catch-up steps and "
     "the claims' margins from a tuning run of this version on them (see Params and MARGINS)",
     values={
-        "n_seeds": lambda d: len(d["seeds"]),
-        "mid": lambda d: MID,
-        "steps": lambda d: d["steps"],
-        "strongest": lambda d: max(d["couplings"]),
-        "symbiote_size": lambda d: d["symbiote_size"],
-        "symbiote_k": lambda d: d["symbiote_k"],
-        "chance": lambda d: 1 / d["p"],
-        "uniform_loss": lambda d: math.log(d["p"]),
-        "never_step": lambda d: d["steps"] + PARAMS.log_every,
-        **sym.arm_values(_rows, _METRICS, PARAMS.couplings, PARAMS.l1s, PARAMS.widths),
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "mid": ("the interior coupling the claims test", lambda d: MID),
+        "steps": ("training steps of every host", lambda d: d["steps"]),
+        "strongest": ("the strongest coupling of the sweep", lambda d: max(d["couplings"])),
+        "symbiote_size": ("the co-trained dictionary's latents", lambda d: d["symbiote_size"]),
+        "symbiote_k": ("latents active per pair in the co-trained dictionary (TopK)", lambda d: d["symbiote_k"]),
+        "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
+        "uniform_loss": ("the loss of a uniform guess (nats)", lambda d: math.log(d["p"])),
+        "never_step": ("the step recorded for a host that never groks", lambda d: d["steps"] + PARAMS.log_every),
+        **sym.arm_values(_rows, _METRICS, PARAMS.couplings, PARAMS.l1s, PARAMS.widths, _WORDS),
         **{
-            f"{m}_{where}": (lambda d, m=m, arm=arm: sym.per_seed(*_rows(d), *arm, m))
+            f"{m}_{where}": (f"{_WORDS[m]}, {sym.arm_words(*arm)}", lambda d, m=m, arm=arm: sym.per_seed(*_rows(d), *arm, m))
             for m in _UNDEFINED_ON_SILENT
             for where, arm in (
                 ("uncoupled", (COUPLED, 0.0)),
@@ -598,24 +620,24 @@ FIGURE = Figure(
             )
         },
         **{
-            f"{m}_mid": (lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, MID, m))
+            f"{m}_mid": (f"{_WORDS[m]}, the host coupled at the interior coupling", lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, MID, m))
             for m in (*_METRICS, *_UNDEFINED_ON_SILENT)
         },
         # Hosts whose neurons carry no variance, per arm: how many of the seeds.
         **{
-            f"silent_{where}": (lambda d, arm=arm: sum(sym.per_seed(*_rows(d), *arm, "silent")))
+            f"silent_{where}": (f"seeds on which the host's neurons carry no variance, {sym.arm_words(*arm)}", lambda d, arm=arm: sum(sym.per_seed(*_rows(d), *arm, "silent")))
             for where, arm in _PLACES.items()
         },
         # The null's values, named after the value each stands in for (rules.NULL_NAMING).
         **{
             f"replicate_{m}_at_{_MID}": (
-                lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], NULL, 0.0, m)
+                f"{_WORDS[m]}, the second uncoupled host (the null)", lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], NULL, 0.0, m)
             )
             for m in (*_METRICS, "reader_recovered", "reader_fvu")
         },
         **{
             f"grokked_at_{sym.slug(c)}": (
-                lambda d, c=c: sum(
+                f"seeds whose host coupled at {c:g} groks within training", lambda d, c=c: sum(
                     g <= d["steps"]
                     for g in sym.per_seed(d["rows"], d["seeds"], COUPLED, c, "grok_step")
                 )
@@ -623,7 +645,7 @@ FIGURE = Figure(
             for c in PARAMS.couplings
         },
         **{
-            f"{prefix}{metric}_{tag}_equal_loss": _equal_loss(family, metric, where)
+            f"{prefix}{metric}_{tag}_equal_loss": (f"{_WORDS[metric]}, the {family} baseline at the held-out loss of {sym.arm_words(*where)}", _equal_loss(family, metric, where))
             for metric in ("reader_recovered", "answer_latents")
             for tag, family in (("l1", L1), ("narrow", NARROW))
             for prefix, where in (("", (COUPLED, MID)), ("replicate_", (NULL, 0.0)))

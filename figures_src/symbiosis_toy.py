@@ -257,6 +257,18 @@ def _equal_loss(family: str, metric: str, where: tuple[str, float]) -> Any:
 
 PARAMS = Params()
 _MID = sym.slug(PARAMS.mid)
+_WORDS = {
+    "task_loss": "the host's task loss (weighted MSE)",
+    "represented": "features the host represents",
+    "found": "features a fresh dictionary finds",
+    "mcc": "a fresh dictionary's mean correlation (MCC) with the true features",
+    "coverage": "the share of true features a fresh dictionary recovers",
+    "recovered": "the loss a fresh dictionary recovers when spliced in",
+    "reader_fvu": "the variance a fresh dictionary leaves unexplained",
+    "symbiote_fvu": "the variance the co-trained dictionary leaves unexplained",
+    "fvu_ratio": "the co-trained dictionary's FVU over a fresh dictionary's",
+}
+"""Each measure in words (value descriptions)."""
 _METRICS = ("task_loss", "represented", "found", "mcc", "coverage", "recovered",
             "reader_fvu", "symbiote_fvu", "fvu_ratio")  # fmt: skip
 MARGINS = {"task_loss": 0.0003, "represented": 3.0, "coverage": 0.08, "recovered": 0.05}
@@ -382,25 +394,25 @@ FIGURE = Figure(
     tuning_note="couplings, baselines' strengths, symbiote steps per host step, the "
     "interior coupling and the claims' margins were chosen on these seeds",
     values={
-        "n_features": lambda d: d["n_features"],
-        "d_hidden": lambda d: d["d_hidden"],
-        "k": lambda d: d["k"],
-        "n_seeds": lambda d: len(d["seeds"]),
-        "silent_loss": lambda d: d["silent_loss"],
-        **sym.arm_values(_rows, _METRICS, PARAMS.couplings, PARAMS.l1s, PARAMS.widths),
+        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
+        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
+        "k": ("latents active per input in the dictionaries (TopK)", lambda d: d["k"]),
+        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", lambda d: d["silent_loss"]),
+        **sym.arm_values(_rows, _METRICS, PARAMS.couplings, PARAMS.l1s, PARAMS.widths, _WORDS),
         **{
-            f"{m}_mid": (lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, PARAMS.mid, m))
+            f"{m}_mid": (f"{_WORDS[m]}, the host coupled at the interior coupling", lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], COUPLED, PARAMS.mid, m))
             for m in _METRICS
         },
         # The null's values, named after the value each stands in for (rules.NULL_NAMING).
         **{
             f"replicate_{m}_at_{_MID}": (
-                lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], sym.NULL, 0.0, m)
+                f"{_WORDS[m]}, the second uncoupled host (the null)", lambda d, m=m: sym.per_seed(d["rows"], d["seeds"], sym.NULL, 0.0, m)
             )
             for m in _METRICS
         },
         **{
-            f"{prefix}{metric}_{tag}_equal_loss": _equal_loss(family, metric, where)
+            f"{prefix}{metric}_{tag}_equal_loss": (f"{_WORDS[metric]}, the {family} baseline at the task loss of {sym.arm_words(*where)}", _equal_loss(family, metric, where))
             for metric in ("coverage", "mcc", "recovered")
             for tag, family in (("l1", L1), ("narrow", NARROW))
             for prefix, where in (("", (COUPLED, PARAMS.mid)), ("replicate_", (sym.NULL, 0.0)))

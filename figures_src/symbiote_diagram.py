@@ -361,5 +361,5 @@ FIGURE = Figure(
     params=Params(),
     compute=compute,
     render=render,
-    values={"host_parameters": lambda d: d["host_parameters"]},
+    values={"host_parameters": ("the parameters of the host drawn", lambda d: d["host_parameters"])},
 )

@@ -84,12 +84,21 @@ FIGURE = Figure(
     tuning_seeds=(0, 1, 2, 3, 4),
     compute=compute,
     render=render,
+    # Each value is a pair: a phrase saying what the number is (a reader sees it when they
+    # open a quoted number; the build refuses a value without one), and its getter.
     values={{
-        "treated": lambda data: [run["treated"] for run in data["runs"]],
-        "control": lambda data: [run["control"] for run in data["runs"]],
+        "treated": (
+            "the treated sample's mean", lambda data: [run["treated"] for run in data["runs"]]
+        ),
+        "control": (
+            "the control sample's mean", lambda data: [run["control"] for run in data["runs"]]
+        ),
         # A null value is named <setting>_<value it replaces> (rules.NULL_NAMING).
-        "unshifted_treated": lambda data: [run["null"] for run in data["runs"]],
-        "shift": lambda data: Params().shift,
+        "unshifted_treated": (
+            "the mean of a third sample drawn with no shift",
+            lambda data: [run["null"] for run in data["runs"]],
+        ),
+        "shift": ("the shift added to the treated sample", lambda data: Params().shift),
     }},
     claims=(
         Claim(

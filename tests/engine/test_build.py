@@ -115,6 +115,7 @@ def test_build_writes_complete_verified_entries(built: Built) -> None:
         "tuning_seeds",
         "tuning_note",
         "values",
+        "value_descriptions",
         "claims",
         "versions",
         "git",

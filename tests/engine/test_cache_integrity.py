@@ -36,7 +36,7 @@ def render(data: dict):
 
 
 FIGURE = Figure(title="T", caption="C.", alt="A.", params=Params(), compute=compute,
-                render=render, values={"n": lambda data: 1})
+                render=render, values={"n": Value("one", lambda data: 1)})
 """
 
 
@@ -48,7 +48,7 @@ RACY = (
 from dataclasses import dataclass
 from pathlib import Path
 
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 # The worker has hashed lib/racy_dep.py (VALUE = 1) by now; this save lands before
 # the import below reads it.
@@ -139,7 +139,7 @@ HASHY = (
     '''"""Iterates over a set of strings: its order depends on the hash seed."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ import time
 from dataclasses import dataclass
 
 from figs._shared import count_call
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from symbiote_core.figures.authoring.spec import (
     DeadNullError,
     Figure,
     Null,
+    Value,
     mean_lower_bound,
     upgrade_claim_json,
 )
@@ -294,3 +295,30 @@ def test_tuning_seeds_are_required_with_seeds_and_an_empty_set_needs_a_reason() 
     assert untuned.tuning_seeds == ()
     with pytest.raises(TypeError, match="tuple of ints"):
         _figure(tuning_seeds=[0, 1])
+
+
+def test_a_value_needs_a_description_which_the_build_requires() -> None:
+    """Importing a figure with an undescribed value works (tools read modules being
+    updated); the build's check names the figure and every undescribed value."""
+    figure = _figure(tuning_seeds=(0,), values={
+        "fine": Value("the share of atoms that match a parent.", lambda d: 1.0),
+        "pair": ("the same, as a plain pair", lambda d: 1.5),
+        "bare": lambda d: 2.0,
+        "blank": Value(" ", lambda d: 3.0),
+        "named": Value("named", lambda d: 4.0),
+    })
+    assert figure.evaluate_values({}) == {
+        "fine": 1.0, "pair": 1.5, "bare": 2.0, "blank": 3.0, "named": 4.0
+    }
+    with pytest.raises(ValueError, match="figure 'Toy'") as raised:
+        figure.require_value_descriptions()
+    message = str(raised.value)
+    assert "value 'bare' has no description" in message
+    assert "value 'blank' has an empty description" in message
+    assert "value 'named': its description repeats its name" in message
+    assert "'fine'" not in message and "'pair'" not in message
+    # Stored without the final full stop: the popover goes on after it.
+    assert figure.value_descriptions() == {
+        "fine": "the share of atoms that match a parent", "pair": "the same, as a plain pair"
+    }
+    _figure(tuning_seeds=(0,), values={"ok": Value("one", lambda d: 1)}).require_value_descriptions()

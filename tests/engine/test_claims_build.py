@@ -16,7 +16,7 @@ FIGURE = '''"""{what}."""
 from dataclasses import dataclass
 
 from figs._shared import count_call
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Value
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ def render(data: dict):
 
 FIGURE = Figure(
     title="{name}", caption="C.", alt="A.", params=Params(), compute=compute, render=render,
-    values={{"y": lambda d: d["ys"], "n": lambda d: d["nulls"]}},
+    values={{"y": Value("the measured y", lambda d: d["ys"]),
+            "n": Value("the null run's y", lambda d: d["nulls"])}},
     claims=(
         Claim(name="positive", statement="y is above one half.", left="y", op=">",
               right=0.5, control="one half", why="a stated criterion",
@@ -101,4 +102,48 @@ def test_dead_nulls_and_unseparated_seeds_fail_the_build_naming_figure_and_claim
         assert expected in error, (name, error)
     # Refused before compute: the seeds are declared wrongly, so nothing ran.
     for name in ("undeclared",):
+        assert not (root / "markers" / f"{name}.txt").exists(), f"{name}: compute ran"
+
+
+DESCRIBED = 'Value("the null run\'s y", lambda d: d["nulls"])'
+UNDESCRIBED = {
+    # name: (the null value's declaration, what the error must say)
+    "bare": ('lambda d: d["nulls"]', "value 'n' has no description: declare it as a pair"),
+    "blank": ('Value("  ", lambda d: d["nulls"])', "value 'n' has an empty description"),
+}
+
+
+def test_a_value_without_a_description_fails_the_build_naming_figure_and_value(
+    tmp_path: Path,
+) -> None:
+    """Every value says in a phrase what it is (a reader sees it in the number's popover):
+    the build refuses one declared without, before compute, naming figure and value; a
+    described figure stores each description in its entry."""
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    tuning = "\n    tuning_seeds=(0, 1),"
+    sources = {
+        "described": FIGURE.format(what="described", name="described", nulls="[0.1, -0.2, 0.3]",
+                                   tuning=tuning),
+        **{
+            name: FIGURE.format(what=name, name=name, nulls="[0.1, -0.2, 0.3]", tuning=tuning)
+            .replace(DESCRIBED, declared)
+            for name, (declared, _) in UNDESCRIBED.items()
+        },
+    }
+    for name, source in sources.items():
+        assert name == "described" or DESCRIBED not in source
+        (root / "figs" / f"{name}.py").write_text(source)
+    engine = Engine(root=root, figures_package="figs", project_packages=("figs", "lib"),
+                    cache_dir=root / ".cache" / "figures")
+    results = {r.name: r for r in build(engine, list(sources))}
+    described = results["described"]
+    assert described.status == "computed", described.error
+    assert dict(described.entry.meta.value_descriptions) == {
+        "y": "the measured y", "n": "the null run's y"
+    }
+    for name, (_, expected) in UNDESCRIBED.items():
+        error = results[name].error or ""
+        assert results[name].status == "failed", name
+        assert f"figure {name!r} (figs/{name}.py)" in error and expected in error, error
         assert not (root / "markers" / f"{name}.txt").exists(), f"{name}: compute ran"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from figs._shared import count_call
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Value
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ def render(data: dict):
 
 FIGURE = Figure(
     title="T", caption="C.", alt="A.", params=Params(), compute=compute, render=render,
-    values={{"y": lambda d: d["ys"], "z": lambda d: d["zs"]}},
+    values={{"y": Value("the measured y", lambda d: d["ys"]),
+            "z": Value("zeros", lambda d: d["zs"])}},
     claims=(
         Claim(name="above", statement="y is above the threshold.", left="y", op=">",
               right={right}, margin={margin}, control="zero", why="a stated criterion",

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import altair as alt
 import torch
 
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ FIGURE = Figure(
     params=Params(),
     compute=compute,
     render=render,
-    values={"random": lambda data: data["random"]},
+    values={"random": Value("a random number", lambda data: data["random"])},
 )
 '''
 
@@ -87,7 +87,7 @@ from dataclasses import dataclass
 
 import altair as alt
 
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ FIGURE = Figure(
     tuning_note="a test fixture: nothing was tuned",
     compute=compute,
     render=render,
-    values={"first": lambda data: data["ys"][0]},
+    values={"first": Value("the first y", lambda data: data["ys"][0])},
 )
 '''
 
@@ -121,7 +121,7 @@ BROKEN = '''"""Compute raises, on a line the report must name."""
 
 from dataclasses import dataclass
 
-from symbiote_core.figures.authoring.spec import Figure
+from symbiote_core.figures.authoring.spec import Figure, Value
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def figure(
 
         from pathlib import Path
 
-        from symbiote_core.figures.authoring.spec import Figure
+        from symbiote_core.figures.authoring.spec import Figure, Value
         {extra}
 
         ROOT = Path(__file__).resolve().parents[1]
@@ -340,7 +340,7 @@ WORKER_FIGURES = {
     # whose compute imports it: that import runs the helper inside the importer's compute.
     "getter_at_import": figure(
         "", 'return {"v": params.n}', extra="\n\ndef _getter(key):\n    return lambda d: d[key]\n"
-    ).replace("render=render,", 'render=render, values={"v": _getter("v")},'),
+    ).replace("render=render,", 'render=render, values={"v": Value("the n param", _getter("v"))},'),
     "imports_a_figure": figure(
         "from figs.getter_at_import import compute as other", "return other(params)"
     ),

@@ -24,7 +24,7 @@ GOOD = '''"""A figure that follows every authoring rule."""
 from dataclasses import dataclass, field
 
 from symbiote_core.figures.authoring import palette
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Value
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ FIGURE = Figure(
     params=Params(),
     compute=compute,
     render=render,
-    values={"score": lambda d: d["scores"], "untrained_score": lambda d: d["untrained"]},
+    values={"score": Value("the score", lambda d: d["scores"]),
+            "untrained_score": Value("the untrained host's score", lambda d: d["untrained"])},
     claims=(
         Claim(
             name="beats_untrained",
@@ -147,9 +148,9 @@ def test_a_good_figure_follows_every_rule_from_source_and_built(good: Engine) ->
                       'mark_point(color=palette.color("symbiote")).encode('
                       'color=alt.Color("x:Q", scale=alt.Scale(scheme="viridis")))')]),
         ("palette", [("mark_point(", "mark_text(fontSize=9, ")]),
-        ("identifiers", [('"untrained_score": lambda', '"untrained-score": lambda'),
+        ("identifiers", [('"untrained_score": Value', '"untrained-score": Value'),
                          ('values={"score": "untrained_score"}', 'values={"score": "x_score"}'),
-                         ('"score": lambda', '"x_score": lambda d: 0, "score": lambda')]),
+                         ('"score": Value', '"x_score": Value("x", lambda d: 0), "score": Value')]),
         ("identifiers", [('name="beats_untrained"', 'name="beats untrained"')]),
         ("null-names", [('"untrained_score"', '"score_untrained"')]),  # a suffix
         ("null-names", [('"untrained_score"', '"random_scores"')]),  # another name

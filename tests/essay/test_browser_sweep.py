@@ -195,6 +195,8 @@ def check_page(session: Session, url: str, rel: str, scheme: str, width: int,
         if total > PAGE_BUDGET_BYTES:
             found.heavy[rel] = total
         # What the weight saving rests on: nothing is fetched that the page does not use.
+        # The search index (every page's text) loads when the reader opens search.
+        assert not any("search_index" in u for u in sizes), f"{rel}: search index on load"
         uses_math = page.locator(".arithmatex").count() > 0
         assert any("katex.min.js" in u for u in sizes) == uses_math, rel
         # A figure shown as an image (the title page's hero) is the page's own; a preview
@@ -336,6 +338,49 @@ def test_charts_far_below_are_not_fetched_until_the_reader_nears_them(
     assert src and not any(u.endswith(src.lstrip("./")) for u in fetched), "opened too early"
     wait_for_charts(page)
     assert any(u.endswith(src.lstrip("./")) for u in fetched)
+    session.context.close()
+
+
+def test_search_index_loads_when_the_reader_opens_search(browser, site_url: str) -> None:
+    """No page fetches the search index on load; opening search does, and search works."""
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.context.new_page()
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    page.goto(site_url + "superposition/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert not any("search_index" in u for u in fetched), "fetched before search was opened"
+    with page.expect_response(lambda r: "search/search_index.json" in r.url) as index:
+        page.locator(".md-search__input").click()  # the search field, as on a desktop
+    assert index.value.ok
+    page.locator("input[data-md-component='search-query']").fill("superposition")
+    page.locator(".md-search-result__item").first.wait_for(timeout=10_000)
+    assert session.blocked == [] and session.errors == []
+    session.context.close()
+
+
+def test_a_number_says_what_it_is_and_links_to_its_figure(browser, site_url: str) -> None:
+    """A quoted number's popover: what it is in words (the value's description), its
+    seeds, and a link to the figure it comes from, which a tap or click follows."""
+    session = Session(browser, viewport={"width": 1280, "height": 900})
+    page = session.open(site_url + "algorithm/")
+    measured = page.locator(".sym-value").filter(has=page.locator(".sym-tip", has_text=" seeds ("))
+    number = measured.first.locator(".sym-value-number")
+    number.scroll_into_view_if_needed()
+    number.click()
+    tip = page.locator(".sym-value.sym-tip-open .sym-tip")
+    tip.wait_for(state="visible", timeout=5_000)
+    text = tip.inner_text()
+    what, _, where = text.partition(". From Figure ")
+    assert where and ", mean of " in what, text
+    assert "_" not in what and "." not in what.split(", mean of ")[0], f"not in words: {text}"
+    link = tip.locator("a")
+    href = link.get_attribute("href") or ""
+    assert "#fig-" in href, href
+    link.click()
+    page.wait_for_url("**#fig-*")
+    assert page.locator(f"#{page.url.split('#', 1)[1]}").count() == 1
+    assert session.errors == []
     session.context.close()
 
 

@@ -29,6 +29,7 @@ META = {
     "git": "deadbee", "seeds": [0, 1, 2], "params": {"seeds": [0, 1, 2]},
     "versions": {"torch": "2.13.0"}, "compute_seconds": 1.5,
     "values": VALUES,
+    "value_descriptions": {"score": "the share of points fitted", "count": "the points drawn"},
     "claims": [
         _claim("good", "Score is high.", 0.5),
         _claim("bad", "Score is huge.", "count"),
@@ -80,7 +81,12 @@ def test_values_claims_and_refs_render() -> None:
     out = r.render("S {{ value: fig.score | .2f }}, n={{ value: fig.count }}. "
                    "{{ claim: fig.good }} See {{ ref: fig }}.")
     assert ">0.91 ± 0.02</button>" in out and ">512</button>" in out
-    assert "mean of 3 seeds (0.9123, 0.9, 0.93)" in out
+    # Each popover says in words what the number is, its seeds, and links to its figure.
+    assert ("the share of points fitted, mean of 3 seeds (0.9123, 0.9, 0.93). "
+            'From <a href="../page/#fig-fig">Figure 1</a>: A figure.</span>') in out
+    assert ('the points drawn, the same on every seed. '
+            'From <a href="../page/#fig-fig">Figure 1</a>: A figure.</span>') in out
+    assert "fig.score" not in out and "fig.count" not in out  # no internal key
     assert "sym-claim--holds" in out and "Score is high." in out
     assert '<a href="../page/#fig-fig"' in out and "Figure 1</a>" in out
     assert "figures/fig/figure.svg" in out  # the hover preview
@@ -199,3 +205,24 @@ def test_claim_stated_as_failed_is_marked_quietly_unless_it_holds() -> None:
     fig.meta = {**META, "claims": [holding.evaluate(VALUES).to_json()]}
     out = renderer(fig=fig).render("{{ claim: fig.gone }}")
     assert "sym-claim--fails" in out and "HOLDS" in out
+
+
+def test_a_value_of_an_entry_without_descriptions_names_itself() -> None:
+    """An entry stored before values were described: its name stands in; and a figure
+    that no page embeds is named, not linked."""
+    meta = {k: v for k, v in META.items() if k != "value_descriptions"}
+    out = renderer(fig=view(meta=meta, number=None, page=None)).render("{{ value: fig.score }}")
+    assert "fig.score, mean of 3 seeds (0.9123, 0.9, 0.93). From figure fig: A figure." in out
+    assert "<a " not in out.split('class="sym-tip"')[1]
+
+
+def test_a_quoted_param_says_what_it_is_from_its_docstring() -> None:
+    meta = {**META, "params": {"seeds": [0, 1, 2], "host": {"width": 16}}}
+    docs = {("fig", "host.width"): "Hidden units (`Host.width`) of the host. Chosen on seeds."}
+    r = renderer(fig=view(meta=meta))
+    r.param_doc = lambda figure, path: docs.get((figure, path), "")
+    out = r.render("{{ param: fig.host.width }} and {{ param: fig.seeds }}")
+    assert ("Hidden units of the host, a setting of the experiment. "
+            'From <a href="../page/#fig-fig">Figure 1</a>: A figure.') in out
+    assert "the setting seeds, a setting of the experiment" in out  # no docstring
+    assert r.problems == []

@@ -53,7 +53,8 @@ def test_param_directive_quotes_nested_and_indexed_params() -> None:
     assert ">2, 4, 32</button>" in out and ">32</button>" in out
     # The source is in a popover reachable by tap and keyboard, not in a title.
     assert 'class="sym-tip" role="tooltip"' in out and "title=" not in out
-    assert "fig param host.width" in out
+    # Without a docstring to say what it is (no source here), the popover names its path.
+    assert "the setting host.width, a setting of the experiment" in out
 
 
 def test_unknown_param_names_page_and_line() -> None:

@@ -88,7 +88,7 @@ def test_a_value_in_a_notebook_markdown_cell_renders_as_on_a_page(
     index = (project / "site" / "index.html").read_text()
     number = 'class="sym-value-number" aria-describedby="sym-popover-'
     assert number in page and 'class="sym-tip" role="tooltip"' in page
-    assert "probe.top: mean of 5 seeds" in page  # the popover says where it comes from
+    assert "the top score, mean of 5 seeds" in page  # the popover says what it is
     shown = index.split(number, 1)[1].split(">", 1)[1].split("<", 1)[0]
     assert f">{shown}</button>" in page, shown  # the same number as the page shows
     assert "<code>{{ value: probe.nope }}</code>" in page

@@ -13,7 +13,7 @@ from support.project import ROOT, mkdocs_env, run_mkdocs, session_dir
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
 
-from symbiote_core.figures.authoring.spec import Claim, Figure, Null
+from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Value
 
 TEXT = {text!r}
 
@@ -48,7 +48,8 @@ FIGURE = Figure(
     tuning_note=TEXT,
     compute=compute,
     render=render,
-    values={{"top": lambda d: d["tops"], "null_top": lambda d: d["nulls"]}},
+    values={{"top": Value("the top score", lambda d: d["tops"]),
+            "null_top": Value("the top score of the null run", lambda d: d["nulls"])}},
     claims=(
         Claim(name="top_positive", statement=TEXT, left="top", op=">", right=0.0,
               control=TEXT, why=TEXT,

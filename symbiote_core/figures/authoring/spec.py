@@ -17,7 +17,10 @@ are judged on seeds nobody tuned on.
 
 Values are named numbers read from the data that prose may quote. A value is either a
 constant of the set-up (a number) or a measurement, one number per seed in params
-order (a list). Prose shows a per-seed value as its mean and spread.
+order (a list). Prose shows a per-seed value as its mean and spread. Each is declared
+as a pair `(description, fn)` (`Value`): the description says in a phrase what the number is ("the
+share of atoms that match a parent"), and is what a reader sees when they open a quoted
+number; the build refuses a value without one (`Figure.require_value_descriptions`).
 
 Claims are named comparisons between values that the build checks over seeds. Each
 claim says what it is compared with, where its threshold comes from, and declares at
@@ -46,12 +49,12 @@ import operator
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from symbiote_core.figures.authoring.inputs import Input, Package
 
 Data = dict[str, Any]
-Value = float | int | list[float]
+Quantity = float | int | list[float]
 """A constant (a number) or a measurement (one number per seed)."""
 Comparison = Literal[">", ">=", "<", "<="]
 Aggregate = Literal["every_seed", "mean_lower_bound"]
@@ -203,7 +206,7 @@ class Claim:
                 f"does not compare (it compares {', '.join(sorted(compared))})"
             )
 
-    def evaluate(self, values: Mapping[str, Value]) -> ClaimResult:
+    def evaluate(self, values: Mapping[str, Quantity]) -> ClaimResult:
         """Test the claim, its nulls and its controls, and decide the verdict.
 
         A missing name raises `KeyError` naming it; a dead null raises `DeadNullError`.
@@ -246,7 +249,7 @@ class Claim:
             decided_by=rule,
         )
 
-    def _replaced(self, values: Mapping[str, Value], replace: Mapping[str, str]) -> dict:
+    def _replaced(self, values: Mapping[str, Quantity], replace: Mapping[str, str]) -> dict:
         out = dict(values)
         for name, replacement in replace.items():
             out[name] = _lookup(values, replacement, self.name)
@@ -283,7 +286,7 @@ class Claim:
                     "claim might fail. Use a setting where that quantity can move."
                 )
 
-    def _test(self, values: Mapping[str, Value]) -> Evaluation:
+    def _test(self, values: Mapping[str, Quantity]) -> Evaluation:
         left = _lookup(values, self.left, self.name)
         right = (
             self.right
@@ -483,7 +486,7 @@ def mean_lower_bound(gaps: Sequence[float], claim: str = "?") -> float:
     return statistics.fmean(gaps) - float(t.ppf(CONFIDENCE, len(gaps) - 1)) * spread
 
 
-def _broadcast(left: Value, right: Value, claim: str) -> tuple[list[float], list[float]]:
+def _broadcast(left: Quantity, right: Quantity, claim: str) -> tuple[list[float], list[float]]:
     lefts = [float(v) for v in left] if isinstance(left, list) else None
     rights = [float(v) for v in right] if isinstance(right, list) else None
     if lefts is None and rights is None:
@@ -497,7 +500,7 @@ def _broadcast(left: Value, right: Value, claim: str) -> tuple[list[float], list
     return lefts, rights
 
 
-def _lookup(values: Mapping[str, Value], name: str, claim: str) -> Value:
+def _lookup(values: Mapping[str, Quantity], name: str, claim: str) -> Quantity:
     try:
         return values[name]
     except KeyError:
@@ -505,6 +508,46 @@ def _lookup(values: Mapping[str, Value], name: str, claim: str) -> Value:
             f"claim {claim!r} names value {name!r}, which the figure does not define "
             f"(known: {', '.join(sorted(values))})"
         ) from None
+
+
+class Value(NamedTuple):
+    """A named number of a figure: what it is, in words, and how to read it from the data.
+
+    Written as a plain pair, `"name": ("what it is", fn)` (a `Value` is that same tuple,
+    with names): a figure module needs no import for it, and its import lines, which
+    its data key hashes, stay as they are. `description` is a short phrase, lower case,
+    no final full stop, saying what the number is to a reader who has not seen the code
+    ("the share of atoms that match a parent", "the hosts' hidden width"); a quoted
+    number's popover shows it, then the seeds and the figure. Values generated in a
+    comprehension get an f-string description naming what varies. `fn(data)` returns a
+    number, or one number per seed.
+    """
+
+    description: str
+    fn: Callable[[Data], Quantity]
+
+
+def value_description_problem(name: str, entry: Any) -> str | None:
+    """Why `entry` (a `Figure.values` entry) is not a described value, or None."""
+    if not (isinstance(entry, tuple) and len(entry) == 2 and callable(entry[1])):
+        return (
+            f"value {name!r} has no description: declare it as a pair "
+            f"(\"what the number is, in a phrase\", fn), not {type(entry).__name__} {entry!r}"
+        )
+    description = entry[0]
+    if not isinstance(description, str) or not description.strip():
+        return f"value {name!r} has an empty description: say in a phrase what the number is"
+    if "\n" in description.strip():
+        return f"value {name!r}: its description is one phrase, on one line"
+    if description.strip() == name:
+        return f"value {name!r}: its description repeats its name; say in words what it is"
+    return None
+
+
+def _value_fn(entry: Any) -> Callable[[Data], Any]:
+    """The getter of a values entry: a (description, fn) pair, or (refused by the build,
+    still read by tools while a module is updated) a bare function."""
+    return entry[1] if isinstance(entry, tuple) and len(entry) == 2 else entry
 
 
 @dataclass(frozen=True)
@@ -524,7 +567,9 @@ class Figure:
     compute: Callable[[Any], Data]
     render: Callable[[Data], Any]
     """data -> altair.Chart (or any object with `to_dict()` giving a Vega-Lite spec)."""
-    values: Mapping[str, Callable[[Data], Value]] = field(default_factory=dict)
+    values: Mapping[str, Value] = field(default_factory=dict)
+    """Name -> `(description, fn)` (a `Value`): the numbers prose may quote, each with a
+    phrase saying what it is (required by the build: `require_value_descriptions`)."""
     claims: tuple[Claim, ...] = ()
     methods: str = ""
     """Markdown for the methods appendix: what host, what symbiote, what control, what
@@ -584,6 +629,26 @@ class Figure:
                 "recipe was never tuned)"
             )
 
+    def require_value_descriptions(self) -> None:
+        """Refuse (`ValueError`, naming the figure and the value) a value declared without
+        a description (a bare function, not a `(description, fn)` pair). Like `require_tuning_seeds`, the build calls this;
+        importing the figure does not, so a module being updated still loads in tools."""
+        problems = [
+            problem
+            for name, entry in self.values.items()
+            if (problem := value_description_problem(name, entry)) is not None
+        ]
+        if problems:
+            raise ValueError(f"figure {self.title!r}: " + "; ".join(problems))
+
+    def value_descriptions(self) -> dict[str, str]:
+        """Name -> description of every described value (what the entry stores)."""
+        return {
+            name: " ".join(entry[0].split()).rstrip(".")
+            for name, entry in self.values.items()
+            if value_description_problem(name, entry) is None
+        }
+
     def _check_tuning_seeds(self, seeds: tuple[int, ...] | None) -> None:
         where = f"figure {self.title!r}"
         tuning = self.tuning_seeds
@@ -618,16 +683,16 @@ class Figure:
         seed = getattr(self.params, "seed", None)
         return (seed,) if seed is not None else ()
 
-    def evaluate_values(self, data: Data) -> dict[str, Value]:
+    def evaluate_values(self, data: Data) -> dict[str, Quantity]:
         """Every named value, checked to be a number or one number per seed."""
         n_seeds = len(self.seeds())
-        out: dict[str, Value] = {}
-        for name, fn in self.values.items():
-            out[name] = _plain_value(name, fn(data), n_seeds)
+        out: dict[str, Quantity] = {}
+        for name, entry in self.values.items():
+            out[name] = _plain_value(name, _value_fn(entry)(data), n_seeds)
         return out
 
 
-def _plain_value(name: str, value: Any, n_seeds: int) -> Value:
+def _plain_value(name: str, value: Any, n_seeds: int) -> Quantity:
     if hasattr(value, "tolist"):  # a numpy or torch scalar or array
         value = value.tolist()
     if isinstance(value, tuple):

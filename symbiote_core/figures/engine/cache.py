@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
-from symbiote_core.figures.authoring.spec import ClaimResult, Value
+from symbiote_core.figures.authoring.spec import ClaimResult, Quantity
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.storage import LocalStorage, Storage, remove_local, storage_for
 
@@ -329,13 +329,18 @@ class EntryMeta(DataMeta):
     title: str
     caption: str
     alt: str
-    values: Mapping[str, Value]
+    values: Mapping[str, Quantity]
     claims: tuple[Mapping[str, Any], ...]
     render_seconds: float
     data_reused: bool
     tuning_seeds: tuple[int, ...] | None = None
     """The seeds the figure's recipe was tuned on (`Figure.tuning_seeds`)."""
     tuning_note: str = ""
+    value_descriptions: Mapping[str, str] = field(default_factory=dict)
+    """Value name -> what the number is, in a phrase (`Value.description`); entries
+    written before values were described lack it."""
+
+    _ADDED: ClassVar[tuple[str, ...]] = ("tuning_seeds", "tuning_note", "value_descriptions")
 
     def claim_results(self) -> tuple[ClaimResult, ...]:
         return tuple(ClaimResult.from_json(claim) for claim in self.claims)
@@ -361,6 +366,7 @@ _SCHEMA_TYPES: dict[str, type | tuple[type, ...]] = {
     "caption": str,
     "alt": str,
     "values": dict,
+    "value_descriptions": dict,
     "claims": list,
     "data_reused": bool,
     "sha256": dict,
@@ -445,7 +451,7 @@ class FigureEntry:
         return self.meta.params
 
     @property
-    def values(self) -> Mapping[str, Value]:
+    def values(self) -> Mapping[str, Quantity]:
         return self.meta.values
 
     @property

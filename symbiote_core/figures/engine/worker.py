@@ -256,6 +256,7 @@ def make(
     _check_storable(figure, f"figure {name!r} ({module})")
     try:
         figure.require_tuning_seeds()
+        figure.require_value_descriptions()
     except ValueError as error:
         raise FigureError(f"figure {name!r} ({module}): {error}") from None
     seeds = figure.seeds()
@@ -335,6 +336,7 @@ def make(
         caption=figure.caption,
         alt=figure.alt,
         values=values,
+        value_descriptions=figure.value_descriptions(),
         claims=tuple(claims),
         compute_seconds=compute_seconds,
         render_seconds=render_seconds,

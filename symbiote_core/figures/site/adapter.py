@@ -105,6 +105,7 @@ from symbiote_core.figures.site.notebook_directives import fill as fill_notebook
 from symbiote_core.figures.site.notebook_directives import prepare as prepare_notebook
 from symbiote_core.figures.site.page_memo import PageMemo
 from symbiote_core.figures.site.publication import PDF_FILE, Publication
+from symbiote_core.figures.site.search import defer_search_index
 from symbiote_core.figures.site.sections import Sections
 from symbiote_core.figures.site.sourcetext import SourceIndex
 from symbiote_core.figures.site.vendor import vega_bundle
@@ -158,6 +159,8 @@ class EssaySite:
         """The project's source, read without importing it (methods, code settings)."""
         self.sections = Sections()
         """The essay's pages as numbered sections (sections.py)."""
+        self._param_docs: dict[str, dict[str, str]] = {}
+        """Figure -> param path -> its docstring, read from source when first quoted."""
         self.notebook_directives: dict[str, NotebookDirectives] = {}
         """Notebook page source -> its Markdown cells' directives (`notebook_directives.py`)."""
         self.failed_renders: set[str] = set()
@@ -241,6 +244,7 @@ class EssaySite:
             else:
                 entry = result.entry
                 view.meta, view.spec = entry.meta, entry.spec
+                self._param_docs.pop(result.name, None)  # its params may have changed
                 # A local entry is copied from its files; one at a URL (a shared cache)
                 # from the bytes that were verified when it was read.
                 sources = entry.files() if entry.is_local else entry.payloads
@@ -433,6 +437,17 @@ class EssaySite:
             path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
         )
 
+    def _param_doc(self, figure: str, path: str) -> str:
+        """The docstring under a figure's param field (for a quoted param's popover)."""
+        docs = self._param_docs.get(figure)
+        if docs is None:
+            assert self.engine is not None
+            view = self.views.get(figure)
+            params = dict((view.meta or {}).get("params", {})) if view else {}
+            rows = self.sources.param_rows(f"{self.engine.figures_package}.{figure}", params)
+            docs = self._param_docs[figure] = {r.path: r.doc for r in rows}
+        return docs.get(path, "")
+
     # -- on_page_markdown ---------------------------------------------------------
     def on_page_markdown(
         self, markdown: str, page: Page, config: MkDocsConfig, files: Files
@@ -448,6 +463,7 @@ class EssaySite:
             token_prefix=self.token_prefix,
             settings=self.sources.setting,
             sections=self.sections,
+            param_doc=self._param_doc,
         )
         # The appendix pages are Markdown built from figure text: every string that came
         # from a figure module reaches them as literal text (`markup.markdown_literal`).
@@ -569,7 +585,8 @@ class EssaySite:
         assert self.publication is not None
         output = self.publication.post_page(output, page)
         tags = self._head_tags(page, config)
-        return output.replace("</head>", f"{tags}\n</head>", 1)
+        # The search index loads when the reader opens search (search.py).
+        return defer_search_index(output.replace("</head>", f"{tags}\n</head>", 1))
 
     def _head_tags(self, page: Page, config: MkDocsConfig) -> str:
         """OpenGraph, Twitter and citation tags (metadata.py)."""

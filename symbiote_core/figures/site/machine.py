@@ -53,7 +53,7 @@ class PlainRenderer(PageRenderer):
         out.append(text[last:])
         return "".join(out)
 
-    def _number(self, text: str, source: str) -> str:
+    def _number(self, text: str, source: str, view: Any = None) -> str:
         return text
 
     def defer(self, fragment: str) -> str:

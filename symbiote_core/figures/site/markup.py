@@ -342,12 +342,25 @@ def format_setting(value: Any, fmt: str | None) -> str:
     return _format_number(value, fmt)
 
 
-def value_title(target: str, value: float | int | list[float]) -> str:
-    """The hover text of a quoted number: where it comes from, and each seed's value."""
+def value_title(target: str, value: float | int | list[float], description: str = "") -> str:
+    """What a quoted number is, in words, and each seed's value: "the share of atoms that
+    match a parent, mean of 5 seeds (0.61, ...)". An entry written before values were
+    described (`Value`) has no description: the value's name stands in."""
+    what = " ".join(description.split()).rstrip(".") or target
     if not isinstance(value, list):
-        return f"{target}: a constant of the experiment, the same on every seed"
+        return f"{what}, the same on every seed"
     seeds = ", ".join(f"{v:.4g}" for v in value)
-    return f"{target}: mean of {len(value)} seeds ({seeds})"
+    return f"{what}, mean of {len(value)} seeds ({seeds})"
+
+
+def param_words(path: str, doc: str) -> str:
+    """What a quoted param is: the first sentence of its docstring, code marks dropped
+    ("Target features per seed, a setting of the experiment"); its path when it has no
+    docstring."""
+    first = re.split(r"(?<=[.;:])\s", " ".join(doc.split()), maxsplit=1)[0].rstrip(".;:")
+    # An aside naming code ("(`_modadd.SEEDS`)", "(see `lr_final`)") says nothing to a reader.
+    first = re.sub(r"\s*\([^()]*`[^()]*\)", "", first).replace("`", "")
+    return f"{first or 'the setting ' + path}, a setting of the experiment"
 
 
 @dataclass
@@ -378,6 +391,9 @@ class PageRenderer:
     """`{{ code: PATH }}` -> a `sourcetext.Setting` (the site's `SourceIndex.setting`)."""
     sections: Sections | None = None
     """The essay's numbered sections, for `{{ section: PAGE }}`."""
+    param_doc: Callable[[str, str], str] | None = None
+    """(figure, param path) -> what the param is, from the docstring under its field
+    (the site's source index), for a quoted param's popover; "" when it has none."""
     _tips: dict[str, int] = field(default_factory=dict)
     """How often each popover text was used so far on the page (its ids must differ)."""
 
@@ -597,7 +613,8 @@ class PageRenderer:
             raise _Problem(
                 f"bad format {d.fmt!r} for value {d.target!r}: {type(e).__name__}: {e}"
             ) from None
-        return self._number(text, self._source_words(view, value_title(d.target, view.values[name])))
+        description = str((view.meta or {}).get("value_descriptions", {}).get(name, ""))
+        return self._number(text, value_title(d.target, view.values[name], description), view)
 
     def _param(self, d: Directive) -> str:
         view, path = self._split(d)
@@ -606,16 +623,27 @@ class PageRenderer:
                 f"param {d.target!r}: figure {view.name!r} failed to build", report=False
             )
         text = self._param_text(view, path, d)
-        return self._number(
-            text, self._source_words(view, f"{view.name} param {path}, a setting of the experiment")
-        )
+        return self._number(text, param_words(path, self._param_doc(view.name, path)), view)
 
-    @staticmethod
-    def _source_words(view: FigureView, source: str) -> str:
-        """Where a quoted number comes from, with the figure that shows it, in words."""
+    def _param_doc(self, figure: str, path: str) -> str:
+        if self.param_doc is None:
+            return ""
+        try:
+            return self.param_doc(figure, path)
+        except Exception:  # the methods appendix reports unreadable source, at its line
+            return ""
+
+    def _from_figure(self, view: FigureView) -> tuple[str, str]:
+        """"From Figure 7: its title.", as HTML (the figure's number a link to it, when a
+        page embeds it) and as text (for the popover's id)."""
         title = str((view.meta or {}).get("title", "")).strip()
         where = f"Figure {view.number}" if view.number else f"figure {view.name}"
-        return f"{source}. From {where}" + (f": {title}" if title else "") + "."
+        text = f"From {where}" + (f": {title}" if title else "") + "."
+        link = html.escape(where)
+        if view.number is not None and view.page is not None:
+            href = self.url_to(f"{self.page_url(view.page)}#fig-{view.name}")
+            link = f'<a href="{html.escape(href)}">{link}</a>'
+        return f"From {link}" + (f": {html.escape(title)}" if title else "") + ".", text
 
     def _param_text(self, view: FigureView, path: str, d: Directive) -> str:
         value = param_value((view.meta or {}).get("params", {}), path)
@@ -683,13 +711,17 @@ class PageRenderer:
         self._tips[said] = seen + 1
         return "sym-popover-" + hashlib.sha256(f"{said}\0{seen}".encode()).hexdigest()[:16]
 
-    def _number(self, text: str, source: str) -> str:
+    def _number(self, text: str, source: str, view: FigureView | None = None) -> str:
         """A quoted number with its source in a popover: a button, so that a tap, a
-        click and the keyboard all reach it (site.js toggles it); hover shows it too."""
-        tip = self._tip_id(source, text)
-        popover = self.defer(
-            f'<span class="sym-tip" role="tooltip" id="{tip}">{html.escape(source)}</span>'
-        )
+        click and the keyboard all reach it (site.js toggles it); hover shows it too.
+        `source` says in words what the number is; with `view`, the popover ends with the
+        figure it comes from, linked."""
+        words, said = html.escape(source), source
+        if view is not None:
+            where_html, where_text = self._from_figure(view)
+            words, said = f"{words.rstrip('.')}. {where_html}", f"{source.rstrip('.')}. {where_text}"
+        tip = self._tip_id(said, text)
+        popover = self.defer(f'<span class="sym-tip" role="tooltip" id="{tip}">{words}</span>')
         return (
             f'<span class="sym-value"><button type="button" class="sym-value-number" '
             f'aria-describedby="{tip}" aria-expanded="false">{html.escape(text)}</button>'
