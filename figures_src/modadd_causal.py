@@ -871,7 +871,6 @@ FIGURE = Figure(
                     values={"restricted_key_acc": "untrained_restricted_key_acc"},
                 ),
             ),
-            stated="fails",
         ),
         Claim(
             name="restricted_below_clean",
@@ -920,7 +919,6 @@ FIGURE = Figure(
                     values={"key_shift_acc": "untrained_key_shift_acc"},
                 ),
             ),
-            stated="fails",
         ),
         Claim(
             name="rotation_beats_neuron_push",
