@@ -1104,6 +1104,7 @@ FIGURE = Figure(
                 description="the number of latents above the threshold",
                 values={"best_previous_token": "n_previous_token_latents"},
             ),
+            stated="fails",
         ),
         Claim(
             name="previous_token_latents_need_the_circuit",
@@ -1118,6 +1119,7 @@ FIGURE = Figure(
                 "best previous-token latent",
                 values={"best_previous_token": "control_best_previous_token"},
             ),
+            stated="fails",
         ),
         Claim(
             name="graph_precision",
@@ -1184,6 +1186,7 @@ FIGURE = Figure(
                 "queries instead",
                 values={"prev_k_share": "prev_q_share", "random_k_share": "random_q_share"},
             ),
+            stated="fails",
         ),
     ),
 )

@@ -862,7 +862,6 @@ FIGURE = Figure(
                     values={"restricted_key_acc": "untrained_restricted_key_acc"},
                 ),
             ),
-            stated="fails",
         ),
         Claim(
             name="restricted_below_clean",
@@ -911,7 +910,6 @@ FIGURE = Figure(
                     values={"key_shift_acc": "untrained_key_shift_acc"},
                 ),
             ),
-            stated="fails",
         ),
         Claim(
             name="rotation_beats_neuron_push",

@@ -1195,6 +1195,7 @@ FIGURE = Figure(
                 "something to read",
                 values={"probe_other_r2_median": "probe_key_r2_median"},
             ),
+            stated="fails",
         ),
         Claim(
             name="doubles_partly_readable",
@@ -1258,7 +1259,6 @@ FIGURE = Figure(
         ),
         Claim(
             name="read_dictionary_faithful",
-            stated="fails",
             statement=f"The dictionary chosen on the tuning seeds ({PARAMS.read_size} latents, "
             f"k = {PARAMS.read_k}) reproduces the host on the evaluation seeds: spliced in place "
             "of the neurons on held-out pairs, it wins back at least "
