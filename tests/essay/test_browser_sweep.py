@@ -297,11 +297,14 @@ def test_figure_has_marks_and_dark_mode_rerenders(browser, site_url: str) -> Non
 
 def test_cross_reference_resolves_to_the_figure(browser, site_url: str) -> None:
     session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url)
-    link = page.locator(".sym-ref a").first
+    # The conclusion cites figures of other pages; its reference to section 3's figure
+    # must land there.
+    page = session.open(site_url + "conclusion/")
+    ref = page.locator(".sym-ref", has=page.locator('a[href$="#fig-superposition_recovery"]'))
+    link = ref.locator("a").first
     assert link.inner_text().startswith("Figure ")
     link.hover()
-    preview = page.locator(".sym-ref-preview img").first
+    preview = ref.locator(".sym-ref-preview img").first
     preview.wait_for(state="visible", timeout=5_000)
     box = preview.bounding_box()
     assert box is not None and box["width"] > 100 and box["height"] > 50
@@ -386,10 +389,11 @@ def test_a_number_says_what_it_is_and_links_to_its_figure(browser, site_url: str
 
 def test_hover_preview_image_loads_when_opened(browser, site_url: str) -> None:
     session = Session(browser, viewport={"width": 1280, "height": 900})
-    page = session.open(site_url)
-    img = page.locator(".sym-ref-preview img").first
+    page = session.open(site_url + "conclusion/")
+    ref = page.locator(".sym-ref").first
+    img = ref.locator(".sym-ref-preview img")
     assert img.get_attribute("src") is None and img.get_attribute("data-src")
-    page.locator(".sym-ref a").first.hover()
+    ref.locator("a").first.hover()
     img.wait_for(state="visible", timeout=5_000)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     session.context.close()
