@@ -4,13 +4,11 @@ claim); a figure that gets it right builds beside them."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-from support.engine import FIXTURE
+from support.engine import copy_fake_project
 
 from symbiote_core.figures.engine.build import build
-from symbiote_core.figures.engine.registry import Engine
 
 FIGURE = '''"""{what}."""
 from dataclasses import dataclass
@@ -81,13 +79,11 @@ CASES = {
 def test_dead_nulls_and_unseparated_seeds_fail_the_build_naming_figure_and_claim(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
+    engine = copy_fake_project(tmp_path / "project")
+    root = engine.root
     for name, (what, nulls, tuning, _) in CASES.items():
         source = FIGURE.format(what=what, name=name, nulls=nulls, tuning=tuning)
         (root / "figs" / f"{name}.py").write_text(source)
-    engine = Engine(root=root, figures_package="figs", project_packages=("figs", "lib"),
-                    cache_dir=root / ".cache" / "figures")
     results = {r.name: r for r in build(engine, list(CASES))}
     live = results["live"]
     assert live.status == "computed", live.error
@@ -119,8 +115,8 @@ def test_a_value_without_a_description_fails_the_build_naming_figure_and_value(
     """Every value says in a phrase what it is (a reader sees it in the number's popover):
     the build refuses one declared without, before compute, naming figure and value; a
     described figure stores each description in its entry."""
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURE, root)
+    engine = copy_fake_project(tmp_path / "project")
+    root = engine.root
     tuning = "\n    tuning_seeds=(0, 1),"
     sources = {
         "described": FIGURE.format(what="described", name="described", nulls="[0.1, -0.2, 0.3]",
@@ -134,8 +130,6 @@ def test_a_value_without_a_description_fails_the_build_naming_figure_and_value(
     for name, source in sources.items():
         assert name == "described" or DESCRIBED not in source
         (root / "figs" / f"{name}.py").write_text(source)
-    engine = Engine(root=root, figures_package="figs", project_packages=("figs", "lib"),
-                    cache_dir=root / ".cache" / "figures")
     results = {r.name: r for r in build(engine, list(sources))}
     described = results["described"]
     assert described.status == "computed", described.error
