@@ -17,7 +17,7 @@ the same weights and train on the same pairs.
 After training, each host is frozen and read by a fresh dictionary of the sparsity at
 which a dictionary of this size is faithful (loss recovered near 1 on the uncoupled
 host): its loss recovered when spliced in, and its answer latents (latents whose
-variance is mostly a function of (a + b) mod p, `modadd_readers._answer_share`).
+variance is mostly a function of (a + b) mod p, `_modadd_reading.unit_rows`).
 Readability is compared with the baselines at equal held-out loss.
 
 The null of every claim is a second uncoupled host per seed: the same training pairs,
@@ -333,7 +333,7 @@ def _measure(
     import torch.nn.functional as F
 
     from figures_src._modadd import key_frequencies
-    from figures_src.modadd_readers import DICTIONARY, _units
+    from figures_src._modadd_reading import DICTIONARY, unit_rows
     from symbiote_core.fourier import frequency_spectrum
     from symbiote_core.metrics import fvu
 
@@ -359,7 +359,7 @@ def _measure(
     live = (z > 0).any(0)
     n_live = int(live.sum())  # a silent host can leave the reader no live latent
     names = list(map(str, range(n_live)))
-    units = _units(z[:, live].float(), DICTIONARY, P, key, names) if n_live else []
+    units = unit_rows(z[:, live].float(), DICTIONARY, P, key, names) if n_live else []
     return {
         "train_loss": float(f"{loss(h, train):.4g}"),
         "test_loss": float(f"{loss(h, test):.4g}"),
