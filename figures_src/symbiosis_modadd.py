@@ -6,15 +6,17 @@ on (a + b) mod p) train together with a TopK dictionary on their hidden neurons
 one of the toy host (`symbiote_core.cotrain`): the dictionary's normalised
 reconstruction error, weighted relative to the task loss. The dictionary takes one step
 per host step and, once the host is frozen, reader-only catch-up steps
-(`cotrain.catch_up`), so that it reads the host about as well as a fresh dictionary does
-(its FVU before and after, and the fresh one's, are reported). The host keeps its own recipe
-(full batch, AdamW with strong weight decay, the late learning-rate decay), so a
-coupling of 0 is the plain host. Beside the coupled hosts train two non-symbiotic
+(`cotrain.catch_up`), as many as a fresh dictionary takes from scratch with the same
+recipe; its FVU before and after, and the fresh one's, are reported, and the claim
+`cotrained_reader_matches_fresh` asks whether it is within a tenth of the fresh one's.
+The host keeps its own recipe (full batch, AdamW with strong weight decay, the late
+learning-rate decay), so a coupling of 0 is the plain host. Beside the coupled hosts train two non-symbiotic
 baselines (`figures_src._symbiosis`): an L1 penalty on the neurons and narrower hosts.
 Every arm and seed is one instance of one batched run, and a seed's hosts start from
 the same weights and train on the same pairs.
 
-After training, each host is frozen and read by a fresh dictionary of the sparsity at
+After training, each host is frozen and read by a fresh dictionary (batched with the
+catch-up, `_grow_readers`) of the sparsity at
 which a dictionary of this size is faithful (loss recovered near 1 on the uncoupled
 host): its loss recovered when spliced in, and its answer latents (latents whose
 variance is mostly a function of (a + b) mod p, `_modadd_reading.unit_rows`).
@@ -104,20 +106,34 @@ class Params:
     """Held-out accuracy is measured every this many steps (for the grokking step)."""
     grok_accuracy: float = 0.5
     """As in `modadd_training`: the step half of the held-out pairs come right."""
-    reader_steps: int = 200
-    """Training steps of the fresh reader grown on each frozen host."""
-    catch_up_steps: int = 200
-    """Reader-only steps the co-trained dictionary takes on its final frozen host, at the
-    fresh reader's batch and learning rate (`cotrain.catch_up`): as many as the fresh reader
-    takes from scratch. Uncoupled, it ended co-training at 1.09-1.40 times a fresh reader's
-    FVU (tuning run, seeds 0-4, couplings 0-0.1); after these steps, at 0.46-0.65 times: the
-    fresh reader, 200 steps from scratch, has not converged, and the co-trained one is then
-    no worse than it (the aim: within a tenth). On that run 20-40 steps crossed a ratio of
-    1, too steep to set a two-sided match on."""
+    reader_steps: int = 1000
+    """Steps of the fresh reader grown on each frozen host, and of the co-trained one's
+    catch-up on its final frozen host (the same recipe, batch, learning rate and schedule,
+    batched with the fresh readers: `cotrain.catch_up`). With the earlier 200 steps at
+    learning rate 0.01 the fresh reader had not converged, and the co-trained one looked
+    better than it (0.46-0.65 of its FVU); on a tuning run (seeds 0-4, couplings 0-0.1, 20
+    hosts) its FVU at that rate fell by a third per doubling of the steps (0.074, 0.049,
+    0.033 at 250, 500 and 1,000 steps). The
+    criterion the issue asks for, FVU falling by less than 1 % per doubling, is past the
+    build's budget: at this recipe, 1,000 to 2,000 steps still cut the fresh reader's FVU
+    by 7-15 % on every tuning host (0.026 to 0.023 on average). 1,000 steps is what the
+    budget buys; the FVUs are compared at an equal budget, not at convergence. There the
+    co-trained reader left 1.06-1.49 times the fresh one's FVU on the tuning run: it ends
+    in a worse place than a reader grown on the frozen host. Co-training it at learning
+    rate 0.03 with two steps per host step, to keep up better, made it far worse (4-10
+    times after catch-up)."""
     reader_batch: int = 256
-    """Pairs per step of the fresh reader (drawn from every pair of the host)."""
-    reader_lr: float = 1e-2
-    """Adam learning rate of the fresh reader."""
+    """Pairs per step of the fresh reader and of the catch-up (drawn from every pair)."""
+    reader_lr: float = 3e-2
+    """Adam learning rate of the fresh reader and of the catch-up, chosen on the tuning run:
+    at 500 steps 0.01, 0.03 and 0.1 left a mean FVU of 0.049, 0.032 and 0.11 (unstable); at
+    1,000 steps 0.03 and 0.05 left 0.026 and 0.027."""
+    reader_decay_from: float = 0.5
+    """Share of the reader's steps after which its learning rate falls linearly to 0."""
+    match_ratio: float = 1.1
+    """The co-trained reader reads the host as well as a fresh one when its FVU is at most
+    this many times the fresh one's (the issue's "within about 10 %"), on every coupled
+    host where the FVUs are defined."""
     answer_share: float = 0.5
     """A latent is an *answer latent* when more than this share of its variance is a
     function of the answer (a + b) mod p alone (`modadd_readers`' threshold)."""
@@ -143,7 +159,7 @@ def compute(p: Params) -> dict[str, Any]:
 
     from figures_src._modadd import host_config
     from figures_src._symbiosis_dense import DenseTopKSAE, FirstInstances
-    from symbiote_core.cotrain import CoTrainConfig, catch_up, cotrain, normalised_error
+    from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
     from symbiote_core.hosts.modadd import ModAddModel, all_pairs, labels, lr_factor, splits
     from symbiote_core.runtime import make_deterministic
     from symbiote_core.symbiotes.topk import TopKConfig
@@ -242,15 +258,12 @@ def compute(p: Params) -> dict[str, Any]:
     ours = acts[:, :n_coupled]
     with torch.no_grad():  # the co-trained symbiote as co-training left it, on every pair
         cotrained_fvu = normalised_error(ours, symbiote.inner(ours).recon).tolist()
-    # Then its catch-up on the frozen host, on the pairs the fresh reader is grown on.
-    catch_up(
-        symbiote.inner, ours, p.catch_up_steps, p.reader_batch, p.reader_lr, seed=p.seeds[0] + 2
-    )
+    # Then, on the frozen hosts, a fresh reader per host and the co-trained one's catch-up:
+    # one batched run, the fresh readers its first n instances.
+    readers = _grow_readers(acts, symbiote.inner, seeds, p)
     with torch.no_grad():
-        symbiote_fvu = normalised_error(ours, symbiote.inner(ours).recon).tolist()
-    reader = _grow_reader(h.float(), seeds, p)
-    with torch.no_grad():
-        read = reader(h.float().transpose(0, 1))  # recon (p*p, n, d), latents (p*p, n, d_sae)
+        read = readers(torch.cat([acts, ours], 1))  # recon (p*p, n + c, d), latents
+        symbiote_fvu = normalised_error(ours, read.recon[:, n:]).tolist()
     rows = []
     for i, (seed, family, level) in enumerate(instances):
         row = {"seed": seed, "family": family, "level": level} | _measure(
@@ -291,30 +304,43 @@ def compute(p: Params) -> dict[str, Any]:
     }
 
 
-def _grow_reader(h: torch.Tensor, seeds: list[int], p: Params) -> Any:
-    """A fresh TopK dictionary per instance on the frozen host's neurons over every pair,
-    as `modadd_readers` grows its dictionaries: each instance starts from a dictionary
-    seeded by its seed (so a seed's readers start alike whatever the arm)."""
+def _grow_readers(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Params) -> Any:
+    """Fresh TopK dictionaries on the frozen hosts' neurons over every pair (one per host,
+    `acts` `(p*p, n, d)`), and the co-trained dictionaries' catch-up, trained as one
+    batched dictionary (`cotrain.catch_up`): its first n instances are the fresh readers,
+    each seeded by its host's seed and centred on its data, the rest start as `cotrained`
+    (which reads the first c hosts) left co-training. One recipe, one run, the same pairs
+    per step for both."""
+    import torch
+
     from figures_src._symbiosis_dense import DenseTopKSAE
     from figures_src._toy import reseed_instances
+    from symbiote_core.cotrain import catch_up
     from symbiote_core.symbiotes.topk import TopKConfig
-    from symbiote_core.train import TrainConfig, train
 
-    n, d = h.shape[0], h.shape[-1]
-    reader = DenseTopKSAE(TopKConfig(d_in=d, d_sae=p.symbiote_size, n_instances=n, k=p.symbiote_k))
-    reseed_instances(reader, seeds)
-    train(
-        reader,
-        h.transpose(0, 1).contiguous(),  # (p*p, n, d)
-        TrainConfig(
-            steps=p.reader_steps,
-            batch_size=p.reader_batch,
-            lr=p.reader_lr,
-            seed=p.seeds[0] + 1,  # apart from the co-training's stream
-            progress=False,
-        ),
+    n, d, c = acts.shape[1], acts.shape[-1], cotrained.n_instances
+
+    def dictionary(count: int) -> Any:
+        return DenseTopKSAE(
+            TopKConfig(d_in=d, d_sae=p.symbiote_size, n_instances=count, k=p.symbiote_k)
+        )
+
+    fresh = dictionary(n)
+    reseed_instances(fresh, seeds)
+    fresh.init_from_data(acts)
+    both = dictionary(n + c)
+    start = cotrained.state_dict()
+    both.load_state_dict({k: torch.cat([v, start[k]]) for k, v in fresh.state_dict().items()})
+    catch_up(
+        both,
+        torch.cat([acts, acts[:, :c]], 1),
+        p.reader_steps,
+        p.reader_batch,
+        p.reader_lr,
+        seed=p.seeds[0] + 1,  # apart from the co-training's stream
+        decay_from=p.reader_decay_from,
     )
-    return reader.eval()
+    return both
 
 
 def _measure(
@@ -407,6 +433,21 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
     )
 
 
+def _worst(metric: str, pick: Any = max) -> Any:
+    """Per seed, the largest (or `pick`) `metric` over the coupled hosts at the couplings
+    where the FVUs are quoted (`_DEFINED`); infinite where none is defined, so a claim on
+    it fails there."""
+
+    def value(d: dict[str, Any]) -> list[float]:
+        at = [sym.per_seed(d["rows"], d["seeds"], COUPLED, c, metric) for c in _DEFINED]
+        return [
+            pick((v for v in vs if v is not None), default=math.inf)
+            for vs in zip(*at, strict=True)
+        ]
+
+    return value
+
+
 def _equal_loss(family: str, metric: str, where: tuple[str, float]) -> Any:
     return lambda d: sym.at_equal_loss(d["rows"], d["seeds"], family, "test_loss", metric, where)
 
@@ -468,9 +509,12 @@ MARGINS = {"test_loss": 1.2, "reader_recovered": 0.14}
 uncoupled and the null host of one seed on this version's tuning run (seeds 0-4), rounded
 up (held-out loss 1.15 nats, loss recovered 0.134), the toy figure's criterion. Both are
 larger than the margins of the earlier version (0.75 and 0.05), which had no tuning run of
-this reader. (Answer latents had a margin of five latents too; their claims were dropped
-when no dictionary on the evaluation seeds found any, which left the null no room to
-move.)"""
+this reader. They were measured with the earlier fresh reader (200 steps at learning
+rate 0.01) and not measured again for the present one: the session that changed the
+reader had no budget for a second tuning run of the whole figure. (Answer latents had a
+margin of five latents too; their claims were dropped when no dictionary on the
+evaluation seeds found any, which left the null no room to move. The present reader
+finds none to two per host, still too few to claim on.)"""
 _WHY = (
     "the margin is the largest difference between the uncoupled host and the null host of "
     "one seed on the tuning seeds 0-4 (rounded up), set from the tuning run before the "
@@ -552,8 +596,8 @@ METHODS = (
     "{{ param: symbiosis_modadd.symbiote_lr }}, {{ param: symbiosis_modadd.symbiote_steps }} steps "
     "per host step on {{ param: symbiosis_modadd.symbiote_batch }} training pairs, together with "
     "each coupled host (coupling 0 included; the null and baseline hosts train without one), "
-    "then {{ param: symbiosis_modadd.catch_up_steps }} reader-only catch-up steps on the frozen "
-    "host at the fresh reader's batch and learning rate (its FVU is reported before and after): "
+    "then {{ param: symbiosis_modadd.reader_steps }} reader-only catch-up steps on the frozen "
+    "host, trained as the fresh reader is (its FVU is reported before and after): "
     "the host's loss adds the dictionary's normalised reconstruction error times the "
     "coupling, relative to the task loss (`symbiote_core.cotrain`), for couplings "
     "{{ param: symbiosis_modadd.couplings }}. **Baselines.** The same host with an L1 penalty on "
@@ -562,8 +606,10 @@ METHODS = (
     "**Measured afterwards on the frozen host.** Held-out accuracy and loss; the grokking step "
     "(the first logged step, every {{ param: symbiosis_modadd.log_every }}, with "
     "{{ param: symbiosis_modadd.grok_accuracy | .0% }} of held-out pairs right); a fresh dictionary "
-    "of the same size and sparsity ({{ param: symbiosis_modadd.reader_steps }} steps of batch "
-    "{{ param: symbiosis_modadd.reader_batch }}, learning rate {{ param: symbiosis_modadd.reader_lr }}) "
+    "of the same size and sparsity ({{ param: symbiosis_modadd.reader_steps }} Adam steps of batch "
+    "{{ param: symbiosis_modadd.reader_batch }}, learning rate {{ param: symbiosis_modadd.reader_lr }}, "
+    "falling linearly to 0 after the first "
+    "{{ param: symbiosis_modadd.reader_decay_from | .0% }} of the steps) "
     "scored by loss recovered when spliced (against mean-ablating the neurons, on every pair, "
     "only where that costs more than {{ param: symbiosis_modadd.defined_gap }} nats) and "
     "by its answer latents (more than {{ param: symbiosis_modadd.answer_share | .0% }} of a "
@@ -597,8 +643,9 @@ FIGURE = Figure(
     render=render,
     tuning_seeds=(0, 1, 2, 3, 4),
     tuning_note="the couplings and the interior coupling come from the earlier version of "
-    "this figure on these seeds; the baselines' strengths and widths, the catch-up steps and "
-    "the claims' margins from a tuning run of this version on them (see Params and MARGINS)",
+    "this figure on these seeds; the baselines' strengths and widths and the claims' margins "
+    "from a tuning run of this version on them, the readers' steps, learning rate and "
+    "schedule from a later one (see Params and MARGINS)",
     values={
         "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
         "mid": ("the interior coupling the claims test", lambda d: MID),
@@ -635,6 +682,10 @@ FIGURE = Figure(
             )
             for m in (*_METRICS, "reader_recovered", "reader_fvu")
         },
+        "match_ratio": ("the largest ratio of the co-trained to the fresh dictionary's FVU that counts as a match", lambda d: PARAMS.match_ratio),
+        "fvu_ratio_worst": ("the largest ratio of the co-trained dictionary's FVU, after catch-up, to a fresh one's over the coupled hosts that learn (couplings up to the interior one)", _worst("fvu_ratio")),
+        "fvu_ratio_best": ("the smallest such ratio", _worst("fvu_ratio", min)),
+        "before_catch_up_fvu_ratio_worst": ("the same ratio for the co-trained dictionary as co-training left it, before catch-up (the null)", _worst("cotrained_ratio")),
         **{
             f"grokked_at_{sym.slug(c)}": (
                 f"seeds whose host coupled at {c:g} groks within training", lambda d, c=c: sum(
@@ -652,6 +703,25 @@ FIGURE = Figure(
         },
     },
     claims=(
+        Claim(
+            name="cotrained_reader_matches_fresh",
+            statement="After its catch-up, the co-trained dictionary leaves at most "
+            f"{PARAMS.match_ratio:g} times the variance a fresh dictionary leaves unexplained, on every coupled host that "
+            "learns.",
+            left="fvu_ratio_worst",
+            op="<",
+            right=PARAMS.match_ratio,
+            control="a fresh dictionary of the same size and sparsity, grown on the same "
+            "frozen host with the same steps, batch, learning rate and schedule",
+            why="the issue's criterion for a co-trained reader as good as a fresh one "
+            "(within about a tenth of its FVU), fixed before any evaluation seed was run",
+            null=Null(
+                description="the co-trained dictionary as co-training left it, before its "
+                "catch-up",
+                values={"fvu_ratio_worst": "before_catch_up_fvu_ratio_worst"},
+            ),
+            stated="fails",  # tuning seeds 0-4: 1.06-1.49 after the catch-up
+        ),
         _vs_uncoupled(
             "coupling_costs_task_loss",
             "At the interior coupling the host's held-out loss is higher than uncoupled.",

@@ -195,26 +195,40 @@ def catch_up(
     batch_size: int,
     lr: float,
     seed: int = 0,
+    decay_from: float = 1.0,
 ) -> None:
     """Train a co-trained `symbiote` further on its frozen host's activations.
 
     `acts` is `(rows, n_instances, d)`, the site over the data the host is read on. A reader
     that tracked a moving host lags a reader fitted to the frozen one; these reader-only
-    steps (fresh Adam, batches drawn with replacement, no re-initialisation: the co-trained
+    steps (fresh Adam, batches drawn with replacement or, when `batch_size` reaches the
+    rows, every row each step; no re-initialisation: the co-trained
     dictionary is the starting point) let it catch up, so that its error can be compared
-    with a fresh reader's. The host is untouched. Left in eval mode.
+    with a fresh reader's trained the same way (a fresh dictionary passed here, after its
+    `init_from_data`, is that reader). After `decay_from` of the steps the learning rate
+    falls linearly to 0 at the last step (1 keeps it constant): the minibatch noise that
+    holds a constant-rate reader above its optimum then dies away. The host is untouched.
+    Left in eval mode.
     """
-    if steps < 0 or batch_size < 1:
+    if steps < 0 or batch_size < 1 or not 0 <= decay_from <= 1:
         raise ValueError(
-            f"catch_up needs steps >= 0 and batch_size >= 1, got {steps}, {batch_size}"
+            "catch_up needs steps >= 0, batch_size >= 1 and 0 <= decay_from <= 1, got "
+            f"{steps}, {batch_size}, {decay_from}"
         )
     generator = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(symbiote.parameters(), lr=lr, fused=True)
     data = acts.detach()
+    start = decay_from * steps
     symbiote.train()
-    for _ in range(steps):
-        rows = torch.randint(data.shape[0], (batch_size,), generator=generator)
-        loss, _ = symbiote.loss(data[rows])
+    for step in range(steps):
+        if step > start:  # linear to 0 at step `steps`
+            for group in opt.param_groups:
+                group["lr"] = lr * (steps - step) / (steps - start)
+        if batch_size >= data.shape[0]:  # every row, every step: no minibatch noise
+            batch = data
+        else:
+            batch = data[torch.randint(data.shape[0], (batch_size,), generator=generator)]
+        loss, _ = symbiote.loss(batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

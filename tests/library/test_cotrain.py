@@ -154,3 +154,36 @@ def test_catch_up_improves_the_reader_and_leaves_the_host_alone() -> None:
         after = normalised_error(h, symbiote(h).recon)
     assert (after < before).all()
     assert torch.equal(host.W, weights) and not symbiote.training
+
+
+def test_catch_up_with_a_full_batch_reads_every_row() -> None:
+    # A batch as large as the rows is the rows: the seed of the row draws changes nothing.
+    host = _host()
+    x = host.sample_features(256, torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        h = host.hidden(x)
+    full = [_symbiote(), _symbiote()]
+    for symbiote, seed in zip(full, (1, 2), strict=True):
+        catch_up(symbiote, h, steps=5, batch_size=h.shape[0], lr=1e-2, seed=seed)
+    assert torch.equal(full[0].W_dec, full[1].W_dec)
+    drawn = [_symbiote(), _symbiote()]
+    for symbiote, seed in zip(drawn, (1, 2), strict=True):
+        catch_up(symbiote, h, steps=5, batch_size=64, lr=1e-2, seed=seed)
+    assert not torch.equal(drawn[0].W_dec, drawn[1].W_dec)
+    with pytest.raises(ValueError):
+        catch_up(_symbiote(), h, steps=5, batch_size=8, lr=1e-2, decay_from=1.5)
+
+
+def test_catch_up_schedule_moves_the_reader_less_than_a_constant_rate() -> None:
+    # Decaying from the first step, the rate averages half the constant one.
+    host = _host()
+    x = host.sample_features(256, torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        h = host.hidden(x)
+    moved = []
+    for decay_from in (1.0, 0.0):
+        symbiote = _symbiote()
+        start = symbiote.W_dec.detach().clone()
+        catch_up(symbiote, h, steps=50, batch_size=64, lr=1e-2, decay_from=decay_from)
+        moved.append((symbiote.W_dec - start).norm().item())
+    assert moved[1] < moved[0]
