@@ -170,11 +170,7 @@ def _labels(codes: Any, batch: Any, vocab: int) -> dict[str, Any]:
     )
     alive = (codes > 0).reshape(n_inst, B * T, L).any(dim=1)
     by_kind = torch.stack(
-        [
-            corr[..., :vocab].amax(-1),
-            corr[..., vocab : 2 * vocab].amax(-1),
-            corr[..., 2 * vocab :].amax(-1),
-        ],
+        [corr[..., :vocab].amax(-1), corr[..., vocab : 2 * vocab].amax(-1), corr[..., 2 * vocab :].amax(-1)],
         dim=-1,
     )  # (I, L, kinds)
     return {
@@ -234,9 +230,7 @@ def compute(p: Params) -> dict[str, Any]:
                 kind: (good & (lab["kind"] == i)).sum(-1).tolist() for i, kind in enumerate(KINDS)
             },
             # Each kind's best-matching latent: its correlation with a feature of that kind.
-            "best": {
-                kind: lab["by_kind"][..., i].amax(-1).tolist() for i, kind in enumerate(KINDS)
-            },
+            "best": {kind: lab["by_kind"][..., i].amax(-1).tolist() for i, kind in enumerate(KINDS)},
             # Distinct features of each kind that some latent reads.
             "coverage": {
                 kind: [
@@ -285,9 +279,7 @@ def _graphs(
         weights[name] = graph.graph_weights(a["flows"], n_heads, qk)
         if name == "dictionary":
             weights["first order"] = graph.graph_weights(a["flows"], n_heads)
-            out["exactness_error"] = (
-                (a["exact"] - graph.logit_diff(fwd.logits, batch)).abs().tolist()
-            )
+            out["exactness_error"] = (a["exact"] - graph.logit_diff(fwd.logits, batch)).abs().tolist()
     truth = graph.patch_effects(model, batch).double()
     lead = graph.logit_diff(fwd.logits, batch)
     *_, error = graph.latent_deltas(sae, index.tolist(), fwd)
@@ -341,10 +333,7 @@ def _latent_grain(
     def r2(estimate: Any, paths: list[int] | None = None) -> list[float]:
         cols = list(range(P)) if paths is None else paths
         return [
-            _r2(
-                estimate[i][alive[i]][:, cols].flatten()[None],
-                truth[i][alive[i]][:, cols].flatten()[None],
-            )[0]
+            _r2(estimate[i][alive[i]][:, cols].flatten()[None], truth[i][alive[i]][:, cols].flatten()[None])[0]
             for i in range(n)
         ]
 
@@ -373,18 +362,14 @@ def _latent_grain(
     # query input) of layer 1, cost the induction targets most.
     good = lab["score"] > p.label_threshold
     prev = good & (lab["kind"] == 1)  # (I, L)
-    cur_scores = torch.where(
-        good & (lab["kind"] == 0), lab["score"], torch.zeros_like(lab["score"])
-    )
+    cur_scores = torch.where(good & (lab["kind"] == 0), lab["score"], torch.zeros_like(lab["score"]))
     sizes = prev.sum(-1)  # (I,)
     cur = torch.zeros_like(prev)
     for i in range(n):  # as many current-token latents, the best-matching first
         cur[i, cur_scores[i].argsort(descending=True)[: int(sizes[i])]] = True
         cur[i] &= cur_scores[i] > 0
     clean_loss = _loss(model, batch)
-    cut = {
-        part: graph.ablate_in_part(model, batch, graph.part_mean_delta(fwd), part) for part in "qk"
-    }
+    cut = {part: graph.ablate_in_part(model, batch, graph.part_mean_delta(fwd), part) for part in "qk"}
 
     def delta(mask: Any) -> Any:
         return torch.einsum("ibtl,il,ild->ibtd", centred, mask.double(), decoder)
@@ -572,10 +557,7 @@ def _curve(data: dict[str, Any]) -> list[dict[str, Any]]:
         ]
         for key in ("precision", "recall"):
             values = [g[key] for g in grades]
-            for seed, value in [
-                *zip(data["seeds"], values, strict=True),
-                ("mean", statistics.fmean(values)),
-            ]:
+            for seed, value in [*zip(data["seeds"], values, strict=True), ("mean", statistics.fmean(values))]:
                 rows.append(
                     {
                         "threshold": round(threshold, 2),
@@ -796,12 +778,7 @@ def _grain_chart(data: dict[str, Any], seed: alt.Parameter) -> alt.LayerChart:
     from symbiote_core.figures.authoring import palette  # render-only: keeps the data key
 
     rows = [
-        {
-            "seed": s,
-            "attribution": a,
-            "truth": t,
-            "path": PATH_KINDS[0 if p == 0 else 1 + (p - 1) % 3],
-        }
+        {"seed": s, "attribution": a, "truth": t, "path": PATH_KINDS[0 if p == 0 else 1 + (p - 1) % 3]}
         for s, edges in zip(data["seeds"], data["trained"]["latent_edges"], strict=True)
         for a, t, p in edges
     ]
@@ -817,11 +794,7 @@ def _grain_chart(data: dict[str, Any], seed: alt.Parameter) -> alt.LayerChart:
             ),
             legend=alt.Legend(orient="bottom", title=None, columns=4),
         ),
-        tooltip=[
-            "path:N",
-            alt.Tooltip("truth:Q", format=".2f"),
-            alt.Tooltip("attribution:Q", format=".2f"),
-        ],
+        tooltip=["path:N", alt.Tooltip("truth:Q", format=".2f"), alt.Tooltip("attribution:Q", format=".2f")],
     )
     reach = max([abs(r[k]) for r in rows for k in ("attribution", "truth")] or [1.0])
     diagonal = (
@@ -910,12 +883,8 @@ _HOST_WORDS = {
     "max_truth": "the largest edge effect path patching measures",
     "max_symbiote_edge": "the largest edge weight the symbiote's graph gives",
 }
-_CUT = {
-    "prev": "the previous-token latents",
-    "cur": "as many current-token latents",
-    "random": "as many random latents",
-    "error": "the dictionary's error",
-}
+_CUT = {"prev": "the previous-token latents", "cur": "as many current-token latents",
+        "random": "as many random latents", "error": "the dictionary's error"}
 _OTHER = {
     "error_share": "the share of the metric that flows through the dictionary's error",
     "raw_recovered": "the loss recovered by the untrained 2-layer host's dictionary, spliced "
@@ -935,7 +904,7 @@ def _describe(name: str) -> str:
     if name in _OTHER:
         return _OTHER[name]
     for prefix in sorted(_READ_AS, key=len, reverse=True):
-        rest = name[len(prefix) :]
+        rest = name[len(prefix):]
         if name.startswith(prefix) and rest in _GRADE_WORDS:
             return f"{_GRADE_WORDS[rest]}, {_READ_AS[prefix]}"
     if name.startswith("cut_"):
@@ -945,14 +914,11 @@ def _describe(name: str) -> str:
     if head.split("_")[0] in _CUT and head.split("_")[1] in "qk":
         cut, part = head.split("_")
         where = "keys" if part == "k" else "queries"
-        return (
-            f"the loss with {_CUT[cut]} removed from layer 1's {where}"
-            if what == "loss"
-            else f"the share of cutting layer 1's whole {where} input that removing "
-            f"{_CUT[cut]} costs"
-        )
+        return (f"the loss with {_CUT[cut]} removed from layer 1's {where}" if what == "loss"
+                else f"the share of cutting layer 1's whole {where} input that removing "
+                f"{_CUT[cut]} costs")
     prefix = next(p for p in sorted(_ON_HOST, key=len, reverse=True) if name.startswith(p))
-    rest = name[len(prefix) :]
+    rest = name[len(prefix):]
     if rest in _HOST_WORDS:
         return f"{_HOST_WORDS[rest]}, {_ON_HOST[prefix]}"
     for kind in KINDS:
@@ -1101,14 +1067,8 @@ FIGURE = Figure(
         "n_edges": ("edges of the circuit's graph", lambda d: len(d["edges"])),
         "d_sae": ("the dictionary's latents", lambda d: PARAMS.d_sae),
         "k": ("latents active per position (TopK)", lambda d: PARAMS.k),
-        "label_threshold": (
-            "the correlation a latent needs to be labelled by a feature",
-            lambda d: PARAMS.label_threshold,
-        ),
-        "edge_threshold": (
-            "the logits an edge must move the metric by to count",
-            lambda d: PARAMS.edge_threshold,
-        ),
+        "label_threshold": ("the correlation a latent needs to be labelled by a feature", lambda d: PARAMS.label_threshold),
+        "edge_threshold": ("the logits an edge must move the metric by to count", lambda d: PARAMS.edge_threshold),
         "eval_sequences": ("held-out sequences per seed", lambda d: PARAMS.eval_sequences),
         **{name: (_describe(name), _value(name)) for name in VALUE_NAMES},
     },

@@ -237,6 +237,7 @@ ALT = (
     "mean-ablating the hidden layer costs on the trained host and "
     "{{ value: random_host_control.random_host_recovered | .2f mean }} on the random one. "
     "Means over {{ value: random_host_control.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -259,6 +260,7 @@ METHODS = (
     "ablated host given the layer's mean; output recovered is the same share of the squared "
     "distance to the host's own output. **Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
     "({{ param: random_host_control.seeds }})."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
@@ -281,87 +283,37 @@ FIGURE = Figure(
     render=render,
     values={
         "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-        "trained_mmcs": (
-            "the dictionary's mean max cosine similarity (MMCS) with the true features, trained host",
-            lambda d: _row(d, "trained host", "dictionary_mmcs"),
-        ),
-        "random_host_mmcs": (
-            "the dictionary's MMCS with the true features, random host",
-            lambda d: _row(d, "random host", "dictionary_mmcs"),
-        ),
-        "random_host_halfway": (
-            "halfway from random directions' MMCS to a perfect match, random host",
-            lambda d: [(r + 1) / 2 for r in _row(d, "random host", "random_mmcs")],
-        ),
-        "random_host_untrained_dictionary_mmcs": (
-            "the MMCS of the dictionary at its initialisation, random host",
-            lambda d: _row(d, "random host", "untrained_dictionary_mmcs"),
-        ),
-        "random_directions_mmcs": (
-            "the MMCS of random directions, random host",
-            lambda d: _row(d, "random host", "random_mmcs"),
-        ),
-        "read_gap": (
-            "the trained host's dictionary MMCS minus the random host's",
-            lambda d: [
-                a - b
-                for a, b in zip(
-                    _row(d, "trained host", "dictionary_mmcs"),
-                    _row(d, "random host", "dictionary_mmcs"),
-                    strict=True,
-                )
-            ],
-        ),
-        "trained_loss": (
-            "the task loss of the trained host",
-            lambda d: _row(d, "trained host", "task_loss"),
-        ),
-        "random_host_loss": (
-            "the task loss of the random host",
-            lambda d: _row(d, "random host", "task_loss"),
-        ),
-        "half_silent_loss": (
-            "half the task loss of a silent host (one that outputs nothing)",
-            lambda d: [s / 2 for s in d["silent_loss"]],
-        ),
-        "trained_loss_removed": (
-            "the share of a silent host's loss the trained host removes",
-            lambda d: _loss_removed(d, "trained host"),
-        ),
-        "random_host_loss_removed": (
-            "the share of a silent host's loss the random host removes",
-            lambda d: _loss_removed(d, "random host"),
-        ),
-        "trained_fvu": (
-            "the variance the dictionary leaves unexplained, trained host",
-            lambda d: _row(d, "trained host", "fvu"),
-        ),
-        "random_host_fvu": (
-            "the variance the dictionary leaves unexplained, random host",
-            lambda d: _row(d, "random host", "fvu"),
-        ),
-        "silent_loss": (
-            "the task loss of a silent host (one that outputs nothing)",
-            lambda d: d["silent_loss"],
-        ),
+        "trained_mmcs": ("the dictionary's mean max cosine similarity (MMCS) with the true features, trained host", lambda d: _row(d, "trained host", "dictionary_mmcs")),
+        "random_host_mmcs": ("the dictionary's MMCS with the true features, random host", lambda d: _row(d, "random host", "dictionary_mmcs")),
+        "random_host_halfway": ("halfway from random directions' MMCS to a perfect match, random host", lambda d: [
+            (r + 1) / 2 for r in _row(d, "random host", "random_mmcs")
+        ]),
+        "random_host_untrained_dictionary_mmcs": ("the MMCS of the dictionary at its initialisation, random host", lambda d: _row(
+            d, "random host", "untrained_dictionary_mmcs"
+        )),
+        "random_directions_mmcs": ("the MMCS of random directions, random host", lambda d: _row(d, "random host", "random_mmcs")),
+        "read_gap": ("the trained host's dictionary MMCS minus the random host's", lambda d: [
+            a - b
+            for a, b in zip(
+                _row(d, "trained host", "dictionary_mmcs"),
+                _row(d, "random host", "dictionary_mmcs"),
+                strict=True,
+            )
+        ]),
+        "trained_loss": ("the task loss of the trained host", lambda d: _row(d, "trained host", "task_loss")),
+        "random_host_loss": ("the task loss of the random host", lambda d: _row(d, "random host", "task_loss")),
+        "half_silent_loss": ("half the task loss of a silent host (one that outputs nothing)", lambda d: [s / 2 for s in d["silent_loss"]]),
+        "trained_loss_removed": ("the share of a silent host's loss the trained host removes", lambda d: _loss_removed(d, "trained host")),
+        "random_host_loss_removed": ("the share of a silent host's loss the random host removes", lambda d: _loss_removed(d, "random host")),
+        "trained_fvu": ("the variance the dictionary leaves unexplained, trained host", lambda d: _row(d, "trained host", "fvu")),
+        "random_host_fvu": ("the variance the dictionary leaves unexplained, random host", lambda d: _row(d, "random host", "fvu")),
+        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", lambda d: d["silent_loss"]),
         "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
         "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "trained_recovered": (
-            "the share of the loss mean-ablating the hidden layer costs that the dictionary wins back spliced in its place, trained host",
-            lambda d: _row(d, "trained host", "recovered"),
-        ),
-        "random_host_recovered": (
-            "the dictionary's loss recovered, random host",
-            lambda d: _row(d, "random host", "recovered"),
-        ),
-        "trained_output_recovered": (
-            "the share of the distance to the host's own output that the spliced dictionary wins back, trained host",
-            lambda d: _row(d, "trained host", "output_recovered"),
-        ),
-        "random_host_output_recovered": (
-            "the share of the distance to the host's own output that the spliced dictionary wins back, random host",
-            lambda d: _row(d, "random host", "output_recovered"),
-        ),
+        "trained_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back spliced in its place, trained host", lambda d: _row(d, "trained host", "recovered")),
+        "random_host_recovered": ("the dictionary's loss recovered, random host", lambda d: _row(d, "random host", "recovered")),
+        "trained_output_recovered": ("the share of the distance to the host's own output that the spliced dictionary wins back, trained host", lambda d: _row(d, "trained host", "output_recovered")),
+        "random_host_output_recovered": ("the share of the distance to the host's own output that the spliced dictionary wins back, random host", lambda d: _row(d, "random host", "output_recovered")),
     },
     claims=(
         Claim(

@@ -458,6 +458,7 @@ ALT = (
     "{{ value: superposition_recovery.matched_dictionary_recovered | .2f mean }} (linear) and "
     "{{ value: superposition_recovery.relu_matched_dictionary_recovered | .2f mean }} (ReLU). "
     "Means over {{ value: superposition_recovery.n_seeds }} seeds."
+
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
@@ -489,6 +490,7 @@ METHODS = (
     "reconstruction loss, the ablated host given the layer's mean over those inputs. **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
+
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
@@ -520,192 +522,64 @@ FIGURE = Figure(
         "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
         "matched_atoms": ("atoms of a count-matched dictionary", lambda d: d["matched_atoms"]),
         "neuron_axes": ("the host's neuron directions", lambda d: d["d_hidden"]),
-        "headline_probability": (
-            "the feature probability of the headline host",
-            lambda d: d["headline_probability"],
-        ),
-        "recovery_threshold": (
-            "the cosine a one-to-one match needs to count towards coverage",
-            lambda d: d["recovery_threshold"],
-        ),
-        "represented_norm": (
-            "the direction length at which the host counts as representing a feature",
-            lambda d: d["represented_norm"],
-        ),
-        "represented_features": (
-            "features the host represents",
-            lambda d: _v(d, "dictionary", "represented"),
-        ),
-        "relu_represented_features": (
-            "features the host represents, ReLU host",
-            lambda d: _v(d, "dictionary (matched)", "represented", host="relu"),
-        ),
+        "headline_probability": ("the feature probability of the headline host", lambda d: d["headline_probability"]),
+        "recovery_threshold": ("the cosine a one-to-one match needs to count towards coverage", lambda d: d["recovery_threshold"]),
+        "represented_norm": ("the direction length at which the host counts as representing a feature", lambda d: d["represented_norm"]),
+        "represented_features": ("features the host represents", lambda d: _v(d, "dictionary", "represented")),
+        "relu_represented_features": ("features the host represents, ReLU host", lambda d: _v(
+            d, "dictionary (matched)", "represented", host="relu"
+        )),
         # Features the represented-norm filter leaves out of the scores, per seed.
-        "filtered_features": (
-            "features the represented-norm filter leaves out of the scores",
-            lambda d: [d["n_features"] - r for r in _v(d, "dictionary", "represented")],
-        ),
-        "relu_filtered_features": (
-            "features the represented-norm filter leaves out, ReLU host",
-            lambda d: [
-                d["n_features"] - r
-                for r in _v(d, "dictionary (matched)", "represented", host="relu")
-            ],
-        ),
-        "dictionary_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary",
-            lambda d: _v(d, "dictionary"),
-        ),
-        "random_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by random directions",
-            lambda d: _v(d, "random directions"),
-        ),
-        "halfway_to_perfect": (
-            "halfway from the random directions' MMCS to a perfect match",
-            _halfway,
-        ),
-        "shuffled_dictionary_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data",
-            lambda d: _v(d, "shuffled-data dictionary"),
-        ),
-        "dictionary_mcc": (
-            "mean correlation (MCC) with the true features, read by the dictionary",
-            lambda d: _v(d, "dictionary", "mcc"),
-        ),
-        "random_mcc": (
-            "mean correlation (MCC) with the true features, read by random directions",
-            lambda d: _v(d, "random directions", "mcc"),
-        ),
-        "dictionary_coverage": (
-            "the share of true features matched one-to-one, read by the dictionary",
-            lambda d: _v(d, "dictionary", "coverage"),
-        ),
-        "random_coverage": (
-            "the share of true features matched one-to-one, read by random directions",
-            lambda d: _v(d, "random directions", "coverage"),
-        ),
-        "matched_dictionary_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons)",
-            lambda d: _v(d, "dictionary (matched)"),
-        ),
-        "matched_dictionary_mcc": (
-            "mean correlation (MCC) with the true features, read by the dictionary (count-matched to the neurons)",
-            lambda d: _v(d, "dictionary (matched)", "mcc"),
-        ),
-        "matched_dictionary_coverage": (
-            "the share of true features matched one-to-one, read by the dictionary (count-matched to the neurons)",
-            lambda d: _v(d, "dictionary (matched)", "coverage"),
-        ),
-        "matched_coverage_cap": (
-            "the most coverage a count-matched reader can reach",
-            lambda d: _v(d, "dictionary (matched)", "cap")[0],
-        ),
-        "untrained_matched_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)",
-            lambda d: _v(d, "untrained dictionary (matched)"),
-        ),
-        "shuffled_matched_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons)",
-            lambda d: _v(d, "shuffled-data dictionary (matched)"),
-        ),
-        "neuron_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)",
-            lambda d: _v(d, "neurons (matched)"),
-        ),
-        "neuron_coverage": (
-            "the share of true features matched one-to-one, read by the neurons (count-matched to the neurons)",
-            lambda d: _v(d, "neurons (matched)", "coverage"),
-        ),
-        "rotated_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)",
-            lambda d: _v(d, "rotated neuron frame (matched)"),
-        ),
-        "matched_random_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons)",
-            lambda d: _v(d, "random directions (matched)"),
-        ),
-        "matched_best_control_mmcs": (
-            "the best MMCS of a count-matched reader that learned nothing",
-            lambda d: _best_control(d, "linear"),
-        ),
-        "linear_neuron_gap": (
-            "the neurons' MMCS minus a rotated neuron frame's, linear host",
-            lambda d: _gap(d, "linear"),
-        ),
-        "relu_neuron_gap": (
-            "the neurons' MMCS minus a rotated neuron frame's, ReLU host",
-            lambda d: _gap(d, "relu"),
-        ),
-        "relu_matched_dictionary_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "dictionary (matched)", host="relu"),
-        ),
-        "relu_untrained_matched_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "untrained dictionary (matched)", host="relu"),
-        ),
-        "relu_shuffled_matched_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "shuffled-data dictionary (matched)", host="relu"),
-        ),
-        "relu_neuron_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "neurons (matched)", host="relu"),
-        ),
-        "relu_neuron_coverage": (
-            "the share of true features matched one-to-one, read by the neurons (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "neurons (matched)", "coverage", host="relu"),
-        ),
-        "relu_rotated_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "rotated neuron frame (matched)", host="relu"),
-        ),
-        "relu_matched_random_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons), ReLU host",
-            lambda d: _v(d, "random directions (matched)", host="relu"),
-        ),
-        "relu_matched_best_control_mmcs": (
-            "the best MMCS of a count-matched reader that learned nothing, ReLU host",
-            lambda d: _best_control(d, "relu"),
-        ),
+        "filtered_features": ("features the represented-norm filter leaves out of the scores", lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary", "represented")
+        ]),
+        "relu_filtered_features": ("features the represented-norm filter leaves out, ReLU host", lambda d: [
+            d["n_features"] - r for r in _v(d, "dictionary (matched)", "represented", host="relu")
+        ]),
+        "dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary", lambda d: _v(d, "dictionary")),
+        "random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions", lambda d: _v(d, "random directions")),
+        "halfway_to_perfect": ("halfway from the random directions' MMCS to a perfect match", _halfway),
+        "shuffled_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data", lambda d: _v(d, "shuffled-data dictionary")),
+        "dictionary_mcc": ("mean correlation (MCC) with the true features, read by the dictionary", lambda d: _v(d, "dictionary", "mcc")),
+        "random_mcc": ("mean correlation (MCC) with the true features, read by random directions", lambda d: _v(d, "random directions", "mcc")),
+        "dictionary_coverage": ("the share of true features matched one-to-one, read by the dictionary", lambda d: _v(d, "dictionary", "coverage")),
+        "random_coverage": ("the share of true features matched one-to-one, read by random directions", lambda d: _v(d, "random directions", "coverage")),
+        "matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)")),
+        "matched_dictionary_mcc": ("mean correlation (MCC) with the true features, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "mcc")),
+        "matched_dictionary_coverage": ("the share of true features matched one-to-one, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "coverage")),
+        "matched_coverage_cap": ("the most coverage a count-matched reader can reach", lambda d: _v(d, "dictionary (matched)", "cap")[0]),
+        "untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)", lambda d: _v(d, "untrained dictionary (matched)")),
+        "shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons)", lambda d: _v(d, "shuffled-data dictionary (matched)")),
+        "neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)")),
+        "neuron_coverage": ("the share of true features matched one-to-one, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)", "coverage")),
+        "rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)", lambda d: _v(d, "rotated neuron frame (matched)")),
+        "matched_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons)", lambda d: _v(d, "random directions (matched)")),
+        "matched_best_control_mmcs": ("the best MMCS of a count-matched reader that learned nothing", lambda d: _best_control(d, "linear")),
+        "linear_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, linear host", lambda d: _gap(d, "linear")),
+        "relu_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, ReLU host", lambda d: _gap(d, "relu")),
+        "relu_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons), ReLU host", lambda d: _v(d, "dictionary (matched)", host="relu")),
+        "relu_untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host", lambda d: _v(
+            d, "untrained dictionary (matched)", host="relu"
+        )),
+        "relu_shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons), ReLU host", lambda d: _v(
+            d, "shuffled-data dictionary (matched)", host="relu"
+        )),
+        "relu_neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons), ReLU host", lambda d: _v(d, "neurons (matched)", host="relu")),
+        "relu_neuron_coverage": ("the share of true features matched one-to-one, read by the neurons (count-matched to the neurons), ReLU host", lambda d: _v(d, "neurons (matched)", "coverage", host="relu")),
+        "relu_rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons), ReLU host", lambda d: _v(d, "rotated neuron frame (matched)", host="relu")),
+        "relu_matched_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons), ReLU host", lambda d: _v(d, "random directions (matched)", host="relu")),
+        "relu_matched_best_control_mmcs": ("the best MMCS of a count-matched reader that learned nothing, ReLU host", lambda d: _best_control(d, "relu")),
         "dense_probability": ("the densest feature probability of the sweep", _densest),
-        "dense_dictionary_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by the dictionary, at the densest feature probability",
-            lambda d: _v(d, "dictionary", probability=_densest(d)),
-        ),
-        "dense_random_mmcs": (
-            "mean max cosine similarity (MMCS) with the true features, read by random directions, at the densest feature probability",
-            lambda d: _v(d, "random directions", probability=_densest(d)),
-        ),
+        "dense_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary, at the densest feature probability", lambda d: _v(d, "dictionary", probability=_densest(d))),
+        "dense_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions, at the densest feature probability", lambda d: _v(d, "random directions", probability=_densest(d))),
         # Faithfulness: loss recovered when spliced in place of the hidden layer.
-        "dictionary_recovered": (
-            "the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place",
-            lambda d: _v(d, "dictionary", "recovered"),
-        ),
-        "dense_dictionary_recovered": (
-            "the dictionary's loss recovered at the densest feature probability",
-            lambda d: _v(d, "dictionary", "recovered", probability=_densest(d)),
-        ),
-        "shuffled_dictionary_recovered": (
-            "the loss recovered by a dictionary trained on shuffled data",
-            lambda d: _v(d, "shuffled-data dictionary", "recovered"),
-        ),
-        "matched_dictionary_recovered": (
-            "the loss recovered by the count-matched dictionary, linear host",
-            lambda d: _v(d, "dictionary (matched)", "recovered"),
-        ),
-        "untrained_matched_recovered": (
-            "the loss recovered by the count-matched dictionary on the untrained host",
-            lambda d: _v(d, "untrained dictionary (matched)", "recovered"),
-        ),
-        "relu_matched_dictionary_recovered": (
-            "the loss recovered by the count-matched dictionary, ReLU host",
-            lambda d: _v(d, "dictionary (matched)", "recovered", host="relu"),
-        ),
-        "relu_untrained_matched_recovered": (
-            "the loss recovered by the count-matched dictionary on the untrained ReLU host",
-            lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu"),
-        ),
+        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place", lambda d: _v(d, "dictionary", "recovered")),
+        "dense_dictionary_recovered": ("the dictionary's loss recovered at the densest feature probability", lambda d: _v(d, "dictionary", "recovered", probability=_densest(d))),
+        "shuffled_dictionary_recovered": ("the loss recovered by a dictionary trained on shuffled data", lambda d: _v(d, "shuffled-data dictionary", "recovered")),
+        "matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, linear host", lambda d: _v(d, "dictionary (matched)", "recovered")),
+        "untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained host", lambda d: _v(d, "untrained dictionary (matched)", "recovered")),
+        "relu_matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, ReLU host", lambda d: _v(d, "dictionary (matched)", "recovered", host="relu")),
+        "relu_untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained ReLU host", lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu")),
     },
     claims=(
         Claim(
