@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from figures_src._lab.hosts import ToyHost
+
 # Purposes of the random streams a figure draws, one offset each: a seed's host init
 # uses `Generator().manual_seed(seed)`, so every other stream is moved well away from it
 # (seeds below 1000 never collide).
@@ -37,28 +39,25 @@ def streams(seeds: Sequence[int], purpose: int) -> list[Any]:
 
 class ToyParams(Protocol):
     seeds: tuple[int, ...]
-    n_features: int
-    d_hidden: int
-    feature_probability: float
-    host_steps: int
-    host_lr: float
+    host: ToyHost
     dictionary_steps: int
     dictionary_lr: float
 
 
 def host_config(p: ToyParams, seeds: Sequence[int] | None = None, **overrides: Any) -> Any:
-    """The hosts' `ToyConfig`: one instance per seed, trained on fresh batches of 256."""
+    """The hosts' `ToyConfig` from `p.host`: one instance per seed, trained on fresh batches."""
     from symbiote_core.hosts.toy import ToyConfig
 
     seeds = list(p.seeds if seeds is None else seeds)
+    host = p.host
     fields: dict[str, Any] = dict(
-        n_features=p.n_features,
-        d_hidden=p.d_hidden,
+        n_features=host.n_features,
+        d_hidden=host.d_hidden,
         n_instances=len(seeds),
-        feature_probability=p.feature_probability,
-        steps=p.host_steps,
-        batch_size=256,
-        lr=p.host_lr,
+        feature_probability=host.feature_probability,
+        steps=host.steps,
+        batch_size=host.batch_size,
+        lr=host.lr,
         seed=seeds[0],
         instance_seeds=seeds,
     )
@@ -96,10 +95,11 @@ def train_dictionary(
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
 
-    k = max(1, round(p.n_features * p.feature_probability)) if k is None else k
+    host = p.host
+    k = max(1, round(host.n_features * host.feature_probability)) if k is None else k
     cfg = TopKConfig(
-        d_in=p.d_hidden,
-        d_sae=p.n_features if d_sae is None else d_sae,
+        d_in=host.d_hidden,
+        d_sae=host.n_features if d_sae is None else d_sae,
         n_instances=acts.shape[1],
         k=tuple(k) if isinstance(k, Sequence) else k,
         instance_seeds=tuple(seeds),

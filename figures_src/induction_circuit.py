@@ -31,6 +31,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
+from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 TOKENS, OUTPUT = "tokens", "next token"
@@ -711,20 +712,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The attention-only induction transformer of section 5: "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
-    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
-    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
-    "seed. The 2-layer host and its 1-layer control are retrained per seed with the recipe of the "
+    induction_host()
+    + "The 2-layer host and its 1-layer control are retrained per seed with the recipe of the "
     "heads figure (the same weights: training is bit-reproducible). **Measurement.** Mean "
     "ablations on {{ param: induction_circuit.eval_sequences }} held-out sequences, scored by the "
     "loss on the induction targets: single heads and groups knocked out, and a path ablation that "

@@ -21,6 +21,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
+from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 HOSTS = ("2 layers", "1 layer", "2 layers, shuffled repeat", "1 layer, untrained")
@@ -489,20 +490,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The attention-only induction transformer of section 5: "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
-    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
-    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
-    "seed. **Control.** A 1-layer host trained with the same recipe in the same run: it cannot "
+    induction_host()
+    + "**Control.** A 1-layer host trained with the same recipe in the same run: it cannot "
     "compose heads. **Symbiotes.** Two scores read off each head's attention on "
     "{{ param: induction_heads.eval_sequences }} held-out sequences: the previous-token score "
     "(mean attention to the token one back) and the induction score (mean attention from a token "

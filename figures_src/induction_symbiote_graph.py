@@ -34,6 +34,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
+from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 KINDS = ("current token", "previous token", "position")
@@ -991,20 +992,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The attention-only induction transformer of section 5: "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_layers }} layers of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.n_heads }} heads, width "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.vocab_size }} tokens, sequences of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.seq_len }} whose second half repeats a "
-    "random span of {{ code: symbiote_core.hosts.induction.InductionConfig.min_span }} to "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.max_span }} tokens; trained with AdamW "
-    "(learning rate {{ code: symbiote_core.hosts.induction.InductionConfig.lr }} after "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.warmup }} warm-up steps, weight decay "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.weight_decay }}) for "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.steps }} steps on batches of "
-    "{{ code: symbiote_core.hosts.induction.InductionConfig.batch_size }} sequences, one host per "
-    "seed. **Symbiote.** A TopK dictionary of {{ param: induction_symbiote_graph.d_sae }} latents "
+    induction_host()
+    + "**Symbiote.** A TopK dictionary of {{ param: induction_symbiote_graph.d_sae }} latents "
     "(k = {{ param: induction_symbiote_graph.k }}, no AuxK loss) on the residual stream between "
     "the two layers, one per seed, grown on "
     "{{ param: induction_symbiote_graph.dictionary_sequences }} sequences with Adam (learning rate "

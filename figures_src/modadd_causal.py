@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -673,15 +674,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_causal.host.p }}: "
-    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_causal.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_causal.host.lr }}, constant for the first "
-    "{{ param: modadd_causal.host.lr_decay_start | .0% }} of the steps, then a half cosine down to "
-    "{{ param: modadd_causal.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_causal.host.weight_decay }}) for {{ param: modadd_causal.host.steps }} "
-    "steps, one host per seed. **Symbiote.** The answer map: a least-squares fit, on the training "
+    modadd_host("modadd_causal")
+    + "**Symbiote.** The answer map: a least-squares fit, on the training "
     "pairs only, of the {{ param: modadd_causal.site }} neurons on cos and sin of the key "
     "frequencies of a + b; key frequencies come from the embedding's spectrum. **Read.** On "
     "held-out pairs, mean-ablate the key subspace; keep only its components (restricted loss) or "

@@ -18,6 +18,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -400,15 +401,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_fourier.host.p }}: "
-    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_fourier.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_fourier.host.lr }}, constant for the first "
-    "{{ param: modadd_fourier.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
-    "to {{ param: modadd_fourier.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_fourier.host.weight_decay }}) for {{ param: modadd_fourier.host.steps }} "
-    "steps, one host per seed. **Symbiote.** The real Fourier basis on Z_p read off the embedding: "
+    modadd_host("modadd_fourier")
+    + "**Symbiote.** The real Fourier basis on Z_p read off the embedding: "
     "each frequency's share of the embedding's non-constant squared norm, summed over coordinates; "
     "a frequency is key above twice a flat spectrum's share ({{ value: "
     "modadd_fourier.key_threshold | .0% }}). **Controls.** The same host at step 0 (its "

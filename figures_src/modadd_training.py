@@ -21,6 +21,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from symbiote_core.figures.authoring.spec import Figure
 
@@ -367,16 +368,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod "
-    "{{ param: modadd_training.host.p }}: embedding width "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_training.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_training.host.lr }}, constant for the first "
-    "{{ param: modadd_training.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
-    "to {{ param: modadd_training.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_training.host.weight_decay }}) for {{ param: modadd_training.host.steps }} "
-    "steps, one host per seed. The {{ value: modadd_training.n_train }} training pairs and "
+    modadd_host("modadd_training")
+    + "The {{ value: modadd_training.n_train }} training pairs and "
     "{{ value: modadd_training.n_test }} held-out pairs are a seeded split per seed. "
     "**Measurement.** Accuracy and cross-entropy on both sets at "
     "{{ param: modadd_training.log_points_per_decade }} log-spaced steps per decade; a host has "
