@@ -31,6 +31,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
+from figures_src._lab.values import n_seeds
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -753,7 +754,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
         "chance_loss": ("the loss of a uniform guess over the vocabulary (nats)", lambda d: d["chance_loss"]),
         "margin_nats": ("the margin the knockout claims demand (nats)", lambda d: NAT),

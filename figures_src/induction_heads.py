@@ -21,6 +21,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
+from figures_src._lab.values import n_seeds
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -530,7 +531,7 @@ FIGURE = Figure(
     render=render,
     values={
         **{f: (_CONFIG_WORDS[f], lambda d, f=f: d["config"][f]) for f in CONFIG_VALUES},
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
         "targets_per_seed": ("induction targets scored per seed", lambda d: d["targets_per_seed"]),
         "example_span": ("the repeated span's length in the example shown", lambda d: d["example"]["span"]),

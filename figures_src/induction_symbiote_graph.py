@@ -34,6 +34,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
+from figures_src._lab.values import n_seeds
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -1051,7 +1052,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_tuning_seeds": ("seeds the recipe was tuned on", lambda d: len(TUNING_SEEDS)),
         "n_edges": ("edges of the circuit's graph", lambda d: len(d["edges"])),
         "d_sae": ("the dictionary's latents", lambda d: PARAMS.d_sae),

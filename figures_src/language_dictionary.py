@@ -28,6 +28,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import n_seeds
 from figures_src._language import FEATURES, DictionaryParams, ReadParams
 from figures_src._language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
@@ -490,7 +491,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_features": ("features of the bytes the units are matched against", lambda d: len(FEATURES)),
         "n_contextual": ("contextual features (in a string, in a comment, inside brackets)", lambda d: len(CONTEXTUAL)),
         "k": ("latents active per byte in the chosen dictionary (TopK)", lambda d: d["k"]),

@@ -69,6 +69,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.values import each, n_seeds
 from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
@@ -616,17 +617,13 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
 Seed = dict[str, Any]
 
 
-def _each(fn: Any) -> Any:
-    return lambda d: [fn(e) for e in d["seeds"]]
-
-
 def _score(host: str, condition: str, field: str) -> Any:
-    return _each(lambda e: e[host][condition][field])
+    return each(lambda e: e[host][condition][field])
 
 
 def _over_shifts(host: str, edit: str, curve: str, reduce: Any = statistics.fmean) -> Any:
     """A curve over the shifts d = 1 .. p-1 (d = 0 is no edit), reduced to one number."""
-    return _each(lambda e: reduce(e[host]["write"]["curves"][edit][curve][1:]))
+    return each(lambda e: reduce(e[host]["write"]["curves"][edit][curve][1:]))
 
 
 def _at_extreme(data: dict[str, Any], value: Any, pick: Any, field: str) -> float:
@@ -644,7 +641,7 @@ def _nothing(e: Seed, host: str = "trained") -> float:
 
 def _ratio(edit: str, host: str = "trained") -> Any:
     """Mean KL to the intended output over the mean KL of doing nothing (d >= 1)."""
-    return _each(
+    return each(
         lambda e: (
             statistics.fmean(e[host]["write"]["curves"][edit]["kl_target"][1:])
             / _nothing(e, host)
@@ -714,7 +711,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "p": ("the modulus p", lambda d: d["p"]),
         "d_mlp": ("the hosts' MLP neurons", lambda d: d["d_mlp"]),
         "n_random": ("random subspaces drawn per seed for the ablation control", lambda d: d["n_random"]),
@@ -722,8 +719,8 @@ FIGURE = Figure(
         "uniform_loss": ("the loss of a uniform guess (nats)", lambda d: d["uniform_loss"]),
         "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
         "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
-        "n_key": ("key frequencies of the embedding", _each(lambda e: e["n_key"])),
-        "subspace_dim": ("dimensions of the key-frequency subspace", _each(lambda e: 2 * len(e["key"]))),
+        "n_key": ("key frequencies of the embedding", each(lambda e: e["n_key"])),
+        "subspace_dim": ("dimensions of the key-frequency subspace", each(lambda e: 2 * len(e["key"]))),
         "clean_acc": ("accuracy on the clean host (held-out pairs)", _score("trained", "clean", "acc")),
         "clean_loss": ("loss (nats) on the clean host (held-out pairs)", _score("trained", "clean", "loss")),
         "ablate_key_acc": ("accuracy with the key-frequency subspace mean-ablated (held-out pairs)", _score("trained", "ablate_key", "acc")),
@@ -740,10 +737,10 @@ FIGURE = Figure(
         "untrained_restricted_key_loss": ("loss (nats) with the neurons restricted to their key-frequency components (held-out pairs), untrained host", _score("untrained", "restricted_key", "loss")),
         "untrained_clean_loss": ("loss (nats) on the clean host (held-out pairs), untrained host", _score("untrained", "clean", "loss")),
         "untrained_key_kl_ratio": ("KL to the intended output after rotating the key planes over KL of doing nothing, untrained host", _ratio(KEY, "untrained")),
-        "top_neuron_write_share": ("the share of the key write map the top neurons carry", _each(lambda e: e["trained"]["top_neuron_write_share"])),
-        "key_variance": ("the share of the neurons' variance the key subspace holds", _each(lambda e: e["trained"]["ablate_key_variance"])),
-        "neurons_variance": ("the share of the neurons' variance the top neurons hold", _each(lambda e: e["trained"]["ablate_neurons_variance"])),
-        "random_variance": ("the share of the neurons' variance as many random directions hold", _each(lambda e: e["trained"]["ablate_random_variance"])),
+        "top_neuron_write_share": ("the share of the key write map the top neurons carry", each(lambda e: e["trained"]["top_neuron_write_share"])),
+        "key_variance": ("the share of the neurons' variance the key subspace holds", each(lambda e: e["trained"]["ablate_key_variance"])),
+        "neurons_variance": ("the share of the neurons' variance the top neurons hold", each(lambda e: e["trained"]["ablate_neurons_variance"])),
+        "random_variance": ("the share of the neurons' variance as many random directions hold", each(lambda e: e["trained"]["ablate_random_variance"])),
         "restricted_key_acc": ("accuracy with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "acc")),
         "restricted_key_loss": ("loss (nats) with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "loss")),
         "restricted_other_acc": ("accuracy with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "acc")),
@@ -774,9 +771,9 @@ FIGURE = Figure(
         "memorised_excluded_key_loss": ("loss (nats) with the key-frequency components removed (training pairs), memorised host", _score("memorised", "excluded_key", "loss")),
         "memorised_excluded_other_loss": ("loss (nats) with as many other frequencies removed (training pairs), memorised host", _score("memorised", "excluded_other", "loss")),
         "memorised_restricted_key_acc": ("accuracy with the neurons restricted to their key-frequency components (held-out pairs), memorised host", _score("memorised", "restricted_key", "acc")),
-        "probe_r2": ("R\u00b2 of the linear probe reading the answer's features from the neurons", _each(lambda e: e["trained"]["write"]["probe_r2"])),
-        "untrained_probe_r2": ("R\u00b2 of the same probe on the untrained host", _each(lambda e: e["untrained"]["write"]["probe_r2"])),
-        "push": ("how far the rotation moves the neurons, averaged over shifts", _each(lambda e: statistics.fmean(e["trained"]["write"]["push"][1:]))),
+        "probe_r2": ("R\u00b2 of the linear probe reading the answer's features from the neurons", each(lambda e: e["trained"]["write"]["probe_r2"])),
+        "untrained_probe_r2": ("R\u00b2 of the same probe on the untrained host", each(lambda e: e["untrained"]["write"]["probe_r2"])),
+        "push": ("how far the rotation moves the neurons, averaged over shifts", each(lambda e: statistics.fmean(e["trained"]["write"]["push"][1:]))),
         "key_shift_acc": ("how often rotating the key planes by d moves the answer by d, averaged over shifts", _over_shifts("trained", KEY, "shift_acc")),
         "key_shift_acc_min": ("the same, at the worst shift", _over_shifts("trained", KEY, "shift_acc", min)),
         "neuron_shift_acc": ("how often the same rotation in neuron planes moves the answer by d", _over_shifts("trained", NEURONS, "shift_acc")),
@@ -786,7 +783,7 @@ FIGURE = Figure(
         "key_kl_target": ("KL from the intended shifted output after rotating the key planes", _over_shifts("trained", KEY, "kl_target")),
         "neuron_kl_target": ("KL from the intended shifted output after rotating neuron planes", _over_shifts("trained", NEURONS, "kl_target")),
         "random_kl_target": ("KL from the intended shifted output after rotating random planes", _over_shifts("trained", RANDOM, "kl_target")),
-        "nothing_kl": ("KL from the intended shifted output when nothing is edited", _each(_nothing)),
+        "nothing_kl": ("KL from the intended shifted output when nothing is edited", each(_nothing)),
         "key_kl_ratio": ("KL to the intended output after rotating the key planes over KL of doing nothing", _ratio(KEY)),
         "neuron_kl_ratio": ("the same ratio for rotations in neuron planes", _ratio(NEURONS)),
         "random_kl_ratio": ("the same ratio for rotations in random planes", _ratio(RANDOM)),

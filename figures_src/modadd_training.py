@@ -21,6 +21,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import n_seeds
 from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from symbiote_core.figures.authoring.spec import Figure
@@ -407,7 +408,7 @@ FIGURE = Figure(
     render=render,
     values={
         "p": ("the modulus p", lambda d: d["p"]),
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_train": ("training pairs", lambda d: d["n_train"]),
         "n_test": ("held-out pairs", lambda d: d["n_test"]),
         "n_pairs": ("pairs (a, b) in all", lambda d: d["n_train"] + d["n_test"]),

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.values import each, n_seeds
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -308,17 +309,13 @@ def _latent_chart(data: dict[str, Any]) -> alt.LayerChart:
     )
 
 
-def _each(fn: Any) -> Any:
-    return lambda d: [fn(e) for e in d["seeds"]]
-
-
 def _get(host: str, key: str, field: str) -> Any:
-    return _each(lambda e: e[host][key][field])
+    return each(lambda e: e[host][key][field])
 
 
 def _gap(host: str) -> Any:
     """Per seed, how much mean-ablating the MLP raises the held-out loss (its sign kept)."""
-    return _each(lambda e: e[host]["own"]["ablated_loss"] - e[host]["own"]["clean_loss"])
+    return each(lambda e: e[host]["own"]["ablated_loss"] - e[host]["own"]["clean_loss"])
 
 
 PARAMS = Params()
@@ -389,7 +386,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_tuning_seeds": ("seeds the recipe was tuned on", lambda d: len(TUNING_SEEDS)),
         "d_sae": ("the transcoder's latents", lambda d: d["d_sae"]),
         "k": ("latents active per pair (TopK)", lambda d: d["k"]),
@@ -408,8 +405,8 @@ FIGURE = Figure(
         "fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "fvu")),
         "logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "logit_fvu")),
         "gap": ("how much mean-ablating the MLP raises the held-out loss (nats), trained host", _gap("trained")),
-        "gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", _each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
-        "untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), untrained host", _each(
+        "gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
+        "untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), untrained host", each(
             lambda e: abs(e["untrained"]["own"]["ablated_loss"] - e["untrained"]["own"]["clean_loss"])
         )),
         "untrained_clean_loss": ("the host's own loss, untrained host", _get("untrained", "own", "clean_loss")),
@@ -418,15 +415,15 @@ FIGURE = Figure(
         "untrained_other_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, another seed's transcoder spliced in (held-out pairs), untrained host", _get("untrained", "other", "kl_recovered")),
         "untrained_fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "fvu")),
         "untrained_logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "logit_fvu")),
-        "live": ("latents that fire, trained host", _each(lambda e: e["trained"]["live"])),
-        "token_share": ("the share of latents that detect one token, trained host", _each(lambda e: e["trained"]["token_share"])),
-        "untrained_token_share": ("the share of latents that detect one token, untrained host", _each(lambda e: e["untrained"]["token_share"])),
-        "purity_median": ("the latents' median purity, trained host", _each(lambda e: e["trained"]["purity_median"])),
-        "untrained_purity_median": ("the latents' median purity, untrained host", _each(lambda e: e["untrained"]["purity_median"])),
-        "single_share": ("the share of latents pure enough to read as one function, trained host", _each(lambda e: e["trained"]["single_share"])),
-        "untrained_single_share": ("the share of latents pure enough to read as one function, untrained host", _each(lambda e: e["untrained"]["single_share"])),
-        "answer_units": ("latents that read the answer, trained host", _each(lambda e: e["trained"]["answer_units"])),
-        "untrained_answer_units": ("latents that read the answer, untrained host", _each(lambda e: e["untrained"]["answer_units"])),
+        "live": ("latents that fire, trained host", each(lambda e: e["trained"]["live"])),
+        "token_share": ("the share of latents that detect one token, trained host", each(lambda e: e["trained"]["token_share"])),
+        "untrained_token_share": ("the share of latents that detect one token, untrained host", each(lambda e: e["untrained"]["token_share"])),
+        "purity_median": ("the latents' median purity, trained host", each(lambda e: e["trained"]["purity_median"])),
+        "untrained_purity_median": ("the latents' median purity, untrained host", each(lambda e: e["untrained"]["purity_median"])),
+        "single_share": ("the share of latents pure enough to read as one function, trained host", each(lambda e: e["trained"]["single_share"])),
+        "untrained_single_share": ("the share of latents pure enough to read as one function, untrained host", each(lambda e: e["untrained"]["single_share"])),
+        "answer_units": ("latents that read the answer, trained host", each(lambda e: e["trained"]["answer_units"])),
+        "untrained_answer_units": ("latents that read the answer, untrained host", each(lambda e: e["untrained"]["answer_units"])),
     },
     claims=(
         Claim(

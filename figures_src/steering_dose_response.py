@@ -31,11 +31,14 @@ dose only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
+from figures_src._lab.hosts import ToyHost
+from figures_src._lab.values import n_seeds
+from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 KINDS = (
@@ -57,10 +60,7 @@ HOST_KEYS = {
     "privileged basis": "privileged",
 }
 """Value-name prefixes of the other hosts' values."""
-_FAITHFULNESS_WORDS = {
-    "recovered": "loss recovered spliced in place of the hidden layer",
-    "output_recovered": "share of the distance to the host's own output won back, spliced in",
-}
+_FAITHFULNESS_WORDS = {"recovered": loss_recovered(), "output_recovered": output_recovered()}
 SECOND_DRAW = 9
 """The `_toy.stream` purpose of the second untrained host's initial weights (the
 purposes `_toy` uses are 1-7)."""
@@ -80,16 +80,8 @@ TUNING_SEEDS = (0, 1, 2, 3, 4)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
-    n_features: int = 256
-    """Sparse ground-truth features of the toy host."""
-    d_hidden: int = 32
-    """Width of the host's hidden layer, into which the features are compressed."""
-    feature_probability: float = 0.01
-    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
-    host_steps: int = 300
-    """Adam steps training the host, each on a fresh batch."""
-    host_lr: float = 1e-2
-    """The host's Adam learning rate."""
+    host: ToyHost = field(default_factory=ToyHost)
+    """The toy host: features, width, sparsity and its training (`_lab.hosts`)."""
     dictionary_steps: int = 400
     """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
@@ -172,8 +164,8 @@ def compute(p: Params) -> dict[str, Any]:
         "shuffled": shuffled,
         "headline_dose": p.headline_dose,
         "n_targets": p.n_targets,
-        "n_features": p.n_features,
-        "d_hidden": p.d_hidden,
+        "n_features": p.host.n_features,
+        "d_hidden": p.host.d_hidden,
         "n_selection": p.n_activations,
         "n_eval": p.n_eval,
         "well_chosen_cosine": p.well_chosen_cosine,
@@ -242,7 +234,7 @@ def _steer_host(
     from figures_src import _toy
     from symbiote_core.metrics import cosine_matrix, random_directions
 
-    seeds, d = list(p.seeds), p.d_hidden
+    seeds, d = list(p.seeds), p.host.d_hidden
     true_dirs, _ = host.true_directions()  # (inst, features, d)
     with torch.no_grad():
         sel_out = host.decode(selection)  # (sel, inst, features): clean outputs
@@ -258,7 +250,7 @@ def _steer_host(
         gen = _toy.stream(seed, _toy.RANDOM_READERS)
         # Candidates with both signs: d axes -> 2d candidates; n/2 random -> n candidates.
         random_small = random_directions(d, d, gen)
-        random_large = random_directions(p.n_features // 2, d, gen)
+        random_large = random_directions(p.host.n_features // 2, d, gen)
         atoms = atoms_all[i]  # (d_sae, d)
         cos_atoms = cosine_matrix(atoms, true_dirs[i])  # (d_sae, features)
         h_sel = selection[:, i]
@@ -289,7 +281,7 @@ def _steer_host(
                         "best_atom_cosine": round(cos_atoms[:, t].max().item(), 4),
                     }
                 )
-            others = torch.ones(p.n_features, dtype=torch.bool)
+            others = torch.ones(p.host.n_features, dtype=torch.bool)
             others[t] = False
             for kind, direction in chosen.items():
                 change = _steer(host, h_eval, clean_eval, i, direction, doses)  # (doses, eval, f)
@@ -644,13 +636,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
-    "{{ param: steering_dose_response.n_features }} features in "
-    "{{ param: steering_dose_response.d_hidden }} dimensions, each active with probability "
-    "{{ param: steering_dose_response.feature_probability }}; one per seed, trained with Adam "
-    "(learning rate {{ param: steering_dose_response.host_lr }}, "
-    "{{ param: steering_dose_response.host_steps }} steps, batches of "
-    "{{ code: figures_src._toy.host_config.batch_size }}). **Symbiote.** A TopK dictionary, one "
+    toy_host("steering_dose_response")
+    + "**Symbiote.** A TopK dictionary, one "
     "atom per feature, grown on {{ param: steering_dose_response.n_activations }} hidden "
     "activations (Adam, learning rate {{ param: steering_dose_response.dictionary_lr }}, "
     "{{ param: steering_dose_response.dictionary_steps }} steps), steering by adding dose × atom "
@@ -670,12 +657,11 @@ METHODS = (
     "layer, where the neurons are a frame the host picks. The null hosts and the ReLU host are "
     "scored at dose {{ param: steering_dose_response.headline_dose }}. **Reference.** The true "
     "feature direction. **Faithfulness.** Each dictionary replaces its host's hidden layer on "
-    "{{ param: steering_dose_response.n_splice }} fresh inputs: loss recovered is (ablated - "
-    "spliced) / (ablated - clean) of the host's loss, the ablated host given the layer's mean; "
-    "on the untrained hosts, the same share of the squared distance to the host's own output. "
+    "{{ param: steering_dose_response.n_splice }} fresh inputs: "
+    + loss_recovered_method()
+    + "; on the untrained hosts, the same share of the squared distance to the host's own output. "
     "**Seeds.** "
     "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
-
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
@@ -683,7 +669,7 @@ FIGURE = Figure(
     title="Steering along a dictionary atom moves the target; training is what keeps the "
     "rest still",
     caption=(
-        f"Toy hosts ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions, "
+        f"Toy hosts ({PARAMS.host.n_features} features in {PARAMS.host.d_hidden} dimensions, "
         f"{len(PARAMS.seeds)} seeds) steered by adding a unit direction, scaled by the dose, "
         f"to the hidden layer, {PARAMS.n_targets} targets per seed; each direction is picked "
         "on selection inputs and scored on others. Lines: means over seeds with a 95% band; "
@@ -700,7 +686,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "headline_dose": ("the dose every claim is judged at", lambda d: d["headline_dose"]),
         "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
         "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
@@ -734,7 +720,7 @@ FIGURE = Figure(
         "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place, trained host", lambda d: d["faithfulness"]["trained"]["recovered"]),
         **{
             f"{key}_dictionary_{measure}": (
-                f"the dictionary's {_FAITHFULNESS_WORDS[measure]}, on the {host} host",
+                f"{_FAITHFULNESS_WORDS[measure]}, on the {host} host",
                 lambda d, host=host, measure=measure: d["faithfulness"][host][measure],
             )
             for host, key in HOST_KEYS.items()

@@ -21,11 +21,14 @@ number of directions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
+from figures_src._lab.hosts import ToyHost
+from figures_src._lab.values import n_seeds
+from figures_src._lab.words import loss_recovered, loss_recovered_method, toy_host
 from figures_src._toy import per_seed
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -51,20 +54,12 @@ control is the best of them, per seed."""
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
-    n_features: int = 256
-    """Sparse ground-truth features of the toy host."""
-    d_hidden: int = 32
-    """Width of the host's hidden layer, into which the features are compressed."""
+    host: ToyHost = field(default_factory=ToyHost)
+    """The toy host (`_lab.hosts`); its feature probability is the headline one, which
+    the claims and the ReLU host use (one of `feature_probabilities`)."""
     feature_probabilities: tuple[float, ...] = (0.01, 0.03)
     """The linear host's sparsity sweep; the ReLU host runs at the headline only. Two
     points, because each costs five hosts and five dictionaries of the build's budget."""
-    headline_probability: float = 0.01
-    """The feature probability the claims and the ReLU host use (one of
-    `feature_probabilities`)."""
-    host_steps: int = 300
-    """Adam steps training the host, each on a fresh batch."""
-    host_lr: float = 1e-2
-    """The host's Adam learning rate."""
     dictionary_steps: int = 400
     """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
@@ -78,10 +73,6 @@ class Params:
     n_eval: int = 4096
     """Held-out inputs per host on which each dictionary is spliced into its host."""
 
-    @property
-    def feature_probability(self) -> float:  # the headline, for `_toy.train_dictionary`
-        return self.headline_probability
-
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
@@ -90,10 +81,10 @@ def compute(p: Params) -> dict[str, Any]:
     from symbiote_core.hosts.toy import toy_activations, train_toy
     from symbiote_core.metrics import random_directions
 
-    seeds, n, d = list(p.seeds), p.n_features, p.d_hidden
+    seeds, n, d = list(p.seeds), p.host.n_features, p.host.d_hidden
     probs = p.feature_probabilities
-    if p.headline_probability not in probs:
-        raise ValueError("superposition_recovery: headline_probability must be in the sweep")
+    if p.host.feature_probability not in probs:
+        raise ValueError("superposition_recovery: host.feature_probability (the headline) must be in the sweep")
     # Instances: (probability, seed), probability-major. Seed s has the same initial
     # weights at every probability and on both hosts, so the hosts differ only by what
     # the comparison is about.
@@ -113,14 +104,14 @@ def compute(p: Params) -> dict[str, Any]:
         )[0],
         "relu": toy_activations(relu, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0],
     }
-    head = probs.index(p.headline_probability)
+    head = probs.index(p.host.feature_probability)
     head_linear = acts["linear"][:, head * len(seeds) : (head + 1) * len(seeds)]
     shuffled = {
         "linear": _toy.shuffle_coordinates(head_linear, _toy.streams(seeds, _toy.SHUFFLE)),
         "relu": _toy.shuffle_coordinates(acts["relu"], _toy.streams(seeds, _toy.SHUFFLE)),
     }
     k_of = {q: max(1, round(n * q)) for q in probs}
-    k_head = k_of[p.headline_probability]
+    k_head = k_of[p.host.feature_probability]
 
     # Full dictionaries (n atoms): the linear sweep, then the linear headline's shuffled null.
     full_acts = torch.cat([acts["linear"], shuffled["linear"]], dim=1)
@@ -227,14 +218,14 @@ def compute(p: Params) -> dict[str, Any]:
         recovered = recovered_by["linear", "full"]
         score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
-        if q == p.headline_probability:
+        if q == p.host.feature_probability:
             i_null = len(sweep) + seeds.index(s)
             shuffled_full = full.W_dec.detach()[i_null]
             score(
                 "linear", q, s, "shuffled-data dictionary", shuffled_full, true, recovered[i_null]
             )
 
-    q = p.headline_probability
+    q = p.host.feature_probability
     for g, (host, reader, _) in enumerate(matched_groups):
         for j, s in enumerate(seeds):
             i = g * len(seeds) + j
@@ -267,7 +258,7 @@ def compute(p: Params) -> dict[str, Any]:
         "n_features": n,
         "d_hidden": d,
         "matched_atoms": 2 * d,
-        "headline_probability": p.headline_probability,
+        "headline_probability": p.host.feature_probability,
         "recovery_threshold": p.recovery_threshold,
         "represented_norm": p.represented_norm,
     }
@@ -277,7 +268,7 @@ def _untrained_like(p: Params, seeds: list[int], k: int) -> Any:
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
     cfg = TopKConfig(
-        d_in=p.d_hidden, d_sae=2 * p.d_hidden, n_instances=len(seeds), k=k, instance_seeds=seeds
+        d_in=p.host.d_hidden, d_sae=2 * p.host.d_hidden, n_instances=len(seeds), k=k, instance_seeds=seeds
     )
     return TopKSAE(cfg)
 
@@ -463,15 +454,14 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
-    "{{ param: superposition_recovery.n_features }} features in "
-    "{{ param: superposition_recovery.d_hidden }} dimensions, linear (`h = W x`, no privileged "
-    "basis) or with a ReLU hidden layer (`h = ReLU(W x)`). One host per seed and feature "
-    "probability (the linear host at {{ param: superposition_recovery.feature_probabilities }}, "
-    "the ReLU host at {{ param: superposition_recovery.headline_probability }}), trained with Adam "
-    "at a constant learning rate of {{ param: superposition_recovery.host_lr }} for "
-    "{{ param: superposition_recovery.host_steps }} steps on fresh batches of "
-    "{{ code: figures_src._toy.host_config.batch_size }}. **Symbiote.** TopK dictionaries grown on "
+    toy_host(
+        "superposition_recovery",
+        probability="{{ param: superposition_recovery.feature_probabilities }} (the ReLU host "
+        "at the headline {{ param: superposition_recovery.host.feature_probability }})",
+    )
+    + "The host is linear (`h = W x`, no privileged basis) or has a ReLU hidden layer "
+    "(`h = ReLU(W x)`); one per seed and feature probability. **Symbiote.** TopK dictionaries "
+    "grown on "
     "{{ param: superposition_recovery.n_activations }} hidden activations of each host, with k the "
     "expected number of active features: a full one (one atom per feature) and a small one with as "
     "many atoms as the neurons have signed axes; Adam, learning rate "
@@ -486,23 +476,23 @@ METHODS = (
     "cosine, and coverage (matches of cosine "
     "{{ param: superposition_recovery.recovery_threshold }} or more). **Faithfulness.** Each "
     "dictionary replaces its host's hidden layer on {{ param: superposition_recovery.n_eval }} "
-    "held-out inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's "
-    "reconstruction loss, the ablated host given the layer's mean over those inputs. **Seeds.** "
+    "held-out inputs: "
+    + loss_recovered_method()
+    + ". **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
-
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
 FIGURE = Figure(
     title="A dictionary symbiote finds the features the host packed into its hidden layer",
     caption=(
-        f"Toy hosts squeeze {PARAMS.n_features} sparse features into {PARAMS.d_hidden} "
+        f"Toy hosts squeeze {PARAMS.host.n_features} sparse features into {PARAMS.host.d_hidden} "
         f"dimensions; every dot is one of {len(PARAMS.seeds)} seeds (host and dictionary "
         "reseeded). Left, on the linear host: a TopK dictionary with one atom per feature "
         "against as many random unit directions, across feature probabilities. Right, at "
-        f"probability {PARAMS.headline_probability:g}: readers that all offer "
-        f"{2 * PARAMS.d_hidden} directions (the neurons' signed axes, a rotated copy of that "
+        f"probability {PARAMS.host.feature_probability:g}: readers that all offer "
+        f"{2 * PARAMS.host.d_hidden} directions (the neurons' signed axes, a rotated copy of that "
         "frame, random directions, a small dictionary, the same dictionary trained on "
         "shuffled activations or not trained at all), on the linear host and on a host with "
         "a ReLU hidden layer, whose neurons form a privileged basis. Hover a dot for MCC and "
@@ -517,7 +507,7 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
         "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
         "matched_atoms": ("atoms of a count-matched dictionary", lambda d: d["matched_atoms"]),
@@ -573,13 +563,13 @@ FIGURE = Figure(
         "dense_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary, at the densest feature probability", lambda d: _v(d, "dictionary", probability=_densest(d))),
         "dense_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions, at the densest feature probability", lambda d: _v(d, "random directions", probability=_densest(d))),
         # Faithfulness: loss recovered when spliced in place of the hidden layer.
-        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place", lambda d: _v(d, "dictionary", "recovered")),
-        "dense_dictionary_recovered": ("the dictionary's loss recovered at the densest feature probability", lambda d: _v(d, "dictionary", "recovered", probability=_densest(d))),
-        "shuffled_dictionary_recovered": ("the loss recovered by a dictionary trained on shuffled data", lambda d: _v(d, "shuffled-data dictionary", "recovered")),
-        "matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, linear host", lambda d: _v(d, "dictionary (matched)", "recovered")),
-        "untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained host", lambda d: _v(d, "untrained dictionary (matched)", "recovered")),
-        "relu_matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, ReLU host", lambda d: _v(d, "dictionary (matched)", "recovered", host="relu")),
-        "relu_untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained ReLU host", lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu")),
+        "dictionary_recovered": (loss_recovered(), lambda d: _v(d, "dictionary", "recovered")),
+        "dense_dictionary_recovered": (f"{loss_recovered()}, at the densest feature probability", lambda d: _v(d, "dictionary", "recovered", probability=_densest(d))),
+        "shuffled_dictionary_recovered": (f"{loss_recovered()}, for a dictionary trained on shuffled data", lambda d: _v(d, "shuffled-data dictionary", "recovered")),
+        "matched_dictionary_recovered": (f"{loss_recovered()}, for the count-matched dictionary, linear host", lambda d: _v(d, "dictionary (matched)", "recovered")),
+        "untrained_matched_recovered": (f"{loss_recovered()}, for the count-matched dictionary left untrained", lambda d: _v(d, "untrained dictionary (matched)", "recovered")),
+        "relu_matched_dictionary_recovered": (f"{loss_recovered()}, for the count-matched dictionary, ReLU host", lambda d: _v(d, "dictionary (matched)", "recovered", host="relu")),
+        "relu_untrained_matched_recovered": (f"{loss_recovered()}, for the count-matched dictionary left untrained, ReLU host", lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu")),
     },
     claims=(
         Claim(

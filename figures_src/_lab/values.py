@@ -11,8 +11,14 @@ from typing import Any
 
 Value = tuple[str, Callable[[dict[str, Any]], Any]]
 
-N_SEEDS: Value = ("evaluation seeds", lambda d: len(d["seeds"]))
-"""How many evaluation seeds the figure ran (`data["seeds"]` has one entry each)."""
+
+
+def n_seeds() -> Value:
+    """How many evaluation seeds the figure ran (`data["seeds"]` has one entry each).
+
+    A function, as everything here: module-level state of a module a figure imports is
+    part of its data key, a function only where compute calls it (`engine/deps.py`)."""
+    return ("evaluation seeds", lambda d: len(d["seeds"]))
 
 
 def each(fn: Callable[[Any], Any]) -> Callable[[dict[str, Any]], list]:
