@@ -139,7 +139,7 @@ class _Fixed:
 
 
 def test_splice_recovered_is_one_for_the_identity_and_zero_for_the_mean() -> None:
-    from figures_src.induction_symbiote_graph import _residuals, _splice_recovered
+    from figures_src._lab.induction_graph_compute import _residuals, _splice_recovered
 
     model, batch, _, _ = _setup()
     index = torch.arange(2)
