@@ -28,8 +28,10 @@ from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 HOST_FIELDS = ("trained", "control", "shuffled", "untrained_control")
 """The `_induction.Hosts` field of each of `HOSTS`."""
-HOST_KEYS = ("two_layers", "one_layer", "shuffled", "one_layer_untrained")
-"""Value-name suffixes of the hosts, in the order of `HOSTS`."""
+HOST_NAMES = ("{}_two_layers", "{}_one_layer", "shuffled_{}_two_layers", "{}_one_layer_untrained")
+"""Value names of each host's measurements (`{}` the measurement), in the order of
+`HOSTS`: the null host's are the 2-layer host's, prefixed by its setting
+(`rules.NULL_NAMING`)."""
 NULL_HOST = (
     "the null host: the same 2-layer recipe trained on sequences whose second copy is "
     "shuffled (it works, guessing among the span's unused tokens, but induction is of no "
@@ -293,12 +295,12 @@ FIGURE = Figure(
         "uniform_previous_token": ("the previous-token score of uniform attention", lambda d: d["uniform_previous_token"]),
         # Per seed, in params order:
         **{
-            f"accuracy_{key}": (f"accuracy on the induction targets, host with {host}", lambda d, host=host: d["accuracy"][host])
-            for key, host in zip(HOST_KEYS, HOSTS, strict=True)
+            name.format("accuracy"): (f"accuracy on the induction targets, host with {host}", lambda d, host=host: d["accuracy"][host])
+            for name, host in zip(HOST_NAMES, HOSTS, strict=True)
         },
         **{
-            f"loss_{key}": (f"loss on the induction targets (nats), host with {host}", lambda d, host=host: d["loss"][host])
-            for key, host in zip(HOST_KEYS, HOSTS, strict=True)
+            name.format("loss"): (f"loss on the induction targets (nats), host with {host}", lambda d, host=host: d["loss"][host])
+            for name, host in zip(HOST_NAMES, HOSTS, strict=True)
         },
         "guess_baseline": ("the accuracy of guessing a token seen once before", lambda d: d["guess_baseline"]),
         "control_in_candidates": ("how often the 1-layer host picks a token seen once before", lambda d: d["control_in_candidates"]),
@@ -399,7 +401,7 @@ FIGURE = Figure(
             why="right on at least half more of the targets",
             null=Null(
                 description=NULL_HOST,
-                values={"accuracy_two_layers": "accuracy_shuffled"},
+                values={"accuracy_two_layers": "shuffled_accuracy_two_layers"},
             ),
         ),
         Claim(

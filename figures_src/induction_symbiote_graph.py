@@ -383,7 +383,7 @@ ALT = (
     "{{ value: induction_symbiote_graph.prev_k_share | .0% mean }} of what cutting the whole key "
     "input costs, as many random latents "
     "{{ value: induction_symbiote_graph.random_k_share | .0% mean }}, as many current-token "
-    "latents {{ value: induction_symbiote_graph.cur_k_share | .0% mean }}. A scatter plots each "
+    "latents {{ value: induction_symbiote_graph.cur_latents_prev_k_share | .0% mean }}. A scatter plots each "
     "latent's attribution against path patching of that latent (R² "
     "{{ value: induction_symbiote_graph.latent_r2 | .2f mean }}). Means over "
     "{{ value: induction_symbiote_graph.n_seeds }} seeds."
@@ -563,7 +563,7 @@ FIGURE = Figure(
             null=Null(
                 description="as many current-token latents removed from the keys instead (same "
                 "run): latents the keys of induction should not need",
-                values={"prev_k_share": "cur_k_share"},
+                values={"prev_k_share": "cur_latents_prev_k_share"},
             ),
             controls=Control(
                 description="the same latents, and as many random ones, removed from the "

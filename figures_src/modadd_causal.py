@@ -276,12 +276,12 @@ ALT = (
     "{{ value: modadd_causal.ablate_neurons_acc | .0% mean }} and random directions "
     "{{ value: modadd_causal.ablate_random_acc | .0% mean }}; keeping only the key components "
     "keeps {{ value: modadd_causal.restricted_key_acc | .0% mean }}, as many other frequencies "
-    "{{ value: modadd_causal.restricted_other_acc | .0% mean }}; removing the key components "
+    "{{ value: modadd_causal.other_frequencies_restricted_key_acc | .0% mean }}; removing the key components "
     "leaves {{ value: modadd_causal.excluded_key_acc | .0% mean }} of the training pairs right. "
     "Write: the rotation moves {{ value: modadd_causal.key_shift_acc | .0% mean }} of answers to a "
     "+ b + δ, pushes of the same size along neurons "
     "{{ value: modadd_causal.neuron_shift_acc | .1% mean }} and random planes "
-    "{{ value: modadd_causal.random_shift_acc | .1% mean }}. Means over "
+    "{{ value: modadd_causal.random_planes_key_shift_acc | .1% mean }}. Means over "
     "{{ value: modadd_causal.n_seeds }} seeds."
 
 )
@@ -360,8 +360,8 @@ FIGURE = Figure(
         "random_variance": ("the share of the neurons' variance as many random directions hold", each(lambda e: e["trained"]["ablate_random_variance"])),
         "restricted_key_acc": ("accuracy with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "acc")),
         "restricted_key_loss": ("loss (nats) with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "loss")),
-        "restricted_other_acc": ("accuracy with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "acc")),
-        "restricted_other_loss": ("loss (nats) with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "loss")),
+        "other_frequencies_restricted_key_acc": ("accuracy with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "acc")),
+        "other_frequencies_restricted_key_loss": ("loss (nats) with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "loss")),
         "excluded_key_acc": ("accuracy with the key-frequency components removed (training pairs)", _score("trained", "excluded_key", "acc")),
         "excluded_key_loss": ("loss (nats) with the key-frequency components removed (training pairs)", _score("trained", "excluded_key", "loss")),
         "excluded_other_acc": ("accuracy with as many other frequencies removed (training pairs)", _score("trained", "excluded_other", "acc")),
@@ -394,7 +394,7 @@ FIGURE = Figure(
         "key_shift_acc": ("how often rotating the key planes by d moves the answer by d, averaged over shifts", _over_shifts("trained", KEY, "shift_acc")),
         "key_shift_acc_min": ("the same, at the worst shift", _over_shifts("trained", KEY, "shift_acc", min)),
         "neuron_shift_acc": ("how often the same rotation in neuron planes moves the answer by d", _over_shifts("trained", NEURONS, "shift_acc")),
-        "random_shift_acc": ("how often the same rotation in random planes moves the answer by d", _over_shifts("trained", RANDOM, "shift_acc")),
+        "random_planes_key_shift_acc": ("how often the same rotation in random planes moves the answer by d", _over_shifts("trained", RANDOM, "shift_acc")),
         "untrained_key_shift_acc": ("how often rotating the key planes moves the answer by d, untrained host", _over_shifts("untrained", KEY, "shift_acc")),
         "untrained_neuron_shift_acc": ("how often rotating neuron planes moves the answer by d, untrained host", _over_shifts("untrained", NEURONS, "shift_acc")),
         "key_kl_target": ("KL from the intended shifted output after rotating the key planes", _over_shifts("trained", KEY, "kl_target")),
@@ -403,7 +403,7 @@ FIGURE = Figure(
         "nothing_kl": ("KL from the intended shifted output when nothing is edited", each(_nothing)),
         "key_kl_ratio": ("KL to the intended output after rotating the key planes over KL of doing nothing", _ratio(KEY)),
         "neuron_kl_ratio": ("the same ratio for rotations in neuron planes", _ratio(NEURONS)),
-        "random_kl_ratio": ("the same ratio for rotations in random planes", _ratio(RANDOM)),
+        "random_planes_key_kl_ratio": ("the same ratio for rotations in random planes", _ratio(RANDOM)),
         "key_kl_clean": ("KL from the clean output after rotating the key planes", _over_shifts("trained", KEY, "kl_clean")),
         "neuron_kl_clean": ("KL from the clean output after rotating neuron planes", _over_shifts("trained", NEURONS, "kl_clean")),
         "random_kl_clean": ("KL from the clean output after rotating random planes", _over_shifts("trained", RANDOM, "kl_clean")),
@@ -462,7 +462,7 @@ FIGURE = Figure(
             null=(
                 Null(
                     description="as many non-key frequencies (a seeded draw per seed, same run)",
-                    values={"restricted_key_acc": "restricted_other_acc"},
+                    values={"restricted_key_acc": "other_frequencies_restricted_key_acc"},
                 ),
                 Null(
                     description="the untrained hosts restricted to the same key frequencies "
@@ -484,7 +484,7 @@ FIGURE = Figure(
             null=(
                 Null(
                     description="restriction to as many non-key frequencies (same run)",
-                    values={"restricted_key_loss": "restricted_other_loss"},
+                    values={"restricted_key_loss": "other_frequencies_restricted_key_loss"},
                 ),
                 Null(
                     description="the untrained hosts, restricted to the same key frequencies, "
@@ -510,7 +510,7 @@ FIGURE = Figure(
                 Null(
                     description=f"random planes ({PARAMS.n_random_planes} seeded draws per "
                     "seed, same run)",
-                    values={"key_shift_acc": "random_shift_acc"},
+                    values={"key_shift_acc": "random_planes_key_shift_acc"},
                 ),
                 Null(
                     description="the untrained hosts, the same rotation in their own key "
@@ -553,7 +553,7 @@ FIGURE = Figure(
                 Null(
                     description=f"random planes at the same size ({PARAMS.n_random_planes} "
                     "draws, same run)",
-                    values={"key_kl_ratio": "random_kl_ratio"},
+                    values={"key_kl_ratio": "random_planes_key_kl_ratio"},
                 ),
                 Null(
                     description="the untrained hosts, the same rotation in their own key "

@@ -457,10 +457,10 @@ FIGURE = Figure(
             lambda d, e: min((e["spectra"]["trained"][k - 1] for k in e["key"]), default=0.0)
         )),
         "strongest_other_share": ("the strongest non-key frequency's share of the embedding's norm, trained host", each_with_data(lambda d, e: _other_max(e))),
-        "untrained_top_share": ("the share of the untrained embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
+        "untrained_top_key_share": ("the share of the untrained embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
             lambda d, e: _top_share(e["spectra"]["untrained"], len(e["key"]))
         )),
-        "memorised_top_share": ("the share of the memorised embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
+        "memorised_top_key_share": ("the share of the memorised embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
             lambda d, e: _top_share(e["spectra"]["memorised"], len(e["key"]))
         )),
         "untrained_max_share": ("the untrained embedding's strongest frequency share", each_with_data(lambda d, e: max(e["spectra"]["untrained"]))),
@@ -492,13 +492,13 @@ FIGURE = Figure(
                     f"{PARAMS.host.memorised_step}: it has fitted its training pairs and not "
                     "generalised): the share held by its own strongest frequencies, as many "
                     "as the trained host's key frequencies",
-                    values={"key_share": "memorised_top_share"},
+                    values={"key_share": "memorised_top_key_share"},
                 ),
                 Null(
                     description="the untrained host (the same seeds' initial weights): the "
                     "share held by its strongest frequencies, as many as the trained host's "
                     "key frequencies",
-                    values={"key_share": "untrained_top_share"},
+                    values={"key_share": "untrained_top_key_share"},
                 ),
             ),
             controls=Control(

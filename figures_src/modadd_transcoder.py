@@ -330,7 +330,7 @@ ALT = (
     "{{ value: modadd_transcoder.untrained_gap_abs | .4f max }} nats at most, the own "
     "transcoders recover {{ value: modadd_transcoder.untrained_kl_recovered | .0% mean }} of "
     "the divergence from the host's output, another seed's "
-    "{{ value: modadd_transcoder.untrained_other_kl_recovered | .0% mean }}. Right, every live "
+    "{{ value: modadd_transcoder.other_seed_untrained_kl_recovered | .0% mean }}. Right, every live "
     "latent by frequency purity against its share on one token: on the trained host "
     "{{ value: modadd_transcoder.token_share | .0% mean }} of the latents detect one token "
     "(median purity {{ value: modadd_transcoder.purity_median | .2f mean }}), on the untrained "
@@ -405,14 +405,14 @@ FIGURE = Figure(
         "fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "fvu")),
         "logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "logit_fvu")),
         "gap": ("how much mean-ablating the MLP raises the held-out loss (nats), trained host", _gap("trained")),
-        "gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
+        "trained_host_untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
         "untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), untrained host", each(
             lambda e: abs(e["untrained"]["own"]["ablated_loss"] - e["untrained"]["own"]["clean_loss"])
         )),
         "untrained_clean_loss": ("the host's own loss, untrained host", _get("untrained", "own", "clean_loss")),
         "untrained_loss_recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "recovered")),
         "untrained_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "kl_recovered")),
-        "untrained_other_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, another seed's transcoder spliced in (held-out pairs), untrained host", _get("untrained", "other", "kl_recovered")),
+        "other_seed_untrained_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, another seed's transcoder spliced in (held-out pairs), untrained host", _get("untrained", "other", "kl_recovered")),
         "untrained_fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "fvu")),
         "untrained_logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "logit_fvu")),
         "live": ("latents that fire, trained host", each(lambda e: e["trained"]["live"])),
@@ -460,7 +460,7 @@ FIGURE = Figure(
             "a criterion, not read off the runs.",
             null=Null(
                 description="the trained hosts (same seeds, same run)",
-                values={"untrained_gap_abs": "gap_abs"},
+                values={"untrained_gap_abs": "trained_host_untrained_gap_abs"},
             ),
         ),
         Claim(
@@ -474,7 +474,7 @@ FIGURE = Figure(
             why="'Most' stated as more than half, a generic criterion.",
             null=Null(
                 description="another seed's transcoder spliced into this untrained host (same run)",
-                values={"untrained_kl_recovered": "untrained_other_kl_recovered"},
+                values={"untrained_kl_recovered": "other_seed_untrained_kl_recovered"},
             ),
         ),
         Claim(

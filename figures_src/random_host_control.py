@@ -222,10 +222,10 @@ ALT = (
     "{{ value: random_host_control.trained_mmcs | .2f mean }} on the trained host and "
     "{{ value: random_host_control.random_host_mmcs | .2f mean }} on the random host, the "
     "untrained dictionary "
-    "{{ value: random_host_control.random_host_untrained_dictionary_mmcs | .2f mean }} and random "
+    "{{ value: random_host_control.untrained_dictionary_random_host_mmcs | .2f mean }} and random "
     "directions {{ value: random_host_control.random_directions_mmcs | .2f mean }}. A second "
-    "chart: task loss {{ value: random_host_control.trained_loss | .4f mean }} for the trained "
-    "host and {{ value: random_host_control.random_host_loss | .4f mean }} for the random host, "
+    "chart: task loss {{ value: random_host_control.task_loss | .4f mean }} for the trained "
+    "host and {{ value: random_host_control.random_host_task_loss | .4f mean }} for the random host, "
     "against {{ value: random_host_control.silent_loss | .4f mean }} for a host that outputs "
     "nothing. Spliced into its host, the dictionary recovers "
     "{{ value: random_host_control.trained_recovered | .2f mean }} of the loss that "
@@ -279,7 +279,7 @@ FIGURE = Figure(
         "random_host_halfway": ("halfway from random directions' MMCS to a perfect match, random host", lambda d: [
             (r + 1) / 2 for r in _row(d, "random host", "random_mmcs")
         ]),
-        "random_host_untrained_dictionary_mmcs": ("the MMCS of the dictionary at its initialisation, random host", lambda d: _row(
+        "untrained_dictionary_random_host_mmcs": ("the MMCS of the dictionary at its initialisation, random host", lambda d: _row(
             d, "random host", "untrained_dictionary_mmcs"
         )),
         "random_directions_mmcs": ("the MMCS of random directions, random host", lambda d: _row(d, "random host", "random_mmcs")),
@@ -291,8 +291,8 @@ FIGURE = Figure(
                 strict=True,
             )
         ]),
-        "trained_loss": ("the task loss of the trained host", lambda d: _row(d, "trained host", "task_loss")),
-        "random_host_loss": ("the task loss of the random host", lambda d: _row(d, "random host", "task_loss")),
+        "task_loss": ("the task loss of the trained host", lambda d: _row(d, "trained host", "task_loss")),
+        "random_host_task_loss": ("the task loss of the random host", lambda d: _row(d, "random host", "task_loss")),
         "half_silent_loss": ("half the task loss of a silent host (one that outputs nothing)", lambda d: [s / 2 for s in d["silent_loss"]]),
         "trained_loss_removed": ("the share of a silent host's loss the trained host removes", lambda d: _loss_removed(d, "trained host")),
         "random_host_loss_removed": ("the share of a silent host's loss the random host removes", lambda d: _loss_removed(d, "random host")),
@@ -322,21 +322,21 @@ FIGURE = Figure(
             null=Null(
                 description="the same dictionary before training (its initial atoms), on "
                 "the same random host",
-                values={"random_host_mmcs": "random_host_untrained_dictionary_mmcs"},
+                values={"random_host_mmcs": "untrained_dictionary_random_host_mmcs"},
             ),
         ),
         Claim(
             name="only_trained_host_works",
             statement="Yet only the trained host does its task: its reconstruction loss is "
             "less than half of what a host that outputs nothing would pay.",
-            left="trained_loss",
+            left="task_loss",
             op="<",
             right="half_silent_loss",
             control="the loss of a host that outputs zeros on the same evaluation inputs",
             why="doing the task means removing more than half of the loss that doing nothing costs",
             null=Null(
                 description="the same host before training (its initial weights, same run)",
-                values={"trained_loss": "random_host_loss"},
+                values={"task_loss": "random_host_task_loss"},
             ),
         ),
     ),

@@ -288,9 +288,9 @@ ALT = (
     "ReLU host, against {{ value: superposition_recovery.matched_best_control_mmcs | .2f mean }} "
     "and {{ value: superposition_recovery.relu_matched_best_control_mmcs | .2f mean }} for the "
     "best reader that learned nothing; the neurons score "
-    "{{ value: superposition_recovery.neuron_mmcs | .2f mean }} (linear) and "
+    "{{ value: superposition_recovery.linear_host_relu_neuron_mmcs | .2f mean }} (linear) and "
     "{{ value: superposition_recovery.relu_neuron_mmcs | .2f mean }} (ReLU), the rotated neuron "
-    "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
+    "frame {{ value: superposition_recovery.linear_host_relu_rotated_mmcs | .2f mean }} and "
     "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Spliced in place of the "
     "hidden layer, the full dictionary recovers "
     "{{ value: superposition_recovery.dictionary_recovered | .2f mean }} of the loss that "
@@ -387,17 +387,17 @@ FIGURE = Figure(
         "matched_dictionary_mcc": ("mean correlation (MCC) with the true features, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "mcc")),
         "matched_dictionary_coverage": ("the share of true features matched one-to-one, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "coverage")),
         "matched_coverage_cap": ("the most coverage a count-matched reader can reach", lambda d: _v(d, "dictionary (matched)", "cap")[0]),
-        "untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)", lambda d: _v(d, "untrained dictionary (matched)")),
+        "untrained_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)", lambda d: _v(d, "untrained dictionary (matched)")),
         "shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons)", lambda d: _v(d, "shuffled-data dictionary (matched)")),
-        "neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)")),
+        "linear_host_relu_neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)")),
         "neuron_coverage": ("the share of true features matched one-to-one, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)", "coverage")),
-        "rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)", lambda d: _v(d, "rotated neuron frame (matched)")),
+        "linear_host_relu_rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)", lambda d: _v(d, "rotated neuron frame (matched)")),
         "matched_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons)", lambda d: _v(d, "random directions (matched)")),
         "matched_best_control_mmcs": ("the best MMCS of a count-matched reader that learned nothing", lambda d: _best_control(d, "linear")),
         "linear_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, linear host", lambda d: _gap(d, "linear")),
         "relu_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, ReLU host", lambda d: _gap(d, "relu")),
         "relu_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons), ReLU host", lambda d: _v(d, "dictionary (matched)", host="relu")),
-        "relu_untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host", lambda d: _v(
+        "untrained_relu_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host", lambda d: _v(
             d, "untrained dictionary (matched)", host="relu"
         )),
         "relu_shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons), ReLU host", lambda d: _v(
@@ -455,7 +455,7 @@ FIGURE = Figure(
             "and the claim is only that the dictionary beats it on every seed",
             null=Null(
                 description="the same dictionary's initial atoms, before any training",
-                values={"matched_dictionary_mmcs": "untrained_matched_mmcs"},
+                values={"matched_dictionary_mmcs": "untrained_matched_dictionary_mmcs"},
             ),
         ),
         Claim(
@@ -473,8 +473,8 @@ FIGURE = Figure(
                 description="the same comparison on the linear host, whose hidden layer has "
                 "no privileged basis (same seeds and initial weights, same run)",
                 values={
-                    "relu_neuron_mmcs": "neuron_mmcs",
-                    "relu_rotated_mmcs": "rotated_mmcs",
+                    "relu_neuron_mmcs": "linear_host_relu_neuron_mmcs",
+                    "relu_rotated_mmcs": "linear_host_relu_rotated_mmcs",
                 },
             ),
             aggregate="mean_lower_bound",
@@ -493,7 +493,7 @@ FIGURE = Figure(
             why="margin 0: the control is already the strongest of four equal-count readers",
             null=Null(
                 description="the same dictionary's initial atoms, before any training",
-                values={"relu_matched_dictionary_mmcs": "relu_untrained_matched_mmcs"},
+                values={"relu_matched_dictionary_mmcs": "untrained_relu_matched_dictionary_mmcs"},
             ),
         ),
     ),

@@ -44,6 +44,11 @@ dictionary with queries and keys linearised through the softmax."""
 GRADES = ("precision", "recall", "n_found", "n_real", "random_precision", "random_recall")
 
 
+NULL_NAMES = {"cur_k_share": "cur_latents_prev_k_share"}
+"""Names the parts would give that a null renames (`rules.NULL_NAMING`): the current-token
+latents' share is the null of the previous-token latents' share."""
+
+
 def _values(data: dict[str, Any], edge_threshold: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for host in HOSTS:
@@ -83,6 +88,8 @@ def _values(data: dict[str, Any], edge_threshold: float) -> dict[str, Any]:
         out[f"{prefix}max_symbiote_edge"] = [
             max(abs(w) for w in row) for row in h["weights"]["dictionary"]
         ]
+    for old, new in NULL_NAMES.items():
+        out[new] = out.pop(old)
     return out
 
 
@@ -228,6 +235,9 @@ def _describe(name: str) -> str:
     """A value's name in words (the names are built from the same parts, `VALUE_NAMES`)."""
     if name in _OTHER:
         return _OTHER[name]
+    renamed = {new: old for old, new in NULL_NAMES.items()}
+    if name in renamed:
+        return _describe(renamed[name])
     for prefix in sorted(_READ_AS, key=len, reverse=True):
         rest = name[len(prefix):]
         if name.startswith(prefix) and rest in _GRADE_WORDS:
@@ -287,3 +297,4 @@ VALUE_NAMES = tuple(
         for what in ("loss", "share")
     ]
 )
+VALUE_NAMES = tuple(NULL_NAMES.get(name, name) for name in VALUE_NAMES)
