@@ -37,7 +37,7 @@ from figures_src._lab.induction_circuit_measures import (
     _measure,
     _value,
 )
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -196,8 +196,8 @@ FIGURE = Figure(
     render=render,
     values={
         "n_seeds": n_seeds(),
-        "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
-        "chance_loss": ("the loss of a uniform guess over the vocabulary (nats)", lambda d: d["chance_loss"]),
+        "eval_sequences": ("held-out sequences per seed", stored("eval_sequences")),
+        "chance_loss": ("the loss of a uniform guess over the vocabulary (nats)", stored("chance_loss")),
         "margin_nats": ("the margin the knockout claims demand (nats)", lambda d: NAT),
         **{name: (_describe(name), _value(name)) for name in VALUE_NAMES},
     },

@@ -22,7 +22,7 @@ import altair as alt
 
 from figures_src._induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
 from figures_src._lab.induction_heads_charts import HOSTS, _accuracy_chart, _heatmap, _score_chart
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -286,13 +286,13 @@ FIGURE = Figure(
     values={
         **{f: (_CONFIG_WORDS[f], lambda d, f=f: d["config"][f]) for f in CONFIG_VALUES},
         "n_seeds": n_seeds(),
-        "eval_sequences": ("held-out sequences per seed", lambda d: d["eval_sequences"]),
-        "targets_per_seed": ("induction targets scored per seed", lambda d: d["targets_per_seed"]),
+        "eval_sequences": ("held-out sequences per seed", stored("eval_sequences")),
+        "targets_per_seed": ("induction targets scored per seed", stored("targets_per_seed")),
         "example_span": ("the repeated span's length in the example shown", lambda d: d["example"]["span"]),
         "example_seed": ("the seed of the example shown", lambda d: d["example"]["seed"]),
         "induction_head_threshold": ("the induction score a head needs to count as an induction head", lambda d: INDUCTION_HEAD),
         "previous_token_head_threshold": ("the previous-token score a head needs to count as a previous-token head", lambda d: PREVIOUS_TOKEN_HEAD),
-        "uniform_previous_token": ("the previous-token score of uniform attention", lambda d: d["uniform_previous_token"]),
+        "uniform_previous_token": ("the previous-token score of uniform attention", stored("uniform_previous_token")),
         # Per seed, in params order:
         **{
             name.format("accuracy"): (f"accuracy on the induction targets, host with {host}", lambda d, host=host: d["accuracy"][host])
@@ -302,11 +302,11 @@ FIGURE = Figure(
             name.format("loss"): (f"loss on the induction targets (nats), host with {host}", lambda d, host=host: d["loss"][host])
             for name, host in zip(HOST_NAMES, HOSTS, strict=True)
         },
-        "guess_baseline": ("the accuracy of guessing a token seen once before", lambda d: d["guess_baseline"]),
-        "control_in_candidates": ("how often the 1-layer host picks a token seen once before", lambda d: d["control_in_candidates"]),
-        "untrained_control_in_candidates": ("how often the untrained 1-layer host picks a token seen once before", lambda d: d["untrained_control_in_candidates"]),
-        "shuffled_in_candidates": ("how often the null host (shuffled repeats) picks a token seen once before", lambda d: d["shuffled_in_candidates"]),
-        "chance_in_candidates": ("how often a uniformly random pick is a token seen once before", lambda d: d["chance_in_candidates"]),
+        "guess_baseline": ("the accuracy of guessing a token seen once before", stored("guess_baseline")),
+        "control_in_candidates": ("how often the 1-layer host picks a token seen once before", stored("control_in_candidates")),
+        "untrained_control_in_candidates": ("how often the untrained 1-layer host picks a token seen once before", stored("untrained_control_in_candidates")),
+        "shuffled_in_candidates": ("how often the null host (shuffled repeats) picks a token seen once before", stored("shuffled_in_candidates")),
+        "chance_in_candidates": ("how often a uniformly random pick is a token seen once before", stored("chance_in_candidates")),
         "control_minus_guess": ("the 1-layer host's accuracy minus the guessing baseline", lambda d: [
             a - g for a, g in zip(d["accuracy"][HOSTS[1]], d["guess_baseline"], strict=True)
         ]),

@@ -87,7 +87,7 @@ from figures_src._lab.modadd_key_edits import (  # noqa: F401 (tests import them
     _plane_change,
     analyse,
 )
-from figures_src._lab.values import each, n_seeds
+from figures_src._lab.values import each, n_seeds, stored
 from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
@@ -329,13 +329,13 @@ FIGURE = Figure(
     render=render,
     values={
         "n_seeds": n_seeds(),
-        "p": ("the modulus p", lambda d: d["p"]),
-        "d_mlp": ("the hosts' MLP neurons", lambda d: d["d_mlp"]),
-        "n_random": ("random subspaces drawn per seed for the ablation control", lambda d: d["n_random"]),
+        "p": ("the modulus p", stored("p")),
+        "d_mlp": ("the hosts' MLP neurons", stored("d_mlp")),
+        "n_random": ("random subspaces drawn per seed for the ablation control", stored("n_random")),
         "n_random_planes": ("random plane sets drawn per seed for the rotation control", lambda d: PARAMS.n_random_planes),
-        "uniform_loss": ("the loss of a uniform guess (nats)", lambda d: d["uniform_loss"]),
+        "uniform_loss": ("the loss of a uniform guess (nats)", stored("uniform_loss")),
         "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
-        "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
+        "memorised_step": ("the training step of the memorised host", stored("memorised_step")),
         "n_key": ("key frequencies of the embedding", each(lambda e: e["n_key"])),
         "subspace_dim": ("dimensions of the key-frequency subspace", each(lambda e: 2 * len(e["key"]))),
         "clean_acc": ("accuracy on the clean host (held-out pairs)", _score("trained", "clean", "acc")),

@@ -18,7 +18,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._lab.values import each_with_data, n_seeds
+from figures_src._lab.values import each_with_data, n_seeds, stored
 from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
@@ -434,14 +434,14 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": ("the modulus p", lambda d: d["p"]),
+        "p": ("the modulus p", stored("p")),
         "n_seeds": n_seeds(),
         "n_frequencies": ("frequencies in the embedding's spectrum", lambda d: len(d["seeds"][0]["spectra"]["trained"])),
-        "key_threshold": ("the share of the embedding's norm a frequency needs to count as key", lambda d: d["threshold"]),
+        "key_threshold": ("the share of the embedding's norm a frequency needs to count as key", stored("threshold")),
         "flat_share": ("each frequency's share in a flat spectrum", lambda d: 1 / len(d["seeds"][0]["spectra"]["trained"])),
-        "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
-        "memorised_train_acc": ("the memorised host's training accuracy", lambda d: d["memorised_train_acc"]),
-        "memorised_test_acc": ("the memorised host's held-out accuracy", lambda d: d["memorised_test_acc"]),
+        "memorised_step": ("the training step of the memorised host", stored("memorised_step")),
+        "memorised_train_acc": ("the memorised host's training accuracy", stored("memorised_train_acc")),
+        "memorised_test_acc": ("the memorised host's held-out accuracy", stored("memorised_test_acc")),
         "n_key": ("key frequencies of the trained host's embedding", each_with_data(lambda d, e: len(e["key"]))),
         "key_share": ("the share of the embedding's norm in its key frequencies, trained host", each_with_data(lambda d, e: _own_key_share(e, "trained", d))),
         "memorised_key_share": ("the share of the embedding's norm in its own key frequencies, memorised host", each_with_data(lambda d, e: _own_key_share(e, "memorised", d))),

@@ -21,7 +21,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from symbiote_core.figures.authoring.spec import Figure
@@ -407,15 +407,15 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": ("the modulus p", lambda d: d["p"]),
+        "p": ("the modulus p", stored("p")),
         "n_seeds": n_seeds(),
-        "n_train": ("training pairs", lambda d: d["n_train"]),
-        "n_test": ("held-out pairs", lambda d: d["n_test"]),
+        "n_train": ("training pairs", stored("n_train")),
+        "n_test": ("held-out pairs", stored("n_test")),
         "n_pairs": ("pairs (a, b) in all", lambda d: d["n_train"] + d["n_test"]),
-        "fit_accuracy": ("the training accuracy that counts as fitting the training set", lambda d: d["fit_accuracy"]),
-        "grok_accuracy": ("the held-out accuracy that counts as grokking", lambda d: d["grok_accuracy"]),
-        "generalised_accuracy": ("the held-out accuracy that counts as generalised", lambda d: d["generalised_accuracy"]),
-        "steps": ("training steps", lambda d: d["steps"]),
+        "fit_accuracy": ("the training accuracy that counts as fitting the training set", stored("fit_accuracy")),
+        "grok_accuracy": ("the held-out accuracy that counts as grokking", stored("grok_accuracy")),
+        "generalised_accuracy": ("the held-out accuracy that counts as generalised", stored("generalised_accuracy")),
+        "steps": ("training steps", stored("steps")),
         "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
         "fit_step": ("the step the host first fits its training pairs", first_fit),
         "grok_step": ("the step the host first gets half the held-out pairs right", first_grok),

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
-from figures_src._lab.values import each, n_seeds
+from figures_src._lab.values import each, n_seeds, stored
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -388,11 +388,11 @@ FIGURE = Figure(
     values={
         "n_seeds": n_seeds(),
         "n_tuning_seeds": ("seeds the recipe was tuned on", lambda d: len(TUNING_SEEDS)),
-        "d_sae": ("the transcoder's latents", lambda d: d["d_sae"]),
-        "k": ("latents active per pair (TopK)", lambda d: d["k"]),
-        "d_in": ("the MLP's input width (two embeddings)", lambda d: d["d_in"]),
-        "n_fit": ("training pairs the transcoder is fitted on", lambda d: d["n_fit"]),
-        "n_test": ("held-out pairs it is scored on", lambda d: d["n_test"]),
+        "d_sae": ("the transcoder's latents", stored("d_sae")),
+        "k": ("latents active per pair (TopK)", stored("k")),
+        "d_in": ("the MLP's input width (two embeddings)", stored("d_in")),
+        "n_fit": ("training pairs the transcoder is fitted on", stored("n_fit")),
+        "n_test": ("held-out pairs it is scored on", stored("n_test")),
         "faithful_recovered": ("the loss recovered a transcoder needs to count as faithful", lambda d: PARAMS.faithful_recovered),
         "recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "recovered")),
         "fitted_recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (training pairs), trained host", _get("trained", "fitted", "recovered")),

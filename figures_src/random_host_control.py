@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._lab.hosts import ToyHost
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from figures_src._toy import per_seed
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
@@ -298,9 +298,9 @@ FIGURE = Figure(
         "random_host_loss_removed": ("the share of a silent host's loss the random host removes", lambda d: _loss_removed(d, "random host")),
         "trained_fvu": ("the variance the dictionary leaves unexplained, trained host", lambda d: _row(d, "trained host", "fvu")),
         "random_host_fvu": ("the variance the dictionary leaves unexplained, random host", lambda d: _row(d, "random host", "fvu")),
-        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", lambda d: d["silent_loss"]),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
+        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", stored("silent_loss")),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
         "trained_recovered": (f"{loss_recovered()}, trained host", lambda d: _row(d, "trained host", "recovered")),
         "random_host_recovered": (f"{loss_recovered()}, random host", lambda d: _row(d, "random host", "recovered")),
         "trained_output_recovered": (f"{output_recovered()}, trained host", lambda d: _row(d, "trained host", "output_recovered")),

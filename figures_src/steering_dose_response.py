@@ -50,7 +50,7 @@ from figures_src._lab.steering_values import (
     _share_of_oracle,
     _well_chosen,
 )
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -376,14 +376,14 @@ FIGURE = Figure(
     render=render,
     values={
         "n_seeds": n_seeds(),
-        "headline_dose": ("the dose every claim is judged at", lambda d: d["headline_dose"]),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "n_targets": ("target features steered per seed", lambda d: d["n_targets"]),
-        "n_selection": ("selection inputs directions are chosen on", lambda d: d["n_selection"]),
-        "n_eval": ("fresh evaluation inputs directions are scored on", lambda d: d["n_eval"]),
+        "headline_dose": ("the dose every claim is judged at", stored("headline_dose")),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
+        "n_targets": ("target features steered per seed", stored("n_targets")),
+        "n_selection": ("selection inputs directions are chosen on", stored("n_selection")),
+        "n_eval": ("fresh evaluation inputs directions are scored on", stored("n_eval")),
         "neuron_candidates": ("candidate neuron directions (both signs of each neuron)", lambda d: 2 * d["d_hidden"]),
-        "atom_candidates": ("candidate atoms of the dictionary", lambda d: d["n_features"]),
+        "atom_candidates": ("candidate atoms of the dictionary", stored("n_features")),
         "min_firings": ("the firings a target needs in the selection inputs", _min_firings),
         "atom_gain": ("the target output's rise when pushed along the chosen dictionary atom (headline dose)", lambda d: _per_seed_mean(d, KINDS[0], "gain")),
         "neuron_gain": ("the target output's rise when pushed along the best neuron (headline dose)", lambda d: _per_seed_mean(d, KINDS[1], "gain")),
@@ -405,7 +405,7 @@ FIGURE = Figure(
         "picked_best_share": ("the share of targets whose chosen atom is the one closest to the true feature", _picked_best),
         "picked_when_available": ("of targets with an atom along the true feature, the share whose chosen atom is the closest one", _picked_when_available),
         "available_share": ("the share of targets for which some atom lies along the true feature", lambda d: _well_chosen(d, "best_atom_cosine")),
-        "well_chosen_cosine": ("the cosine with the true direction at which an atom counts as the feature's", lambda d: d["well_chosen_cosine"]),
+        "well_chosen_cosine": ("the cosine with the true direction at which an atom counts as the feature's", stored("well_chosen_cosine")),
         "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place, trained host", lambda d: d["faithfulness"]["trained"]["recovered"]),
         **{
             f"{key}_dictionary_{measure}": (

@@ -33,7 +33,7 @@ from figures_src._lab.superposition_charts import (
     _v,
     render,
 )
-from figures_src._lab.values import n_seeds
+from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import loss_recovered, loss_recovered_method, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -357,13 +357,13 @@ FIGURE = Figure(
     render=render,
     values={
         "n_seeds": n_seeds(),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "matched_atoms": ("atoms of a count-matched dictionary", lambda d: d["matched_atoms"]),
-        "neuron_axes": ("the host's neuron directions", lambda d: d["d_hidden"]),
-        "headline_probability": ("the feature probability of the headline host", lambda d: d["headline_probability"]),
-        "recovery_threshold": ("the cosine a one-to-one match needs to count towards coverage", lambda d: d["recovery_threshold"]),
-        "represented_norm": ("the direction length at which the host counts as representing a feature", lambda d: d["represented_norm"]),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
+        "matched_atoms": ("atoms of a count-matched dictionary", stored("matched_atoms")),
+        "neuron_axes": ("the host's neuron directions", stored("d_hidden")),
+        "headline_probability": ("the feature probability of the headline host", stored("headline_probability")),
+        "recovery_threshold": ("the cosine a one-to-one match needs to count towards coverage", stored("recovery_threshold")),
+        "represented_norm": ("the direction length at which the host counts as representing a feature", stored("represented_norm")),
         "represented_features": ("features the host represents", lambda d: _v(d, "dictionary", "represented")),
         "relu_represented_features": ("features the host represents, ReLU host", lambda d: _v(
             d, "dictionary (matched)", "represented", host="relu"

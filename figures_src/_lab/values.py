@@ -31,7 +31,7 @@ def each_with_data(fn: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[s
     return lambda d: [fn(d, e) for e in d["seeds"]]
 
 
-def field(*path: str) -> Callable[[dict[str, Any]], Any]:
+def stored(*path: str) -> Callable[[dict[str, Any]], Any]:
     """A pass-through value: `data[path[0]][path[1]]...` as stored."""
 
     def get(d: dict[str, Any]) -> Any:

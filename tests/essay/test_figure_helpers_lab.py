@@ -42,12 +42,13 @@ def test_an_include_is_evaluated_and_a_dynamic_expression_refused(tmp_path) -> N
 
 
 def test_value_helpers_read_per_seed_entries_in_params_order() -> None:
-    from figures_src._lab.values import each, each_with_data, n_seeds, per_seed
+    from figures_src._lab.values import each, each_with_data, n_seeds, per_seed, stored
 
     data = {"seeds": [{"x": 3}, {"x": 1}], "scale": 10}
     assert n_seeds()[1](data) == 2
     assert each(lambda e: e["x"])(data) == [3, 1]
     assert each_with_data(lambda d, e: d["scale"] * e["x"])(data) == [30, 10]
+    assert stored("scale")(data) == 10 and stored("a", "b")({"a": {"b": 2}}) == 2
     rows = [{"seed": 7, "k": 1, "v": 0.5}, {"seed": 5, "k": 1, "v": 0.25}, {"seed": 5, "k": 2, "v": 9}]
     assert per_seed(rows, "v", [5, 7], k=1) == [0.25, 0.5]
     with pytest.raises(KeyError, match="seeds"):
