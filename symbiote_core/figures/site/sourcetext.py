@@ -138,9 +138,10 @@ class SourceIndex:
             ) from None
 
     def static_text(self, module: str, node: ast.expr, env: dict[str, Any], depth: int = 0) -> Any:
-        """The string `node` evaluates to in `module`, read from source: literals, f-strings
-        of names bound in `env`, `+`, `or`, module-level constants (imported ones too), and
-        calls of project functions whose body assigns and returns such expressions."""
+        """The string `node` evaluates to in `module`, read from source: literals, `+`,
+        `or`, module-level constants (imported ones too), and calls of project functions
+        whose body assigns and returns such expressions; inside such a function, f-strings
+        of its arguments and locals (`env`)."""
         if depth > 16:
             raise _NotStatic
         again = lambda n, e=env: self.static_text(module, n, e, depth + 1)  # noqa: E731
@@ -150,9 +151,16 @@ class SourceIndex:
             parts = []
             for part in node.values:
                 if isinstance(part, ast.FormattedValue):
-                    if part.conversion != -1 or part.format_spec is not None:
+                    # Only an include's own arguments and locals: a figure's methods stay
+                    # plain strings, and an f-string there is refused.
+                    value = part.value
+                    if (
+                        part.conversion != -1
+                        or part.format_spec is not None
+                        or not (isinstance(value, ast.Name) and value.id in env)
+                    ):
                         raise _NotStatic
-                    part = part.value
+                    part = value
                 value = again(part)
                 if not isinstance(value, str):
                     raise _NotStatic
