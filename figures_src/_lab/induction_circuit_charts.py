@@ -1,4 +1,6 @@
-"""Charts of the induction circuit figure: the circuit graph of heads and paths per seed, and the knockout bars."""
+"""Charts of the induction circuit figure: the circuit graph of heads and paths per seed,
+and the knockout bars.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ TOKENS, OUTPUT = "tokens", "next token"
 
 
 GROUPS = (
-    "intact", "layer 0", "control", "path", "layer 1", "layer 1 alone", "1-layer host",
+    "intact",
+    "layer 0",
+    "control",
+    "path",
+    "layer 1",
+    "layer 1 alone",
+    "1-layer host",
     "null host",
 )
 

@@ -1,4 +1,6 @@
-"""Measurements of the induction circuit figure: path patching and head knockouts on each host, their per-seed summaries, and what each value is in words."""
+"""Measurements of the induction circuit figure: path patching and head knockouts on each
+host, their per-seed summaries, and what each value is in words.
+"""
 
 from __future__ import annotations
 
@@ -203,8 +205,7 @@ _WORDS = {
     "query_value_cut_induction": "the best induction score with the previous-token heads cut "
     "from layer 1's queries and values",
     "single_layer1_knockout_max_loss": "the largest loss from knocking out one layer-1 head",
-    "single_layer1_increase_sum": "the loss added by knocking out each layer-1 head alone, "
-    "summed",
+    "single_layer1_increase_sum": "the loss added by knocking out each layer-1 head alone, summed",
     "all_layer1_knockout_loss": "the loss with every layer-1 head knocked out",
     "all_layer1_increase": "the loss added by knocking out every layer-1 head",
     "induction_head_alone_max_loss": "the largest loss with one induction head left alone in "
@@ -216,8 +217,7 @@ _WORDS = {
     "previous-token heads knocked out",
     "previous_token_knockout_in_candidates": "how often the knocked-out host's pick is a token "
     "seen once before",
-    "previous_token_knockout_top_probability": "the knocked-out host's mean confidence in its "
-    "pick",
+    "previous_token_knockout_top_probability": "the knocked-out host's mean confidence in its pick",
     "control_accuracy": "the 1-layer host's accuracy on the induction targets",
     "control_in_candidates": "how often the 1-layer host's pick is a token seen once before",
     "control_top_probability": "the 1-layer host's mean confidence in its pick",

@@ -1,4 +1,6 @@
-"""Charts of the induction symbiote graph figure: the causal test, the latent grain of the graph's paths, and the latents each host's dictionary labels."""
+"""Charts of the induction symbiote graph figure: the causal test, the latent grain of the
+graph's paths, and the latents each host's dictionary labels.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +66,12 @@ def _grain_chart(data: dict[str, Any], seed: alt.Parameter) -> alt.LayerChart:
     from symbiote_core.figures.authoring import palette  # render-only: keeps the data key
 
     rows = [
-        {"seed": s, "attribution": a, "truth": t, "path": PATH_KINDS[0 if p == 0 else 1 + (p - 1) % 3]}
+        {
+            "seed": s,
+            "attribution": a,
+            "truth": t,
+            "path": PATH_KINDS[0 if p == 0 else 1 + (p - 1) % 3],
+        }
         for s, edges in zip(data["seeds"], data["trained"]["latent_edges"], strict=True)
         for a, t, p in edges
     ]
@@ -80,7 +87,11 @@ def _grain_chart(data: dict[str, Any], seed: alt.Parameter) -> alt.LayerChart:
             ),
             legend=alt.Legend(orient="bottom", title=None, columns=4),
         ),
-        tooltip=["path:N", alt.Tooltip("truth:Q", format=".2f"), alt.Tooltip("attribution:Q", format=".2f")],
+        tooltip=[
+            "path:N",
+            alt.Tooltip("truth:Q", format=".2f"),
+            alt.Tooltip("attribution:Q", format=".2f"),
+        ],
     )
     reach = max([abs(r[k]) for r in rows for k in ("attribution", "truth")] or [1.0])
     diagonal = (

@@ -1,4 +1,6 @@
-"""Compute of the induction symbiote graph figure: the residual dictionary grown over the hosts, its latents labelled, its graphs and their latent grain."""
+"""Compute of the induction symbiote graph figure: the residual dictionary grown over the
+hosts, its latents labelled, its graphs and their latent grain.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from figures_src.induction_symbiote_graph import Params
-
 
 
 RANDOM_STREAM = 40_000
@@ -110,7 +111,11 @@ def _labels(codes: Any, batch: Any, vocab: int) -> dict[str, Any]:
     )
     alive = (codes > 0).reshape(n_inst, B * T, L).any(dim=1)
     by_kind = torch.stack(
-        [corr[..., :vocab].amax(-1), corr[..., vocab : 2 * vocab].amax(-1), corr[..., 2 * vocab :].amax(-1)],
+        [
+            corr[..., :vocab].amax(-1),
+            corr[..., vocab : 2 * vocab].amax(-1),
+            corr[..., 2 * vocab :].amax(-1),
+        ],
         dim=-1,
     )  # (I, L, kinds)
     return {
@@ -150,7 +155,9 @@ def _graphs(
         weights[name] = graph.graph_weights(a["flows"], n_heads, qk)
         if name == "dictionary":
             weights["first order"] = graph.graph_weights(a["flows"], n_heads)
-            out["exactness_error"] = (a["exact"] - graph.logit_diff(fwd.logits, batch)).abs().tolist()
+            out["exactness_error"] = (
+                (a["exact"] - graph.logit_diff(fwd.logits, batch)).abs().tolist()
+            )
     truth = graph.patch_effects(model, batch).double()
     lead = graph.logit_diff(fwd.logits, batch)
     *_, error = graph.latent_deltas(sae, index.tolist(), fwd)
@@ -204,7 +211,10 @@ def _latent_grain(
     def r2(estimate: Any, paths: list[int] | None = None) -> list[float]:
         cols = list(range(P)) if paths is None else paths
         return [
-            _r2(estimate[i][alive[i]][:, cols].flatten()[None], truth[i][alive[i]][:, cols].flatten()[None])[0]
+            _r2(
+                estimate[i][alive[i]][:, cols].flatten()[None],
+                truth[i][alive[i]][:, cols].flatten()[None],
+            )[0]
             for i in range(n)
         ]
 
@@ -233,14 +243,18 @@ def _latent_grain(
     # query input) of layer 1, cost the induction targets most.
     good = lab["score"] > p.label_threshold
     prev = good & (lab["kind"] == 1)  # (I, L)
-    cur_scores = torch.where(good & (lab["kind"] == 0), lab["score"], torch.zeros_like(lab["score"]))
+    cur_scores = torch.where(
+        good & (lab["kind"] == 0), lab["score"], torch.zeros_like(lab["score"])
+    )
     sizes = prev.sum(-1)  # (I,)
     cur = torch.zeros_like(prev)
     for i in range(n):  # as many current-token latents, the best-matching first
         cur[i, cur_scores[i].argsort(descending=True)[: int(sizes[i])]] = True
         cur[i] &= cur_scores[i] > 0
     clean_loss = _loss(model, batch)
-    cut = {part: graph.ablate_in_part(model, batch, graph.part_mean_delta(fwd), part) for part in "qk"}
+    cut = {
+        part: graph.ablate_in_part(model, batch, graph.part_mean_delta(fwd), part) for part in "qk"
+    }
 
     def delta(mask: Any) -> Any:
         return torch.einsum("ibtl,il,ild->ibtd", centred, mask.double(), decoder)

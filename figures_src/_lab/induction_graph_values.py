@@ -1,4 +1,6 @@
-"""Values of the induction symbiote graph figure: each reader's graph graded against the causal truth, the rows the charts draw, and what each value is in words."""
+"""Values of the induction symbiote graph figure: each reader's graph graded against the
+causal truth, the rows the charts draw, and what each value is in words.
+"""
 
 from __future__ import annotations
 
@@ -149,7 +151,10 @@ def _curve(data: dict[str, Any], edge_threshold: float) -> list[dict[str, Any]]:
         ]
         for key in ("precision", "recall"):
             values = [g[key] for g in grades]
-            for seed, value in [*zip(data["seeds"], values, strict=True), ("mean", statistics.fmean(values))]:
+            for seed, value in [
+                *zip(data["seeds"], values, strict=True),
+                ("mean", statistics.fmean(values)),
+            ]:
                 rows.append(
                     {
                         "threshold": round(threshold, 2),
@@ -213,8 +218,12 @@ _HOST_WORDS = {
 }
 
 
-_CUT = {"prev": "the previous-token latents", "cur": "as many current-token latents",
-        "random": "as many random latents", "error": "the dictionary's error"}
+_CUT = {
+    "prev": "the previous-token latents",
+    "cur": "as many current-token latents",
+    "random": "as many random latents",
+    "error": "the dictionary's error",
+}
 
 
 _OTHER = {
@@ -239,7 +248,7 @@ def _describe(name: str) -> str:
     if name in renamed:
         return _describe(renamed[name])
     for prefix in sorted(_READ_AS, key=len, reverse=True):
-        rest = name[len(prefix):]
+        rest = name[len(prefix) :]
         if name.startswith(prefix) and rest in _GRADE_WORDS:
             return f"{_GRADE_WORDS[rest]}, {_READ_AS[prefix]}"
     if name.startswith("cut_"):
@@ -249,11 +258,14 @@ def _describe(name: str) -> str:
     if head.split("_")[0] in _CUT and head.split("_")[1] in "qk":
         cut, part = head.split("_")
         where = "keys" if part == "k" else "queries"
-        return (f"the loss with {_CUT[cut]} removed from layer 1's {where}" if what == "loss"
-                else f"the share of cutting layer 1's whole {where} input that removing "
-                f"{_CUT[cut]} costs")
+        return (
+            f"the loss with {_CUT[cut]} removed from layer 1's {where}"
+            if what == "loss"
+            else f"the share of cutting layer 1's whole {where} input that removing "
+            f"{_CUT[cut]} costs"
+        )
     prefix = next(p for p in sorted(_ON_HOST, key=len, reverse=True) if name.startswith(p))
-    rest = name[len(prefix):]
+    rest = name[len(prefix) :]
     if rest in _HOST_WORDS:
         return f"{_HOST_WORDS[rest]}, {_ON_HOST[prefix]}"
     for kind in KINDS:

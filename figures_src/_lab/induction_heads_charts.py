@@ -1,4 +1,6 @@
-"""Charts of the induction heads figure (and the hosts they show): each host's head scores as heatmaps, the heads ranked, and each host's accuracy on the induction targets."""
+"""Charts of the induction heads figure (and the hosts they show): each host's head scores
+as heatmaps, the heads ranked, and each host's accuracy on the induction targets.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Values and chart rows of the modular-addition causal figure: per-seed scores of each condition and edit, read from its data."""
+"""Values and chart rows of the modular-addition causal figure: per-seed scores of each
+condition and edit, read from its data.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from figures_src._lab.values import each
 
 if TYPE_CHECKING:
-
     pass
 
 
@@ -98,7 +99,6 @@ def _ratio(edit: str, host: str = "trained") -> Any:
     """Mean KL to the intended output over the mean KL of doing nothing (d >= 1)."""
     return each(
         lambda e: (
-            statistics.fmean(e[host]["write"]["curves"][edit]["kl_target"][1:])
-            / _nothing(e, host)
+            statistics.fmean(e[host]["write"]["curves"][edit]["kl_target"][1:]) / _nothing(e, host)
         )
     )

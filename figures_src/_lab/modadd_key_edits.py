@@ -1,4 +1,7 @@
-"""The causal tests of the modular-addition host's Fourier reading: mean-ablating the key subspace (reading) and rotating the answer's phases written back through the answer map (writing), with neurons and random directions as controls."""
+"""The causal tests of the modular-addition host's Fourier reading: mean-ablating the key
+subspace (reading) and rotating the answer's phases written back through the answer map
+(writing), with neurons and random directions as controls.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from figures_src.modadd_causal import Params
-
 
 
 KEY, NEURONS, RANDOM = "key-frequency planes", "top neurons", "random directions"

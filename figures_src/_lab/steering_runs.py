@@ -1,4 +1,7 @@
-"""Compute of the steering dose-response figure: each host steered along each reader's chosen direction, the direction picked on selection inputs by the correlation of its activation with the target output, and the shuffled-task host's outputs."""
+"""Compute of the steering dose-response figure: each host steered along each reader's
+chosen direction, the direction picked on selection inputs by the correlation of its
+activation with the target output, and the shuffled-task host's outputs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from figures_src.steering_dose_response import Params
-
 
 
 KINDS = (

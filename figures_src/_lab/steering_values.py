@@ -1,4 +1,6 @@
-"""Values of the steering dose-response figure: per-seed summaries of each reader's steering, read from the figure's rows."""
+"""Values of the steering dose-response figure: per-seed summaries of each reader's
+steering, read from the figure's rows.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Charts and value readers of the superposition recovery figure: recovery against sparsity per reader, and the count-matched readers beside their controls."""
+"""Charts and value readers of the superposition recovery figure: recovery against sparsity
+per reader, and the count-matched readers beside their controls.
+"""
 
 from __future__ import annotations
 

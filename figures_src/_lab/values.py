@@ -12,7 +12,6 @@ from typing import Any
 Value = tuple[str, Callable[[dict[str, Any]], Any]]
 
 
-
 def n_seeds() -> Value:
     """How many evaluation seeds the figure ran (`data["seeds"]` has one entry each).
 
