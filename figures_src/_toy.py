@@ -7,7 +7,7 @@ that importing a figure module for rendering never loads it.
 
 Seeds: every figure runs `seeds` as batched instances. Instance i's host weights and
 data come from generators seeded by `seeds[i]` alone (see `ToyConfig.instance_seeds`),
-and its dictionary's initial weights from `seeds[i]` too (`reseed_instances`), so a
+and its dictionary's initial weights from `seeds[i]` too (`DictionaryConfig.instance_seeds`), so a
 seed's numbers do not depend on which other seeds run beside it (up to float rounding
 of the batched matmuls).
 """
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+from figures_src._lab.hosts import ToyHost
 
 # Purposes of the random streams a figure draws, one offset each: a seed's host init
 # uses `Generator().manual_seed(seed)`, so every other stream is moved well away from it
@@ -37,28 +39,25 @@ def streams(seeds: Sequence[int], purpose: int) -> list[Any]:
 
 class ToyParams(Protocol):
     seeds: tuple[int, ...]
-    n_features: int
-    d_hidden: int
-    feature_probability: float
-    host_steps: int
-    host_lr: float
+    host: ToyHost
     dictionary_steps: int
     dictionary_lr: float
 
 
 def host_config(p: ToyParams, seeds: Sequence[int] | None = None, **overrides: Any) -> Any:
-    """The hosts' `ToyConfig`: one instance per seed, trained on fresh batches of 256."""
+    """The hosts' `ToyConfig` from `p.host`: one instance per seed, trained on fresh batches."""
     from symbiote_core.hosts.toy import ToyConfig
 
     seeds = list(p.seeds if seeds is None else seeds)
+    host = p.host
     fields: dict[str, Any] = dict(
-        n_features=p.n_features,
-        d_hidden=p.d_hidden,
+        n_features=host.n_features,
+        d_hidden=host.d_hidden,
         n_instances=len(seeds),
-        feature_probability=p.feature_probability,
-        steps=p.host_steps,
-        batch_size=256,
-        lr=p.host_lr,
+        feature_probability=host.feature_probability,
+        steps=host.steps,
+        batch_size=host.batch_size,
+        lr=host.lr,
         seed=seeds[0],
         instance_seeds=seeds,
     )
@@ -67,19 +66,16 @@ def host_config(p: ToyParams, seeds: Sequence[int] | None = None, **overrides: A
 
 def reseed_instances(sae: Any, seeds: Sequence[int]) -> Any:
     """Give instance i of a batched dictionary the initial weights a single dictionary
-    built with `seed=seeds[i]` would have; returns `sae`."""
+    built with `seed=seeds[i]` would have; returns `sae`. New code sets
+    `DictionaryConfig.instance_seeds` instead (kept for figures built before it)."""
     import dataclasses
 
     import torch
 
-    if len(seeds) != sae.n_instances:
-        raise ValueError(f"{len(seeds)} seeds for a dictionary of {sae.n_instances} instances")
-    state = sae.state_dict()
+    fresh = type(sae)(dataclasses.replace(sae.cfg, instance_seeds=tuple(seeds)))
     with torch.no_grad():
-        for i, seed in enumerate(seeds):
-            single = type(sae)(dataclasses.replace(sae.cfg.for_instance(i), seed=int(seed)))
-            for name, tensor in single.state_dict().items():
-                state[name][i].copy_(tensor)
+        for name, tensor in fresh.state_dict().items():
+            sae.state_dict()[name].copy_(tensor)
     return sae
 
 
@@ -99,14 +95,16 @@ def train_dictionary(
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
 
-    k = max(1, round(p.n_features * p.feature_probability)) if k is None else k
+    host = p.host
+    k = max(1, round(host.n_features * host.feature_probability)) if k is None else k
     cfg = TopKConfig(
-        d_in=p.d_hidden,
-        d_sae=p.n_features if d_sae is None else d_sae,
+        d_in=host.d_hidden,
+        d_sae=host.n_features if d_sae is None else d_sae,
         n_instances=acts.shape[1],
         k=tuple(k) if isinstance(k, Sequence) else k,
+        instance_seeds=tuple(seeds),
     )
-    sae = reseed_instances(TopKSAE(cfg), seeds)
+    sae = TopKSAE(cfg)
     train(
         sae,
         acts,
@@ -191,32 +189,18 @@ def splice_recovered(
     """
     import torch
 
-    from symbiote_core.metrics import loss_recovered
+    from symbiote_core.metrics import splice_loss_recovered_instances
 
-    out: dict[str, list[float]] = {"recovered": [], "output_recovered": []}
     with torch.no_grad():
-        h = host.hidden(x)  # (samples, host instances, d_hidden)
-        clean_out = host.decode(h)
-        ablated_out = host.decode(h.mean(0, keepdim=True).expand_as(h))
-        clean, ablated = host.loss(x, clean_out), host.loss(x, ablated_out)  # (host inst,)
-        ablated_gap = host.loss(clean_out, ablated_out)
-        # Splice in rounds in which each host instance is read by one dictionary at most,
-        # so one decode of all instances serves a round.
-        spliced, gap = [0.0] * len(instances), [0.0] * len(instances)
-        pending = list(range(len(instances)))
-        while pending:
-            taken: dict[int, int] = {}
-            for j in pending:
-                taken.setdefault(int(instances[j]), j)
-            h_round = h.clone()
-            for i, j in taken.items():
-                h_round[:, i] = recon[:, j]
-            round_out = host.decode(h_round)
-            round_loss, round_gap = host.loss(x, round_out), host.loss(clean_out, round_out)
-            for i, j in taken.items():
-                spliced[j], gap[j] = round_loss[i].item(), round_gap[i].item()
-            pending = [j for j in pending if j not in taken.values()]
-    for j, i in enumerate(instances):
-        out["recovered"].append(loss_recovered(clean[i].item(), spliced[j], ablated[i].item()))
-        out["output_recovered"].append(loss_recovered(0.0, gap[j], ablated_gap[i].item()))
-    return out
+        clean_out = host(x)
+
+    def judged(loss_fn: Any) -> list[float]:
+        losses = splice_loss_recovered_instances(
+            host, "hook_hidden", recon, x, loss_fn, instances, instance_dim=1
+        )
+        return losses.recovered
+
+    return {
+        "recovered": judged(lambda out, x: host.loss(x, out)),
+        "output_recovered": judged(lambda out, x: host.loss(clean_out, out)),
+    }

@@ -15,6 +15,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.words import loss_recovered
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 PARTS = ("more active features than k", "at most k active features")
@@ -312,7 +313,7 @@ METHODS = (
 
 _METRIC_WORDS = {
     "fvu": "the variance the dictionary leaves unexplained (FVU)",
-    "recovered": "the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place",
+    "recovered": loss_recovered(),
     "fvu_over": "the FVU from inputs with more active features than k",
     "fvu_within": "the FVU from inputs with at most k active features",
     "share_of_inputs_over": "the share of inputs with more active features than k",

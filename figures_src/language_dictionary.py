@@ -28,6 +28,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import n_seeds, stored
 from figures_src._language import FEATURES, DictionaryParams, ReadParams
 from figures_src._language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
@@ -490,15 +491,15 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_features": ("features of the bytes the units are matched against", lambda d: len(FEATURES)),
         "n_contextual": ("contextual features (in a string, in a comment, inside brackets)", lambda d: len(CONTEXTUAL)),
-        "k": ("latents active per byte in the chosen dictionary (TopK)", lambda d: d["k"]),
+        "k": ("latents active per byte in the chosen dictionary (TopK)", stored("k")),
         "splice_bits": ("bits per byte the loss rises by with the dictionary spliced in", lambda d: _faith(d, "spliced")),
         "mismatched_splice_bits": ("bits per byte the loss rises by with another seed's dictionary spliced in", lambda d: _faith(d, "mismatched")),
         "ablated_bits": ("bits per byte the loss rises by with the MLP input mean-ablated", lambda d: _faith(d, "ablated")),
         "loss_recovered": ("the share of the mean-ablation's loss the spliced dictionary recovers", _recovered),
-        "max_splice_bits": ("the most bits per byte a chosen dictionary may cost when spliced in", lambda d: d["max_splice_bits"]),
+        "max_splice_bits": ("the most bits per byte a chosen dictionary may cost when spliced in", stored("max_splice_bits")),
         "margin": ("the Matthews correlation by which the latents must beat another reader", lambda d: MARGIN),
         **{
             f"{prefix}{reader}_{group}": (

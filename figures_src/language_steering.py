@@ -23,6 +23,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import n_seeds, stored
 from figures_src._language import DictionaryParams, ReadParams
 from figures_src._language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
@@ -371,9 +372,9 @@ _PICK_WORDS = {
 }
 
 VALUES: dict[str, Any] = {
-    "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-    "k": ("latents active per byte in the chosen dictionary (TopK)", lambda d: d["k"]),
-    "headline_dose": ("the push the claims are judged at, in units of the stream's mean norm", lambda d: d["headline_dose"]),
+    "n_seeds": n_seeds(),
+    "k": ("latents active per byte in the chosen dictionary (TopK)", stored("k")),
+    "headline_dose": ("the push the claims are judged at, in units of the stream's mean norm", stored("headline_dose")),
     "gain_margin": ("the bits by which the latent must beat the random direction", lambda d: GAIN_MARGIN),
     **{
         f"{prefix}{key}_{direction}_{measure}": (

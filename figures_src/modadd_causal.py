@@ -62,36 +62,43 @@ frequencies.
 
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.modadd_causal_values import (
+    CONDITIONS,
+    _at_extreme,
+    _condition_rows,
+    _curve_rows,
+    _nothing,
+    _over_shifts,
+    _ratio,
+    _score,
+)
+from figures_src._lab.modadd_key_edits import (  # noqa: F401 (tests import them from here)
+    EDITS,
+    KEY,
+    NEURONS,
+    RANDOM,
+    _key_change,
+    _plane_change,
+    analyse,
+)
+from figures_src._lab.values import each, n_seeds, stored
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
-    import torch
 
-    from figures_src._modadd import HostRun
+    pass
 
-KEY, NEURONS, RANDOM = "key-frequency planes", "top neurons", "random directions"
-EDITS = (KEY, NEURONS, RANDOM)
 EDIT_ROLES = {KEY: "symbiote", NEURONS: "neuron", RANDOM: "control", "doing nothing": "muted"}
 """Palette roles: the Fourier reading's planes are under test, against the host's own
 neurons and random directions; doing nothing is a neutral baseline."""
-CONDITIONS = (
-    ("clean", "clean host (held-out pairs)"),
-    ("ablate_key", "key subspace mean-ablated"),
-    ("ablate_neurons", "top neurons mean-ablated"),
-    ("ablate_random", "random directions mean-ablated"),
-    ("restricted_key", "restricted to key frequencies"),
-    ("restricted_other", "restricted to other frequencies"),
-    ("excluded_key", "key frequencies excluded (training pairs)"),
-    ("excluded_other", "other frequencies excluded (training pairs)"),
-)
 HOST_ROLES = {"trained": "symbiote", "untrained": "control"}
 
 
@@ -116,361 +123,7 @@ def compute(p: Params) -> dict[str, Any]:
     return analyse(train_hosts(p.host, p.seeds), p)
 
 
-def analyse(run: HostRun, p: Params) -> dict[str, Any]:
-    """Every measurement of the figure on trained hosts (and their step-0 and memorised
-    checkpoints as controls); split from `compute` so tests can pass hand-made hosts."""
-    import torch
-
-    from figures_src._modadd import host_config, key_frequencies
-    from symbiote_core.fourier import frequency_spectrum, n_frequencies
-    from symbiote_core.hosts.modadd import all_pairs, labels, splits
-
-    P = p.host.p
-    answers = labels(all_pairs(P), P)  # (p*p,) rows in all_pairs order
-    train_idx, test_idx = splits(host_config(p.host, p.seeds))
-    hosts = {"trained": run.trained, "untrained": run.untrained, "memorised": run.memorised}
-    tensors = {
-        name: (
-            model.hidden_grid().flatten(1, 2).double(),  # (inst, p*p, d_mlp)
-            model.unembed.W_U.detach().double(),  # (inst, d_mlp, p)
-            model.unembed.b_U.detach().double(),  # (inst, p)
-        )
-        for name, model in hosts.items()
-    }
-    seeds: list[dict[str, Any]] = []
-    scatter: list[dict[str, Any]] = []
-    for i, seed in enumerate(p.seeds):
-        spectrum = frequency_spectrum(run.trained.W_E[i].detach().double(), P)
-        # A host with no key frequency (one that did not generalise may have none) is
-        # read through its strongest frequency, so every seed is measured; `n_key` says 0.
-        key = key_frequencies(spectrum, P) or [int(spectrum.argmax()) + 1]
-        n_key = len(key_frequencies(spectrum, P))
-        others = [k for k in range(1, n_frequencies(P) + 1) if k not in key]
-        pick = torch.randperm(len(others), generator=torch.Generator().manual_seed(seed + 31))
-        control = sorted(others[j] for j in pick[: len(key)].tolist())
-        entry: dict[str, Any] = {"seed": seed, "key": key, "control": control, "n_key": n_key}
-        for name in hosts:
-            h, W_U, b_U = (t[i] for t in tensors[name])
-            split = Split(answers, train_idx[i], test_idx[i], P)
-            entry[name] = _read(h, W_U, b_U, split, key, control, p.n_random, seed)
-            if name != "memorised":  # the memoriser only gives the progress-measure contrast
-                # The untrained host is the null of the key/neuron comparison only.
-                draws = p.n_random_planes if name == "trained" else 0
-                written, predictions = _write(h, W_U, b_U, split, key, draws, seed)
-                entry[name]["write"] = written
-                if name == "trained" and i == 0:
-                    scatter = _cells(predictions, P)
-        seeds.append(entry)
-    return {
-        "p": P,
-        "d_mlp": int(tensors["trained"][0].shape[-1]),
-        "n_random": p.n_random,
-        "seeds": seeds,
-        "scatter": scatter,
-        "uniform_loss": math.log(P),
-        "memorised_step": p.host.memorised_step,
-    }
-
-
-class Split:
-    """The answers of every pair and one seed's train/test row indices."""
-
-    def __init__(self, answers: torch.Tensor, train: torch.Tensor, test: torch.Tensor, p: int):
-        self.answers, self.train, self.test, self.p = answers, train, test, p
-
-
-def _scores(logits: torch.Tensor, targets: torch.Tensor) -> dict[str, float]:
-    from symbiote_core.fourier_edits import loss_and_accuracy
-
-    loss, acc = loss_and_accuracy(logits, targets)
-    # Four significant digits: losses span 1e-5 (restricted) to 10 (memoriser, held out).
-    return {"loss": float(f"{loss:.4g}"), "acc": round(acc, 5)}
-
-
-def _random_bases(d: int, m: int, n: int, seed: int) -> list[torch.Tensor]:
-    """`n` random orthonormal bases `(d, m)`, seeded by `seed` alone (the trained and the
-    untrained host of a seed get the same draws)."""
-    import torch
-
-    from symbiote_core.fourier_edits import orthonormal_basis
-
-    gen = torch.Generator().manual_seed(seed + 57)
-    return [
-        orthonormal_basis(torch.randn(m, d, generator=gen, dtype=torch.float64)) for _ in range(n)
-    ]
-
-
-def _top_neurons(write: torch.Tensor, per_plane: int = 2) -> list[int]:
-    """For each frequency (pair of rows of `write` `(2K, d)`) in turn, the `per_plane`
-    neurons carrying most of its write map, never reusing a neuron: 2K neurons, in
-    plane order."""
-    chosen: list[int] = []
-    for j in range(write.shape[0] // 2):
-        score = write[2 * j : 2 * j + 2].pow(2).sum(0)
-        order = [n for n in score.argsort(descending=True).tolist() if n not in chosen]
-        chosen += order[:per_plane]
-    return chosen
-
-
-def _read(
-    h: torch.Tensor,
-    W_U: torch.Tensor,
-    b_U: torch.Tensor,
-    split: Split,
-    key: list[int],
-    control: list[int],
-    n_random: int,
-    seed: int,
-) -> dict[str, Any]:
-    """Loss and accuracy of one host: clean, with a 2K-dim subspace mean-ablated (key,
-    top neurons, random), restricted and excluded (key and control frequencies)."""
-    import torch
-
-    from symbiote_core.fourier_edits import (
-        answer_features,
-        exclude,
-        fit_answer_map,
-        mean_ablate,
-        orthonormal_basis,
-        restrict,
-    )
-
-    s, tr, te, P = split.answers, split.train, split.test, split.p
-    out: dict[str, Any] = {
-        "clean": _scores(h[te] @ W_U + b_U, s[te]),
-        "clean_train": _scores(h[tr] @ W_U + b_U, s[tr]),
-    }
-    for label, freqs in (("key", key), ("other", control)):
-        features = answer_features(s, P, freqs)
-        amap = fit_answer_map(h[tr], features[tr])
-        out[f"restricted_{label}"] = _scores(restrict(features[te], amap) @ W_U + b_U, s[te])
-        out[f"excluded_{label}"] = _scores(exclude(h[tr], features[tr], amap) @ W_U + b_U, s[tr])
-        if label == "key":
-            key_map = amap
-    mean = h[tr].mean(0)
-    d, m = h.shape[1], 2 * len(key)
-    bases = {
-        "ablate_key": [orthonormal_basis(key_map.write)],
-        "ablate_neurons": [torch.eye(d, dtype=h.dtype)[:, _top_neurons(key_map.write)]],
-        "ablate_random": _random_bases(d, m, n_random, seed),
-    }
-    for name, group in bases.items():
-        rows = [_scores(mean_ablate(h[te], q, mean) @ W_U + b_U, s[te]) for q in group]
-        out[name] = {f: round(statistics.fmean(r[f] for r in rows), 5) for f in ("loss", "acc")}
-    # How much of the key write map the top neurons carry: how spread the planes are.
-    top = _top_neurons(key_map.write)
-    out["top_neuron_write_share"] = round(
-        (key_map.write[:, top].pow(2).sum() / key_map.write.pow(2).sum()).item(), 5
-    )
-    # How much of the neurons' variance (held-out pairs) each ablated subspace holds.
-    centred = h[te] - mean
-    total = centred.pow(2).sum()
-    for name, group in bases.items():
-        shares = [((centred @ q).pow(2).sum() / total).item() for q in group]
-        out[f"{name}_variance"] = round(statistics.fmean(shares), 5)
-    return out
-
-
-def _write(
-    h: torch.Tensor,
-    W_U: torch.Tensor,
-    b_U: torch.Tensor,
-    split: Split,
-    key: list[int],
-    n_random: int,
-    seed: int,
-) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Shift the answer by every d in 0..p-1 on held-out pairs: the key rotation and the
-    same rotation, at the same size, in neuron planes and random planes.
-
-    Returns per-edit curves over d (shifted accuracy, KL to the intended output, KL to
-    the clean output, all means over held-out pairs; random planes also averaged over
-    draws), and each edit's predicted answers `(d, n_test)` (the first random draw).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    from symbiote_core.fourier_edits import (
-        answer_features,
-        fit_answer_map,
-        kl,
-        shift_rotation,
-        shifted_log_probs,
-    )
-    from symbiote_core.symbiotes.probe import fit_regression_probes
-
-    s, tr, te, P = split.answers, split.train, split.test, split.p
-    features = answer_features(s, P, key)
-    amap = fit_answer_map(h[tr], features[tr])
-    read = fit_regression_probes(h[tr], features[tr]).predict(h[te])  # (n, 2K)
-    mean = h[tr].mean(0)
-    d, m = h.shape[1], 2 * len(key)
-    planes = {NEURONS: [torch.eye(d, dtype=h.dtype)[:, _top_neurons(amap.write)]]}
-    if n_random:
-        planes[RANDOM] = _random_bases(d, m, n_random, seed)
-    clean = h[te] @ W_U + b_U  # (n, p)
-    log_clean = F.log_softmax(clean, -1)
-    # Every shift at once: (D, 2K, 2K) rotations minus the identity, D = p shifts.
-    eye = torch.eye(m, dtype=h.dtype)
-    turn = torch.stack([shift_rotation(P, key, delta) for delta in range(P)]) - eye
-    deltas = torch.arange(P)
-    goal = (s[te][None] + deltas[:, None]) % P  # (D, n) the intended answers
-    target = torch.stack([shifted_log_probs(log_clean, delta) for delta in range(P)])
-    moved, size = _key_change(read, amap.write, turn)
-    changes: dict[str, list[torch.Tensor]] = {KEY: [moved @ (amap.write @ W_U)]}
-    for edit, group in planes.items():
-        changes[edit] = [_plane_change(h[te], mean, q, turn, size) @ (q.T @ W_U) for q in group]
-    # KL(q || p_edit) = sum q log q - sum q log p_edit: the first term once per target.
-    p_target, p_clean = target.exp(), log_clean.exp()
-    own = {
-        "kl_target": (p_target * target).sum(-1),
-        "kl_clean": (p_clean * log_clean).sum(-1)[None],
-    }
-    curves: dict[str, dict[str, list[float]]] = {}
-    predictions: dict[str, torch.Tensor] = {}
-    for edit, group in changes.items():
-        rows = []
-        for j, change in enumerate(group):
-            logits = clean + change  # (D, n, p)
-            log_edit = F.log_softmax(logits, -1)
-            pred = logits.argmax(-1)
-            if j == 0:
-                predictions[edit] = pred
-            rows.append(
-                torch.stack(
-                    [
-                        (pred == goal).double().mean(1),
-                        (own["kl_target"] - torch.einsum("dnc,dnc->dn", p_target, log_edit)).mean(
-                            1
-                        ),
-                        (own["kl_clean"] - torch.einsum("nc,dnc->dn", p_clean, log_edit)).mean(1),
-                    ]
-                )
-            )
-        mean_rows = torch.stack(rows).mean(0)  # (3, D), averaged over draws
-        curves[edit] = {
-            name: [round(v, 5) for v in mean_rows[r].tolist()]
-            for r, name in enumerate(("shift_acc", "kl_target", "kl_clean"))
-        }
-    push = size / (h[te] - mean).norm(dim=1)  # (D, n) the key edit's size, relative
-    return (
-        {
-            "curves": curves,
-            "kl_nothing": [round(v, 5) for v in kl(target, log_clean).mean(1).tolist()],
-            "push": [round(v, 5) for v in push.mean(1).tolist()],
-            "probe_r2": _r2(read, features[te]),
-        },
-        predictions | {"answers": s[te]},
-    )
-
-
-def _key_change(
-    read: torch.Tensor, write: torch.Tensor, turn: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`fourier_edits.rotate_answer` for every shift at once, in plane coordinates: the
-    change is `moved @ write` with `moved = read @ turn` `(D, n, 2K)` (`turn` = R(d) - I,
-    `(D, 2K, 2K)`); also its size `|moved @ write|` `(D, n)`, without forming it in
-    neuron space (D n d_mlp numbers)."""
-    import torch
-
-    moved = read @ turn
-    gram = write @ write.T
-    size = torch.einsum("dni,ij,dnj->dn", moved, gram, moved).clamp_min(0).sqrt()
-    return moved, size
-
-
-def _plane_change(
-    h: torch.Tensor,
-    mean: torch.Tensor,
-    planes: torch.Tensor,
-    turn: torch.Tensor,
-    size: torch.Tensor,
-) -> torch.Tensor:
-    """`fourier_edits.rotate_planes` for every shift, in the planes' coordinates `(D, n, 2K)`
-    (the change is this `@ planes.T`; `planes` is orthonormal, so sizes carry over),
-    rescaled per input to `size` `(D, n)`: the same push, as large as the key edit."""
-    step = ((h - mean) @ planes) @ turn
-    return step * (size / step.norm(dim=-1).clamp_min(1e-12))[..., None]
-
-
-def _r2(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """R^2 over all outputs together (held-out pairs)."""
-    residual = (target - pred).pow(2).sum()
-    total = (target - target.mean(0)).pow(2).sum()
-    return round((1 - residual / total).item(), 5)
-
-
-def _cells(predictions: dict[str, torch.Tensor], P: int) -> list[dict[str, Any]]:
-    """Predicted against actual answers on one seed's held-out pairs: one row per
-    (edit, d) holding the nonzero cells (actual, predicted, count) as three lists (the
-    chart flattens them; a row per cell, or every seed pooled, made the page several
-    times heavier for a picture that looks the same)."""
-    import torch
-
-    rows = []
-    actual = predictions["answers"]
-    for edit in EDITS:
-        for delta in range(P):
-            counts = torch.bincount(actual * P + predictions[edit][delta], minlength=P * P)
-            cells = counts.nonzero().squeeze(1)
-            rows.append(
-                {
-                    "edit": edit,
-                    "delta": delta,
-                    "actual": (cells // P).tolist(),
-                    "predicted": (cells % P).tolist(),
-                    "n": counts[cells].tolist(),
-                }
-            )
-    return rows
-
-
 # ----- render -----
-
-
-def _condition_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    labels = dict(CONDITIONS)
-    return [
-        {
-            "seed": e["seed"],
-            "host": host,
-            "condition": labels[name],
-            "acc": e[host][name]["acc"],
-            # Floor for the log axis: a loss of 0.0 (rounded) sits at its left edge.
-            "loss": max(e[host][name]["loss"], 1e-6),
-        }
-        for e in data["seeds"]
-        for host in ("trained", "untrained")
-        for name in labels
-    ]
-
-
-def _curve_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for e in data["seeds"]:
-        w = e["trained"]["write"]
-        for edit, c in w["curves"].items():
-            for delta in range(data["p"]):
-                rows.append(
-                    {
-                        "seed": e["seed"],
-                        "edit": edit,
-                        "delta": delta,
-                        "shift_acc": c["shift_acc"][delta],
-                        "kl_target": max(c["kl_target"][delta], 1e-4),
-                    }
-                )
-        for delta in range(data["p"]):
-            rows.append(
-                {
-                    "seed": e["seed"],
-                    "edit": "doing nothing",
-                    "delta": delta,
-                    "shift_acc": None,
-                    "kl_target": max(w["kl_nothing"][delta], 1e-4),
-                }
-            )
-    return rows
 
 
 def render(data: dict[str, Any]) -> alt.VConcatChart:
@@ -612,44 +265,6 @@ def render(data: dict[str, Any]) -> alt.VConcatChart:
 
 # ----- values: one number per seed, in params order -----
 
-Seed = dict[str, Any]
-
-
-def _each(fn: Any) -> Any:
-    return lambda d: [fn(e) for e in d["seeds"]]
-
-
-def _score(host: str, condition: str, field: str) -> Any:
-    return _each(lambda e: e[host][condition][field])
-
-
-def _over_shifts(host: str, edit: str, curve: str, reduce: Any = statistics.fmean) -> Any:
-    """A curve over the shifts d = 1 .. p-1 (d = 0 is no edit), reduced to one number."""
-    return _each(lambda e: reduce(e[host]["write"]["curves"][edit][curve][1:]))
-
-
-def _at_extreme(data: dict[str, Any], value: Any, pick: Any, field: str) -> float:
-    """At the seed where the per-seed `value` (a value function) is smallest or largest
-    (`pick`), that seed's number or its excluded-key accuracy (`field`)."""
-    per_seed = value(data)
-    index = per_seed.index(pick(per_seed))
-    entry = data["seeds"][index]
-    return entry["seed"] if field == "seed" else entry["trained"][field]["acc"]
-
-
-def _nothing(e: Seed, host: str = "trained") -> float:
-    return statistics.fmean(e[host]["write"]["kl_nothing"][1:])
-
-
-def _ratio(edit: str, host: str = "trained") -> Any:
-    """Mean KL to the intended output over the mean KL of doing nothing (d >= 1)."""
-    return _each(
-        lambda e: (
-            statistics.fmean(e[host]["write"]["curves"][edit]["kl_target"][1:])
-            / _nothing(e, host)
-        )
-    )
-
 
 PARAMS = Params()
 
@@ -661,27 +276,20 @@ ALT = (
     "{{ value: modadd_causal.ablate_neurons_acc | .0% mean }} and random directions "
     "{{ value: modadd_causal.ablate_random_acc | .0% mean }}; keeping only the key components "
     "keeps {{ value: modadd_causal.restricted_key_acc | .0% mean }}, as many other frequencies "
-    "{{ value: modadd_causal.restricted_other_acc | .0% mean }}; removing the key components "
+    "{{ value: modadd_causal.other_frequencies_restricted_key_acc | .0% mean }}; removing the key components "
     "leaves {{ value: modadd_causal.excluded_key_acc | .0% mean }} of the training pairs right. "
     "Write: the rotation moves {{ value: modadd_causal.key_shift_acc | .0% mean }} of answers to a "
     "+ b + δ, pushes of the same size along neurons "
     "{{ value: modadd_causal.neuron_shift_acc | .1% mean }} and random planes "
-    "{{ value: modadd_causal.random_shift_acc | .1% mean }}. Means over "
+    "{{ value: modadd_causal.random_planes_key_shift_acc | .1% mean }}. Means over "
     "{{ value: modadd_causal.n_seeds }} seeds."
 
 )
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_causal.host.p }}: "
-    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_causal.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_causal.host.lr }}, constant for the first "
-    "{{ param: modadd_causal.host.lr_decay_start | .0% }} of the steps, then a half cosine down to "
-    "{{ param: modadd_causal.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_causal.host.weight_decay }}) for {{ param: modadd_causal.host.steps }} "
-    "steps, one host per seed. **Symbiote.** The answer map: a least-squares fit, on the training "
+    modadd_host("modadd_causal")
+    + "**Symbiote.** The answer map: a least-squares fit, on the training "
     "pairs only, of the {{ param: modadd_causal.site }} neurons on cos and sin of the key "
     "frequencies of a + b; key frequencies come from the embedding's spectrum. **Read.** On "
     "held-out pairs, mean-ablate the key subspace; keep only its components (restricted loss) or "
@@ -720,16 +328,16 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-        "p": ("the modulus p", lambda d: d["p"]),
-        "d_mlp": ("the hosts' MLP neurons", lambda d: d["d_mlp"]),
-        "n_random": ("random subspaces drawn per seed for the ablation control", lambda d: d["n_random"]),
+        "n_seeds": n_seeds(),
+        "p": ("the modulus p", stored("p")),
+        "d_mlp": ("the hosts' MLP neurons", stored("d_mlp")),
+        "n_random": ("random subspaces drawn per seed for the ablation control", stored("n_random")),
         "n_random_planes": ("random plane sets drawn per seed for the rotation control", lambda d: PARAMS.n_random_planes),
-        "uniform_loss": ("the loss of a uniform guess (nats)", lambda d: d["uniform_loss"]),
+        "uniform_loss": ("the loss of a uniform guess (nats)", stored("uniform_loss")),
         "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
-        "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
-        "n_key": ("key frequencies of the embedding", _each(lambda e: e["n_key"])),
-        "subspace_dim": ("dimensions of the key-frequency subspace", _each(lambda e: 2 * len(e["key"]))),
+        "memorised_step": ("the training step of the memorised host", stored("memorised_step")),
+        "n_key": ("key frequencies of the embedding", each(lambda e: e["n_key"])),
+        "subspace_dim": ("dimensions of the key-frequency subspace", each(lambda e: 2 * len(e["key"]))),
         "clean_acc": ("accuracy on the clean host (held-out pairs)", _score("trained", "clean", "acc")),
         "clean_loss": ("loss (nats) on the clean host (held-out pairs)", _score("trained", "clean", "loss")),
         "ablate_key_acc": ("accuracy with the key-frequency subspace mean-ablated (held-out pairs)", _score("trained", "ablate_key", "acc")),
@@ -746,14 +354,14 @@ FIGURE = Figure(
         "untrained_restricted_key_loss": ("loss (nats) with the neurons restricted to their key-frequency components (held-out pairs), untrained host", _score("untrained", "restricted_key", "loss")),
         "untrained_clean_loss": ("loss (nats) on the clean host (held-out pairs), untrained host", _score("untrained", "clean", "loss")),
         "untrained_key_kl_ratio": ("KL to the intended output after rotating the key planes over KL of doing nothing, untrained host", _ratio(KEY, "untrained")),
-        "top_neuron_write_share": ("the share of the key write map the top neurons carry", _each(lambda e: e["trained"]["top_neuron_write_share"])),
-        "key_variance": ("the share of the neurons' variance the key subspace holds", _each(lambda e: e["trained"]["ablate_key_variance"])),
-        "neurons_variance": ("the share of the neurons' variance the top neurons hold", _each(lambda e: e["trained"]["ablate_neurons_variance"])),
-        "random_variance": ("the share of the neurons' variance as many random directions hold", _each(lambda e: e["trained"]["ablate_random_variance"])),
+        "top_neuron_write_share": ("the share of the key write map the top neurons carry", each(lambda e: e["trained"]["top_neuron_write_share"])),
+        "key_variance": ("the share of the neurons' variance the key subspace holds", each(lambda e: e["trained"]["ablate_key_variance"])),
+        "neurons_variance": ("the share of the neurons' variance the top neurons hold", each(lambda e: e["trained"]["ablate_neurons_variance"])),
+        "random_variance": ("the share of the neurons' variance as many random directions hold", each(lambda e: e["trained"]["ablate_random_variance"])),
         "restricted_key_acc": ("accuracy with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "acc")),
         "restricted_key_loss": ("loss (nats) with the neurons restricted to their key-frequency components (held-out pairs)", _score("trained", "restricted_key", "loss")),
-        "restricted_other_acc": ("accuracy with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "acc")),
-        "restricted_other_loss": ("loss (nats) with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "loss")),
+        "other_frequencies_restricted_key_acc": ("accuracy with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "acc")),
+        "other_frequencies_restricted_key_loss": ("loss (nats) with the neurons restricted to as many other frequencies (held-out pairs)", _score("trained", "restricted_other", "loss")),
         "excluded_key_acc": ("accuracy with the key-frequency components removed (training pairs)", _score("trained", "excluded_key", "acc")),
         "excluded_key_loss": ("loss (nats) with the key-frequency components removed (training pairs)", _score("trained", "excluded_key", "loss")),
         "excluded_other_acc": ("accuracy with as many other frequencies removed (training pairs)", _score("trained", "excluded_other", "acc")),
@@ -780,22 +388,22 @@ FIGURE = Figure(
         "memorised_excluded_key_loss": ("loss (nats) with the key-frequency components removed (training pairs), memorised host", _score("memorised", "excluded_key", "loss")),
         "memorised_excluded_other_loss": ("loss (nats) with as many other frequencies removed (training pairs), memorised host", _score("memorised", "excluded_other", "loss")),
         "memorised_restricted_key_acc": ("accuracy with the neurons restricted to their key-frequency components (held-out pairs), memorised host", _score("memorised", "restricted_key", "acc")),
-        "probe_r2": ("R\u00b2 of the linear probe reading the answer's features from the neurons", _each(lambda e: e["trained"]["write"]["probe_r2"])),
-        "untrained_probe_r2": ("R\u00b2 of the same probe on the untrained host", _each(lambda e: e["untrained"]["write"]["probe_r2"])),
-        "push": ("how far the rotation moves the neurons, averaged over shifts", _each(lambda e: statistics.fmean(e["trained"]["write"]["push"][1:]))),
+        "probe_r2": ("R\u00b2 of the linear probe reading the answer's features from the neurons", each(lambda e: e["trained"]["write"]["probe_r2"])),
+        "untrained_probe_r2": ("R\u00b2 of the same probe on the untrained host", each(lambda e: e["untrained"]["write"]["probe_r2"])),
+        "push": ("how far the rotation moves the neurons, averaged over shifts", each(lambda e: statistics.fmean(e["trained"]["write"]["push"][1:]))),
         "key_shift_acc": ("how often rotating the key planes by d moves the answer by d, averaged over shifts", _over_shifts("trained", KEY, "shift_acc")),
         "key_shift_acc_min": ("the same, at the worst shift", _over_shifts("trained", KEY, "shift_acc", min)),
         "neuron_shift_acc": ("how often the same rotation in neuron planes moves the answer by d", _over_shifts("trained", NEURONS, "shift_acc")),
-        "random_shift_acc": ("how often the same rotation in random planes moves the answer by d", _over_shifts("trained", RANDOM, "shift_acc")),
+        "random_planes_key_shift_acc": ("how often the same rotation in random planes moves the answer by d", _over_shifts("trained", RANDOM, "shift_acc")),
         "untrained_key_shift_acc": ("how often rotating the key planes moves the answer by d, untrained host", _over_shifts("untrained", KEY, "shift_acc")),
         "untrained_neuron_shift_acc": ("how often rotating neuron planes moves the answer by d, untrained host", _over_shifts("untrained", NEURONS, "shift_acc")),
         "key_kl_target": ("KL from the intended shifted output after rotating the key planes", _over_shifts("trained", KEY, "kl_target")),
         "neuron_kl_target": ("KL from the intended shifted output after rotating neuron planes", _over_shifts("trained", NEURONS, "kl_target")),
         "random_kl_target": ("KL from the intended shifted output after rotating random planes", _over_shifts("trained", RANDOM, "kl_target")),
-        "nothing_kl": ("KL from the intended shifted output when nothing is edited", _each(_nothing)),
+        "nothing_kl": ("KL from the intended shifted output when nothing is edited", each(_nothing)),
         "key_kl_ratio": ("KL to the intended output after rotating the key planes over KL of doing nothing", _ratio(KEY)),
         "neuron_kl_ratio": ("the same ratio for rotations in neuron planes", _ratio(NEURONS)),
-        "random_kl_ratio": ("the same ratio for rotations in random planes", _ratio(RANDOM)),
+        "random_planes_key_kl_ratio": ("the same ratio for rotations in random planes", _ratio(RANDOM)),
         "key_kl_clean": ("KL from the clean output after rotating the key planes", _over_shifts("trained", KEY, "kl_clean")),
         "neuron_kl_clean": ("KL from the clean output after rotating neuron planes", _over_shifts("trained", NEURONS, "kl_clean")),
         "random_kl_clean": ("KL from the clean output after rotating random planes", _over_shifts("trained", RANDOM, "kl_clean")),
@@ -854,7 +462,7 @@ FIGURE = Figure(
             null=(
                 Null(
                     description="as many non-key frequencies (a seeded draw per seed, same run)",
-                    values={"restricted_key_acc": "restricted_other_acc"},
+                    values={"restricted_key_acc": "other_frequencies_restricted_key_acc"},
                 ),
                 Null(
                     description="the untrained hosts restricted to the same key frequencies "
@@ -876,7 +484,7 @@ FIGURE = Figure(
             null=(
                 Null(
                     description="restriction to as many non-key frequencies (same run)",
-                    values={"restricted_key_loss": "restricted_other_loss"},
+                    values={"restricted_key_loss": "other_frequencies_restricted_key_loss"},
                 ),
                 Null(
                     description="the untrained hosts, restricted to the same key frequencies, "
@@ -902,7 +510,7 @@ FIGURE = Figure(
                 Null(
                     description=f"random planes ({PARAMS.n_random_planes} seeded draws per "
                     "seed, same run)",
-                    values={"key_shift_acc": "random_shift_acc"},
+                    values={"key_shift_acc": "random_planes_key_shift_acc"},
                 ),
                 Null(
                     description="the untrained hosts, the same rotation in their own key "
@@ -945,7 +553,7 @@ FIGURE = Figure(
                 Null(
                     description=f"random planes at the same size ({PARAMS.n_random_planes} "
                     "draws, same run)",
-                    values={"key_kl_ratio": "random_kl_ratio"},
+                    values={"key_kl_ratio": "random_planes_key_kl_ratio"},
                 ),
                 Null(
                     description="the untrained hosts, the same rotation in their own key "

@@ -18,6 +18,8 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import each_with_data, n_seeds, stored
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -370,11 +372,6 @@ def _top_share(spectrum: list[float], n: int) -> float:
     return sum(sorted(spectrum, reverse=True)[:n])
 
 
-def _each(fn: Any) -> Any:
-    """A per-seed value: `fn(data, seed_entry)` for every seed, in params order."""
-    return lambda d: [fn(d, e) for e in d["seeds"]]
-
-
 def _other_max(entry: dict[str, Any]) -> float:
     spectrum = entry["spectra"]["trained"]
     return max(s for k, s in enumerate(spectrum, start=1) if k not in entry["key"])
@@ -400,15 +397,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod {{ param: modadd_fourier.host.p }}: "
-    "embedding width {{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_fourier.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_fourier.host.lr }}, constant for the first "
-    "{{ param: modadd_fourier.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
-    "to {{ param: modadd_fourier.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_fourier.host.weight_decay }}) for {{ param: modadd_fourier.host.steps }} "
-    "steps, one host per seed. **Symbiote.** The real Fourier basis on Z_p read off the embedding: "
+    modadd_host("modadd_fourier")
+    + "**Symbiote.** The real Fourier basis on Z_p read off the embedding: "
     "each frequency's share of the embedding's non-constant squared norm, summed over coordinates; "
     "a frequency is key above twice a flat spectrum's share ({{ value: "
     "modadd_fourier.key_threshold | .0% }}). **Controls.** The same host at step 0 (its "
@@ -444,37 +434,37 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": ("the modulus p", lambda d: d["p"]),
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "p": ("the modulus p", stored("p")),
+        "n_seeds": n_seeds(),
         "n_frequencies": ("frequencies in the embedding's spectrum", lambda d: len(d["seeds"][0]["spectra"]["trained"])),
-        "key_threshold": ("the share of the embedding's norm a frequency needs to count as key", lambda d: d["threshold"]),
+        "key_threshold": ("the share of the embedding's norm a frequency needs to count as key", stored("threshold")),
         "flat_share": ("each frequency's share in a flat spectrum", lambda d: 1 / len(d["seeds"][0]["spectra"]["trained"])),
-        "memorised_step": ("the training step of the memorised host", lambda d: d["memorised_step"]),
-        "memorised_train_acc": ("the memorised host's training accuracy", lambda d: d["memorised_train_acc"]),
-        "memorised_test_acc": ("the memorised host's held-out accuracy", lambda d: d["memorised_test_acc"]),
-        "n_key": ("key frequencies of the trained host's embedding", _each(lambda d, e: len(e["key"]))),
-        "key_share": ("the share of the embedding's norm in its key frequencies, trained host", _each(lambda d, e: _own_key_share(e, "trained", d))),
-        "memorised_key_share": ("the share of the embedding's norm in its own key frequencies, memorised host", _each(lambda d, e: _own_key_share(e, "memorised", d))),
-        "untrained_key_share": ("the share of the embedding's norm in its own key frequencies, untrained host", _each(lambda d, e: _own_key_share(e, "untrained", d))),
-        "n_key_memorised": ("frequencies above the key threshold, memorised host", _each(
+        "memorised_step": ("the training step of the memorised host", stored("memorised_step")),
+        "memorised_train_acc": ("the memorised host's training accuracy", stored("memorised_train_acc")),
+        "memorised_test_acc": ("the memorised host's held-out accuracy", stored("memorised_test_acc")),
+        "n_key": ("key frequencies of the trained host's embedding", each_with_data(lambda d, e: len(e["key"]))),
+        "key_share": ("the share of the embedding's norm in its key frequencies, trained host", each_with_data(lambda d, e: _own_key_share(e, "trained", d))),
+        "memorised_key_share": ("the share of the embedding's norm in its own key frequencies, memorised host", each_with_data(lambda d, e: _own_key_share(e, "memorised", d))),
+        "untrained_key_share": ("the share of the embedding's norm in its own key frequencies, untrained host", each_with_data(lambda d, e: _own_key_share(e, "untrained", d))),
+        "n_key_memorised": ("frequencies above the key threshold, memorised host", each_with_data(
             lambda d, e: len(_own_key(e["spectra"]["memorised"], d["threshold"]))
         )),
-        "n_key_untrained": ("frequencies above the key threshold, untrained host", _each(
+        "n_key_untrained": ("frequencies above the key threshold, untrained host", each_with_data(
             lambda d, e: len(_own_key(e["spectra"]["untrained"], d["threshold"]))
         )),
-        "strongest_share": ("the strongest frequency's share of the embedding's norm, trained host", _each(lambda d, e: e["spectra"]["trained"][_strongest(e) - 1])),
-        "weakest_key_share": ("the weakest key frequency's share of the embedding's norm, trained host", _each(
+        "strongest_share": ("the strongest frequency's share of the embedding's norm, trained host", each_with_data(lambda d, e: e["spectra"]["trained"][_strongest(e) - 1])),
+        "weakest_key_share": ("the weakest key frequency's share of the embedding's norm, trained host", each_with_data(
             lambda d, e: min((e["spectra"]["trained"][k - 1] for k in e["key"]), default=0.0)
         )),
-        "strongest_other_share": ("the strongest non-key frequency's share of the embedding's norm, trained host", _each(lambda d, e: _other_max(e))),
-        "untrained_top_share": ("the share of the untrained embedding's norm in as many top frequencies as the trained host has key ones", _each(
+        "strongest_other_share": ("the strongest non-key frequency's share of the embedding's norm, trained host", each_with_data(lambda d, e: _other_max(e))),
+        "untrained_top_key_share": ("the share of the untrained embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
             lambda d, e: _top_share(e["spectra"]["untrained"], len(e["key"]))
         )),
-        "memorised_top_share": ("the share of the memorised embedding's norm in as many top frequencies as the trained host has key ones", _each(
+        "memorised_top_key_share": ("the share of the memorised embedding's norm in as many top frequencies as the trained host has key ones", each_with_data(
             lambda d, e: _top_share(e["spectra"]["memorised"], len(e["key"]))
         )),
-        "untrained_max_share": ("the untrained embedding's strongest frequency share", _each(lambda d, e: max(e["spectra"]["untrained"]))),
-        "memorised_max_share": ("the memorised embedding's strongest frequency share", _each(lambda d, e: max(e["spectra"]["memorised"]))),
+        "untrained_max_share": ("the untrained embedding's strongest frequency share", each_with_data(lambda d, e: max(e["spectra"]["untrained"]))),
+        "memorised_max_share": ("the memorised embedding's strongest frequency share", each_with_data(lambda d, e: max(e["spectra"]["memorised"]))),
         # How much the seeds agree on which frequencies are key: the largest number of
         # seeds that share one key frequency.
         "most_shared_key": ("the most seeds that share one key frequency", lambda d: max(
@@ -502,13 +492,13 @@ FIGURE = Figure(
                     f"{PARAMS.host.memorised_step}: it has fitted its training pairs and not "
                     "generalised): the share held by its own strongest frequencies, as many "
                     "as the trained host's key frequencies",
-                    values={"key_share": "memorised_top_share"},
+                    values={"key_share": "memorised_top_key_share"},
                 ),
                 Null(
                     description="the untrained host (the same seeds' initial weights): the "
                     "share held by its strongest frequencies, as many as the trained host's "
                     "key frequencies",
-                    values={"key_share": "untrained_top_share"},
+                    values={"key_share": "untrained_top_key_share"},
                 ),
             ),
             controls=Control(

@@ -21,6 +21,8 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.values import n_seeds, stored
+from figures_src._lab.words import modadd_host
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from symbiote_core.figures.authoring.spec import Figure
 
@@ -367,16 +369,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The embedding + MLP of section 4 on (a + b) mod "
-    "{{ param: modadd_training.host.p }}: embedding width "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_model }}, "
-    "{{ code: symbiote_core.hosts.modadd.ModAddConfig.d_mlp }} ReLU neurons, trained full-batch on "
-    "{{ param: modadd_training.host.train_fraction | .0% }} of the pairs with AdamW (learning rate "
-    "{{ param: modadd_training.host.lr }}, constant for the first "
-    "{{ param: modadd_training.host.lr_decay_start | .0% }} of the steps, then a half cosine down "
-    "to {{ param: modadd_training.host.lr_final | .0% }} of it; weight decay "
-    "{{ param: modadd_training.host.weight_decay }}) for {{ param: modadd_training.host.steps }} "
-    "steps, one host per seed. The {{ value: modadd_training.n_train }} training pairs and "
+    modadd_host("modadd_training")
+    + "The {{ value: modadd_training.n_train }} training pairs and "
     "{{ value: modadd_training.n_test }} held-out pairs are a seeded split per seed. "
     "**Measurement.** Accuracy and cross-entropy on both sets at "
     "{{ param: modadd_training.log_points_per_decade }} log-spaced steps per decade; a host has "
@@ -413,15 +407,15 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "p": ("the modulus p", lambda d: d["p"]),
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-        "n_train": ("training pairs", lambda d: d["n_train"]),
-        "n_test": ("held-out pairs", lambda d: d["n_test"]),
+        "p": ("the modulus p", stored("p")),
+        "n_seeds": n_seeds(),
+        "n_train": ("training pairs", stored("n_train")),
+        "n_test": ("held-out pairs", stored("n_test")),
         "n_pairs": ("pairs (a, b) in all", lambda d: d["n_train"] + d["n_test"]),
-        "fit_accuracy": ("the training accuracy that counts as fitting the training set", lambda d: d["fit_accuracy"]),
-        "grok_accuracy": ("the held-out accuracy that counts as grokking", lambda d: d["grok_accuracy"]),
-        "generalised_accuracy": ("the held-out accuracy that counts as generalised", lambda d: d["generalised_accuracy"]),
-        "steps": ("training steps", lambda d: d["steps"]),
+        "fit_accuracy": ("the training accuracy that counts as fitting the training set", stored("fit_accuracy")),
+        "grok_accuracy": ("the held-out accuracy that counts as grokking", stored("grok_accuracy")),
+        "generalised_accuracy": ("the held-out accuracy that counts as generalised", stored("generalised_accuracy")),
+        "steps": ("training steps", stored("steps")),
         "chance": ("chance accuracy (one in p)", lambda d: 1 / d["p"]),
         "fit_step": ("the step the host first fits its training pairs", first_fit),
         "grok_step": ("the step the host first gets half the held-out pairs right", first_grok),

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.values import each, n_seeds, stored
 from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
@@ -308,17 +309,13 @@ def _latent_chart(data: dict[str, Any]) -> alt.LayerChart:
     )
 
 
-def _each(fn: Any) -> Any:
-    return lambda d: [fn(e) for e in d["seeds"]]
-
-
 def _get(host: str, key: str, field: str) -> Any:
-    return _each(lambda e: e[host][key][field])
+    return each(lambda e: e[host][key][field])
 
 
 def _gap(host: str) -> Any:
     """Per seed, how much mean-ablating the MLP raises the held-out loss (its sign kept)."""
-    return _each(lambda e: e[host]["own"]["ablated_loss"] - e[host]["own"]["clean_loss"])
+    return each(lambda e: e[host]["own"]["ablated_loss"] - e[host]["own"]["clean_loss"])
 
 
 PARAMS = Params()
@@ -333,7 +330,7 @@ ALT = (
     "{{ value: modadd_transcoder.untrained_gap_abs | .4f max }} nats at most, the own "
     "transcoders recover {{ value: modadd_transcoder.untrained_kl_recovered | .0% mean }} of "
     "the divergence from the host's output, another seed's "
-    "{{ value: modadd_transcoder.untrained_other_kl_recovered | .0% mean }}. Right, every live "
+    "{{ value: modadd_transcoder.other_seed_untrained_kl_recovered | .0% mean }}. Right, every live "
     "latent by frequency purity against its share on one token: on the trained host "
     "{{ value: modadd_transcoder.token_share | .0% mean }} of the latents detect one token "
     "(median purity {{ value: modadd_transcoder.purity_median | .2f mean }}), on the untrained "
@@ -389,13 +386,13 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "n_tuning_seeds": ("seeds the recipe was tuned on", lambda d: len(TUNING_SEEDS)),
-        "d_sae": ("the transcoder's latents", lambda d: d["d_sae"]),
-        "k": ("latents active per pair (TopK)", lambda d: d["k"]),
-        "d_in": ("the MLP's input width (two embeddings)", lambda d: d["d_in"]),
-        "n_fit": ("training pairs the transcoder is fitted on", lambda d: d["n_fit"]),
-        "n_test": ("held-out pairs it is scored on", lambda d: d["n_test"]),
+        "d_sae": ("the transcoder's latents", stored("d_sae")),
+        "k": ("latents active per pair (TopK)", stored("k")),
+        "d_in": ("the MLP's input width (two embeddings)", stored("d_in")),
+        "n_fit": ("training pairs the transcoder is fitted on", stored("n_fit")),
+        "n_test": ("held-out pairs it is scored on", stored("n_test")),
         "faithful_recovered": ("the loss recovered a transcoder needs to count as faithful", lambda d: PARAMS.faithful_recovered),
         "recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "recovered")),
         "fitted_recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (training pairs), trained host", _get("trained", "fitted", "recovered")),
@@ -408,25 +405,25 @@ FIGURE = Figure(
         "fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "fvu")),
         "logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), trained host", _get("trained", "own", "logit_fvu")),
         "gap": ("how much mean-ablating the MLP raises the held-out loss (nats), trained host", _gap("trained")),
-        "gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", _each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
-        "untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), untrained host", _each(
+        "trained_host_untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), trained host", each(lambda e: abs(e["trained"]["own"]["ablated_loss"] - e["trained"]["own"]["clean_loss"]))),
+        "untrained_gap_abs": ("how much mean-ablating the MLP moves the held-out loss (nats), untrained host", each(
             lambda e: abs(e["untrained"]["own"]["ablated_loss"] - e["untrained"]["own"]["clean_loss"])
         )),
         "untrained_clean_loss": ("the host's own loss, untrained host", _get("untrained", "own", "clean_loss")),
         "untrained_loss_recovered": ("the share of the mean-ablation's loss recovered, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "recovered")),
         "untrained_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "kl_recovered")),
-        "untrained_other_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, another seed's transcoder spliced in (held-out pairs), untrained host", _get("untrained", "other", "kl_recovered")),
+        "other_seed_untrained_kl_recovered": ("the share of the mean-ablation's KL divergence recovered, another seed's transcoder spliced in (held-out pairs), untrained host", _get("untrained", "other", "kl_recovered")),
         "untrained_fvu": ("the neurons' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "fvu")),
         "untrained_logit_fvu": ("the logits' variance left unexplained, its own transcoder spliced in (held-out pairs), untrained host", _get("untrained", "own", "logit_fvu")),
-        "live": ("latents that fire, trained host", _each(lambda e: e["trained"]["live"])),
-        "token_share": ("the share of latents that detect one token, trained host", _each(lambda e: e["trained"]["token_share"])),
-        "untrained_token_share": ("the share of latents that detect one token, untrained host", _each(lambda e: e["untrained"]["token_share"])),
-        "purity_median": ("the latents' median purity, trained host", _each(lambda e: e["trained"]["purity_median"])),
-        "untrained_purity_median": ("the latents' median purity, untrained host", _each(lambda e: e["untrained"]["purity_median"])),
-        "single_share": ("the share of latents pure enough to read as one function, trained host", _each(lambda e: e["trained"]["single_share"])),
-        "untrained_single_share": ("the share of latents pure enough to read as one function, untrained host", _each(lambda e: e["untrained"]["single_share"])),
-        "answer_units": ("latents that read the answer, trained host", _each(lambda e: e["trained"]["answer_units"])),
-        "untrained_answer_units": ("latents that read the answer, untrained host", _each(lambda e: e["untrained"]["answer_units"])),
+        "live": ("latents that fire, trained host", each(lambda e: e["trained"]["live"])),
+        "token_share": ("the share of latents that detect one token, trained host", each(lambda e: e["trained"]["token_share"])),
+        "untrained_token_share": ("the share of latents that detect one token, untrained host", each(lambda e: e["untrained"]["token_share"])),
+        "purity_median": ("the latents' median purity, trained host", each(lambda e: e["trained"]["purity_median"])),
+        "untrained_purity_median": ("the latents' median purity, untrained host", each(lambda e: e["untrained"]["purity_median"])),
+        "single_share": ("the share of latents pure enough to read as one function, trained host", each(lambda e: e["trained"]["single_share"])),
+        "untrained_single_share": ("the share of latents pure enough to read as one function, untrained host", each(lambda e: e["untrained"]["single_share"])),
+        "answer_units": ("latents that read the answer, trained host", each(lambda e: e["trained"]["answer_units"])),
+        "untrained_answer_units": ("latents that read the answer, untrained host", each(lambda e: e["untrained"]["answer_units"])),
     },
     claims=(
         Claim(
@@ -463,7 +460,7 @@ FIGURE = Figure(
             "a criterion, not read off the runs.",
             null=Null(
                 description="the trained hosts (same seeds, same run)",
-                values={"untrained_gap_abs": "gap_abs"},
+                values={"untrained_gap_abs": "trained_host_untrained_gap_abs"},
             ),
         ),
         Claim(
@@ -477,7 +474,7 @@ FIGURE = Figure(
             why="'Most' stated as more than half, a generic criterion.",
             null=Null(
                 description="another seed's transcoder spliced into this untrained host (same run)",
-                values={"untrained_kl_recovered": "untrained_other_kl_recovered"},
+                values={"untrained_kl_recovered": "other_seed_untrained_kl_recovered"},
             ),
         ),
         Claim(

@@ -9,11 +9,14 @@ random directions, and report what the hosts themselves achieve on their task.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
+from figures_src._lab.hosts import ToyHost
+from figures_src._lab.values import n_seeds, stored
+from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from figures_src._toy import per_seed
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -27,16 +30,8 @@ HOSTS = ("trained host", "random host")
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
-    n_features: int = 256
-    """Sparse ground-truth features of the toy host."""
-    d_hidden: int = 32
-    """Width of the host's hidden layer, into which the features are compressed."""
-    feature_probability: float = 0.01
-    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
-    host_steps: int = 300
-    """Adam steps training the host, each on a fresh batch."""
-    host_lr: float = 1e-2
-    """The host's Adam learning rate."""
+    host: ToyHost = field(default_factory=ToyHost)
+    """The toy host: features, width, sparsity and its training (`_lab.hosts`)."""
     dictionary_steps: int = 400
     """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
@@ -69,10 +64,15 @@ def compute(p: Params) -> dict[str, Any]:
     }  # name -> (samples, seeds, d_hidden)
     stacked = torch.cat([acts[h] for h in HOSTS], dim=1)  # (samples, 2 * seeds, d_hidden)
     sae = _toy.train_dictionary(p, stacked, seeds * len(HOSTS))
-    k = max(1, round(p.n_features * p.feature_probability))
-    initial = _toy.reseed_instances(
-        TopKSAE(TopKConfig(d_in=p.d_hidden, d_sae=p.n_features, n_instances=2 * len(seeds), k=k)),
-        seeds * len(HOSTS),
+    k = max(1, round(p.host.n_features * p.host.feature_probability))
+    initial = TopKSAE(
+        TopKConfig(
+            d_in=p.host.d_hidden,
+            d_sae=p.host.n_features,
+            n_instances=2 * len(seeds),
+            k=k,
+            instance_seeds=seeds * len(HOSTS),
+        )
     )  # the dictionaries' starting points, before training
 
     x_eval = trained.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION))
@@ -96,7 +96,7 @@ def compute(p: Params) -> dict[str, Any]:
         for j, seed in enumerate(seeds):
             i = h * len(seeds) + j
             random = random_directions(
-                p.n_features, p.d_hidden, _toy.stream(seed, _toy.RANDOM_READERS)
+                p.host.n_features, p.host.d_hidden, _toy.stream(seed, _toy.RANDOM_READERS)
             )
             rows.append(
                 {
@@ -118,8 +118,8 @@ def compute(p: Params) -> dict[str, Any]:
     return {
         "rows": rows,
         "seeds": seeds,
-        "n_features": p.n_features,
-        "d_hidden": p.d_hidden,
+        "n_features": p.host.n_features,
+        "d_hidden": p.host.d_hidden,
         "silent_loss": silent_loss.tolist(),
     }
 
@@ -222,10 +222,10 @@ ALT = (
     "{{ value: random_host_control.trained_mmcs | .2f mean }} on the trained host and "
     "{{ value: random_host_control.random_host_mmcs | .2f mean }} on the random host, the "
     "untrained dictionary "
-    "{{ value: random_host_control.random_host_untrained_dictionary_mmcs | .2f mean }} and random "
+    "{{ value: random_host_control.untrained_dictionary_random_host_mmcs | .2f mean }} and random "
     "directions {{ value: random_host_control.random_directions_mmcs | .2f mean }}. A second "
-    "chart: task loss {{ value: random_host_control.trained_loss | .4f mean }} for the trained "
-    "host and {{ value: random_host_control.random_host_loss | .4f mean }} for the random host, "
+    "chart: task loss {{ value: random_host_control.task_loss | .4f mean }} for the trained "
+    "host and {{ value: random_host_control.random_host_task_loss | .4f mean }} for the random host, "
     "against {{ value: random_host_control.silent_loss | .4f mean }} for a host that outputs "
     "nothing. Spliced into its host, the dictionary recovers "
     "{{ value: random_host_control.trained_recovered | .2f mean }} of the loss that "
@@ -237,13 +237,9 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Hosts.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
-    "{{ param: random_host_control.n_features }} features in "
-    "{{ param: random_host_control.d_hidden }} dimensions, each active with probability "
-    "{{ param: random_host_control.feature_probability }}: one trained (Adam, learning rate "
-    "{{ param: random_host_control.host_lr }}, {{ param: random_host_control.host_steps }} steps, "
-    "batches of {{ code: figures_src._toy.host_config.batch_size }}) and one left at its random "
-    "initialisation, per seed. **Symbiote.** A TopK dictionary per host, one atom per feature, "
+    toy_host("random_host_control")
+    + "Beside each trained host, the random host: the same host left at its random "
+    "initialisation. **Symbiote.** A TopK dictionary per host, one atom per feature, "
     "grown on {{ param: random_host_control.n_activations }} hidden activations (Adam, learning "
     "rate {{ param: random_host_control.dictionary_lr }}, "
     "{{ param: random_host_control.dictionary_steps }} steps, batches of "
@@ -251,18 +247,18 @@ METHODS = (
     "feature directions. **Controls.** As many random directions; the hosts' own task loss on "
     "{{ param: random_host_control.n_eval }} fresh inputs, against a host that outputs nothing. "
     "**Faithfulness.** Each dictionary replaces its host's hidden layer on the same fresh "
-    "inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's loss, the "
-    "ablated host given the layer's mean; output recovered is the same share of the squared "
-    "distance to the host's own output. **Null.** The same dictionary untrained. **Seeds.** {{ value: random_host_control.n_seeds }} "
-    "({{ param: random_host_control.seeds }})."
-
+    "inputs: "
+    + loss_recovered_method()
+    + "; output recovered is the same share of the squared distance to the host's own "
+    "output. **Null.** The same dictionary untrained. **Seeds.** "
+    "{{ value: random_host_control.n_seeds }} ({{ param: random_host_control.seeds }})."
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
 FIGURE = Figure(
     title="A dictionary reads a random host nearly as well as a trained one",
     caption=(
-        f"Pairs of toy hosts with {PARAMS.n_features} features in {PARAMS.d_hidden} "
+        f"Pairs of toy hosts with {PARAMS.host.n_features} features in {PARAMS.host.d_hidden} "
         f"dimensions, {len(PARAMS.seeds)} seeds: each trained host next to its own "
         "starting point, the same weights before training. A TopK dictionary grown on each "
         "host's hidden layer recovers that host's feature directions (the columns of its W) "
@@ -277,13 +273,13 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
+        "n_seeds": n_seeds(),
         "trained_mmcs": ("the dictionary's mean max cosine similarity (MMCS) with the true features, trained host", lambda d: _row(d, "trained host", "dictionary_mmcs")),
         "random_host_mmcs": ("the dictionary's MMCS with the true features, random host", lambda d: _row(d, "random host", "dictionary_mmcs")),
         "random_host_halfway": ("halfway from random directions' MMCS to a perfect match, random host", lambda d: [
             (r + 1) / 2 for r in _row(d, "random host", "random_mmcs")
         ]),
-        "random_host_untrained_dictionary_mmcs": ("the MMCS of the dictionary at its initialisation, random host", lambda d: _row(
+        "untrained_dictionary_random_host_mmcs": ("the MMCS of the dictionary at its initialisation, random host", lambda d: _row(
             d, "random host", "untrained_dictionary_mmcs"
         )),
         "random_directions_mmcs": ("the MMCS of random directions, random host", lambda d: _row(d, "random host", "random_mmcs")),
@@ -295,20 +291,20 @@ FIGURE = Figure(
                 strict=True,
             )
         ]),
-        "trained_loss": ("the task loss of the trained host", lambda d: _row(d, "trained host", "task_loss")),
-        "random_host_loss": ("the task loss of the random host", lambda d: _row(d, "random host", "task_loss")),
+        "task_loss": ("the task loss of the trained host", lambda d: _row(d, "trained host", "task_loss")),
+        "random_host_task_loss": ("the task loss of the random host", lambda d: _row(d, "random host", "task_loss")),
         "half_silent_loss": ("half the task loss of a silent host (one that outputs nothing)", lambda d: [s / 2 for s in d["silent_loss"]]),
         "trained_loss_removed": ("the share of a silent host's loss the trained host removes", lambda d: _loss_removed(d, "trained host")),
         "random_host_loss_removed": ("the share of a silent host's loss the random host removes", lambda d: _loss_removed(d, "random host")),
         "trained_fvu": ("the variance the dictionary leaves unexplained, trained host", lambda d: _row(d, "trained host", "fvu")),
         "random_host_fvu": ("the variance the dictionary leaves unexplained, random host", lambda d: _row(d, "random host", "fvu")),
-        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", lambda d: d["silent_loss"]),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "trained_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back spliced in its place, trained host", lambda d: _row(d, "trained host", "recovered")),
-        "random_host_recovered": ("the dictionary's loss recovered, random host", lambda d: _row(d, "random host", "recovered")),
-        "trained_output_recovered": ("the share of the distance to the host's own output that the spliced dictionary wins back, trained host", lambda d: _row(d, "trained host", "output_recovered")),
-        "random_host_output_recovered": ("the share of the distance to the host's own output that the spliced dictionary wins back, random host", lambda d: _row(d, "random host", "output_recovered")),
+        "silent_loss": ("the task loss of a silent host (one that outputs nothing)", stored("silent_loss")),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
+        "trained_recovered": (f"{loss_recovered()}, trained host", lambda d: _row(d, "trained host", "recovered")),
+        "random_host_recovered": (f"{loss_recovered()}, random host", lambda d: _row(d, "random host", "recovered")),
+        "trained_output_recovered": (f"{output_recovered()}, trained host", lambda d: _row(d, "trained host", "output_recovered")),
+        "random_host_output_recovered": (f"{output_recovered()}, random host", lambda d: _row(d, "random host", "output_recovered")),
     },
     claims=(
         Claim(
@@ -326,21 +322,21 @@ FIGURE = Figure(
             null=Null(
                 description="the same dictionary before training (its initial atoms), on "
                 "the same random host",
-                values={"random_host_mmcs": "random_host_untrained_dictionary_mmcs"},
+                values={"random_host_mmcs": "untrained_dictionary_random_host_mmcs"},
             ),
         ),
         Claim(
             name="only_trained_host_works",
             statement="Yet only the trained host does its task: its reconstruction loss is "
             "less than half of what a host that outputs nothing would pay.",
-            left="trained_loss",
+            left="task_loss",
             op="<",
             right="half_silent_loss",
             control="the loss of a host that outputs zeros on the same evaluation inputs",
             why="doing the task means removing more than half of the loss that doing nothing costs",
             null=Null(
                 description="the same host before training (its initial weights, same run)",
-                values={"trained_loss": "random_host_loss"},
+                values={"task_loss": "random_host_task_loss"},
             ),
         ),
     ),

@@ -31,36 +31,36 @@ dose only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 
+from figures_src._lab.hosts import ToyHost
+from figures_src._lab.steering_runs import KINDS, _shuffled_outputs, _steer_host, _train_shuffled
+from figures_src._lab.steering_values import (
+    HOST_KEYS,
+    _host_values,
+    _min_firings,
+    _per_gain,
+    _per_seed_mean,
+    _picked_best,
+    _picked_when_available,
+    _seed_curves,
+    _share_of_oracle,
+    _well_chosen,
+)
+from figures_src._lab.values import n_seeds, stored
+from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
-KINDS = (
-    "dictionary atom",
-    "best neuron",
-    "random (as many candidates as neurons)",
-    "random (as many candidates as atoms)",
-    "true feature (oracle)",
-)
 KIND_ROLES = ("symbiote", "neuron", "control", "control", "oracle")
 """Palette roles of `KINDS`. The two random controls share the control grey and their
 lines differ by dash (`KIND_DASHES`), so no colour outside the palette is needed."""
 KIND_DASHES = ((1, 0), (1, 0), (1, 0), (4, 3), (1, 0))
 HOSTS = ("trained", "untrained", "untrained, second draw", "privileged basis")
 """The hosts steered: the host of the section, its two null hosts and the ReLU host."""
-HOST_KEYS = {
-    "untrained": "untrained_host",
-    "untrained, second draw": "second_untrained_host",
-    "privileged basis": "privileged",
-}
-"""Value-name prefixes of the other hosts' values."""
-_FAITHFULNESS_WORDS = {
-    "recovered": "loss recovered spliced in place of the hidden layer",
-    "output_recovered": "share of the distance to the host's own output won back, spliced in",
-}
+_FAITHFULNESS_WORDS = {"recovered": loss_recovered(), "output_recovered": output_recovered()}
 SECOND_DRAW = 9
 """The `_toy.stream` purpose of the second untrained host's initial weights (the
 purposes `_toy` uses are 1-7)."""
@@ -80,16 +80,8 @@ TUNING_SEEDS = (0, 1, 2, 3, 4)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
-    n_features: int = 256
-    """Sparse ground-truth features of the toy host."""
-    d_hidden: int = 32
-    """Width of the host's hidden layer, into which the features are compressed."""
-    feature_probability: float = 0.01
-    """Probability that each feature is active on an input (active values uniform on [0, 1])."""
-    host_steps: int = 300
-    """Adam steps training the host, each on a fresh batch."""
-    host_lr: float = 1e-2
-    """The host's Adam learning rate."""
+    host: ToyHost = field(default_factory=ToyHost)
+    """The toy host: features, width, sparsity and its training (`_lab.hosts`)."""
     dictionary_steps: int = 400
     """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
@@ -172,8 +164,8 @@ def compute(p: Params) -> dict[str, Any]:
         "shuffled": shuffled,
         "headline_dose": p.headline_dose,
         "n_targets": p.n_targets,
-        "n_features": p.n_features,
-        "d_hidden": p.d_hidden,
+        "n_features": p.host.n_features,
+        "d_hidden": p.host.d_hidden,
         "n_selection": p.n_activations,
         "n_eval": p.n_eval,
         "well_chosen_cosine": p.well_chosen_cosine,
@@ -181,321 +173,10 @@ def compute(p: Params) -> dict[str, Any]:
     }
 
 
-def _train_shuffled(cfg: Any) -> Any:
-    """The null host trained on a shuffled task: `train_toy`'s recipe (same initial
-    weights, inputs from the same generators, optimiser and steps), but each input's
-    target is the features of another input of the batch (a permutation drawn per step
-    and instance), so the output can learn nothing about the input."""
-    import torch
-
-    from symbiote_core.hosts.toy import ToyModel
-
-    generators = cfg.generators()
-    model = ToyModel(cfg, generator=generators)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    for _ in range(cfg.steps):
-        x = model.sample_features(cfg.batch_size, generators)  # (batch, inst, features)
-        order = torch.stack(
-            [torch.randperm(cfg.batch_size, generator=g) for g in generators], dim=1
-        )  # (batch, inst)
-        target = x.gather(0, order[..., None].expand_as(x))
-        loss = model.loss(target, model(x)).sum()  # a sum keeps instances independent
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return model.eval()
-
-
-def _shuffled_outputs(p: Params, host: Any) -> dict[str, list[float]]:
-    """What the host trained on a shuffled task outputs on the selection inputs, per
-    seed: its largest output and how many features fire often enough to be targets."""
-    import torch
-
-    from figures_src import _toy
-    from symbiote_core.hosts.toy import toy_activations
-
-    acts, _ = toy_activations(host, p.n_activations, _toy.streams(p.seeds, _toy.ACTIVATIONS))
-    with torch.no_grad():
-        out = host.decode(acts)  # (sel, inst, features)
-    fired = (out > 0).sum(0)  # (inst, features)
-    return {
-        "max_output": [round(v, 6) for v in out.amax(dim=(0, 2)).tolist()],
-        "eligible_targets": (fired >= p.min_firings).sum(-1).tolist(),
-    }
-
-
-def _steer_host(
-    p: Params,
-    name: str,
-    host: Any,
-    selection: Any,
-    latents: Any,
-    atoms_all: Any,
-    doses: Any,
-    rows: list[dict[str, Any]],
-    targets_info: list[dict[str, Any]] | None,
-) -> None:
-    """Pick every reader's direction for each target of each seed of one host and steer
-    along it at `doses`; append one row per (seed, target, kind, dose)."""
-    import torch
-
-    from figures_src import _toy
-    from symbiote_core.metrics import cosine_matrix, random_directions
-
-    seeds, d = list(p.seeds), p.d_hidden
-    true_dirs, _ = host.true_directions()  # (inst, features, d)
-    with torch.no_grad():
-        sel_out = host.decode(selection)  # (sel, inst, features): clean outputs
-        x_eval = host.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION))
-        h_eval = host.hidden(x_eval)  # (eval, inst, d)
-        clean_eval = host.decode(h_eval)  # (eval, inst, features)
-    eye = torch.eye(d)
-    for i, seed in enumerate(seeds):
-        fired = (sel_out[:, i] > 0).sum(0)  # (features,)
-        eligible = (fired >= p.min_firings).nonzero().flatten()
-        order = torch.randperm(len(eligible), generator=_toy.stream(seed, _toy.TARGETS))
-        targets = eligible[order[: p.n_targets]]
-        gen = _toy.stream(seed, _toy.RANDOM_READERS)
-        # Candidates with both signs: d axes -> 2d candidates; n/2 random -> n candidates.
-        random_small = random_directions(d, d, gen)
-        random_large = random_directions(p.n_features // 2, d, gen)
-        atoms = atoms_all[i]  # (d_sae, d)
-        cos_atoms = cosine_matrix(atoms, true_dirs[i])  # (d_sae, features)
-        h_sel = selection[:, i]
-        outs = _standardise(sel_out[:, i, targets])  # (sel, targets)
-        # Each reader's candidates (rows) and their activations on the selection inputs;
-        # signed readers offer each direction and its negation.
-        readers = {
-            KINDS[0]: (atoms, latents[:, i], False),
-            KINDS[1]: (eye, h_sel, True),
-            KINDS[2]: (random_small, h_sel @ random_small.T, True),
-            KINDS[3]: (random_large, h_sel @ random_large.T, True),
-        }
-        picks = {
-            kind: _pick(directions, activations, outs, signed)
-            for kind, (directions, activations, signed) in readers.items()
-        }  # kind -> ((targets, d) directions, (targets,) candidate index)
-        for j, t in enumerate(targets.tolist()):
-            chosen = {kind: picked[0][j] for kind, picked in picks.items()}
-            chosen[KINDS[4]] = true_dirs[i, t]
-            if targets_info is not None:
-                atom_index = int(picks[KINDS[0]][1][j])
-                targets_info.append(
-                    {
-                        "seed": seed,
-                        "target": t,
-                        "firings": int(fired[t]),
-                        "chosen_atom_cosine": round(cos_atoms[atom_index, t].item(), 4),
-                        "best_atom_cosine": round(cos_atoms[:, t].max().item(), 4),
-                    }
-                )
-            others = torch.ones(p.n_features, dtype=torch.bool)
-            others[t] = False
-            for kind, direction in chosen.items():
-                change = _steer(host, h_eval, clean_eval, i, direction, doses)  # (doses, eval, f)
-                gains = change[:, :, t].mean(1)
-                collaterals = change[:, :, others].abs().mean((1, 2))
-                for k, dose in enumerate(doses.tolist()):
-                    rows.append(
-                        {
-                            "host": name,
-                            "seed": seed,
-                            "target": t,
-                            "direction": kind,
-                            "dose": dose,
-                            "gain": round(gains[k].item(), 6),
-                            "collateral": round(collaterals[k].item(), 7),
-                        }
-                    )
-
-
-def _steer(host: Any, hidden: Any, clean: Any, i: int, direction: Any, doses: Any) -> Any:
-    """Change of instance i's outputs when `dose * direction` is added at `hook_hidden`.
-
-    The host's output is `decode(hook_hidden(h))`, so steering there gives
-    `decode(h + dose * direction)`; this evaluates it for instance i alone and every
-    dose at once, `(doses, eval, features)`. tests/test_figures_toy.py checks it
-    against `intervene(host, [Intervention("hook_hidden", add(...))])`.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    with torch.no_grad():
-        pre = hidden[:, i] @ host.W[i].T + host.b[i]  # (eval, features)
-        push = host.W[i] @ direction  # (features,): what a unit push adds to each output
-        steered = F.relu(pre[None] + doses[:, None, None] * push)  # (doses, eval, features)
-        return steered - clean[None, :, i]
-
-
-def _standardise(a: Any) -> Any:
-    """Columns centred and scaled to unit norm, so `x.T @ y` is Pearson's correlation
-    (0 for a constant column)."""
-    a = a - a.mean(0)
-    return a / a.norm(dim=0).clamp_min(1e-12)
-
-
-def _pick(directions: Any, activations: Any, outs: Any, signed: bool) -> tuple[Any, Any]:
-    """Per target, the candidate whose activation correlates best with its output.
-
-    `directions` `(n, d)` with `activations` `(samples, n)` on the selection inputs and
-    standardised target outputs `outs` `(samples, targets)`. With `signed`, each
-    direction's negation is a candidate too (its correlation is the negation). Returns
-    the chosen unit directions `(targets, d)` and candidate indices `(targets,)`.
-    """
-    import torch
-
-    corr = _standardise(activations).T @ outs  # (n, targets)
-    if signed:
-        directions = torch.cat([directions, -directions])
-        corr = torch.cat([corr, -corr])
-    index = corr.argmax(0)
-    return directions[index], index
-
-
 # ----- values -----
 
 
-def _per_seed_mean(
-    data: dict[str, Any], kind: str, field: str, host: str = "trained"
-) -> list[float]:
-    """Per seed, the mean of `field` over targets at the headline dose, on one host."""
-    out = []
-    for seed in data["seeds"]:
-        picked = [
-            r[field]
-            for r in data["rows"]
-            if r["seed"] == seed
-            and r["host"] == host
-            and r["direction"] == kind
-            and r["dose"] == data["headline_dose"]
-        ]
-        out.append(sum(picked) / len(picked))
-    return out
-
-
-def _per_gain(data: dict[str, Any], kind: str, host: str = "trained") -> list[float]:
-    """Per seed, mean collateral over mean target gain: collateral per unit of gain.
-    A direction that does not raise its target (mean gain <= 0) is divided by 1e-9, an
-    enormous but finite number: it gives no control at all."""
-    gains = _per_seed_mean(data, kind, "gain", host)
-    collaterals = _per_seed_mean(data, kind, "collateral", host)
-    return [c / max(g, 1e-9) for c, g in zip(collaterals, gains, strict=True)]
-
-
-def _host_values() -> dict[str, Any]:
-    """Gain and collateral per gain of every kind on the null hosts and the ReLU host,
-    each a (description, getter) pair."""
-    out: dict[str, Any] = {}
-    short = {KINDS[0]: "atom", KINDS[1]: "neuron", KINDS[3]: "random", KINDS[4]: "oracle"}
-    for host, key in HOST_KEYS.items():
-        on = {
-            "untrained": "on the untrained host",
-            "untrained, second draw": "on a second untrained host",
-            "privileged basis": "on the ReLU host (privileged basis)",
-        }[host]
-        for kind, word in short.items():
-            out[f"{key}_{word}_gain"] = (
-                f"the target output's rise when pushed along the {kind} direction, {on}",
-                lambda d, k=kind, h=host: _per_seed_mean(d, k, "gain", h),
-            )
-            out[f"{key}_{word}_collateral_per_gain"] = (
-                f"collateral per unit of target gain along the {kind} direction, {on}",
-                lambda d, k=kind, h=host: _per_gain(d, k, h),
-            )
-        out[f"{key}_twice_random_gain"] = (
-            f"twice the target gain of a random direction, {on}",
-            lambda d, h=host: [2 * g for g in _per_seed_mean(d, KINDS[3], "gain", h)],
-        )
-        for kind, word in ((KINDS[3], "random"), (KINDS[0], "atom"), (KINDS[4], "oracle")):
-            out[f"{key}_half_{word}_collateral_per_gain"] = (
-                f"half the collateral per unit of gain along the {kind} direction, {on}",
-                lambda d, h=host, k=kind: [r / 2 for r in _per_gain(d, k, h)],
-            )
-    out["shuffled_host_max_output"] = (
-        "the largest output of the host trained on a shuffled task",
-        lambda d: d["shuffled"]["max_output"],
-    )
-    out["shuffled_host_eligible_targets"] = (
-        "features of the shuffled-task host that fire often enough to be a target",
-        lambda d: d["shuffled"]["eligible_targets"],
-    )
-    return out
-
-
-def _share_of_oracle(data: dict[str, Any], summary: str = "median") -> list[float]:
-    """Per seed, the median (or `min`) over targets of the atom's gain over the oracle's."""
-    import statistics
-
-    pick = statistics.median if summary == "median" else min
-    at = {
-        (r["seed"], r["target"], r["direction"]): r["gain"]
-        for r in data["rows"]
-        if r["dose"] == data["headline_dose"] and r["host"] == "trained"
-    }
-    out = []
-    for seed in data["seeds"]:
-        targets = [t["target"] for t in data["targets"] if t["seed"] == seed]
-        shares = [at[(seed, t, KINDS[0])] / at[(seed, t, KINDS[4])] for t in targets]
-        out.append(pick(shares))
-    return out
-
-
-def _well_chosen(data: dict[str, Any], field: str) -> list[float]:
-    """Per seed, the share of targets whose atom (chosen, or best available) has cosine
-    >= `well_chosen_cosine` with the target's true direction."""
-    out = []
-    for seed in data["seeds"]:
-        cosines = [t[field] for t in data["targets"] if t["seed"] == seed]
-        out.append(sum(c >= data["well_chosen_cosine"] for c in cosines) / len(cosines))
-    return out
-
-
-def _picked_best(data: dict[str, Any]) -> list[float]:
-    """Per seed, the share of targets whose chosen atom is the atom closest to the target's
-    true direction (what a selection with ground truth would pick)."""
-    out = []
-    for seed in data["seeds"]:
-        ts = [t for t in data["targets"] if t["seed"] == seed]
-        out.append(sum(t["chosen_atom_cosine"] == t["best_atom_cosine"] for t in ts) / len(ts))
-    return out
-
-
-def _picked_when_available(data: dict[str, Any]) -> list[float]:
-    """Per seed, among targets for which some atom has cosine >= `well_chosen_cosine`
-    with the true direction, the share whose chosen atom is the closest one."""
-    out = []
-    for seed in data["seeds"]:
-        ts = [
-            t
-            for t in data["targets"]
-            if t["seed"] == seed and t["best_atom_cosine"] >= data["well_chosen_cosine"]
-        ]
-        out.append(sum(t["chosen_atom_cosine"] == t["best_atom_cosine"] for t in ts) / len(ts))
-    return out
-
-
-def _min_firings(data: dict[str, Any]) -> list[int]:
-    return [min(t["firings"] for t in data["targets"] if t["seed"] == s) for s in data["seeds"]]
-
-
 # ----- chart -----
-
-
-def _seed_curves(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per seed, kind and dose: the mean gain and collateral over targets."""
-    groups: dict[tuple[int, str, float], list[dict[str, Any]]] = {}
-    for row in (r for r in data["rows"] if r["host"] == "trained"):
-        groups.setdefault((row["seed"], row["direction"], row["dose"]), []).append(row)
-    return [
-        {
-            "seed": seed,
-            "direction": kind,
-            "dose": dose,
-            "gain": sum(r["gain"] for r in rows) / len(rows),
-            "collateral": sum(r["collateral"] for r in rows) / len(rows),
-        }
-        for (seed, kind, dose), rows in sorted(groups.items())
-    ]
 
 
 def render(data: dict[str, Any]) -> alt.HConcatChart:
@@ -644,13 +325,8 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
-    "{{ param: steering_dose_response.n_features }} features in "
-    "{{ param: steering_dose_response.d_hidden }} dimensions, each active with probability "
-    "{{ param: steering_dose_response.feature_probability }}; one per seed, trained with Adam "
-    "(learning rate {{ param: steering_dose_response.host_lr }}, "
-    "{{ param: steering_dose_response.host_steps }} steps, batches of "
-    "{{ code: figures_src._toy.host_config.batch_size }}). **Symbiote.** A TopK dictionary, one "
+    toy_host("steering_dose_response")
+    + "**Symbiote.** A TopK dictionary, one "
     "atom per feature, grown on {{ param: steering_dose_response.n_activations }} hidden "
     "activations (Adam, learning rate {{ param: steering_dose_response.dictionary_lr }}, "
     "{{ param: steering_dose_response.dictionary_steps }} steps), steering by adding dose × atom "
@@ -670,12 +346,11 @@ METHODS = (
     "layer, where the neurons are a frame the host picks. The null hosts and the ReLU host are "
     "scored at dose {{ param: steering_dose_response.headline_dose }}. **Reference.** The true "
     "feature direction. **Faithfulness.** Each dictionary replaces its host's hidden layer on "
-    "{{ param: steering_dose_response.n_splice }} fresh inputs: loss recovered is (ablated - "
-    "spliced) / (ablated - clean) of the host's loss, the ablated host given the layer's mean; "
-    "on the untrained hosts, the same share of the squared distance to the host's own output. "
+    "{{ param: steering_dose_response.n_splice }} fresh inputs: "
+    + loss_recovered_method()
+    + "; on the untrained hosts, the same share of the squared distance to the host's own output. "
     "**Seeds.** "
     "{{ value: steering_dose_response.n_seeds }} ({{ param: steering_dose_response.seeds }})."
-
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
@@ -683,7 +358,7 @@ FIGURE = Figure(
     title="Steering along a dictionary atom moves the target; training is what keeps the "
     "rest still",
     caption=(
-        f"Toy hosts ({PARAMS.n_features} features in {PARAMS.d_hidden} dimensions, "
+        f"Toy hosts ({PARAMS.host.n_features} features in {PARAMS.host.d_hidden} dimensions, "
         f"{len(PARAMS.seeds)} seeds) steered by adding a unit direction, scaled by the dose, "
         f"to the hidden layer, {PARAMS.n_targets} targets per seed; each direction is picked "
         "on selection inputs and scored on others. Lines: means over seeds with a 95% band; "
@@ -700,15 +375,15 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-        "headline_dose": ("the dose every claim is judged at", lambda d: d["headline_dose"]),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "n_targets": ("target features steered per seed", lambda d: d["n_targets"]),
-        "n_selection": ("selection inputs directions are chosen on", lambda d: d["n_selection"]),
-        "n_eval": ("fresh evaluation inputs directions are scored on", lambda d: d["n_eval"]),
+        "n_seeds": n_seeds(),
+        "headline_dose": ("the dose every claim is judged at", stored("headline_dose")),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
+        "n_targets": ("target features steered per seed", stored("n_targets")),
+        "n_selection": ("selection inputs directions are chosen on", stored("n_selection")),
+        "n_eval": ("fresh evaluation inputs directions are scored on", stored("n_eval")),
         "neuron_candidates": ("candidate neuron directions (both signs of each neuron)", lambda d: 2 * d["d_hidden"]),
-        "atom_candidates": ("candidate atoms of the dictionary", lambda d: d["n_features"]),
+        "atom_candidates": ("candidate atoms of the dictionary", stored("n_features")),
         "min_firings": ("the firings a target needs in the selection inputs", _min_firings),
         "atom_gain": ("the target output's rise when pushed along the chosen dictionary atom (headline dose)", lambda d: _per_seed_mean(d, KINDS[0], "gain")),
         "neuron_gain": ("the target output's rise when pushed along the best neuron (headline dose)", lambda d: _per_seed_mean(d, KINDS[1], "gain")),
@@ -730,11 +405,11 @@ FIGURE = Figure(
         "picked_best_share": ("the share of targets whose chosen atom is the one closest to the true feature", _picked_best),
         "picked_when_available": ("of targets with an atom along the true feature, the share whose chosen atom is the closest one", _picked_when_available),
         "available_share": ("the share of targets for which some atom lies along the true feature", lambda d: _well_chosen(d, "best_atom_cosine")),
-        "well_chosen_cosine": ("the cosine with the true direction at which an atom counts as the feature's", lambda d: d["well_chosen_cosine"]),
+        "well_chosen_cosine": ("the cosine with the true direction at which an atom counts as the feature's", stored("well_chosen_cosine")),
         "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place, trained host", lambda d: d["faithfulness"]["trained"]["recovered"]),
         **{
             f"{key}_dictionary_{measure}": (
-                f"the dictionary's {_FAITHFULNESS_WORDS[measure]}, on the {host} host",
+                f"{_FAITHFULNESS_WORDS[measure]}, on the {host} host",
                 lambda d, host=host, measure=measure: d["faithfulness"][host][measure],
             )
             for host, key in HOST_KEYS.items()

@@ -18,6 +18,7 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.words import loss_recovered
 from symbiote_core.figures.authoring.spec import Figure
 
 KINDS = ("dictionary atom", "best neuron", "random direction")
@@ -244,6 +245,6 @@ FIGURE = Figure(
     values={
         "n_features": ("the toy host's features", lambda d: len(d["host"]["b"])),
         "n_inputs": ("the fixed inputs the page steers", lambda d: len(d["inputs"])),
-        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place", lambda d: d["recovered"]),
+        "dictionary_recovered": (loss_recovered(), lambda d: d["recovered"]),
     },
 )

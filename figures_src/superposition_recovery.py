@@ -21,50 +21,38 @@ number of directions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import altair as alt
-
-from figures_src._toy import per_seed
+from figures_src._lab.hosts import ToyHost
+from figures_src._lab.superposition_charts import (
+    _best_control,
+    _densest,
+    _gap,
+    _halfway,
+    _v,
+    render,
+)
+from figures_src._lab.values import n_seeds, stored
+from figures_src._lab.words import loss_recovered, loss_recovered_method, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 TUNING_SEEDS = (0, 1, 2, 3, 4)
 """The seeds the recipe was developed on; claims are judged on `Params.seeds`."""
 
 HOSTS = ("linear", "relu")
-HOST_LABELS = {"linear": "linear host (no privileged basis)", "relu": "ReLU host (privileged)"}
-MATCHED_READERS = (
-    "dictionary",
-    "shuffled-data dictionary",
-    "untrained dictionary",
-    "neurons",
-    "rotated neuron frame",
-    "random directions",
-)
-CONTROLS = ("shuffled-data dictionary", "neurons", "rotated neuron frame", "random directions")
-"""The count-matched readers that learned nothing about the features: the claims'
-control is the best of them, per seed."""
 
 
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = (5, 6, 7, 8, 9)
     """Evaluation seeds; the recipe was developed on `TUNING_SEEDS`."""
-    n_features: int = 256
-    """Sparse ground-truth features of the toy host."""
-    d_hidden: int = 32
-    """Width of the host's hidden layer, into which the features are compressed."""
+    host: ToyHost = field(default_factory=ToyHost)
+    """The toy host (`_lab.hosts`); its feature probability is the headline one, which
+    the claims and the ReLU host use (one of `feature_probabilities`)."""
     feature_probabilities: tuple[float, ...] = (0.01, 0.03)
     """The linear host's sparsity sweep; the ReLU host runs at the headline only. Two
     points, because each costs five hosts and five dictionaries of the build's budget."""
-    headline_probability: float = 0.01
-    """The feature probability the claims and the ReLU host use (one of
-    `feature_probabilities`)."""
-    host_steps: int = 300
-    """Adam steps training the host, each on a fresh batch."""
-    host_lr: float = 1e-2
-    """The host's Adam learning rate."""
     dictionary_steps: int = 400
     """Optimiser steps training the TopK dictionary."""
     dictionary_lr: float = 1e-2
@@ -78,10 +66,6 @@ class Params:
     n_eval: int = 4096
     """Held-out inputs per host on which each dictionary is spliced into its host."""
 
-    @property
-    def feature_probability(self) -> float:  # the headline, for `_toy.train_dictionary`
-        return self.headline_probability
-
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
@@ -90,10 +74,10 @@ def compute(p: Params) -> dict[str, Any]:
     from symbiote_core.hosts.toy import toy_activations, train_toy
     from symbiote_core.metrics import random_directions
 
-    seeds, n, d = list(p.seeds), p.n_features, p.d_hidden
+    seeds, n, d = list(p.seeds), p.host.n_features, p.host.d_hidden
     probs = p.feature_probabilities
-    if p.headline_probability not in probs:
-        raise ValueError("superposition_recovery: headline_probability must be in the sweep")
+    if p.host.feature_probability not in probs:
+        raise ValueError("superposition_recovery: host.feature_probability (the headline) must be in the sweep")
     # Instances: (probability, seed), probability-major. Seed s has the same initial
     # weights at every probability and on both hosts, so the hosts differ only by what
     # the comparison is about.
@@ -113,14 +97,14 @@ def compute(p: Params) -> dict[str, Any]:
         )[0],
         "relu": toy_activations(relu, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0],
     }
-    head = probs.index(p.headline_probability)
+    head = probs.index(p.host.feature_probability)
     head_linear = acts["linear"][:, head * len(seeds) : (head + 1) * len(seeds)]
     shuffled = {
         "linear": _toy.shuffle_coordinates(head_linear, _toy.streams(seeds, _toy.SHUFFLE)),
         "relu": _toy.shuffle_coordinates(acts["relu"], _toy.streams(seeds, _toy.SHUFFLE)),
     }
     k_of = {q: max(1, round(n * q)) for q in probs}
-    k_head = k_of[p.headline_probability]
+    k_head = k_of[p.host.feature_probability]
 
     # Full dictionaries (n atoms): the linear sweep, then the linear headline's shuffled null.
     full_acts = torch.cat([acts["linear"], shuffled["linear"]], dim=1)
@@ -140,7 +124,7 @@ def compute(p: Params) -> dict[str, Any]:
     ]
     matched_acts = torch.cat([a for _, _, a in matched_groups], dim=1)
     small_seeds = seeds * len(matched_groups)
-    untrained = _toy.reseed_instances(_untrained_like(p, len(small_seeds), k_head), small_seeds)
+    untrained = _untrained_like(p, small_seeds, k_head)
     untrained_atoms = untrained.W_dec.detach().clone()
     small = _toy.train_dictionary(p, matched_acts, small_seeds, d_sae=2 * d, k=k_head)
 
@@ -227,14 +211,14 @@ def compute(p: Params) -> dict[str, Any]:
         recovered = recovered_by["linear", "full"]
         score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
-        if q == p.headline_probability:
+        if q == p.host.feature_probability:
             i_null = len(sweep) + seeds.index(s)
             shuffled_full = full.W_dec.detach()[i_null]
             score(
                 "linear", q, s, "shuffled-data dictionary", shuffled_full, true, recovered[i_null]
             )
 
-    q = p.headline_probability
+    q = p.host.feature_probability
     for g, (host, reader, _) in enumerate(matched_groups):
         for j, s in enumerate(seeds):
             i = g * len(seeds) + j
@@ -267,166 +251,25 @@ def compute(p: Params) -> dict[str, Any]:
         "n_features": n,
         "d_hidden": d,
         "matched_atoms": 2 * d,
-        "headline_probability": p.headline_probability,
+        "headline_probability": p.host.feature_probability,
         "recovery_threshold": p.recovery_threshold,
         "represented_norm": p.represented_norm,
     }
 
 
-def _untrained_like(p: Params, n_instances: int, k: int) -> Any:
+def _untrained_like(p: Params, seeds: list[int], k: int) -> Any:
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
-    return TopKSAE(TopKConfig(d_in=p.d_hidden, d_sae=2 * p.d_hidden, n_instances=n_instances, k=k))
+    cfg = TopKConfig(
+        d_in=p.host.d_hidden, d_sae=2 * p.host.d_hidden, n_instances=len(seeds), k=k, instance_seeds=seeds
+    )
+    return TopKSAE(cfg)
 
 
 # ----- values -----
 
 
-def _v(data: dict[str, Any], reader: str, field: str = "mmcs", **where: Any) -> list[float]:
-    where = {"host": "linear", "probability": data["headline_probability"]} | where
-    return per_seed(data["rows"], field, data["seeds"], reader=reader, **where)
-
-
-def _best_control(data: dict[str, Any], host: str) -> list[float]:
-    """Per seed, the best MMCS among the count-matched readers that learned nothing."""
-    columns = [_v(data, f"{c} (matched)", host=host) for c in CONTROLS]
-    return [max(seed) for seed in zip(*columns, strict=True)]
-
-
-def _gap(data: dict[str, Any], host: str) -> list[float]:
-    """Per seed, the neurons' MMCS minus the rotated neuron frame's."""
-    neurons = _v(data, "neurons (matched)", host=host)
-    rotated = _v(data, "rotated neuron frame (matched)", host=host)
-    return [a - b for a, b in zip(neurons, rotated, strict=True)]
-
-
-def _halfway(data: dict[str, Any]) -> list[float]:
-    """Per seed, halfway from the random control's MMCS to a perfect match (1)."""
-    return [(r + 1) / 2 for r in _v(data, "random directions")]
-
-
-def _densest(data: dict[str, Any]) -> float:
-    return max(r["probability"] for r in data["rows"])
-
-
 # ----- chart -----
-
-
-def render(data: dict[str, Any]) -> alt.HConcatChart:
-    # Imported here, not at the top: a top-level import is part of the data key, and
-    # colours must only re-render.
-    import statistics
-
-    from symbiote_core.figures.authoring import palette
-
-    rows = data["rows"]
-    probs = sorted({r["probability"] for r in rows})
-    sweep = [
-        r
-        for r in rows
-        if r["host"] == "linear" and r["reader"] in ("dictionary", "random directions")
-    ]
-    colors = alt.Scale(**palette.scale({"dictionary": "symbiote", "random directions": "control"}))
-    x = alt.X(
-        "probability:Q",
-        scale=alt.Scale(type="log", domain=[min(probs) / 1.5, max(probs) * 1.5]),
-        axis=alt.Axis(values=probs, format="~g"),
-        title="feature probability (log scale)",
-    )
-    y_title, y_scale = "mean max cosine with true features", alt.Scale(domain=[0, 1])
-    # Each line is named at its right end (a direct label, no legend to look up); in ink,
-    # which reads at 4.5:1 in both themes where the control's grey would not.
-    base = alt.Chart(alt.Data(values=sweep)).encode(
-        x=x, color=alt.Color("reader:N", scale=colors, title=None, legend=None)
-    )
-    densest = max(probs)
-    ends = [
-        {
-            "reader": reader,
-            "probability": densest,
-            "mmcs": statistics.fmean(
-                r["mmcs"] for r in sweep if r["reader"] == reader and r["probability"] == densest
-            ),
-        }
-        for reader in ("dictionary", "random directions")
-    ]
-    labels = (
-        alt.Chart(alt.Data(values=ends))
-        .mark_text(align="right", dx=-2, dy=-10, color=palette.color("ink"))
-        .encode(x=x, y=alt.Y("mmcs:Q", scale=y_scale), text="reader:N")
-    )
-    sweep_chart = (
-        base.mark_line().encode(y=alt.Y("mean(mmcs):Q", title=y_title, scale=y_scale))
-        + labels
-        + base.mark_circle(size=28, opacity=0.6).encode(
-            y=alt.Y("mmcs:Q", title=y_title, scale=y_scale),
-            tooltip=[
-                "reader:N",
-                "seed:O",
-                "probability:Q",
-                alt.Tooltip("mmcs:Q", format=".3f"),
-                alt.Tooltip("mcc:Q", format=".3f"),
-                alt.Tooltip("coverage:Q", format=".0%"),
-                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
-            ],
-        )
-    ).properties(
-        width=260,
-        height=240,
-        title=f"Linear host: {data['n_features']} atoms vs {data['n_features']} random",
-    )
-
-    matched = [
-        dict(r, reader=r["reader"].removesuffix(" (matched)"), host_label=HOST_LABELS[r["host"]])
-        for r in rows
-        if r["reader"].endswith("(matched)")
-    ]
-    # The ReLU host is the one whose neurons are a privileged basis: the neuron role;
-    # the linear host has none, so it gets a neutral (muted, swapped in dark mode too).
-    host_colors = alt.Scale(
-        **palette.scale({HOST_LABELS["linear"]: "muted", HOST_LABELS["relu"]: "neuron"})
-    )
-    matched_base = alt.Chart(alt.Data(values=matched)).encode(
-        y=alt.Y("reader:N", sort=list(MATCHED_READERS), title=None),
-        yOffset=alt.YOffset("host_label:N", sort=list(HOST_LABELS.values())),
-        color=alt.Color(
-            "host_label:N",
-            scale=host_colors,
-            title=None,
-            legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=300),
-        ),
-    )
-    matched_chart = (
-        matched_base.mark_tick(thickness=2, size=12).encode(
-            x=alt.X("mean(mmcs):Q", scale=alt.Scale(zero=False), title="mean max cosine")
-        )
-        + matched_base.mark_circle(size=22, opacity=0.55).encode(
-            x="mmcs:Q",
-            tooltip=[
-                "host_label:N",
-                "reader:N",
-                "seed:O",
-                alt.Tooltip("mmcs:Q", format=".3f"),
-                alt.Tooltip("mcc:Q", format=".3f"),
-                alt.Tooltip("coverage:Q", format=".0%"),
-                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
-            ],
-        )
-    ).properties(
-        width=260,
-        height=260,
-        title=f"{data['matched_atoms']} directions each, p = {data['headline_probability']:g}",
-    )
-    return (
-        alt.hconcat(sweep_chart, matched_chart)
-        .resolve_scale(color="independent")
-        .properties(
-            description="Left: mean max cosine between true feature directions and a full-size "
-            "dictionary's atoms or as many random directions, against feature probability, "
-            "one dot per seed and a line through the means. Right: readers with equal numbers "
-            "of directions on the linear and the ReLU host, one dot per seed, a tick at the mean."
-        )
-    )
 
 
 PARAMS = Params()
@@ -445,9 +288,9 @@ ALT = (
     "ReLU host, against {{ value: superposition_recovery.matched_best_control_mmcs | .2f mean }} "
     "and {{ value: superposition_recovery.relu_matched_best_control_mmcs | .2f mean }} for the "
     "best reader that learned nothing; the neurons score "
-    "{{ value: superposition_recovery.neuron_mmcs | .2f mean }} (linear) and "
+    "{{ value: superposition_recovery.linear_host_relu_neuron_mmcs | .2f mean }} (linear) and "
     "{{ value: superposition_recovery.relu_neuron_mmcs | .2f mean }} (ReLU), the rotated neuron "
-    "frame {{ value: superposition_recovery.rotated_mmcs | .2f mean }} and "
+    "frame {{ value: superposition_recovery.linear_host_relu_rotated_mmcs | .2f mean }} and "
     "{{ value: superposition_recovery.relu_rotated_mmcs | .2f mean }}. Spliced in place of the "
     "hidden layer, the full dictionary recovers "
     "{{ value: superposition_recovery.dictionary_recovered | .2f mean }} of the loss that "
@@ -460,15 +303,14 @@ ALT = (
 """Alt text: its numbers are the figure's values, filled in by the site."""
 
 METHODS = (
-    "**Host.** The toy model of superposition (`h = W x`, read back as `x̂ = ReLU(Wᵀh + b)`), "
-    "{{ param: superposition_recovery.n_features }} features in "
-    "{{ param: superposition_recovery.d_hidden }} dimensions, linear (`h = W x`, no privileged "
-    "basis) or with a ReLU hidden layer (`h = ReLU(W x)`). One host per seed and feature "
-    "probability (the linear host at {{ param: superposition_recovery.feature_probabilities }}, "
-    "the ReLU host at {{ param: superposition_recovery.headline_probability }}), trained with Adam "
-    "at a constant learning rate of {{ param: superposition_recovery.host_lr }} for "
-    "{{ param: superposition_recovery.host_steps }} steps on fresh batches of "
-    "{{ code: figures_src._toy.host_config.batch_size }}. **Symbiote.** TopK dictionaries grown on "
+    toy_host(
+        "superposition_recovery",
+        probability="{{ param: superposition_recovery.feature_probabilities }} (the ReLU host "
+        "at the headline {{ param: superposition_recovery.host.feature_probability }})",
+    )
+    + "The host is linear (`h = W x`, no privileged basis) or has a ReLU hidden layer "
+    "(`h = ReLU(W x)`); one per seed and feature probability. **Symbiote.** TopK dictionaries "
+    "grown on "
     "{{ param: superposition_recovery.n_activations }} hidden activations of each host, with k the "
     "expected number of active features: a full one (one atom per feature) and a small one with as "
     "many atoms as the neurons have signed axes; Adam, learning rate "
@@ -483,23 +325,23 @@ METHODS = (
     "cosine, and coverage (matches of cosine "
     "{{ param: superposition_recovery.recovery_threshold }} or more). **Faithfulness.** Each "
     "dictionary replaces its host's hidden layer on {{ param: superposition_recovery.n_eval }} "
-    "held-out inputs: loss recovered is (ablated - spliced) / (ablated - clean) of the host's "
-    "reconstruction loss, the ablated host given the layer's mean over those inputs. **Seeds.** "
+    "held-out inputs: "
+    + loss_recovered_method()
+    + ". **Seeds.** "
     "{{ value: superposition_recovery.n_seeds }} ({{ param: superposition_recovery.seeds }}), host "
     "and dictionary reseeded for each."
-
 )
 """The methods appendix's paragraph (see `Figure.methods`)."""
 
 FIGURE = Figure(
     title="A dictionary symbiote finds the features the host packed into its hidden layer",
     caption=(
-        f"Toy hosts squeeze {PARAMS.n_features} sparse features into {PARAMS.d_hidden} "
+        f"Toy hosts squeeze {PARAMS.host.n_features} sparse features into {PARAMS.host.d_hidden} "
         f"dimensions; every dot is one of {len(PARAMS.seeds)} seeds (host and dictionary "
         "reseeded). Left, on the linear host: a TopK dictionary with one atom per feature "
         "against as many random unit directions, across feature probabilities. Right, at "
-        f"probability {PARAMS.headline_probability:g}: readers that all offer "
-        f"{2 * PARAMS.d_hidden} directions (the neurons' signed axes, a rotated copy of that "
+        f"probability {PARAMS.host.feature_probability:g}: readers that all offer "
+        f"{2 * PARAMS.host.d_hidden} directions (the neurons' signed axes, a rotated copy of that "
         "frame, random directions, a small dictionary, the same dictionary trained on "
         "shuffled activations or not trained at all), on the linear host and on a host with "
         "a ReLU hidden layer, whose neurons form a privileged basis. Hover a dot for MCC and "
@@ -514,14 +356,14 @@ FIGURE = Figure(
     compute=compute,
     render=render,
     values={
-        "n_seeds": ("evaluation seeds", lambda d: len(d["seeds"])),
-        "n_features": ("the toy host's ground-truth features", lambda d: d["n_features"]),
-        "d_hidden": ("the host's hidden width", lambda d: d["d_hidden"]),
-        "matched_atoms": ("atoms of a count-matched dictionary", lambda d: d["matched_atoms"]),
-        "neuron_axes": ("the host's neuron directions", lambda d: d["d_hidden"]),
-        "headline_probability": ("the feature probability of the headline host", lambda d: d["headline_probability"]),
-        "recovery_threshold": ("the cosine a one-to-one match needs to count towards coverage", lambda d: d["recovery_threshold"]),
-        "represented_norm": ("the direction length at which the host counts as representing a feature", lambda d: d["represented_norm"]),
+        "n_seeds": n_seeds(),
+        "n_features": ("the toy host's ground-truth features", stored("n_features")),
+        "d_hidden": ("the host's hidden width", stored("d_hidden")),
+        "matched_atoms": ("atoms of a count-matched dictionary", stored("matched_atoms")),
+        "neuron_axes": ("the host's neuron directions", stored("d_hidden")),
+        "headline_probability": ("the feature probability of the headline host", stored("headline_probability")),
+        "recovery_threshold": ("the cosine a one-to-one match needs to count towards coverage", stored("recovery_threshold")),
+        "represented_norm": ("the direction length at which the host counts as representing a feature", stored("represented_norm")),
         "represented_features": ("features the host represents", lambda d: _v(d, "dictionary", "represented")),
         "relu_represented_features": ("features the host represents, ReLU host", lambda d: _v(
             d, "dictionary (matched)", "represented", host="relu"
@@ -545,17 +387,17 @@ FIGURE = Figure(
         "matched_dictionary_mcc": ("mean correlation (MCC) with the true features, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "mcc")),
         "matched_dictionary_coverage": ("the share of true features matched one-to-one, read by the dictionary (count-matched to the neurons)", lambda d: _v(d, "dictionary (matched)", "coverage")),
         "matched_coverage_cap": ("the most coverage a count-matched reader can reach", lambda d: _v(d, "dictionary (matched)", "cap")[0]),
-        "untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)", lambda d: _v(d, "untrained dictionary (matched)")),
+        "untrained_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons)", lambda d: _v(d, "untrained dictionary (matched)")),
         "shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons)", lambda d: _v(d, "shuffled-data dictionary (matched)")),
-        "neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)")),
+        "linear_host_relu_neuron_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)")),
         "neuron_coverage": ("the share of true features matched one-to-one, read by the neurons (count-matched to the neurons)", lambda d: _v(d, "neurons (matched)", "coverage")),
-        "rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)", lambda d: _v(d, "rotated neuron frame (matched)")),
+        "linear_host_relu_rotated_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a randomly rotated neuron frame (count-matched to the neurons)", lambda d: _v(d, "rotated neuron frame (matched)")),
         "matched_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions (count-matched to the neurons)", lambda d: _v(d, "random directions (matched)")),
         "matched_best_control_mmcs": ("the best MMCS of a count-matched reader that learned nothing", lambda d: _best_control(d, "linear")),
         "linear_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, linear host", lambda d: _gap(d, "linear")),
         "relu_neuron_gap": ("the neurons' MMCS minus a rotated neuron frame's, ReLU host", lambda d: _gap(d, "relu")),
         "relu_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary (count-matched to the neurons), ReLU host", lambda d: _v(d, "dictionary (matched)", host="relu")),
-        "relu_untrained_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host", lambda d: _v(
+        "untrained_relu_matched_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary at its initialisation (count-matched to the neurons), ReLU host", lambda d: _v(
             d, "untrained dictionary (matched)", host="relu"
         )),
         "relu_shuffled_matched_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by a dictionary grown on shuffled data (count-matched to the neurons), ReLU host", lambda d: _v(
@@ -570,13 +412,13 @@ FIGURE = Figure(
         "dense_dictionary_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by the dictionary, at the densest feature probability", lambda d: _v(d, "dictionary", probability=_densest(d))),
         "dense_random_mmcs": ("mean max cosine similarity (MMCS) with the true features, read by random directions, at the densest feature probability", lambda d: _v(d, "random directions", probability=_densest(d))),
         # Faithfulness: loss recovered when spliced in place of the hidden layer.
-        "dictionary_recovered": ("the share of the loss mean-ablating the hidden layer costs that the dictionary wins back, spliced in its place", lambda d: _v(d, "dictionary", "recovered")),
-        "dense_dictionary_recovered": ("the dictionary's loss recovered at the densest feature probability", lambda d: _v(d, "dictionary", "recovered", probability=_densest(d))),
-        "shuffled_dictionary_recovered": ("the loss recovered by a dictionary trained on shuffled data", lambda d: _v(d, "shuffled-data dictionary", "recovered")),
-        "matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, linear host", lambda d: _v(d, "dictionary (matched)", "recovered")),
-        "untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained host", lambda d: _v(d, "untrained dictionary (matched)", "recovered")),
-        "relu_matched_dictionary_recovered": ("the loss recovered by the count-matched dictionary, ReLU host", lambda d: _v(d, "dictionary (matched)", "recovered", host="relu")),
-        "relu_untrained_matched_recovered": ("the loss recovered by the count-matched dictionary on the untrained ReLU host", lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu")),
+        "dictionary_recovered": (loss_recovered(), lambda d: _v(d, "dictionary", "recovered")),
+        "dense_dictionary_recovered": (f"{loss_recovered()}, at the densest feature probability", lambda d: _v(d, "dictionary", "recovered", probability=_densest(d))),
+        "shuffled_dictionary_recovered": (f"{loss_recovered()}, for a dictionary trained on shuffled data", lambda d: _v(d, "shuffled-data dictionary", "recovered")),
+        "matched_dictionary_recovered": (f"{loss_recovered()}, for the count-matched dictionary, linear host", lambda d: _v(d, "dictionary (matched)", "recovered")),
+        "untrained_matched_recovered": (f"{loss_recovered()}, for the count-matched dictionary left untrained", lambda d: _v(d, "untrained dictionary (matched)", "recovered")),
+        "relu_matched_dictionary_recovered": (f"{loss_recovered()}, for the count-matched dictionary, ReLU host", lambda d: _v(d, "dictionary (matched)", "recovered", host="relu")),
+        "relu_untrained_matched_recovered": (f"{loss_recovered()}, for the count-matched dictionary left untrained, ReLU host", lambda d: _v(d, "untrained dictionary (matched)", "recovered", host="relu")),
     },
     claims=(
         Claim(
@@ -613,7 +455,7 @@ FIGURE = Figure(
             "and the claim is only that the dictionary beats it on every seed",
             null=Null(
                 description="the same dictionary's initial atoms, before any training",
-                values={"matched_dictionary_mmcs": "untrained_matched_mmcs"},
+                values={"matched_dictionary_mmcs": "untrained_matched_dictionary_mmcs"},
             ),
         ),
         Claim(
@@ -631,8 +473,8 @@ FIGURE = Figure(
                 description="the same comparison on the linear host, whose hidden layer has "
                 "no privileged basis (same seeds and initial weights, same run)",
                 values={
-                    "relu_neuron_mmcs": "neuron_mmcs",
-                    "relu_rotated_mmcs": "rotated_mmcs",
+                    "relu_neuron_mmcs": "linear_host_relu_neuron_mmcs",
+                    "relu_rotated_mmcs": "linear_host_relu_rotated_mmcs",
                 },
             ),
             aggregate="mean_lower_bound",
@@ -651,7 +493,7 @@ FIGURE = Figure(
             why="margin 0: the control is already the strongest of four equal-count readers",
             null=Null(
                 description="the same dictionary's initial atoms, before any training",
-                values={"relu_matched_dictionary_mmcs": "relu_untrained_matched_mmcs"},
+                values={"relu_matched_dictionary_mmcs": "untrained_relu_matched_dictionary_mmcs"},
             ),
         ),
     ),

@@ -8,7 +8,7 @@ sequence positions into the batch first. Direction sets are `(n, d)` rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from symbiote_core.interventions import Intervention, ablate_all, intervene, splice
+from symbiote_core.interventions import Intervention, ablate_all, intervene, replace, splice
 from symbiote_core.sites import collect
 
 
@@ -87,6 +87,103 @@ def splice_loss_recovered(
     spliced = run([Intervention(site, splice(symbiote))])
     ablated = run([Intervention(site, ablate_all(ablation, mean))])
     return SpliceLosses(clean, spliced, ablated, loss_recovered(clean, spliced, ablated))
+
+
+def instance_reconstruction(
+    symbiote: Any, activation: torch.Tensor, slots: Sequence[int], instance_dim: int = -2
+) -> torch.Tensor:
+    """A batched dictionary's `decode(encode(.))` of a batched host's activation.
+
+    `activation` has the host's instances along `instance_dim`; host instance s is read
+    by dictionary instance `slots[s]` (the dictionary may hold more instances: the
+    others are fed zeros and dropped). The result has `activation`'s shape.
+    """
+    x = activation.movedim(instance_dim, -2)  # (..., host instances, d)
+    index = torch.as_tensor(list(slots))
+    filled = x.new_zeros(*x.shape[:-2], symbiote.n_instances, x.shape[-1])
+    filled[..., index, :] = x
+    return symbiote.decode(symbiote.encode(filled))[..., index, :].movedim(-2, instance_dim)
+
+
+class InstanceSpliceLosses(NamedTuple):
+    """`SpliceLosses` of a batched splice: one value per spliced dictionary instance."""
+
+    clean: list[float]
+    spliced: list[float]
+    ablated: list[float]
+    recovered: list[float]
+
+
+@torch.no_grad()
+def splice_loss_recovered_instances(
+    model: nn.Module,
+    site: str,
+    replacement: Any,
+    inputs: Any,
+    loss_fn: Callable[[Any, Any], torch.Tensor],
+    hosts: Sequence[int] | None = None,
+    *,
+    slots: Sequence[int] | None = None,
+    instance_dim: int = -2,
+) -> InstanceSpliceLosses:
+    """`splice_loss_recovered` for a batched host and a stack of dictionaries.
+
+    The host holds several instances along `instance_dim` of `site`, and
+    `loss_fn(output, inputs)` returns its loss per instance `(host instances,)`.
+    `replacement` is either
+    - a batched dictionary: host instance s is spliced by dictionary instance
+      `slots[s]` (default s; see `instance_reconstruction`), or
+    - a reconstruction already made, the site's shape but with one entry per splice
+      along `instance_dim`: splice j replaces host instance `hosts[j]` (default j).
+      Several splices may read one host instance; each is judged alone (they are run
+      in rounds that splice each host instance once).
+    Mean ablation replaces each host instance's site by its mean over every other
+    dimension but the last. Returns one value per splice.
+    """
+    seen: list[torch.Tensor] = []
+
+    def record(tensor: torch.Tensor, *, site: str) -> None:
+        seen.append(tensor)
+
+    with intervene(model, [Intervention(site, record)]):
+        clean = loss_fn(model(inputs), inputs)
+    activation = seen[0]
+    dim = instance_dim % activation.dim()
+    if isinstance(replacement, torch.Tensor):
+        recon = replacement
+    else:
+        n_host = activation.shape[dim]
+        recon = instance_reconstruction(
+            replacement, activation, range(n_host) if slots is None else slots, instance_dim
+        )
+    hosts = list(range(recon.shape[dim])) if hosts is None else [int(i) for i in hosts]
+    if len(hosts) != recon.shape[dim]:
+        raise ValueError(f"{len(hosts)} host instances for {recon.shape[dim]} splices")
+    others = tuple(d for d in range(activation.dim()) if d not in (dim, activation.dim() - 1))
+    mean = activation.mean(dim=others, keepdim=True)
+    ablated = _run(model, inputs, loss_fn, [Intervention(site, replace(mean))])
+    spliced = [0.0] * len(hosts)
+    pending = list(range(len(hosts)))
+    while pending:
+        taken: dict[int, int] = {}
+        for j in pending:
+            taken.setdefault(hosts[j], j)
+        edited = activation.clone()
+        for i, j in taken.items():
+            edited.select(dim, i).copy_(recon.select(dim, j))
+        losses = _run(model, inputs, loss_fn, [Intervention(site, replace(edited))])
+        for i, j in taken.items():
+            spliced[j] = losses[i].item()
+        pending = [j for j in pending if j not in taken.values()]
+    clean_j = [clean[i].item() for i in hosts]
+    ablated_j = [ablated[i].item() for i in hosts]
+    recovered = [loss_recovered(*row) for row in zip(clean_j, spliced, ablated_j, strict=True)]
+    return InstanceSpliceLosses(clean_j, spliced, ablated_j, recovered)
+
+
+def _run(model: nn.Module, inputs: Any, loss_fn: Callable, interventions: list) -> torch.Tensor:
+    with intervene(model, interventions):
+        return loss_fn(model(inputs), inputs)
 
 
 def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

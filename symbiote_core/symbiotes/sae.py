@@ -61,6 +61,10 @@ class DictionaryConfig(SymbioteConfig):
     """A latent that has not fired for this many training examples counts as dead."""
     seed: int = 0
     """Seeds the initial weights through a private generator (see `init_generator`)."""
+    instance_seeds: tuple[int, ...] | None = None
+    """One seed per instance, overriding `seed`: instance i starts with the weights a
+    single dictionary built with `seed=instance_seeds[i]` has, so a seed's dictionary is
+    the same whichever other seeds train beside it (as `ToyConfig.instance_seeds`)."""
 
     def __post_init__(self) -> None:
         for name in ("d_in", "d_sae", "n_instances", "dead_after"):
@@ -69,6 +73,13 @@ class DictionaryConfig(SymbioteConfig):
                 raise ValueError(f"{type(self).__name__}.{name} must be an int >= 1, got {value!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"{type(self).__name__}.seed must be an int >= 0, got {self.seed!r}")
+        if self.instance_seeds is not None:
+            self.instance_seeds = tuple(int(s) for s in self.instance_seeds)
+            if len(self.instance_seeds) != self.n_instances or min(self.instance_seeds) < 0:
+                raise ValueError(
+                    f"{type(self).__name__}.instance_seeds must be {self.n_instances} ints >= 0 "
+                    f"(one per instance) or None, got {self.instance_seeds!r}"
+                )
         for name in self.per_instance:
             value = getattr(self, name)
             if isinstance(value, list | tuple):
@@ -90,6 +101,8 @@ class DictionaryConfig(SymbioteConfig):
         if not 0 <= i < self.n_instances:
             raise ValueError(f"instance {i} out of range for n_instances={self.n_instances}")
         scalars = {name: self.values(name)[i] for name in self.per_instance}
+        if self.instance_seeds is not None:
+            scalars |= {"seed": self.instance_seeds[i], "instance_seeds": None}
         return dataclasses.replace(self, n_instances=1, **scalars)
 
 
@@ -123,13 +136,12 @@ class Dictionary(nn.Module):
         self.autoencoder = d_out is None
         self.d_out = cfg.d_in if d_out is None else d_out
         lead = self._lead()
-        gen = init_generator(cfg.seed)
-        W_dec = _unit_rows(torch.randn(*lead, self.d_sae, self.d_out, generator=gen))
-        if self.autoencoder:
-            W_enc = W_dec.transpose(-1, -2).clone()
-        else:
-            W_enc = torch.randn(*lead, self.d_sae, self.d_in, generator=gen)
-            W_enc = _unit_rows(W_enc).transpose(-1, -2)
+        if cfg.instance_seeds is None:
+            W_enc, W_dec = self._initial_weights(cfg.seed, lead)
+        else:  # each instance from its own seed, as a single dictionary would start
+            pairs = [self._initial_weights(seed, ()) for seed in cfg.instance_seeds]
+            W_enc = torch.stack([w for w, _ in pairs]).view(*lead, self.d_in, self.d_sae)
+            W_dec = torch.stack([w for _, w in pairs]).view(*lead, self.d_sae, self.d_out)
         self.W_enc = nn.Parameter(W_enc.contiguous())  # (n?, d_in, d_sae)
         self.W_dec = nn.Parameter(W_dec)  # (n?, d_sae, d_out)
         self.b_enc = nn.Parameter(torch.zeros(*lead, self.d_sae))  # (n?, d_sae)
@@ -140,6 +152,19 @@ class Dictionary(nn.Module):
             torch.zeros(*lead, self.d_sae, dtype=torch.long),
             persistent=False,
         )
+
+    def _initial_weights(
+        self, seed: int, lead: tuple[int, ...]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(W_enc, W_dec)` drawn from `init_generator(seed)`, with leading dims `lead`."""
+        gen = init_generator(seed)
+        W_dec = _unit_rows(torch.randn(*lead, self.d_sae, self.d_out, generator=gen))
+        if self.autoencoder:
+            W_enc = W_dec.transpose(-1, -2).clone()
+        else:
+            W_enc = torch.randn(*lead, self.d_sae, self.d_in, generator=gen)
+            W_enc = _unit_rows(W_enc).transpose(-1, -2)
+        return W_enc.contiguous(), W_dec
 
     # ----- shapes: internally every tensor carries the instance dimension -----
 

@@ -139,12 +139,12 @@ class _Fixed:
 
 
 def test_splice_recovered_is_one_for_the_identity_and_zero_for_the_mean() -> None:
-    from figures_src.induction_symbiote_graph import _residuals, _splice_recovered
+    from figures_src._lab.induction_graph_compute import _residuals, _splice_recovered
 
     model, batch, _, _ = _setup()
     index = torch.arange(2)
-    identity = _splice_recovered(graph, model, batch, _Fixed(2), index)
+    identity = _splice_recovered(model, batch, _Fixed(2), index)
     assert identity == [1.0, 1.0]
     mean = _residuals(model, batch.tokens).mean(dim=(1, 2))  # (I, D)
-    ablated = _splice_recovered(graph, model, batch, _Fixed(2, mean[None, None]), index)
+    ablated = _splice_recovered(model, batch, _Fixed(2, mean[None, None]), index)
     assert max(abs(v) for v in ablated) < 1e-5

@@ -8,7 +8,7 @@ import dataclasses
 import torch
 
 from figures_src import _toy
-from figures_src.steering_dose_response import _pick, _steer
+from figures_src._lab.steering_runs import _pick, _steer
 from symbiote_core.hosts.toy import ToyConfig, ToyModel, train_toy
 from symbiote_core.interventions import Intervention, add, intervene
 from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE

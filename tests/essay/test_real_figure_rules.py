@@ -18,22 +18,6 @@ ENGINE = Engine(root=ROOT)
 NAMES = figure_names(ENGINE)
 
 PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
-    "induction_heads": {
-        ("accuracy_two_layers", "accuracy_shuffled"),
-    },
-    "induction_symbiote_graph": {
-        ("prev_k_share", "cur_k_share"),
-    },
-    "modadd_causal": {
-        ("key_kl_ratio", "random_kl_ratio"),
-        ("key_shift_acc", "random_shift_acc"),
-        ("restricted_key_acc", "restricted_other_acc"),
-        ("restricted_key_loss", "restricted_other_loss"),
-    },
-    "modadd_fourier": {
-        ("key_share", "memorised_top_share"),
-        ("key_share", "untrained_top_share"),
-    },
     "modadd_readers": {
         ("dictionary_answer_max", "twin_answer_max"),
         ("dictionary_arc_coverage", "twin_matched_arc_coverage"),
@@ -45,20 +29,6 @@ PENDING_NULL_NAMES: dict[str, set[tuple[str, str]]] = {
         ("probe_nondouble_r2_median", "control_nondouble_r2_median"),
         ("probe_other_r2_median", "probe_key_r2_median"),
         ("sweep_purity_median_max", "probe_key_purity_median"),
-    },
-    "modadd_transcoder": {
-        ("untrained_gap_abs", "gap_abs"),
-        ("untrained_kl_recovered", "untrained_other_kl_recovered"),
-    },
-    "random_host_control": {
-        ("random_host_mmcs", "random_host_untrained_dictionary_mmcs"),
-        ("trained_loss", "random_host_loss"),
-    },
-    "superposition_recovery": {
-        ("matched_dictionary_mmcs", "untrained_matched_mmcs"),
-        ("relu_matched_dictionary_mmcs", "relu_untrained_matched_mmcs"),
-        ("relu_neuron_mmcs", "neuron_mmcs"),
-        ("relu_rotated_mmcs", "rotated_mmcs"),
     },
 }
 """(value, null value) pairs named before the null naming rule (`rules.NULL_NAMING`)

@@ -29,6 +29,10 @@ class SourceTextError(Exception):
     """Source that cannot give what was asked (names the file, and the line if known)."""
 
 
+class _NotStatic(Exception):
+    """An expression `SourceIndex.static_text` cannot evaluate from source."""
+
+
 @dataclass(frozen=True)
 class Setting:
     """A literal in the project's code, found by `SourceIndex.setting`."""
@@ -122,16 +126,134 @@ class SourceIndex:
         keyword = next((k for k in call.keywords if k.arg == field), None)
         if keyword is None:
             return ""
-        node = keyword.value
-        if isinstance(node, ast.Name):
-            node = _top_level_value(tree, node.id) or node
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return self.static_text(module, keyword.value, {})
+        except _NotStatic:
+            raise SourceTextError(
+                f"{self.where(module, keyword.value)}: Figure's {field}= must be a string "
+                "literal, the name of a module-level string constant, or strings joined by `+` "
+                "from those and includes (calls of a project function that returns one, with "
+                "literal arguments; see `figures_src/_lab/words.py`): the site reads it without "
+                "importing the module; quote numbers with {{ param: }} / {{ code: }} directives"
+            ) from None
+
+    def static_text(self, module: str, node: ast.expr, env: dict[str, Any], depth: int = 0) -> Any:
+        """The string `node` evaluates to in `module`, read from source: literals, `+`,
+        `or`, module-level constants (imported ones too), and calls of project functions
+        whose body assigns and returns such expressions; inside such a function, f-strings
+        of its arguments and locals (`env`)."""
+        if depth > 16:
+            raise _NotStatic
+        again = lambda n, e=env: self.static_text(module, n, e, depth + 1)  # noqa: E731
+        if isinstance(node, ast.Constant) and isinstance(node.value, str | None):
             return node.value
-        raise SourceTextError(
-            f"{self.where(module, keyword.value)}: Figure's {field}= must be a string literal "
-            "or the name of a module-level string constant (the site reads it without "
-            "importing the module); quote numbers with {{ param: }} / {{ code: }} directives"
-        )
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for part in node.values:
+                if isinstance(part, ast.FormattedValue):
+                    # Only an include's own arguments and locals: a figure's methods stay
+                    # plain strings, and an f-string there is refused.
+                    value = part.value
+                    if (
+                        part.conversion != -1
+                        or part.format_spec is not None
+                        or not (isinstance(value, ast.Name) and value.id in env)
+                    ):
+                        raise _NotStatic
+                    part = value
+                value = again(part)
+                if not isinstance(value, str):
+                    raise _NotStatic
+                parts.append(value)
+            return "".join(parts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = again(node.left), again(node.right)
+            if not (isinstance(left, str) and isinstance(right, str)):
+                raise _NotStatic
+            return left + right
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            value = None
+            for operand in node.values:
+                value = again(operand)
+                if value:
+                    return value
+            return value
+        if isinstance(node, ast.Name):
+            if node.id in env:
+                return env[node.id]
+            found = self._definition(module, node.id)
+            if found is None or not isinstance(found[1], ast.expr):
+                raise _NotStatic
+            return self.static_text(found[0], found[1], {}, depth + 1)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            found = self._definition(module, node.func.id)
+            if found is None or not isinstance(found[1], ast.FunctionDef):
+                raise _NotStatic
+            home, fn = found
+            args = [again(a) for a in node.args]
+            kwargs = {k.arg: again(k.value) for k in node.keywords if k.arg}
+            if len(kwargs) != len(node.keywords):
+                raise _NotStatic
+            return self._call(home, fn, args, kwargs, depth + 1)
+        raise _NotStatic
+
+    def _call(
+        self, module: str, fn: ast.FunctionDef, args: list, kwargs: dict, depth: int
+    ) -> Any:
+        spec = fn.args
+        names = [a.arg for a in spec.posonlyargs + spec.args]
+        if len(args) > len(names) or spec.vararg or spec.kwarg:
+            raise _NotStatic
+        env: dict[str, Any] = dict(zip(names, args, strict=False))
+        defaults = dict(zip(names[len(names) - len(spec.defaults) :], spec.defaults, strict=True))
+        defaults |= {a.arg: d for a, d in zip(spec.kwonlyargs, spec.kw_defaults, strict=True) if d}
+        for name in names[len(args) :] + [a.arg for a in spec.kwonlyargs]:
+            if name in kwargs:
+                env[name] = kwargs.pop(name)
+            elif name in defaults:
+                env[name] = self.static_text(module, defaults[name], {}, depth + 1)
+            else:
+                raise _NotStatic
+        if kwargs:
+            raise _NotStatic
+        for statement in fn.body:
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                continue  # the docstring
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                env[statement.targets[0].id] = self.static_text(
+                    module, statement.value, env, depth + 1
+                )
+                continue
+            if isinstance(statement, ast.Return) and statement.value is not None:
+                return self.static_text(module, statement.value, env, depth + 1)
+            raise _NotStatic
+        raise _NotStatic
+
+    def _definition(self, module: str, name: str, depth: int = 0) -> tuple[str, ast.AST] | None:
+        """Where `name` is defined as seen from `module`: (module, its value expression or
+        its `def`), following `from X import name` into project modules."""
+        if depth > 8:
+            return None
+        try:
+            tree = self.tree(module)
+        except SourceTextError:
+            return None
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return module, node
+        value = _top_level_value(tree, name)
+        if value is not None:
+            return module, value
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    if (alias.asname or alias.name) == name:
+                        return self._definition(node.module, alias.name, depth + 1)
+        return None
 
     # -- params ------------------------------------------------------------------------
     def param_rows(self, module: str, params: dict[str, Any]) -> list[ParamRow]:
