@@ -14,7 +14,7 @@ two alternate R times in this one process, so load from other processes falls on
 alike; the best repeat of each is kept.
 
 The bytes are the corpus the essay's language section trains on when the pinned
-torch is installed (`figures_src._language_host`), else random bytes (the throughput
+torch is installed (`figures_src._lab.language_host`), else random bytes (the throughput
 does not depend on what the bytes say).
 """
 
@@ -92,10 +92,10 @@ def train_reference(cfg: ByteLMConfig, stream: torch.Tensor) -> None:
 
 
 def essay_config(steps: int, seeds: int) -> ByteLMConfig:
-    """The language section's host (`figures_src._language_host.HostParams`), or the
+    """The language section's host (`figures_src._lab.language_host.HostParams`), or the
     library's default shape where the figures package is not importable."""
     try:
-        from figures_src._language_host import HostParams, host_config
+        from figures_src._lab.language_host import HostParams, host_config
 
         cfg = host_config(HostParams(), tuple(range(seeds)))
     except ImportError:
@@ -105,7 +105,7 @@ def essay_config(steps: int, seeds: int) -> ByteLMConfig:
 
 def corpus_stream() -> tuple[torch.Tensor, str]:
     try:
-        from figures_src._language_host import load_corpus, split_files
+        from figures_src._lab.language_host import load_corpus, split_files
 
         train, _ = split_files(load_corpus())
         return torch.frombuffer(bytearray(b"".join(train.values())), dtype=torch.uint8), "corpus"

@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from figures_src._modadd import HostParams, host_config
+from figures_src._lab.modadd import HostParams, host_config
 from symbiote_core.hosts.modadd import ModAddConfig, train_modadd
 
 

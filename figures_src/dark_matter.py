@@ -59,7 +59,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
@@ -122,7 +122,7 @@ def compute(p: Params) -> dict[str, Any]:
             sae.train()
     # Faithfulness of the dictionaries the figure reads (the largest budget): spliced in
     # place of their host's hidden layer on the held-out inputs.
-    recovered = _toy.splice_recovered(host, x, recon, which.tolist())["recovered"]
+    recovered = toy.splice_recovered(host, x, recon, which.tolist())["recovered"]
 
     shuffle_generator = torch.Generator().manual_seed(p.seeds[0] + 3)
     rows_out = []

@@ -108,7 +108,7 @@ def compute(p: Params) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
@@ -176,7 +176,7 @@ def compute(p: Params) -> dict[str, Any]:
         with torch.no_grad():
             recon = sae(h_eval).recon
         # Faithfulness: spliced in place of its host's hidden layer on held-out inputs.
-        recovered = _toy.splice_recovered(host, x_eval, recon, range(len(instances)))
+        recovered = toy.splice_recovered(host, x_eval, recon, range(len(instances)))
         with torch.no_grad():
             atoms = F.normalize(sae.W_dec, dim=-1)  # (inst, size, hidden)
             best = torch.stack(

@@ -3,7 +3,7 @@
 The 2-layer induction host of section 5 and its 1-layer control are retrained on every
 seed (same seeds and recipe as the heads figure, so the same weights: training is
 bit-reproducible). Every measurement is a mean ablation on held-out sequences (see
-`figures_src/_induction.py`), scored by the loss on the induction targets (nats), which
+`figures_src/_lab/induction.py`), scored by the loss on the induction targets (nats), which
 unlike accuracy does not saturate:
 
 - knocking out single heads and groups of heads, including a control group (the
@@ -17,7 +17,7 @@ unlike accuracy does not saturate:
   are measured with the other three layer-1 heads knocked out.
 
 Every measurement is repeated on the null host: the same 2-layer recipe trained on
-sequences whose second copy is shuffled (`_induction.Hosts.shuffled`), which trains and
+sequences whose second copy is shuffled (`_lab.induction.Hosts.shuffled`), which trains and
 works but has no use for induction, so its knockouts cost something and can differ.
 """
 
@@ -29,7 +29,6 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
 from figures_src._lab.induction_circuit_charts import NODE_SELECTION, _graph, _knockout_chart
 from figures_src._lab.induction_circuit_measures import (
     VALUE_NAMES,
@@ -37,6 +36,7 @@ from figures_src._lab.induction_circuit_measures import (
     _measure,
     _value,
 )
+from figures_src._lab.induction_seeds import SEEDS, TUNING_SEEDS
 from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
@@ -71,7 +71,7 @@ class Params:
 
 
 def compute(p: Params) -> dict[str, Any]:
-    from figures_src._induction import (
+    from figures_src._lab.induction import (
         EVALUATION_STREAM,
         SELECTION_STREAM,
         accuracy,

@@ -6,7 +6,7 @@ In the same run a 1-layer host with the same recipe is trained as the control: i
 cannot compose heads. The null host is the same 2-layer host trained with the same
 recipe on sequences whose second copy is shuffled: it trains and works, but induction
 is of no use to it. The recipe's success rate comes from the same run of the 2-layer
-hosts over twenty seeds outside the tuning set (`_induction.recipe_rate`). The figure shows, on one held-out sequence, the attention
+hosts over twenty seeds outside the tuning set (`_lab.induction.recipe_rate`). The figure shows, on one held-out sequence, the attention
 pattern of a chosen layer-0 and layer-1 head of the 2-layer host, and for every head
 of both hosts two symbiotes read off the attention patterns: the previous-token score
 (mean attention to the token one back) and the induction score (mean attention, from a
@@ -20,14 +20,14 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
 from figures_src._lab.induction_heads_charts import HOSTS, _accuracy_chart, _heatmap, _score_chart
+from figures_src._lab.induction_seeds import INDUCTION_CRITERION, SEEDS, TUNING_SEEDS
 from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 HOST_FIELDS = ("trained", "control", "shuffled", "untrained_control")
-"""The `_induction.Hosts` field of each of `HOSTS`."""
+"""The `_lab.induction.Hosts` field of each of `HOSTS`."""
 HOST_NAMES = ("{}_two_layers", "{}_one_layer", "shuffled_{}_two_layers", "{}_one_layer_untrained")
 """Value names of each host's measurements (`{}` the measurement), in the order of
 `HOSTS`: the null host's are the 2-layer host's, prefixed by its setting
@@ -70,7 +70,7 @@ class Params:
 
 
 def compute(p: Params) -> dict[str, Any]:
-    from figures_src._induction import (
+    from figures_src._lab.induction import (
         EVALUATION_STREAM,
         accuracy,
         chance_in_candidates,

@@ -11,7 +11,7 @@ previous token was X" or "the position is t") on held-out sequences.
 The symbiote's graph: each source of the residual stream (the embedding and each
 layer-0 head) is read through the latents, and its latent terms are followed through
 the layer-1 heads' queries, keys and values to the metric (correct logit minus mean
-logit on the induction targets); see `figures_src/_symbiote_graph.py`. The
+logit on the induction targets); see `figures_src/_lab/symbiote_graph.py`. The
 dictionary's error is a node of its own (Marks et al. 2024), with edges into the same
 paths. The ground truth: path patching of every edge (mean ablation), on the same
 sequences. An edge counts when it moves the metric by more than `edge_threshold`
@@ -32,7 +32,6 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._induction_seeds import SEEDS, TUNING_SEEDS
 from figures_src._lab.induction_graph_charts import (
     ERROR_AT,
     _causal_chart,
@@ -55,6 +54,7 @@ from figures_src._lab.induction_graph_values import (
     _edge_rows,
     _values,
 )
+from figures_src._lab.induction_seeds import SEEDS, TUNING_SEEDS
 from figures_src._lab.values import n_seeds
 from figures_src._lab.words import induction_host
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
@@ -94,8 +94,8 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _symbiote_graph as graph
-    from figures_src._induction import EVALUATION_STREAM, held_out, train_hosts
+    from figures_src._lab import symbiote_graph as graph
+    from figures_src._lab.induction import EVALUATION_STREAM, held_out, train_hosts
 
     hosts = train_hosts(p.seeds)
     models = {h: getattr(hosts, h) for h in HOSTS}

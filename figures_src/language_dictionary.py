@@ -1,16 +1,16 @@
 """A faithful dictionary on the byte-level host, and which labels its single latents match.
 
-TopK dictionaries (`_language.DictionaryParams`) are grown on the residual stream after
+TopK dictionaries (`_lab.language.DictionaryParams`) are grown on the residual stream after
 attention (the MLP's input) of each trained host and of its random-init twin, at a few
 sparsities. Faithfulness decides which one is read: spliced into the host (the site
 replaced by its reconstruction), how many bits per byte does it cost on held-out fit
 files; the sparsest that costs at most `max_splice_bits` is chosen, before any latent
 is matched to a label.
 
-Then every single unit is matched against every feature (`_language.FEATURES`: one
+Then every single unit is matched against every feature (`_lab.language.FEATURES`: one
 class of one label): the unit's activation above a threshold predicts the feature, the
 unit and threshold are chosen on fit files, and the Matthews correlation of prediction and
-feature (`_language.best_unit_mcc`) is measured on test files. Three
+feature (`_lab.language.best_unit_mcc`) is measured on test files. Three
 readers offer units, matched in count: the dictionary's latents, the host's MLP neurons
 (a privileged basis), and random directions in the dictionary's space; each on the
 trained host and on its twin.
@@ -28,9 +28,9 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.language import FEATURES, DictionaryParams, ReadParams
+from figures_src._lab.language_host import HostParams
 from figures_src._lab.values import n_seeds, stored
-from figures_src._language import FEATURES, DictionaryParams, ReadParams
-from figures_src._language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -81,7 +81,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._language import (
+    from figures_src._lab.language import (
         activations,
         best_unit_mcc,
         dictionaries,
@@ -91,7 +91,7 @@ def compute(p: Params) -> dict[str, Any]:
         window_sample,
         windows,
     )
-    from figures_src._language_host import train_hosts
+    from figures_src._lab.language_host import train_hosts
     from symbiote_core.metrics import random_directions
 
     fit, test = windows(p.host, p.read)
@@ -194,7 +194,7 @@ def _browser(p: Params, latents: Any, w: Any, k: int) -> dict[str, Any]:
     (`ReadParams.min_position` on, where the host has read enough of the window); each
     example then shows the bytes around it in its whole window, before that position too.
     """
-    from figures_src._language import feature_targets
+    from figures_src._lab.language import feature_targets
     from symbiote_core.browser import summarise, to_payload
 
     start = p.read.min_position
@@ -251,7 +251,7 @@ def _faithfulness(p: Params, hosts: Any, dicts: Any, tokens: Any, k: int) -> lis
     of another host: the null)."""
     import torch
 
-    from figures_src._language import activations, splice
+    from figures_src._lab.language import activations, splice
     from symbiote_core.hosts.bytelm import bits_per_byte
     from symbiote_core.interventions import Intervention, intervene, replace
 

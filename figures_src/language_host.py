@@ -1,6 +1,6 @@
 """A byte-level transformer trained on real Python source, against byte n-gram models.
 
-The host of the language section (`_language_host`): one small transformer per seed,
+The host of the language section (`_lab.language_host`): one small transformer per seed,
 trained in the build on the Python files of `torch/fx` in the pinned torch, to predict
 each next byte. Scored in bits per byte on held-out files, against Kneser-Ney byte
 n-gram models of orders 1 to 5 counted on the same training files and scored on the
@@ -14,7 +14,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._language_host import (
+from figures_src._lab.language_host import (
     CORPUS_FOLDER,
     CORPUS_LICENCE,
     CORPUS_PACKAGE,
@@ -51,7 +51,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import numpy as np
 
-    from figures_src._language_host import (
+    from figures_src._lab.language_host import (
         CORPUS_SHA256,
         load_corpus,
         sample_windows,
@@ -204,7 +204,7 @@ ALT = (
 METHODS = (
     "**Corpus.** The {{ value: language_host.corpus_files }} Python files under `torch/fx/` of "
     "the pinned torch ({{ value: language_host.corpus_bytes | ,.0f }} bytes, BSD-3-Clause), their "
-    "SHA-256 checked against a constant of `figures_src/_language_host.py` before any use; "
+    "SHA-256 checked against a constant of `figures_src/_lab/language_host.py` before any use; "
     "{{ value: language_host.held_files }} files ({{ value: language_host.held_bytes | ,.0f }} "
     "bytes) held out by a hash of their path. **Host.** A byte-level transformer per seed: "
     "{{ param: language_host.host.n_layers }} block, width {{ param: language_host.host.d_model }}, "
@@ -241,7 +241,7 @@ FIGURE = Figure(
     inputs=(Package("torch", "torch/fx/*.py"),),
     tuning_seeds=(0, 1, 2),
     tuning_note="the host's shape, steps and learning rate, the corpus and the margin over the "
-    "trigram were chosen on seeds 0-2 (trials described in `_language_host.HostParams`)",
+    "trigram were chosen on seeds 0-2 (trials described in `_lab.language_host.HostParams`)",
     compute=compute,
     render=render,
     values={

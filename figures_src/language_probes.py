@@ -2,7 +2,7 @@
 
 At every site of the language host (the byte embedding, the residual stream after
 attention, the MLP's neurons, the residual stream after the MLP) a linear probe
-(`_language.fit_lda`) is fitted per label on held-out fit files and scored by balanced
+(`_lab.language.fit_lda`) is fitted per label on held-out fit files and scored by balanced
 accuracy on held-out test files, for the trained host and for its random-init twin (the
 null: the same architecture reading the same bytes, untrained). The control is a probe
 on the raw bytes: one-hot codes of the byte read and the ones before it, which says how
@@ -16,8 +16,8 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._language import LABEL_TITLES, LABELS, RIDGE, ReadParams
-from figures_src._language_host import HostParams
+from figures_src._lab.language import LABEL_TITLES, LABELS, RIDGE, ReadParams
+from figures_src._lab.language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -43,7 +43,7 @@ class Params:
 
 
 def compute(p: Params) -> dict[str, Any]:
-    from figures_src._language import (
+    from figures_src._lab.language import (
         activations,
         balanced_accuracy,
         context_codes,
@@ -53,7 +53,7 @@ def compute(p: Params) -> dict[str, Any]:
         sites,
         windows,
     )
-    from figures_src._language_host import train_hosts
+    from figures_src._lab.language_host import train_hosts
 
     fit, test = windows(p.host, p.read)
     hosts = train_hosts(p.host, p.seeds)

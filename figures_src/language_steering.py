@@ -23,9 +23,9 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.language import DictionaryParams, ReadParams
+from figures_src._lab.language_host import HostParams
 from figures_src._lab.values import n_seeds, stored
-from figures_src._language import DictionaryParams, ReadParams
-from figures_src._language_host import HostParams
 from symbiote_core.figures.authoring.inputs import Package
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
@@ -76,7 +76,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._language import (
+    from figures_src._lab.language import (
         FEATURES,
         activations,
         best_unit_mcc,
@@ -88,7 +88,7 @@ def compute(p: Params) -> dict[str, Any]:
         window_sample,
         windows,
     )
-    from figures_src._language_host import train_hosts
+    from figures_src._lab.language_host import train_hosts
     from symbiote_core.metrics import random_directions
 
     fit, test = windows(p.host, p.read)

@@ -3,7 +3,7 @@
 The probes of section 4 show that cos and sin of w_k (a + b) (w_k = 2 pi k / p, k a
 key frequency of the embedding) can be read from the host's MLP neurons. Reading is
 not use. This figure tests use twice, on the same hosts as the rest of the section
-(`figures_src._modadd`, one host per seed, trained once here for both parts):
+(`figures_src._lab.modadd`, one host per seed, trained once here for both parts):
 
 Read. For each seed, the *answer map* is the least-squares fit
 `h ~ mean + T(s) @ U` of the neurons h (site `mlp.hidden`) on the answer's features
@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.modadd import SEEDS, TUNING_SEEDS, HostParams
 from figures_src._lab.modadd_causal_values import (
     CONDITIONS,
     _at_extreme,
@@ -89,7 +90,6 @@ from figures_src._lab.modadd_key_edits import (  # noqa: F401 (tests import them
 )
 from figures_src._lab.values import each, n_seeds, stored
 from figures_src._lab.words import modadd_host
-from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ HOST_ROLES = {"trained": "symbiote", "untrained": "control"}
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
-    """Evaluation seeds (`_modadd.SEEDS`): one host per seed, from the hosts' shared run."""
+    """Evaluation seeds (`_lab.modadd.SEEDS`): one host per seed, from the hosts' shared run."""
     host: HostParams = field(default_factory=HostParams)
     site: str = "mlp.hidden"
     """Where the subspaces are ablated and the planes rotated (see the module docstring)."""
@@ -118,7 +118,7 @@ class Params:
 
 
 def compute(p: Params) -> dict[str, Any]:
-    from figures_src._modadd import train_hosts
+    from figures_src._lab.modadd import train_hosts
 
     return analyse(train_hosts(p.host, p.seeds), p)
 
@@ -323,7 +323,7 @@ FIGURE = Figure(
     methods=METHODS,
     params=PARAMS,
     tuning_seeds=TUNING_SEEDS,
-    tuning_note="the host recipe (_modadd.HostParams) was tuned until these seeds generalised; "
+    tuning_note="the host recipe (_lab.modadd.HostParams) was tuned until these seeds generalised; "
     "the answer map, probes and controls were developed on them too",
     compute=compute,
     render=render,

@@ -18,9 +18,9 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.modadd import SEEDS, TUNING_SEEDS, HostParams
 from figures_src._lab.values import each_with_data, n_seeds, stored
 from figures_src._lab.words import modadd_host
-from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 HOSTS = ("trained", "untrained")
@@ -35,14 +35,14 @@ HOST_ROLES = {"trained": "symbiote", "memorised": "muted", "untrained": "control
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
-    """Evaluation seeds (`_modadd.SEEDS`); the recipe was tuned on `_modadd.TUNING_SEEDS`."""
+    """Evaluation seeds (`_lab.modadd.SEEDS`); the recipe was tuned on `_lab.modadd.TUNING_SEEDS`."""
     host: HostParams = field(default_factory=HostParams)
 
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._modadd import key_frequencies, key_threshold, per_seed, train_hosts
+    from figures_src._lab.modadd import key_frequencies, key_threshold, per_seed, train_hosts
     from symbiote_core.fourier import frequency_spectrum
 
     run = train_hosts(p.host, p.seeds)
@@ -430,7 +430,7 @@ FIGURE = Figure(
     methods=METHODS,
     params=PARAMS,
     tuning_seeds=TUNING_SEEDS,
-    tuning_note="the host recipe (_modadd.HostParams) was tuned until these seeds generalised",
+    tuning_note="the host recipe (_lab.modadd.HostParams) was tuned until these seeds generalised",
     compute=compute,
     render=render,
     values={

@@ -3,7 +3,7 @@
 All readers look at the host's MLP neurons (site `mlp.hidden`) over every pair
 (a, b). Each offers *units*: directions or latents whose activation is a function of
 (a, b), scored by frequency purity, answer share and token selectivity
-(`figures_src._reading`).
+(`figures_src._lab.reading`).
 
 - Linear probes, trained to output cos and sin of 2 pi k (a + b) / p for every
   frequency k, scored by held-out R^2. Probes at non-key frequencies and the same
@@ -13,7 +13,7 @@ All readers look at the host's MLP neurons (site `mlp.hidden`) over every pair
   trained host and, as its twin, on the same host before training. Every one is
   scored for faithfulness first: spliced into its host on held-out pairs, how much of
   the loss that mean-ablating the neurons costs it wins back, and how much variance it
-  leaves unexplained in the neurons and in the logits (`_reading.splice`). The section
+  leaves unexplained in the neurons and in the logits (`_lab.reading.splice`). The section
   reads the latents of one of them, chosen by faithfulness on the tuning seeds
   (`Params.read_size`, `Params.read_k`), beside its twin's.
 - Controls for purity: random unit directions in the neuron space, and the neurons
@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
-from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
-from figures_src._modadd_reading import (
+from figures_src._lab.modadd import SEEDS, TUNING_SEEDS, HostParams
+from figures_src._lab.modadd_reading import (
     DICTIONARY,
     DICTIONARY_READERS,
     NEURONS,
@@ -48,7 +48,7 @@ from figures_src._modadd_reading import (
     split_pairs,
     unit_rows,
 )
-from figures_src._modadd_reading_view import (
+from figures_src._lab.modadd_reading_view import (
     DOUBLE,
     KEY,
     NOT_KEY,
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
-    """Evaluation seeds (`_modadd.SEEDS`): one host, its probes and its dictionaries per
+    """Evaluation seeds (`_lab.modadd.SEEDS`): one host, its probes and its dictionaries per
     seed."""
     host: HostParams = field(default_factory=HostParams)
     site: str = "mlp.hidden"
@@ -120,7 +120,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._modadd import key_frequencies, train_hosts
+    from figures_src._lab.modadd import key_frequencies, train_hosts
     from symbiote_core.fourier import frequency_spectrum
     from symbiote_core.hosts.modadd import all_pairs
     from symbiote_core.metrics import random_directions
@@ -212,10 +212,10 @@ ALT = (
     "{{ value: modadd_readers.dictionary_recovered | .0% mean }} of the loss, the "
     "{{ value: modadd_readers.small_size }}-latent one "
     "{{ value: modadd_readers.small_recovered | .0% mean }}. Bottom left, frequency purity of "
-    "each unit: probes {{ value: modadd_readers.probe_key_purity_median | .2f mean }} and neurons "
+    "each unit: probes {{ value: modadd_readers.key_probes_sweep_purity_median_max | .2f mean }} and neurons "
     "{{ value: modadd_readers.neuron_purity_median | .2f mean }} (medians), random directions "
     "{{ value: modadd_readers.random_purity_median | .2f mean }}, untrained neurons "
-    "{{ value: modadd_readers.untrained_purity_median | .2f mean }}, the faithful dictionary's "
+    "{{ value: modadd_readers.untrained_neuron_purity_median | .2f mean }}, the faithful dictionary's "
     "latents {{ value: modadd_readers.dictionary_purity_median | .2f mean }}; "
     "{{ value: modadd_readers.dictionary_token_share | .0% mean }} of its latents read one value "
     "of a or b (its untrained twin's: {{ value: modadd_readers.twin_token_share | .0% mean }}) "
@@ -306,17 +306,17 @@ FIGURE = Figure(
         "dead_neurons": ("neurons that never fire", each_seed(lambda d, e: e["dead_neurons"])),
         "probe_key_r2_min": ("the lowest held-out R\u00b2 of a probe at a key frequency", each_seed(lambda d, e: min(r2_values(e, KEY)))),
         "probe_key_r2_mean": ("the mean held-out R\u00b2 of the probes at key frequencies", each_seed(lambda d, e: statistics.mean(r2_values(e, KEY)))),
-        "probe_key_r2_median": ("the median held-out R\u00b2 of the probes at key frequencies", each_seed(lambda d, e: r2_median(e, KEY))),
+        "key_frequencies_probe_other_r2_median": ("the median held-out R\u00b2 of the probes at key frequencies", each_seed(lambda d, e: r2_median(e, KEY))),
         "probe_other_r2_median": ("the median held-out R\u00b2 of the probes at other frequencies", each_seed(lambda d, e: r2_median(e, NOT_KEY))),
         "probe_other_r2_max": ("the highest held-out R\u00b2 of a probe at another frequency", each_seed(lambda d, e: max(r2_values(e, NOT_KEY)))),
         "n_doubles": ("frequencies that are doubles of a key frequency", each_seed(lambda d, e: len(r2_values(e, DOUBLE)))),
         "probe_double_r2_median": ("the median held-out R\u00b2 of the probes at doubles of key frequencies", each_seed(lambda d, e: r2_median(e, DOUBLE))),
         "probe_nondouble_r2_median": ("the median held-out R\u00b2 of the probes at the remaining frequencies", each_seed(lambda d, e: r2_median(e, OTHER))),
-        "control_key_r2_max": ("the highest R\u00b2 of a probe at a key frequency on the untrained host's neurons", each_seed(lambda d, e: max(r2_values(e, KEY, "control_r2")))),
+        "untrained_best_probe_key_r2_min": ("the highest R\u00b2 of a probe at a key frequency on the untrained host's neurons", each_seed(lambda d, e: max(r2_values(e, KEY, "control_r2")))),
         "control_r2_max": ("the highest R\u00b2 of any probe on the untrained host's neurons", each_seed(lambda d, e: max(r2_values(e, R2_KINDS[:3], "control_r2")))),
-        "control_double_r2_median": ("the median R\u00b2 at doubles of key frequencies on the untrained host's neurons", each_seed(lambda d, e: r2_median(e, DOUBLE, "control_r2"))),
-        "control_nondouble_r2_median": ("the median R\u00b2 at the remaining frequencies on the untrained host's neurons", each_seed(lambda d, e: r2_median(e, OTHER, "control_r2"))),
-        "probe_key_purity_median": ("the median frequency purity of the key-frequency probes", each_seed(lambda d, e: median(e, PROBE_KEY))),
+        "untrained_probe_double_r2_median": ("the median R\u00b2 at doubles of key frequencies on the untrained host's neurons", each_seed(lambda d, e: r2_median(e, DOUBLE, "control_r2"))),
+        "untrained_probe_nondouble_r2_median": ("the median R\u00b2 at the remaining frequencies on the untrained host's neurons", each_seed(lambda d, e: r2_median(e, OTHER, "control_r2"))),
+        "key_probes_sweep_purity_median_max": ("the median frequency purity of the key-frequency probes", each_seed(lambda d, e: median(e, PROBE_KEY))),
         "probe_key_answer_median": ("the median answer share of the key-frequency probes", each_seed(lambda d, e: median(e, PROBE_KEY, "answer_share"))),
         "neuron_purity_median": ("the neurons' median frequency purity", each_seed(lambda d, e: median(e, NEURONS))),
         "neuron_single_share": ("the share of neurons pure enough to read as one frequency", each_seed(lambda d, e: share(d, e, NEURONS))),
@@ -326,10 +326,10 @@ FIGURE = Figure(
         "neuron_answer_median": ("the neurons' median answer share", each_seed(lambda d, e: median(e, NEURONS, "answer_share"))),
         "neuron_token_share": ("the share of neurons that detect one token", each_seed(lambda d, e: share(d, e, NEURONS, "token_selectivity"))),
         "random_purity_median": ("the median frequency purity of random directions", each_seed(lambda d, e: median(e, RANDOM))),
-        "untrained_purity_median": ("the untrained host's neurons' median frequency purity", each_seed(lambda d, e: median(e, UNTRAINED))),
+        "untrained_neuron_purity_median": ("the untrained host's neurons' median frequency purity", each_seed(lambda d, e: median(e, UNTRAINED))),
         "untrained_random_purity_median": ("the median frequency purity of random directions in the untrained host", each_seed(lambda d, e: median(e, UNTRAINED_RANDOM))),
         "untrained_single_share": ("the share of the untrained host's neurons pure enough to read as one frequency", each_seed(lambda d, e: share(d, e, UNTRAINED))),
-        "random_single_share": ("the share of random directions pure enough to read as one frequency", each_seed(lambda d, e: share(d, e, RANDOM))),
+        "random_directions_neuron_single_share": ("the share of random directions pure enough to read as one frequency", each_seed(lambda d, e: share(d, e, RANDOM))),
         # The read (faithful) dictionary, its twin, and the neuron-sized sparse one.
         "dictionary_recovered": ("the share of the mean-ablation's loss recovered when spliced in, the faithful dictionary", point("recovered")),
         "dictionary_recovered_shortfall": ("how far the faithful dictionary's loss recovered falls short of the criterion", lambda d: [
@@ -340,7 +340,7 @@ FIGURE = Figure(
         "dictionary_fvu": ("the neurons' variance it leaves unexplained, the faithful dictionary", point("fvu")),
         "dictionary_logit_fvu": ("the logits' variance it leaves unexplained when spliced in, the faithful dictionary", point("logit_fvu")),
         "dictionary_live": ("latents that fire, the faithful dictionary", point("live")),
-        "other_recovered": ("the share of the mean-ablation's loss recovered by another seed's dictionary spliced in, the faithful dictionary", point("other_recovered")),
+        "other_seed_dictionary_recovered": ("the share of the mean-ablation's loss recovered by another seed's dictionary spliced in, the faithful dictionary", point("other_recovered")),
         "twin_kl_recovered": ("the share of the mean-ablation's KL divergence recovered when spliced in, the faithful dictionary of the untrained host", point("kl_recovered", host="untrained")),
         "twin_fvu": ("the neurons' variance it leaves unexplained, the faithful dictionary of the untrained host", point("fvu", host="untrained")),
         "twin_logit_fvu": ("the logits' variance it leaves unexplained when spliced in, the faithful dictionary of the untrained host", point("logit_fvu", host="untrained")),
@@ -353,10 +353,10 @@ FIGURE = Figure(
         "dictionary_answer_units": ("latents that read the answer, the faithful dictionary", point("answer_units")),
         "twin_answer_units": ("latents that read the answer, the faithful dictionary of the untrained host", point("answer_units", host="untrained")),
         "dictionary_answer_max": ("the largest answer share of a latent, the faithful dictionary", point("answer_max")),
-        "twin_answer_max": ("the largest answer share of a latent, the faithful dictionary of the untrained host", point("answer_max", host="untrained")),
+        "twin_dictionary_answer_max": ("the largest answer share of a latent, the faithful dictionary of the untrained host", point("answer_max", host="untrained")),
         "dictionary_arc_units": ("answer latents that are arcs, the faithful dictionary", point("arc_units")),
         "dictionary_arc_coverage": ("the share of answers some arc latent covers, the faithful dictionary", point("arc_coverage")),
-        "twin_matched_arc_coverage": ("the share of answers as many of its top latents cover, the faithful dictionary of the untrained host", point("matched_arc_coverage", host="untrained")),
+        "twin_matched_dictionary_arc_coverage": ("the share of answers as many of its top latents cover, the faithful dictionary of the untrained host", point("matched_arc_coverage", host="untrained")),
         "answer_unit_purity_max": ("the frequency purity of the faithful dictionary's purest answer latent", each_seed(answer_purity_max)),
         "small_recovered": ("the share of the mean-ablation's loss recovered when spliced in, the neuron-sized dictionary", point("recovered", "small_size", "small_k")),
         "small_accuracy": ("accuracy with it spliced in, the neuron-sized dictionary", point("accuracy", "small_size", "small_k")),
@@ -395,7 +395,7 @@ FIGURE = Figure(
             null=Null(
                 description="the untrained hosts (same seeds, same run): the best of their "
                 "key-frequency probes",
-                values={"probe_key_r2_min": "control_key_r2_max"},
+                values={"probe_key_r2_min": "untrained_best_probe_key_r2_min"},
             ),
         ),
         Claim(
@@ -411,7 +411,7 @@ FIGURE = Figure(
             null=Null(
                 description="the key frequencies (same probes, same run), where there is "
                 "something to read",
-                values={"probe_other_r2_median": "probe_key_r2_median"},
+                values={"probe_other_r2_median": "key_frequencies_probe_other_r2_median"},
             ),
             stated="fails",
         ),
@@ -430,8 +430,8 @@ FIGURE = Figure(
                 description="the untrained hosts (same seeds, same run), where the trained "
                 "hosts' doubles are nothing special",
                 values={
-                    "probe_double_r2_median": "control_double_r2_median",
-                    "probe_nondouble_r2_median": "control_nondouble_r2_median",
+                    "probe_double_r2_median": "untrained_probe_double_r2_median",
+                    "probe_nondouble_r2_median": "untrained_probe_nondouble_r2_median",
                 },
             ),
             aggregate="mean_lower_bound",
@@ -451,7 +451,7 @@ FIGURE = Figure(
                 description="the untrained hosts' neurons against random directions in "
                 "their space (same run)",
                 values={
-                    "neuron_purity_median": "untrained_purity_median",
+                    "neuron_purity_median": "untrained_neuron_purity_median",
                     "random_purity_median": "untrained_random_purity_median",
                 },
             ),
@@ -468,7 +468,7 @@ FIGURE = Figure(
             null=Null(
                 description=f"{PARAMS.n_random} random unit directions in the same neuron space "
                 "(same run): the same layer read in a basis nothing singles out",
-                values={"neuron_single_share": "random_single_share"},
+                values={"neuron_single_share": "random_directions_neuron_single_share"},
             ),
             controls=Control(
                 description="the untrained hosts' neurons (same seeds, same run)",
@@ -490,7 +490,7 @@ FIGURE = Figure(
             null=Null(
                 description="the next seed's dictionary of the same size and sparsity, spliced "
                 "into this host (same run): a stand-in of the same shape not fitted to it",
-                values={"dictionary_recovered": "other_recovered"},
+                values={"dictionary_recovered": "other_seed_dictionary_recovered"},
             ),
             controls=(
                 Control(
@@ -514,7 +514,7 @@ FIGURE = Figure(
             null=Null(
                 description="the twin: the same dictionary grown on the untrained host (same "
                 "seeds, same run), its most answer-like latent",
-                values={"dictionary_answer_max": "twin_answer_max"},
+                values={"dictionary_answer_max": "twin_dictionary_answer_max"},
             ),
         ),
         Claim(
@@ -530,7 +530,7 @@ FIGURE = Figure(
             null=Null(
                 description="the twin (same seeds, same run): the arcs among as many of its "
                 "latents as the trained dictionary has answer latents, its most answer-like",
-                values={"dictionary_arc_coverage": "twin_matched_arc_coverage"},
+                values={"dictionary_arc_coverage": "twin_matched_dictionary_arc_coverage"},
             ),
         ),
         Claim(
@@ -545,7 +545,7 @@ FIGURE = Figure(
             null=Null(
                 description="the key-frequency probes' read-outs in place of the "
                 "dictionary (same run): units that are single-frequency by design",
-                values={"sweep_purity_median_max": "probe_key_purity_median"},
+                values={"sweep_purity_median_max": "key_probes_sweep_purity_median_max"},
             ),
         ),
     ),

@@ -1,6 +1,6 @@
 """The modular-addition host memorises first and generalises much later: grokking.
 
-The hosts of section 4 (`figures_src._modadd`, one per seed) are trained full-batch on
+The hosts of section 4 (`figures_src._lab.modadd`, one per seed) are trained full-batch on
 a fixed fraction of all pairs (a, b); accuracy and cross-entropy on the training pairs
 and on the held-out pairs are logged at log-spaced steps. The held-out pairs are the
 same task on inputs the host never saw (chance is 1/p).
@@ -8,8 +8,8 @@ same task on inputs the host never saw (chance is 1/p).
 No claim: what this figure shows (the host fits its training pairs first and the
 held-out pairs much later) has no live null in this run, only other quantities of the
 same hosts, so it is reported as values. The recipe's success rate is reported too:
-of twenty seeds outside the tuning set (`_modadd.RATE_SEEDS`, the same shared run), how
-many end at the criterion declared before that run (`_modadd.GENERALISED`).
+of twenty seeds outside the tuning set (`_lab.modadd.RATE_SEEDS`, the same shared run), how
+many end at the criterion declared before that run (`_lab.modadd.GENERALISED`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 import altair as alt
 
+from figures_src._lab.modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import modadd_host
-from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams, log_steps
 from symbiote_core.figures.authoring.spec import Figure
 
 SPLITS = ("train", "test")
@@ -35,24 +35,24 @@ pairs (the result) in ink, the memorised training pairs in the light control gre
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
-    """Evaluation seeds (`_modadd.SEEDS`): one host per seed, from the hosts' shared run."""
+    """Evaluation seeds (`_lab.modadd.SEEDS`): one host per seed, from the hosts' shared run."""
     host: HostParams = field(default_factory=HostParams)
     log_points_per_decade: int = 24
     """Measurements are log-spaced (the step axis is logarithmic): this many per factor
     of ten, from step 1 on, plus step 0 and the last step. The hosts' shared training
-    run measures at `_modadd.LOG_POINTS_PER_DECADE`; at another value this figure's
+    run measures at `_lab.modadd.LOG_POINTS_PER_DECADE`; at another value this figure's
     steps are added to it (a run of its own, with the same weights)."""
     fit_accuracy: float = 0.99
     """Training accuracy at which the host counts as having fitted its training pairs."""
     grok_accuracy: float = 0.5
     """Test accuracy that marks the jump (half the unseen pairs right)."""
     generalised_accuracy: float = 0.99
-    """Test accuracy at which a host has generalised (`_modadd.GENERALISED`, the recipe's
+    """Test accuracy at which a host has generalised (`_lab.modadd.GENERALISED`, the recipe's
     criterion)."""
 
 
 def compute(p: Params) -> dict[str, Any]:
-    from figures_src._modadd import per_seed, recipe_rate, train_hosts
+    from figures_src._lab.modadd import per_seed, recipe_rate, train_hosts
 
     run = train_hosts(p.host, p.seeds, log_steps(p.host.steps, p.log_points_per_decade))
     n = len(p.seeds)
@@ -403,7 +403,7 @@ FIGURE = Figure(
     methods=METHODS,
     params=PARAMS,
     tuning_seeds=TUNING_SEEDS,
-    tuning_note="the host recipe (_modadd.HostParams) was tuned until these seeds generalised",
+    tuning_note="the host recipe (_lab.modadd.HostParams) was tuned until these seeds generalised",
     compute=compute,
     render=render,
     values={

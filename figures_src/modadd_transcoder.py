@@ -1,13 +1,13 @@
 """A transcoder stands in for the modular-addition host's MLP, trained or not, and is read.
 
-The hosts of section 4 (`figures_src._modadd`, one per seed) compute their hidden
+The hosts of section 4 (`figures_src._lab.modadd`, one per seed) compute their hidden
 layer with one component, `mlp`: the two token embeddings, concatenated, in; the
 ReLU neurons out. A transcoder (Dunefsky et al. 2024) is a sparse code from that
 input to that output, here a TopK code with a linear skip path
 (`symbiote_core.symbiotes.transcoder`). It is trained on the component's input and
 output at the host's training pairs only (no answer is used), spliced in place of the
 MLP at the held-out pairs, and scored there as section 4 scores every dictionary
-(`figures_src._reading.splice`): the share of the loss that mean-ablating the MLP's
+(`figures_src._lab.reading.splice`): the share of the loss that mean-ablating the MLP's
 output costs which the transcoder wins back, the same share of the KL divergence from
 the host's own output, and the variance it leaves unexplained in the neurons and in
 the logits. Then its latents, functions of (a, b) over every pair, are read with
@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
+from figures_src._lab.modadd import SEEDS, TUNING_SEEDS, HostParams
 from figures_src._lab.values import each, n_seeds, stored
-from figures_src._modadd import SEEDS, TUNING_SEEDS, HostParams
 from symbiote_core.figures.authoring.spec import Claim, Control, Figure, Null
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ ROWS = (
 @dataclass(frozen=True)
 class Params:
     seeds: tuple[int, ...] = SEEDS
-    """Evaluation seeds (`_modadd.SEEDS`): one host and one transcoder per seed."""
+    """Evaluation seeds (`_lab.modadd.SEEDS`): one host and one transcoder per seed."""
     host: HostParams = field(default_factory=HostParams)
     module: str = "mlp"
     """The component replaced: embeddings of a and b in, ReLU neurons out."""
@@ -79,8 +79,8 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _reading
-    from figures_src._modadd import host_config, key_frequencies, train_hosts
+    from figures_src._lab import reading
+    from figures_src._lab.modadd import host_config, key_frequencies, train_hosts
     from symbiote_core.fourier import frequency_spectrum
     from symbiote_core.hosts.modadd import all_pairs, labels, splits
 
@@ -121,15 +121,15 @@ def compute(p: Params) -> dict[str, Any]:
             mean = y[train_idx[i]].mean(0)  # the ablation: the output's mean where it was fitted
 
             def scored(recon: torch.Tensor, rows: torch.Tensor, y=y, mean=mean, W_U=W_U, b_U=b_U):
-                return _reading.splice(y[rows], recon[rows], mean, W_U, b_U, answers[rows])
+                return reading.splice(y[rows], recon[rows], mean, W_U, b_U, answers[rows])
 
             other = tc.instance(plan.index((name, (i + 1) % n)))
             with torch.no_grad():
                 other_recon = other(io[name][0][:, i]).recon
             z = out.latents[:, j]
             live = (z > 0).any(0)
-            units = _reading.unit_scores(z[:, live], P, tokens=True)
-            arcs = _reading.arcs(z[:, live], P, keys[i])
+            units = reading.unit_scores(z[:, live], P, tokens=True)
+            arcs = reading.arcs(z[:, live], P, keys[i])
             answer = units["answer_share"] > p.single_threshold
             entry[name] = {
                 "own": _rounded(scored(out.recon[:, j], test_idx[i])),

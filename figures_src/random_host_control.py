@@ -15,9 +15,9 @@ from typing import Any
 import altair as alt
 
 from figures_src._lab.hosts import ToyHost
+from figures_src._lab.toy import per_seed
 from figures_src._lab.values import n_seeds, stored
 from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
-from figures_src._toy import per_seed
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 TUNING_SEEDS = (0, 1, 2, 3, 4)
@@ -45,13 +45,13 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
     from symbiote_core.metrics import fvu, mean_max_cosine, random_directions
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
     seeds = list(p.seeds)
-    cfg = _toy.host_config(p)
+    cfg = toy.host_config(p)
     trained, _ = train_toy(cfg)
     # The untrained host is each trained host's own starting point: the same seeds give
     # the same initial weights, so the pair differs only by training.
@@ -59,11 +59,11 @@ def compute(p: Params) -> dict[str, Any]:
     hosts = {"trained host": trained, "random host": untrained}
 
     acts = {
-        name: toy_activations(host, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0]
+        name: toy_activations(host, p.n_activations, toy.streams(seeds, toy.ACTIVATIONS))[0]
         for name, host in hosts.items()
     }  # name -> (samples, seeds, d_hidden)
     stacked = torch.cat([acts[h] for h in HOSTS], dim=1)  # (samples, 2 * seeds, d_hidden)
-    sae = _toy.train_dictionary(p, stacked, seeds * len(HOSTS))
+    sae = toy.train_dictionary(p, stacked, seeds * len(HOSTS))
     k = max(1, round(p.host.n_features * p.host.feature_probability))
     initial = TopKSAE(
         TopKConfig(
@@ -75,7 +75,7 @@ def compute(p: Params) -> dict[str, Any]:
         )
     )  # the dictionaries' starting points, before training
 
-    x_eval = trained.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION))
+    x_eval = trained.sample_features(p.n_eval, toy.streams(seeds, toy.EVALUATION))
     rows = []
     for h, name in enumerate(HOSTS):
         host = hosts[name]
@@ -92,11 +92,11 @@ def compute(p: Params) -> dict[str, Any]:
             eval_recon = sae(h_eval.repeat(1, len(HOSTS), 1)).recon[
                 :, h * len(seeds) : (h + 1) * len(seeds)
             ]
-        faithful = _toy.splice_recovered(host, x_eval, eval_recon, range(len(seeds)))
+        faithful = toy.splice_recovered(host, x_eval, eval_recon, range(len(seeds)))
         for j, seed in enumerate(seeds):
             i = h * len(seeds) + j
             random = random_directions(
-                p.host.n_features, p.host.d_hidden, _toy.stream(seed, _toy.RANDOM_READERS)
+                p.host.n_features, p.host.d_hidden, toy.stream(seed, toy.RANDOM_READERS)
             )
             rows.append(
                 {
@@ -243,7 +243,7 @@ METHODS = (
     "grown on {{ param: random_host_control.n_activations }} hidden activations (Adam, learning "
     "rate {{ param: random_host_control.dictionary_lr }}, "
     "{{ param: random_host_control.dictionary_steps }} steps, batches of "
-    "{{ code: figures_src._toy.train_dictionary.batch_size }}), scored against its own host's "
+    "{{ code: figures_src._lab.toy.train_dictionary.batch_size }}), scored against its own host's "
     "feature directions. **Controls.** As many random directions; the hosts' own task loss on "
     "{{ param: random_host_control.n_eval }} fresh inputs, against a host that outputs nothing. "
     "**Faithfulness.** Each dictionary replaces its host's hidden layer on the same fresh "

@@ -62,8 +62,8 @@ HOSTS = ("trained", "untrained", "untrained, second draw", "privileged basis")
 """The hosts steered: the host of the section, its two null hosts and the ReLU host."""
 _FAITHFULNESS_WORDS = {"recovered": loss_recovered(), "output_recovered": output_recovered()}
 SECOND_DRAW = 9
-"""The `_toy.stream` purpose of the second untrained host's initial weights (the
-purposes `_toy` uses are 1-7)."""
+"""The `toy.stream` purpose of the second untrained host's initial weights (the
+purposes `_lab.toy` uses are 1-7)."""
 NULL_UNTRAINED = (
     "the host untrained (its initial weights, same seeds): its own dictionary grown on its "
     "activations, directions chosen and scored by the same code, same run"
@@ -110,39 +110,39 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
 
     seeds, n_inst = list(p.seeds), len(p.seeds)
-    cfg = _toy.host_config(p)
-    relu_cfg = _toy.host_config(p, hidden_activation="relu")
+    cfg = toy.host_config(p)
+    relu_cfg = toy.host_config(p, hidden_activation="relu")
     hosts = {
         "trained": train_toy(cfg)[0],
         "untrained": ToyModel(cfg, generator=cfg.generators()).eval(),
-        "untrained, second draw": ToyModel(cfg, generator=_toy.streams(seeds, SECOND_DRAW)),
+        "untrained, second draw": ToyModel(cfg, generator=toy.streams(seeds, SECOND_DRAW)),
         "privileged basis": train_toy(relu_cfg)[0],
     }
     hosts["untrained, second draw"].eval()
     shuffled = _shuffled_outputs(p, _train_shuffled(cfg))
     # Every host sees the same feature samples (same streams), so runs are paired.
     selection = {
-        name: toy_activations(host, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0]
+        name: toy_activations(host, p.n_activations, toy.streams(seeds, toy.ACTIVATIONS))[0]
         for name, host in hosts.items()
     }
     # One batched dictionary run for all hosts: instance h * n + i is host h, seed i
     # (each seed's dictionary starts from the same weights on every host).
-    sae = _toy.train_dictionary(p, torch.cat(list(selection.values()), dim=1), seeds * len(hosts))
+    sae = toy.train_dictionary(p, torch.cat(list(selection.values()), dim=1), seeds * len(hosts))
     with torch.no_grad():
         latents = sae.encode(torch.cat(list(selection.values()), dim=1))  # (sel, H * n, d_sae)
     atoms = sae.W_dec.detach()  # (H * n, d_sae, d)
     # Faithfulness first: each host's dictionary spliced in place of its hidden layer on
     # held-out inputs (loss recovered; on the untrained hosts, output recovered).
-    x_splice = hosts["trained"].sample_features(p.n_splice, _toy.streams(seeds, _toy.EVALUATION))
+    x_splice = hosts["trained"].sample_features(p.n_splice, toy.streams(seeds, toy.EVALUATION))
     with torch.no_grad():
         h_splice = torch.cat([host.hidden(x_splice) for host in hosts.values()], dim=1)
         recon = sae(h_splice).recon  # (splice, H * n, d)
     faithfulness = {
-        name: _toy.splice_recovered(
+        name: toy.splice_recovered(
             host, x_splice, recon[:, h * n_inst : (h + 1) * n_inst], range(n_inst)
         )
         for h, (name, host) in enumerate(hosts.items())

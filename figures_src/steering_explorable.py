@@ -58,7 +58,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._toy import splice_recovered
+    from figures_src._lab.toy import splice_recovered
     from symbiote_core.hosts.toy import ToyConfig, toy_activations, train_toy
     from symbiote_core.metrics import random_directions
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE

@@ -70,7 +70,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import toy_activations, train_toy
     from symbiote_core.metrics import random_directions
 
@@ -83,32 +83,32 @@ def compute(p: Params) -> dict[str, Any]:
     # the comparison is about.
     sweep = [(q, s) for q in probs for s in seeds]
     linear, _ = train_toy(
-        _toy.host_config(
+        toy.host_config(
             p,
             seeds=[s for _, s in sweep],
             feature_probability=[q for q, _ in sweep],
         )
     )
-    relu, _ = train_toy(_toy.host_config(p, seeds=seeds, hidden_activation="relu"))
+    relu, _ = train_toy(toy.host_config(p, seeds=seeds, hidden_activation="relu"))
     hosts = {"linear": linear, "relu": relu}
     acts = {
         "linear": toy_activations(
-            linear, p.n_activations, _toy.streams([s for _, s in sweep], _toy.ACTIVATIONS)
+            linear, p.n_activations, toy.streams([s for _, s in sweep], toy.ACTIVATIONS)
         )[0],
-        "relu": toy_activations(relu, p.n_activations, _toy.streams(seeds, _toy.ACTIVATIONS))[0],
+        "relu": toy_activations(relu, p.n_activations, toy.streams(seeds, toy.ACTIVATIONS))[0],
     }
     head = probs.index(p.host.feature_probability)
     head_linear = acts["linear"][:, head * len(seeds) : (head + 1) * len(seeds)]
     shuffled = {
-        "linear": _toy.shuffle_coordinates(head_linear, _toy.streams(seeds, _toy.SHUFFLE)),
-        "relu": _toy.shuffle_coordinates(acts["relu"], _toy.streams(seeds, _toy.SHUFFLE)),
+        "linear": toy.shuffle_coordinates(head_linear, toy.streams(seeds, toy.SHUFFLE)),
+        "relu": toy.shuffle_coordinates(acts["relu"], toy.streams(seeds, toy.SHUFFLE)),
     }
     k_of = {q: max(1, round(n * q)) for q in probs}
     k_head = k_of[p.host.feature_probability]
 
     # Full dictionaries (n atoms): the linear sweep, then the linear headline's shuffled null.
     full_acts = torch.cat([acts["linear"], shuffled["linear"]], dim=1)
-    full = _toy.train_dictionary(
+    full = toy.train_dictionary(
         p,
         full_acts,
         [s for _, s in sweep] + seeds,
@@ -126,15 +126,15 @@ def compute(p: Params) -> dict[str, Any]:
     small_seeds = seeds * len(matched_groups)
     untrained = _untrained_like(p, small_seeds, k_head)
     untrained_atoms = untrained.W_dec.detach().clone()
-    small = _toy.train_dictionary(p, matched_acts, small_seeds, d_sae=2 * d, k=k_head)
+    small = toy.train_dictionary(p, matched_acts, small_seeds, d_sae=2 * d, k=k_head)
 
     # Faithfulness first: each dictionary spliced in place of its host's hidden layer on
-    # held-out inputs (`_toy.splice_recovered`), instance by instance.
+    # held-out inputs (`toy.splice_recovered`), instance by instance.
     x_eval = {
         "linear": linear.sample_features(
-            p.n_eval, _toy.streams([s for _, s in sweep], _toy.EVALUATION)
+            p.n_eval, toy.streams([s for _, s in sweep], toy.EVALUATION)
         ),
-        "relu": relu.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION)),
+        "relu": relu.sample_features(p.n_eval, toy.streams(seeds, toy.EVALUATION)),
     }
     h_eval = {name: hosts[name].hidden(x_eval[name]).detach() for name in HOSTS}
     head_ids = [head * len(seeds) + j for j in range(len(seeds))]
@@ -164,7 +164,7 @@ def compute(p: Params) -> dict[str, Any]:
             )
     recovered_by: dict[tuple[str, str], list[float]] = {}
     for host, parts in spliced.items():
-        recovered = _toy.splice_recovered(
+        recovered = toy.splice_recovered(
             hosts[host],
             x_eval[host],
             torch.cat([r for *_, r in parts], dim=1),
@@ -187,7 +187,7 @@ def compute(p: Params) -> dict[str, Any]:
         true: Any,
         recovered: float | None = None,
     ) -> None:
-        scores = _toy.match_scores(directions, true, p.recovery_threshold)
+        scores = toy.match_scores(directions, true, p.recovery_threshold)
         rows.append(
             {
                 "host": host,
@@ -207,7 +207,7 @@ def compute(p: Params) -> dict[str, Any]:
 
     for i, (q, s) in enumerate(sweep):
         true = truth("linear", i)
-        random = random_directions(n, d, _toy.stream(s, _toy.RANDOM_READERS))
+        random = random_directions(n, d, toy.stream(s, toy.RANDOM_READERS))
         recovered = recovered_by["linear", "full"]
         score("linear", q, s, "dictionary", full.W_dec.detach()[i], true, recovered[i])
         score("linear", q, s, "random directions", random, true)
@@ -238,7 +238,7 @@ def compute(p: Params) -> dict[str, Any]:
     for host in HOSTS:
         for j, s in enumerate(seeds):
             true = truth(host, head * len(seeds) + j if host == "linear" else j)
-            gen = _toy.stream(s, _toy.ROTATION)
+            gen = toy.stream(s, toy.ROTATION)
             rotation, _ = torch.linalg.qr(torch.randn(d, d, generator=gen))
             score(host, q, s, "neurons (matched)", neurons, true)
             score(
@@ -316,7 +316,7 @@ METHODS = (
     "many atoms as the neurons have signed axes; Adam, learning rate "
     "{{ param: superposition_recovery.dictionary_lr }}, "
     "{{ param: superposition_recovery.dictionary_steps }} steps, batches of "
-    "{{ code: figures_src._toy.train_dictionary.batch_size }}. **Controls.** As many random unit "
+    "{{ code: figures_src._lab.toy.train_dictionary.batch_size }}. **Controls.** As many random unit "
     "directions as the dictionary has atoms; beside the small dictionary also the neurons' signed "
     "axes and a randomly rotated copy of that frame. **Nulls.** The full dictionary trained on "
     "activations whose coordinates were shuffled independently; the small dictionary's own "

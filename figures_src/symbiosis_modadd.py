@@ -1,6 +1,6 @@
 """Symbiosis on the modular-addition host: a trade-off curve against ordinary baselines.
 
-The hosts of section 4 (`figures_src._modadd.HostParams`: embedding + one ReLU layer
+The hosts of section 4 (`figures_src._lab.modadd.HostParams`: embedding + one ReLU layer
 on (a + b) mod p) train together with a TopK dictionary on their hidden neurons
 (site `mlp.hidden`), for a log-spaced sweep of coupling strengths. The coupling is the
 one of the toy host (`symbiote_core.cotrain`): the dictionary's normalised
@@ -11,7 +11,7 @@ recipe; its FVU before and after, and the fresh one's, are reported, and the cla
 `cotrained_reader_matches_fresh` asks whether it is within a tenth of the fresh one's.
 The host keeps its own recipe (full batch, AdamW with strong weight decay, the late
 learning-rate decay), so a coupling of 0 is the plain host. Beside the coupled hosts train two non-symbiotic
-baselines (`figures_src._symbiosis`): an L1 penalty on the neurons and narrower hosts.
+baselines (`figures_src._lab.symbiosis`): an L1 penalty on the neurons and narrower hosts.
 Every arm and seed is one instance of one batched run, and a seed's hosts start from
 the same weights and train on the same pairs.
 
@@ -19,7 +19,7 @@ After training, each host is frozen and read by a fresh dictionary (batched with
 catch-up, `_grow_readers`) of the sparsity at
 which a dictionary of this size is faithful (loss recovered near 1 on the uncoupled
 host): its loss recovered when spliced in, and its answer latents (latents whose
-variance is mostly a function of (a + b) mod p, `_modadd_reading.unit_rows`).
+variance is mostly a function of (a + b) mod p, `_lab.modadd_reading.unit_rows`).
 Readability is compared with the baselines at equal held-out loss.
 
 The null of every claim is a second uncoupled host per seed: the same training pairs,
@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 import altair as alt
 
-from figures_src import _symbiosis as sym
-from figures_src._modadd import HostParams
-from figures_src._symbiosis import COUPLED, L1, NARROW, NULL, arms
+from figures_src._lab import symbiosis as sym
+from figures_src._lab.modadd import HostParams
+from figures_src._lab.symbiosis import COUPLED, L1, NARROW, NULL, arms
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null, Stated
 
 if TYPE_CHECKING:
@@ -150,15 +150,15 @@ class Params:
 
 
 def _instances(p: Params) -> list[tuple[int, str, float]]:
-    """(seed, family, level) per instance: every arm of `_symbiosis.arms` for every seed."""
+    """(seed, family, level) per instance: every arm of `_lab.symbiosis.arms` for every seed."""
     return [(s, f, lv) for f, lv in arms(p.couplings, p.l1s, p.widths) for s in p.seeds]
 
 
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._modadd import host_config
-    from figures_src._symbiosis_dense import DenseTopKSAE, FirstInstances
+    from figures_src._lab.modadd import host_config
+    from figures_src._lab.symbiosis_dense import DenseTopKSAE, FirstInstances
     from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
     from symbiote_core.hosts.modadd import ModAddModel, all_pairs, labels, lr_factor, splits
     from symbiote_core.runtime import make_deterministic
@@ -313,8 +313,8 @@ def _grow_readers(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Param
     per step for both."""
     import torch
 
-    from figures_src._symbiosis_dense import DenseTopKSAE
-    from figures_src._toy import reseed_instances
+    from figures_src._lab.symbiosis_dense import DenseTopKSAE
+    from figures_src._lab.toy import reseed_instances
     from symbiote_core.cotrain import catch_up
     from symbiote_core.symbiotes.topk import TopKConfig
 
@@ -358,8 +358,8 @@ def _measure(
     faithfulness (loss recovered) and answer latents."""
     import torch.nn.functional as F
 
-    from figures_src._modadd import key_frequencies
-    from figures_src._modadd_reading import DICTIONARY, unit_rows
+    from figures_src._lab.modadd import key_frequencies
+    from figures_src._lab.modadd_reading import DICTIONARY, unit_rows
     from symbiote_core.fourier import frequency_spectrum
     from symbiote_core.metrics import fvu
 
@@ -410,7 +410,7 @@ def _rows(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
 def render(data: dict[str, Any]) -> alt.VConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from figures_src import _symbiosis_charts as charts
+    from figures_src._lab import symbiosis_charts as charts
     from symbiote_core.figures.authoring import palette
 
     top, middle = charts.sweep_chart(alt, palette, data["rows"], METRICS, data["couplings"])
@@ -499,7 +499,7 @@ _PLACES = {
     **{f"l1_{sym.slug(s)}": (L1, s) for s in PARAMS.l1s},
     **{f"width_{w}": (NARROW, float(w)) for w in PARAMS.widths},
 }
-"""Every arm's name in value names (as `_symbiosis.arm_values`) and its (family, level)."""
+"""Every arm's name in value names (as `_lab.symbiosis.arm_values`) and its (family, level)."""
 _DEFINED = tuple(c for c in PARAMS.couplings if c <= MID)
 """Couplings at which the measures above are quoted: where the tuning seeds' hosts still
 learned (a silent host's mean-ablated neurons cost nothing, so loss recovered is

@@ -6,7 +6,7 @@ coupling to the dictionary's normalised reconstruction error, weighted relative 
 the task loss (`symbiote_core.cotrain`); the dictionary takes several steps per host
 step so that it reads its moving host as well as a fresh one reads the frozen host.
 The sweep is log-spaced from 1e-3 to 1. Beside it train two non-symbiotic baselines
-(`figures_src._symbiosis`): an L1 penalty on the hidden activations, and narrower
+(`figures_src._lab.symbiosis`): an L1 penalty on the hidden activations, and narrower
 hosts. Every arm and seed is one instance of a single batched run, and each seed's
 hosts start from the same initial weights.
 
@@ -24,8 +24,8 @@ from typing import Any
 
 import altair as alt
 
-from figures_src import _symbiosis as sym
-from figures_src._symbiosis import COUPLED, L1, NARROW, arms
+from figures_src._lab import symbiosis as sym
+from figures_src._lab.symbiosis import COUPLED, L1, NARROW, arms
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 
 METRICS = (
@@ -91,7 +91,7 @@ class Params:
 
 
 def _instances(p: Params) -> list[tuple[int, str, float]]:
-    """(seed, family, level) per instance: every arm of `_symbiosis.arms` for every seed."""
+    """(seed, family, level) per instance: every arm of `_lab.symbiosis.arms` for every seed."""
     return [(s, f, lv) for f, lv in arms(p.couplings, p.l1s, p.widths) for s in p.seeds]
 
 
@@ -99,7 +99,7 @@ def compute(p: Params) -> dict[str, Any]:
     import torch
     import torch.nn.functional as F
 
-    from figures_src._toy import match_scores
+    from figures_src._lab.toy import match_scores
     from symbiote_core.cotrain import CoTrainConfig, cotrain, normalised_error
     from symbiote_core.hosts.toy import ToyConfig, ToyModel
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
@@ -227,7 +227,7 @@ def _rows(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[int]]:
 def render(data: dict[str, Any]) -> alt.VConcatChart:
     # Imported here, not at the top: a top-level import is part of the data key, and
     # colours must only re-render.
-    from figures_src import _symbiosis_charts as charts
+    from figures_src._lab import symbiosis_charts as charts
     from symbiote_core.figures.authoring import palette
 
     top, middle = charts.sweep_chart(alt, palette, data["rows"], METRICS, data["couplings"])

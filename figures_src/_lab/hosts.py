@@ -3,7 +3,7 @@
 A figure writes `host: ToyHost = ToyHost(...)` and its methods quote
 `{{ param: NAME.host.n_features }}`; the methods table lists the nested fields
 (`host.n_features`) with the docstrings below. The modular-addition family's settings
-are `figures_src._modadd.HostParams` (beside its training code; not re-exported here, so
+are `figures_src._lab.modadd.HostParams` (beside its training code; not re-exported here, so
 that a toy figure's key does not follow the modular-addition module); the induction
 hosts are quoted from the library's `InductionConfig` defaults (`words.INDUCTION_HOST`).
 """

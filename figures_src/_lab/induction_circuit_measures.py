@@ -15,7 +15,7 @@ def _measure(model: Any, batch: Any, prev: Any, induction: Any) -> dict[str, Any
     """
     import torch
 
-    from figures_src._induction import (
+    from figures_src._lab.induction import (
         head_outputs,
         head_scores,
         knock_out,

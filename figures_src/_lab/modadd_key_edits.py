@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from figures_src._modadd import HostRun
+    from figures_src._lab.modadd import HostRun
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def analyse(run: HostRun, p: Params) -> dict[str, Any]:
     checkpoints as controls); split from `compute` so tests can pass hand-made hosts."""
     import torch
 
-    from figures_src._modadd import host_config, key_frequencies
+    from figures_src._lab.modadd import host_config, key_frequencies
     from symbiote_core.fourier import frequency_spectrum, n_frequencies
     from symbiote_core.hosts.modadd import all_pairs, labels, splits
 

@@ -50,10 +50,10 @@ def _shuffled_outputs(p: Params, host: Any) -> dict[str, list[float]]:
     seed: its largest output and how many features fire often enough to be targets."""
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.hosts.toy import toy_activations
 
-    acts, _ = toy_activations(host, p.n_activations, _toy.streams(p.seeds, _toy.ACTIVATIONS))
+    acts, _ = toy_activations(host, p.n_activations, toy.streams(p.seeds, toy.ACTIVATIONS))
     with torch.no_grad():
         out = host.decode(acts)  # (sel, inst, features)
     fired = (out > 0).sum(0)  # (inst, features)
@@ -78,23 +78,23 @@ def _steer_host(
     along it at `doses`; append one row per (seed, target, kind, dose)."""
     import torch
 
-    from figures_src import _toy
+    from figures_src._lab import toy
     from symbiote_core.metrics import cosine_matrix, random_directions
 
     seeds, d = list(p.seeds), p.host.d_hidden
     true_dirs, _ = host.true_directions()  # (inst, features, d)
     with torch.no_grad():
         sel_out = host.decode(selection)  # (sel, inst, features): clean outputs
-        x_eval = host.sample_features(p.n_eval, _toy.streams(seeds, _toy.EVALUATION))
+        x_eval = host.sample_features(p.n_eval, toy.streams(seeds, toy.EVALUATION))
         h_eval = host.hidden(x_eval)  # (eval, inst, d)
         clean_eval = host.decode(h_eval)  # (eval, inst, features)
     eye = torch.eye(d)
     for i, seed in enumerate(seeds):
         fired = (sel_out[:, i] > 0).sum(0)  # (features,)
         eligible = (fired >= p.min_firings).nonzero().flatten()
-        order = torch.randperm(len(eligible), generator=_toy.stream(seed, _toy.TARGETS))
+        order = torch.randperm(len(eligible), generator=toy.stream(seed, toy.TARGETS))
         targets = eligible[order[: p.n_targets]]
-        gen = _toy.stream(seed, _toy.RANDOM_READERS)
+        gen = toy.stream(seed, toy.RANDOM_READERS)
         # Candidates with both signs: d axes -> 2d candidates; n/2 random -> n candidates.
         random_small = random_directions(d, d, gen)
         random_large = random_directions(p.host.n_features // 2, d, gen)

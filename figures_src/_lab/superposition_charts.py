@@ -8,7 +8,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._toy import per_seed
+from figures_src._lab.toy import per_seed
 
 HOST_LABELS = {"linear": "linear host (no privileged basis)", "relu": "ReLU host (privileged)"}
 

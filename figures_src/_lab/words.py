@@ -54,7 +54,7 @@ def toy_host(figure: str, *, probability: str | None = None) -> str:
 
 
 def modadd_host(figure: str) -> str:
-    """The **Host.** paragraph of a figure whose params compose `_modadd.HostParams`."""
+    """The **Host.** paragraph of a figure whose params compose `_lab.modadd.HostParams`."""
     host = f"{figure}.host"
     return (
         "**Host.** The embedding + MLP of section 4 on (a + b) mod "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from figures_src import _symbiote_graph as graph
+from figures_src._lab import symbiote_graph as graph
 from symbiote_core.hosts.induction import (
     InductionConfig,
     make_batch,

@@ -1,4 +1,4 @@
-"""The language section's readers (`figures_src/_language.py`): probes, unit matching,
+"""The language section's readers (`figures_src/_lab/language.py`): probes, unit matching,
 the bytes control, labelled windows, and the corpus check."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from figures_src._language import (
+from figures_src._lab.language import (
     FEATURES,
     LABELS,
     _label_windows,
@@ -20,7 +20,7 @@ from figures_src._language import (
     moments,
     onehot_moments,
 )
-from figures_src._language_host import corpus_sha256, file_windows, split_held_out
+from figures_src._lab.language_host import corpus_sha256, file_windows, split_held_out
 
 
 def test_lda_separates_gaussian_classes_whatever_their_scale() -> None:
@@ -174,7 +174,7 @@ def test_best_unit_mcc_matches_a_brute_force_search_with_undefined_rows() -> Non
 
 
 def test_feature_browser_payload_shows_each_example_byte_in_context() -> None:
-    from figures_src._language import Windows
+    from figures_src._lab.language import Windows
     from figures_src.language_dictionary import PARAMS, _browser, _byte_text, _rounded
 
     assert [_byte_text(b) for b in b"a \n\t\x00"] == ["a", "\u00a0", "\u21b5", "\u21e5", "\\x00"]

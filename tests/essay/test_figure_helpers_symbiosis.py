@@ -10,7 +10,7 @@ import math
 import torch
 
 from figures_src import symbiosis_modadd as fig
-from figures_src._symbiosis_dense import DenseTopKSAE, FirstInstances
+from figures_src._lab.symbiosis_dense import DenseTopKSAE, FirstInstances
 from symbiote_core.cotrain import normalised_error
 from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
@@ -54,7 +54,7 @@ def test_first_instances_reads_only_its_instances() -> None:
 def test_a_silent_host_has_finite_or_undefined_measures() -> None:
     # A host whose neurons are all zero: its FVUs and loss recovered are undefined (None),
     # every other measure a finite number, and the row is plain JSON.
-    from figures_src._modadd import host_config
+    from figures_src._lab.modadd import host_config
     from symbiote_core.hosts.modadd import ModAddModel, all_pairs, labels, splits
 
     p = dataclasses.replace(fig.PARAMS, host=dataclasses.replace(fig.PARAMS.host, p=7))
@@ -76,7 +76,7 @@ def test_a_silent_host_has_finite_or_undefined_measures() -> None:
 def test_readers_batch_fresh_dictionaries_with_the_cotrained_ones() -> None:
     # With no steps, the batched readers are the fresh dictionaries (seeded by their
     # hosts' seeds, centred on their data) followed by the co-trained ones, unchanged.
-    from figures_src._toy import reseed_instances
+    from figures_src._lab.toy import reseed_instances
 
     p = dataclasses.replace(fig.PARAMS, reader_steps=0, symbiote_size=16, symbiote_k=4)
     acts = torch.relu(torch.randn(50, 3, 8, generator=torch.Generator().manual_seed(2)))

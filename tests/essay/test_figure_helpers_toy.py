@@ -7,7 +7,7 @@ import dataclasses
 
 import torch
 
-from figures_src import _toy
+from figures_src._lab import toy
 from figures_src._lab.steering_runs import _pick, _steer
 from symbiote_core.hosts.toy import ToyConfig, ToyModel, train_toy
 from symbiote_core.interventions import Intervention, add, intervene
@@ -58,7 +58,7 @@ def test_a_seed_gives_the_same_host_whichever_seeds_train_beside_it() -> None:
 
 def test_reseeded_dictionary_instances_start_as_single_dictionaries() -> None:
     cfg = TopKConfig(d_in=4, d_sae=6, n_instances=2, k=2)
-    batched = _toy.reseed_instances(TopKSAE(cfg), [5, 11])
+    batched = toy.reseed_instances(TopKSAE(cfg), [5, 11])
     single = TopKSAE(TopKConfig(d_in=4, d_sae=6, k=2, seed=11))
     assert torch.equal(batched.W_dec[1], single.W_dec)
     assert torch.equal(batched.W_enc[1], single.W_enc)
@@ -67,11 +67,11 @@ def test_reseeded_dictionary_instances_start_as_single_dictionaries() -> None:
 
 def test_match_scores_coverage_is_capped_by_the_number_of_readers() -> None:
     true = torch.eye(4)
-    full = _toy.match_scores(torch.eye(4), true, threshold=0.9)
+    full = toy.match_scores(torch.eye(4), true, threshold=0.9)
     assert full == {"mmcs": 1.0, "mcc": 1.0, "coverage": 1.0, "cap": 1.0}
     # Two readers for four features: MCC averages the two pairs it forms (both perfect),
     # coverage counts them over all four features.
-    half = _toy.match_scores(torch.eye(4)[:2], true, threshold=0.9)
+    half = toy.match_scores(torch.eye(4)[:2], true, threshold=0.9)
     assert half["mcc"] == 1.0 and half["coverage"] == 0.5 and half["cap"] == 0.5
     assert half["mmcs"] == 0.5  # features 2 and 3 see only orthogonal readers
 
@@ -80,7 +80,7 @@ def test_shuffle_keeps_each_coordinate_and_destroys_directions() -> None:
     gen = torch.Generator().manual_seed(0)
     direction = torch.tensor([1.0, 1.0, 0.0]) / 2**0.5
     acts = (torch.rand(2000, 1, generator=gen) * direction).unsqueeze(1)  # (2000, 1, 3)
-    shuffled = _toy.shuffle_coordinates(acts, [torch.Generator().manual_seed(1)])
+    shuffled = toy.shuffle_coordinates(acts, [torch.Generator().manual_seed(1)])
     for j in range(3):
         assert torch.equal(acts[:, 0, j].sort().values, shuffled[:, 0, j].sort().values)
     # Coordinates 0 and 1 moved together before, and no longer do.
@@ -125,7 +125,7 @@ def test_splice_recovered_is_one_for_the_identity_and_zero_for_the_mean() -> Non
     h = host.hidden(x).detach()
     mean = h.mean(0, keepdim=True).expand_as(h)
     recon = torch.stack([h[:, 0], mean[:, 0], (h[:, 1] + mean[:, 1]) / 2], dim=1)
-    scores = _toy.splice_recovered(host, x, recon, [0, 0, 1])
+    scores = toy.splice_recovered(host, x, recon, [0, 0, 1])
     for name in ("recovered", "output_recovered"):
         assert scores[name][0] == 1.0
         assert abs(scores[name][1]) < 1e-6

@@ -9,26 +9,26 @@ import dataclasses
 import pytest
 import torch
 
-from figures_src import _induction, _modadd
+from figures_src._lab import induction, modadd
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_evaluation_and_tuning_seeds_are_disjoint_and_inside_the_rate_run() -> None:
-    from figures_src import _induction_seeds
+    from figures_src._lab import induction_seeds
 
-    for module in (_modadd, _induction_seeds):
+    for module in (modadd, induction_seeds):
         assert not set(module.SEEDS) & set(module.TUNING_SEEDS)
         assert not set(module.RATE_SEEDS) & set(module.TUNING_SEEDS)
         assert set(module.SEEDS) <= set(module.RATE_SEEDS) and len(module.RATE_SEEDS) >= 20
 
 
 def test_modadd_hosts_cut_from_the_shared_run_are_those_trained_alone() -> None:
-    host = _modadd.HostParams(p=7, steps=6, memorised_step=2)
+    host = modadd.HostParams(p=7, steps=6, memorised_step=2)
     seeds = (8, 6)  # out of order on purpose
-    run = _modadd.train_hosts(host, seeds)
-    measured = _modadd.shared_log_steps(host, (0, host.memorised_step, host.steps))
-    alone = _modadd.train_states(host, seeds, measured)
+    run = modadd.train_hosts(host, seeds)
+    measured = modadd.shared_log_steps(host, (0, host.memorised_step, host.steps))
+    alone = modadd.train_states(host, seeds, measured)
     for part, model in (("trained", run.trained), ("memorised", run.memorised)):
         for name, tensor in model.state_dict().items():
             assert torch.equal(tensor, alone[part][name]), (part, name)
@@ -36,26 +36,26 @@ def test_modadd_hosts_cut_from_the_shared_run_are_those_trained_alone() -> None:
         rows = [alone["steps"].index(step) for step in run.log.steps]
         expected = [alone["metrics"][f"test_acc/{i}"][r] for r in rows]
         assert run.log.metrics[f"test_acc/{i}"] == expected
-    rate = _modadd.recipe_rate(host)
-    assert rate["seeds"] == list(_modadd.RATE_SEEDS)
-    assert rate["generalised"] == [acc >= _modadd.GENERALISED for acc in rate["final_test_acc"]]
+    rate = modadd.recipe_rate(host)
+    assert rate["seeds"] == list(modadd.RATE_SEEDS)
+    assert rate["generalised"] == [acc >= modadd.GENERALISED for acc in rate["final_test_acc"]]
 
 
 def test_induction_hosts_cut_from_the_shared_run_are_those_trained_alone(monkeypatch) -> None:
     small = dict(d_model=8, n_heads=2, vocab_size=20, seq_len=16, steps=3, warmup=1, log_every=3)
-    original = _induction.host_config
+    original = induction.host_config
     monkeypatch.setattr(
-        _induction,
+        induction,
         "host_config",
         lambda seeds, n_layers, repeat="copy": dataclasses.replace(
             original(seeds, n_layers, repeat), **small
         ),
     )
     seeds = (22, 20)
-    hosts = _induction.train_hosts(seeds)
-    alone = _induction.train_trained(seeds)
+    hosts = induction.train_hosts(seeds)
+    alone = induction.train_trained(seeds)
     for name, tensor in hosts.trained.state_dict().items():
         assert torch.equal(tensor, alone[name]), name
     assert hosts.shuffled.cfg.repeat == "shuffled" and hosts.control.cfg.n_layers == 1
-    rate = _induction.recipe_rate(8)
-    assert len(rate["formed"]) == len(_induction.RATE_SEEDS)
+    rate = induction.recipe_rate(8)
+    assert len(rate["formed"]) == len(induction.RATE_SEEDS)

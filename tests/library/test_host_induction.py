@@ -259,7 +259,7 @@ def test_path_ablation_removes_exactly_the_source_heads_contribution() -> None:
     # The figures' path ablation subtracts a layer-0 head's (mean-centred) output from
     # what chosen layer-1 heads read. The host is linear up to each softmax, so the
     # edited q/k/v must equal W_QKV applied to the residual stream minus that output.
-    from figures_src._induction import head_outputs, remove_from_reads
+    from figures_src._lab.induction import head_outputs, remove_from_reads
     from symbiote_core.interventions import intervene
     from symbiote_core.sites import collect
 

@@ -143,7 +143,7 @@ def test_learning_rate_schedule() -> None:
 
 @pytest.fixture(scope="module")
 def grokked() -> tuple[ModAddModel, dict]:
-    # The figures' recipe (figures_src/_modadd.py) on seed 0: p = 41, 40% of the pairs,
+    # The figures' recipe (figures_src/_lab/modadd.py) on seed 0: p = 41, 40% of the pairs,
     # lr 0.02 decayed over the last 30% of 2,000 steps (~4 s on 1 thread uncontended).
     cfg = ModAddConfig(
         p=41,

@@ -358,7 +358,7 @@ def param_words(path: str, doc: str) -> str:
     ("Target features per seed, a setting of the experiment"); its path when it has no
     docstring."""
     first = re.split(r"(?<=[.;:])\s", " ".join(doc.split()), maxsplit=1)[0].rstrip(".;:")
-    # An aside naming code ("(`_modadd.SEEDS`)", "(see `lr_final`)") says nothing to a reader.
+    # An aside naming code ("(`_lab.modadd.SEEDS`)", "(see `lr_final`)") says nothing to a reader.
     first = re.sub(r"\s*\([^()]*`[^()]*\)", "", first).replace("`", "")
     return f"{first or 'the setting ' + path}, a setting of the experiment"
 

@@ -8,7 +8,7 @@ yet the methods appendix wants three things that live only in source:
   dataclasses (a `host: HostParams` field) expanded;
 - settings that are literals in code rather than params: a library config's default
   (`symbiote_core.hosts.modadd.ModAddConfig.d_mlp`), or a keyword fixed inside a helper
-  (`figures_src._toy.host_config.batch_size`), quoted by `{{ code: PATH }}`.
+  (`figures_src._lab.toy.host_config.batch_size`), quoted by `{{ code: PATH }}`.
 
 All of it is read from the AST, so a number shown is the number written in the code
 (`ast.literal_eval`), never a copy typed into prose. Parsed trees are kept per file

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from figures_src._symbiosis import COUPLED, FAMILIES, L1, NARROW, NULL
+from figures_src._lab.symbiosis import COUPLED, FAMILIES, L1, NARROW, NULL
 
 
 def sweep_chart(

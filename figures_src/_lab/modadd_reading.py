@@ -179,13 +179,13 @@ def dictionary_sweep(
     untrained ones; a seed's two dictionaries start from the same weights (seeded by the
     seed), and the minibatch rows come from one generator seeded with the first seed.
     Each is fitted on its host's neurons at the `fit` pairs, scored for faithfulness at
-    the `test` pairs (`_reading.splice`), and its live latents over all pairs are scored
+    the `test` pairs (`reading.splice`), and its live latents over all pairs are scored
     as units. Returns one row per (size, k, host, seed), and per seed the latents over
     all pairs of the read dictionary, its twin and the neuron-sized sparse dictionary.
     """
     import torch
 
-    from figures_src import _reading
+    from figures_src._lab import reading
     from symbiote_core.hosts.modadd import all_pairs, labels
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
     from symbiote_core.train import TrainConfig, train
@@ -229,7 +229,7 @@ def dictionary_sweep(
                 live = (z > 0).any(0)
                 hidden = acts[host][i]
                 unembed = models[host].unembed
-                score = _reading.splice(
+                score = reading.splice(
                     hidden[test[i]],
                     out.recon[test[i], j],
                     hidden[fit[i]].mean(0),
@@ -237,8 +237,8 @@ def dictionary_sweep(
                     unembed.b_U[i].detach(),
                     answers[test[i]],
                 )
-                units = _reading.unit_scores(z[:, live], P, tokens=True)
-                arcs = _reading.arcs(z[:, live], P, keys[i])
+                units = reading.unit_scores(z[:, live], P, tokens=True)
+                arcs = reading.arcs(z[:, live], P, keys[i])
                 answer = units["answer_share"] > p.single_threshold
                 if host == "trained":
                     n_answer[i] = int(answer.sum())
@@ -293,13 +293,13 @@ def other_seed(
     grown on its own trained host) spliced into this host."""
     import torch
 
-    from figures_src import _reading
+    from figures_src._lab import reading
 
     n = sum(host == "trained" for host, _ in plan)
     other = sae.instance(plan.index(("trained", (i + 1) % n)))
     with torch.no_grad():
         recon = other(hidden[test]).recon
-    score = _reading.splice(
+    score = reading.splice(
         hidden[test],
         recon,
         hidden[fit].mean(0),
@@ -325,9 +325,9 @@ def unit_rows(
 ) -> list[dict[str, Any]]:
     """One row per unit: its purity, best frequency, answer share and (for non-negative
     units) how much of its activation falls on a single value of a or of b."""
-    from figures_src import _reading
+    from figures_src._lab import reading
 
-    scores = _reading.unit_scores(functions, P, tokens=tokens)
+    scores = reading.unit_scores(functions, P, tokens=tokens)
     selectivity = scores.get("token_selectivity")
     rows = []
     for j in range(functions.shape[-1]):

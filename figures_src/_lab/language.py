@@ -4,7 +4,7 @@ linear probes, the readers' units, and the dictionary.
 Not a figure (the leading underscore keeps it out of the registry); figure modules
 import it inside `compute`, because it imports torch and `render` must not.
 
-**Windows.** Every held-out file (`_language_host.split_held_out`: the fit half and the
+**Windows.** Every held-out file (`_lab.language_host.split_held_out`: the fit half and the
 test half) is cut into consecutive windows of `context + 1` bytes, `context` bytes
 apart, so that the host reads bytes 0..context-1 of a window and is scored on bytes
 1..context. A seeded sample of windows per half is kept. Every byte of a window gets
@@ -37,7 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from figures_src._language_host import HostParams
+from figures_src._lab.language_host import HostParams
 
 if TYPE_CHECKING:
     import numpy as np
@@ -173,7 +173,7 @@ class Windows(NamedTuple):
 
 def make_windows(host: HostParams, read: ReadParams) -> dict[str, Any]:
     """The fit and test windows with their labels (what `artifacts.cached` stores)."""
-    from figures_src._language_host import load_corpus, split_files, split_held_out
+    from figures_src._lab.language_host import load_corpus, split_files, split_held_out
 
     _, held = split_files(load_corpus())
     fit, test = split_held_out(held)
@@ -206,7 +206,7 @@ def _label_windows(files: dict[str, bytes], context: int, n: int, seed: int) -> 
     import numpy as np
     import torch
 
-    from figures_src._language_host import sample_windows
+    from figures_src._lab.language_host import sample_windows
     from symbiote_core.source_labels import label_source
 
     tokens, chosen = sample_windows(files, context, n, seed)
@@ -492,7 +492,7 @@ def train_dictionaries(host: HostParams, seeds: tuple[int, ...], p: DictionaryPa
     """
     import torch
 
-    from figures_src._language_host import (
+    from figures_src._lab.language_host import (
         load_corpus,
         sample_windows,
         split_files,

@@ -1,7 +1,7 @@
 """The seeds of section 5 and its recipe's training criterion, without torch.
 
 Figure modules import these at top level (their `render` must not load torch);
-`figures_src._induction` re-exports them beside the hosts.
+`figures_src._lab.induction` re-exports them beside the hosts.
 """
 
 TUNING_SEEDS = tuple(range(20))

@@ -12,7 +12,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._modadd_reading import (
+from figures_src._lab.modadd_reading import (
     ANSWER_LATENT,
     DICTIONARY,
     NEURONS,

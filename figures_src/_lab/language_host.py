@@ -127,7 +127,7 @@ def load_corpus(check: bool = True) -> Corpus:
             raise RuntimeError(
                 f"the language corpus ({root / prefix}, {len(files)} files, installed "
                 f"{CORPUS_PACKAGE} {dist.version}) has SHA-256 {found}, but "
-                f"figures_src/_language_host.py expects {CORPUS_SHA256} ({CORPUS_FILES} files "
+                f"figures_src/_lab/language_host.py expects {CORPUS_SHA256} ({CORPUS_FILES} files "
                 f"of {CORPUS_PACKAGE}=={CORPUS_VERSION}): install that version, or, if the "
                 "corpus changed on purpose, update CORPUS_SHA256 (every language figure is "
                 "then recomputed)"

@@ -184,7 +184,7 @@ def splice_recovered(
       MSE to `x`), against replacing h by its mean over `x`;
     - `output_recovered`: the same share of the (importance-weighted) squared distance
       to the host's clean output, which needs no loss gap: the measure for an untrained
-      host, whose mean-ablated loss may be no worse than its clean one (as `_reading`'s
+      host, whose mean-ablated loss may be no worse than its clean one (as `_lab.reading`'s
       KL recovered is on an untrained transformer).
     """
     import torch

@@ -12,7 +12,7 @@ control and the null host (trained on shuffled repeats) train for the evaluation
 Each figure's own key still covers this module; outside the build (a notebook, a test)
 `train_hosts` trains them itself, to the same bits.
 
-Seeds (`_induction_seeds`, torch-free so that figure modules can import them at top
+Seeds (`_lab.induction_seeds`, torch-free so that figure modules can import them at top
 level): the recipe was developed on `TUNING_SEEDS`, the figures evaluate on `SEEDS`.
 
 Every function works on all seeds at once: the hosts of `train_hosts` hold one instance
@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import torch
 
-from figures_src._induction_seeds import (  # re-exported: the seeds beside the hosts
+from figures_src._lab.induction_seeds import (  # re-exported: the seeds beside the hosts
     INDUCTION_CRITERION,
     RATE_SEEDS,
     SEEDS,  # noqa: F401

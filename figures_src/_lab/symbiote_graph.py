@@ -2,7 +2,7 @@
 
 Not a figure (leading underscore); `figures_src/induction_symbiote_graph.py` imports it
 inside `compute`. Every function works on all instances (seeds) of a batched host at
-once, as `figures_src/_induction.py` does.
+once, as `figures_src/_lab/induction.py` does.
 
 The host (`symbiote_core.hosts.induction`) is attention-only with no normalisation, so
 the residual stream after layer 0 is a sum of *sources*: the embedding (token plus
