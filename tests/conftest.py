@@ -33,7 +33,7 @@ LAYERS = ("library", "engine", "site", "essay")
 TESTS = Path(__file__).resolve().parent
 PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"  # symbiote_core.figures.engine.pool.PRELOAD_ENV
 
-os.environ[PRELOAD_ENV] = "1"  # set before any session fixture builds
+os.environ.setdefault(PRELOAD_ENV, "1")  # before any session fixture builds; =0: spawn all
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
