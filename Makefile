@@ -58,15 +58,20 @@ chromium:
 	  echo "Installing Debian chromium for the browser tests (about a minute)..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Two runs, the same tests as one: library, engine and site on two processes (their
+# tests are independent; a module's tests stay on one, sharing its fixtures), then the
+# essay layer alone (its session builds the whole essay once, which every test reads).
+XDIST := -n 2 --dist loadscope
 test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not essay" $(XDIST)
+	$(PY) -m pytest -m essay
 
 # Library, engine and site (on the small probe site and the fake project), without the
 # essay's build and the browser: tests/library, tests/engine, tests/site.
 test-fast: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not essay and not browser"
+	$(PY) -m pytest -m "not essay and not browser" $(XDIST)
 
 # bench_build and bench_scaling time generated essays (`bench/genproject.py`), so they
 # need no essay figure; `bench/bench_build.py --essay` times the essay itself.

@@ -14,16 +14,26 @@ from the path), so `-m` picks a layer without a list of files:
 
 `make test-fast` runs library, engine and site without the browser; `make test` all.
 Helpers are in `support/`; fixtures in the conftest of the layer that uses them.
+
+Figure workers fork from a forkserver that imported torch and Altair once
+(`SYMBIOTE_WORKER_PRELOAD`, engine/pool.py), in this process and in every CLI and MkDocs
+process a test starts: most of the engine and site tests' time was workers importing
+them. The real build spawns each worker; the essay's build does (`support/project.py`),
+and so do the tests that check what a fresh interpreter guarantees (`spawned_workers`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 LAYERS = ("library", "engine", "site", "essay")
 TESTS = Path(__file__).resolve().parent
+PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"  # symbiote_core.figures.engine.pool.PRELOAD_ENV
+
+os.environ.setdefault(PRELOAD_ENV, "1")  # before any session fixture builds; =0: spawn all
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,6 +58,13 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield b
         b.close()
+
+
+@pytest.fixture
+def spawned_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Figure workers spawned as the real build starts them (a fresh interpreter each),
+    for a test of what that guarantees: a pinned hash seed, seeding, dying with the CLI."""
+    monkeypatch.delenv(PRELOAD_ENV)
 
 
 @pytest.fixture

@@ -195,9 +195,12 @@ def test_a_second_build_serves_the_cache_without_workers(built: Built) -> None:
     }
 
 
-def test_determinism_a_forced_rebuild_gives_identical_bytes(project: Engine) -> None:
-    # beta draws from the global RNG, so this also checks the worker's seeding. (alpha's
-    # recompute is compared byte for byte in the tamper test.)
+def test_determinism_a_forced_rebuild_gives_identical_bytes(
+    project: Engine, spawned_workers: None
+) -> None:
+    # beta draws from the global RNG, so this also checks the worker's seeding: the
+    # rebuild's worker is spawned, the first was forked (both from one forkserver would
+    # share its RNG state). (alpha's recompute is compared byte for byte in the tamper test.)
     before = load_entry(project, "beta")
     (result,) = build(project, ["beta"], force=True)
     assert result.status == "computed" and result.entry is not None and before is not None

@@ -155,7 +155,7 @@ def compute(p: Params) -> dict:
 
 
 def test_two_processes_build_bit_identical_data_even_from_a_set_of_strings(
-    fake_project,
+    fake_project, spawned_workers
 ) -> None:
     engine = fake_project()
     (engine.root / "figs" / "hashy.py").write_text(HASHY)
@@ -247,7 +247,7 @@ def wait_until(condition, what: str, timeout: float) -> None:
         time.sleep(0.1)
 
 
-def test_killing_the_cli_kills_its_worker_before_it_writes(fake_project) -> None:
+def test_killing_the_cli_kills_its_worker_before_it_writes(fake_project, spawned_workers) -> None:
     engine = fake_project()
     (engine.root / "figs" / "sleepy.py").write_text(SLEEPY)
     marker = engine.root / "markers" / "sleepy.txt"

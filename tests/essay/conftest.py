@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.project import copy_project, run_mkdocs, session_dir
+from support.project import copy_project, mkdocs_env, run_mkdocs, session_dir
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +20,8 @@ def built_site() -> Path:
         return Path(prebuilt).resolve()
     project = copy_project(session_dir() / "essay")
     # A fresh clone computes every figure here: a hang guard, not a time limit.
-    result = run_mkdocs(project, timeout=3600)
+    # Its workers spawned, as in the real build (the other layers fork them preloaded).
+    result = run_mkdocs(project, env=mkdocs_env(spawned_workers=True), timeout=3600)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
     return project / "site"
 

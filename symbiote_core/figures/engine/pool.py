@@ -3,6 +3,12 @@
 Longest first and figures sharing an artifact apart (`schedule.py`); a worker that dies
 outright breaks the pool, and the figures it took down are retried alone, so only the
 culprit fails.
+
+For the test suite only, `SYMBIOTE_WORKER_PRELOAD=1` forks each worker from a
+`forkserver` that has imported torch, Altair and vl-convert once (`PRELOAD`): still one
+fresh process per figure, with the same pinned environment and checks, but without 3-4 s
+of third-party imports per figure (the fake projects' builds were most of the tests'
+time). No project module is preloaded: a worker imports the project from its sources.
 """
 
 from __future__ import annotations
@@ -10,15 +16,29 @@ from __future__ import annotations
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 
 from symbiote_core.figures.engine.deps import SourceCache, dependency_sources
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.schedule import Schedule, expected_seconds, uses_artifacts
 from symbiote_core.figures.engine.tasks import EventCallback, Outcome, Task
-from symbiote_core.figures.engine.worker import died_message, work, worker_environment
+from symbiote_core.figures.engine.worker import (
+    WORKER_ENV,
+    died_message,
+    work,
+    worker_environment,
+)
+
+PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"
+PRELOAD = ("torch", "numpy", "altair", "vl_convert")
+"""Third-party modules the forkserver imports for the workers it forks (never project
+code: a worker must import that from the sources its keys hashed)."""
+
+_forkserver_env: dict[str, str] | None = None
+"""`os.environ` when this process's forkserver started (its workers inherit that)."""
 
 
 def schedule_for(engine: Engine, names: list[str], sources: SourceCache) -> Schedule:
@@ -73,17 +93,13 @@ def _run_pool(
     broken: list[str] = []  # running when a worker died: the culprit is among them
     pending = schedule.order(names) if schedule.seconds else list(names)
     running: dict[Future[Outcome], str] = {}
-    context = multiprocessing.get_context("spawn")
-    with (
-        worker_environment(),
-        ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool,
-    ):
+    with worker_environment(), _pool(workers) as (pool, parent):
         while pending or running:
             # Submit only as many as can run, so "start" means started, not queued.
             while pending and len(running) < workers:
                 name = pending.pop(schedule.pick(pending, running.values()))
                 try:
-                    future = pool.submit(work, Task(engine, name, force, git, os.getpid()))
+                    future = pool.submit(work, Task(engine, name, force, git, parent))
                 except BrokenProcessPool:
                     unstarted += [name, *pending]
                     pending.clear()
@@ -111,3 +127,31 @@ def _run_pool(
         finish(Outcome(name, "failed", 0.0, error=died_message(engine, name)))
         broken = []
     return broken + unstarted
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
+    """A pool of one-figure workers, and the pid each watches (a worker exits when that
+    process does). Enter inside `worker_environment()`.
+
+    Spawned by default. With `PRELOAD_ENV` set, forked from this process's forkserver,
+    which exits with this process (and its workers with it) and is restarted whenever
+    the environment changed since it started (workers inherit its environment, not the
+    pool's).
+    """
+    global _forkserver_env
+    if os.environ.get(PRELOAD_ENV) != "1":
+        context, parent = multiprocessing.get_context("spawn"), os.getpid()
+    else:
+        from multiprocessing import forkserver
+
+        server = forkserver._forkserver  # the process-wide one the context forks from
+        if _forkserver_env != dict(os.environ):
+            server._stop()
+            assert all(os.environ.get(k) == v for k, v in WORKER_ENV.items())
+            forkserver.set_forkserver_preload(list(PRELOAD))
+            _forkserver_env = dict(os.environ)
+        forkserver.ensure_running()  # (again after it died)
+        context, parent = multiprocessing.get_context("forkserver"), server._forkserver_pid
+    with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:
+        yield pool, parent
