@@ -371,6 +371,9 @@ def assert_no_markup_from_text(page: str) -> None:
 )
 # Found by this test: a brace in a title met attr_list's `{ #id }` on the methods heading.
 @example(title="{<img src=x onerror=y>", caption="", statement="", label="", alt="")
+# Found by this test: a brace after emphasis in a claim's table cell met attr_list, whose
+# `{ ... }` turned the rest of the cell into attributes of the `<em>` (one named `on`).
+@example(title="", caption="", statement="{{ value: fig.score }}*<*{", label="", alt="")
 def test_property_no_figure_text_becomes_markup_on_any_page(
     title: str, caption: str, statement: str, label: str, alt: str
 ) -> None:

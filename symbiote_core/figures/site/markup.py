@@ -850,10 +850,12 @@ def _check_format(d: Directive) -> None:
             )
 
 
-# Links (`[`, `]`), code spans that could swallow our tags (a backtick) and table cells
-# (`|`). Emphasis and math characters stay: they cannot run anything, and `$x_1$` in a
-# statement must still reach the math extension.
-_MARKDOWN_ACTIVE = tuple((c, f"&#{ord(c)};") for c in "[]`|")
+# Links (`[`, `]`), code spans that could swallow our tags (a backtick), table cells
+# (`|`) and attr_list's `{ ... }`, which after an emphasis (`*a*{ onclick=x }`) would
+# make the rest of the text attributes of the `<em>`. Emphasis, `_` and `$` stay: they
+# cannot run anything, and `$x_1$` in a statement must still reach the math extension
+# (math in figure text groups without braces).
+_MARKDOWN_ACTIVE = tuple((c, f"&#{ord(c)};") for c in "[]`|{")
 
 
 def _as_references(text: str) -> str:
