@@ -374,6 +374,7 @@ def assert_no_markup_from_text(page: str) -> None:
 # Found by this test: a brace after emphasis in a claim's table cell met attr_list, whose
 # `{ ... }` turned the rest of the cell into attributes of the `<em>` (one named `on`).
 @example(title="", caption="", statement="{{ value: fig.score }}*<*{", label="", alt="")
+@example(title="", caption="", statement="", label="", alt="{{javascript:")
 def test_property_no_figure_text_becomes_markup_on_any_page(
     title: str, caption: str, statement: str, label: str, alt: str
 ) -> None:
@@ -400,5 +401,8 @@ def test_property_no_figure_text_becomes_markup_on_any_page(
             page=page_name, figures={"fig": view}, url_to=lambda t: t, page_url=lambda s: s
         )
         out = r.render(source)
-        assert r.problems == [], (page_name, r.problems)  # figure text is never a directive
+        # Figure text is never a directive, except alt text, whose numbers are directives
+        # by rule: a broken one there is the author's error, reported naming the figure.
+        problems = [p for p in r.problems if not p.message.startswith("alt text of figure")]
+        assert problems == [], (page_name, r.problems)
         assert_no_markup_from_text(rendered_html(out))
