@@ -19,7 +19,7 @@ once, so a new index sees every edit.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -248,12 +248,8 @@ class SourceIndex:
         value = _top_level_value(tree, name)
         if value is not None:
             return module, value
-        for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    if (alias.asname or alias.name) == name:
-                        return self._definition(node.module, alias.name, depth + 1)
-        return None
+        source = _imported_as(tree.body, name)
+        return self._definition(*source, depth + 1) if source else None
 
     # -- params ------------------------------------------------------------------------
     def param_rows(self, module: str, params: dict[str, Any]) -> list[ParamRow]:
@@ -298,12 +294,8 @@ class SourceIndex:
         for node in tree.body:
             if isinstance(node, ast.ClassDef) and node.name == name:
                 return _Class(node, module)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for alias in node.names:
-                    if (alias.asname or alias.name) == name:
-                        return self._class(node.module, alias.name, depth + 1)
-        return None
+        source = _imported_as(ast.walk(tree), name)
+        return self._class(*source, depth + 1) if source else None
 
     def _fields(self, cls: _Class) -> dict[str, tuple[ast.expr, str]]:
         """Field name -> (annotation, docstring), base classes first."""
@@ -445,6 +437,17 @@ def _figure_call(tree: ast.Module) -> ast.Call | None:
     from symbiote_core.figures.engine.registry import find_figure_call
 
     return find_figure_call(tree)
+
+
+def _imported_as(nodes: Iterable[ast.AST], name: str) -> tuple[str, str] | None:
+    """(module, original name) of the absolute `from module import original [as name]`
+    among `nodes` that binds `name`, if any."""
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    return node.module, alias.name
+    return None
 
 
 def _top_level_value(tree: ast.Module, name: str) -> ast.expr | None:
