@@ -314,19 +314,23 @@ def _grow_readers(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Param
     import torch
 
     from figures_src._lab.symbiosis_dense import DenseTopKSAE
-    from figures_src._lab.toy import reseed_instances
     from symbiote_core.cotrain import catch_up
     from symbiote_core.symbiotes.topk import TopKConfig
 
     n, d, c = acts.shape[1], acts.shape[-1], cotrained.n_instances
 
-    def dictionary(count: int) -> Any:
+    def dictionary(count: int, instance_seeds: list[int] | None = None) -> Any:
         return DenseTopKSAE(
-            TopKConfig(d_in=d, d_sae=p.symbiote_size, n_instances=count, k=p.symbiote_k)
+            TopKConfig(
+                d_in=d,
+                d_sae=p.symbiote_size,
+                n_instances=count,
+                k=p.symbiote_k,
+                instance_seeds=instance_seeds,
+            )
         )
 
-    fresh = dictionary(n)
-    reseed_instances(fresh, seeds)
+    fresh = dictionary(n, seeds)
     fresh.init_from_data(acts)
     both = dictionary(n + c)
     start = cotrained.state_dict()

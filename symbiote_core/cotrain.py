@@ -165,12 +165,7 @@ def cotrain(
 
         read = acts.detach()
         for _ in range(cfg.symbiote_steps):
-            sym_loss, _ = symbiote.loss(read)
-            sym_opt.zero_grad(set_to_none=True)
-            sym_loss.backward()
-            sym_opt.step()
-            if hasattr(symbiote, "post_step"):
-                symbiote.post_step()
+            _symbiote_step(symbiote, sym_opt, read)
         if observe is not None:
             observe(step + 1, host)
 
@@ -228,10 +223,15 @@ def catch_up(
             batch = data
         else:
             batch = data[torch.randint(data.shape[0], (batch_size,), generator=generator)]
-        loss, _ = symbiote.loss(batch)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if hasattr(symbiote, "post_step"):
-            symbiote.post_step()
+        _symbiote_step(symbiote, opt, batch)
     symbiote.eval()
+
+
+def _symbiote_step(symbiote: nn.Module, opt: torch.optim.Optimizer, batch: torch.Tensor) -> None:
+    """One step of the symbiote on its own loss (co-training and catch-up alike)."""
+    loss, _ = symbiote.loss(batch)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if hasattr(symbiote, "post_step"):
+        symbiote.post_step()

@@ -64,21 +64,6 @@ def host_config(p: ToyParams, seeds: Sequence[int] | None = None, **overrides: A
     return ToyConfig(**(fields | overrides))
 
 
-def reseed_instances(sae: Any, seeds: Sequence[int]) -> Any:
-    """Give instance i of a batched dictionary the initial weights a single dictionary
-    built with `seed=seeds[i]` would have; returns `sae`. New code sets
-    `DictionaryConfig.instance_seeds` instead (kept for figures built before it)."""
-    import dataclasses
-
-    import torch
-
-    fresh = type(sae)(dataclasses.replace(sae.cfg, instance_seeds=tuple(seeds)))
-    with torch.no_grad():
-        for name, tensor in fresh.state_dict().items():
-            sae.state_dict()[name].copy_(tensor)
-    return sae
-
-
 def train_dictionary(
     p: ToyParams,
     acts: Any,

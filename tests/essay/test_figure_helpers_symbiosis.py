@@ -76,14 +76,13 @@ def test_a_silent_host_has_finite_or_undefined_measures() -> None:
 def test_readers_batch_fresh_dictionaries_with_the_cotrained_ones() -> None:
     # With no steps, the batched readers are the fresh dictionaries (seeded by their
     # hosts' seeds, centred on their data) followed by the co-trained ones, unchanged.
-    from figures_src._lab.toy import reseed_instances
-
     p = dataclasses.replace(fig.PARAMS, reader_steps=0, symbiote_size=16, symbiote_k=4)
     acts = torch.relu(torch.randn(50, 3, 8, generator=torch.Generator().manual_seed(2)))
     cotrained = DenseTopKSAE(TopKConfig(d_in=8, d_sae=16, n_instances=2, k=4, seed=7))
     both = fig._grow_readers(acts, cotrained, [5, 6, 5], p)
-    fresh = DenseTopKSAE(TopKConfig(d_in=8, d_sae=16, n_instances=3, k=4))
-    reseed_instances(fresh, [5, 6, 5])
+    fresh = DenseTopKSAE(
+        TopKConfig(d_in=8, d_sae=16, n_instances=3, k=4, instance_seeds=(5, 6, 5))
+    )
     fresh.init_from_data(acts)
     for name, value in both.state_dict().items():
         assert torch.equal(value[:3], fresh.state_dict()[name]), name

@@ -11,7 +11,6 @@ from figures_src._lab import toy
 from figures_src._lab.steering_runs import _pick, _steer
 from symbiote_core.hosts.toy import ToyConfig, ToyModel, train_toy
 from symbiote_core.interventions import Intervention, add, intervene
-from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
 
 def _rotated(model: ToyModel, q: torch.Tensor) -> ToyModel:
@@ -54,15 +53,6 @@ def test_a_seed_gives_the_same_host_whichever_seeds_train_beside_it() -> None:
     alone, _ = train_toy(dataclasses.replace(base, n_instances=1, instance_seeds=[3]))
     torch.testing.assert_close(batched.W[1], alone.W[0], rtol=1e-4, atol=1e-5)
     assert not torch.allclose(batched.W[0], batched.W[1])
-
-
-def test_reseeded_dictionary_instances_start_as_single_dictionaries() -> None:
-    cfg = TopKConfig(d_in=4, d_sae=6, n_instances=2, k=2)
-    batched = toy.reseed_instances(TopKSAE(cfg), [5, 11])
-    single = TopKSAE(TopKConfig(d_in=4, d_sae=6, k=2, seed=11))
-    assert torch.equal(batched.W_dec[1], single.W_dec)
-    assert torch.equal(batched.W_enc[1], single.W_enc)
-    assert not torch.equal(batched.W_dec[0], batched.W_dec[1])
 
 
 def test_match_scores_coverage_is_capped_by_the_number_of_readers() -> None:
