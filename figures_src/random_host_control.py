@@ -15,8 +15,7 @@ from typing import Any
 import altair as alt
 
 from figures_src._lab.hosts import ToyHost
-from figures_src._lab.toy import per_seed
-from figures_src._lab.values import n_seeds, stored
+from figures_src._lab.values import n_seeds, per_seed, stored
 from figures_src._lab.words import loss_recovered, loss_recovered_method, output_recovered, toy_host
 from symbiote_core.figures.authoring.spec import Claim, Figure, Null
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import altair as alt
 
-from figures_src._lab.toy import per_seed
+from figures_src._lab.values import per_seed
 
 HOST_LABELS = {"linear": "linear host (no privileged basis)", "relu": "ReLU host (privileged)"}
 
@@ -26,6 +26,16 @@ MATCHED_READERS = (
 CONTROLS = ("shuffled-data dictionary", "neurons", "rotated neuron frame", "random directions")
 """The count-matched readers that learned nothing about the features: the claims'
 control is the best of them, per seed."""
+
+
+def _measure_tooltips() -> list[alt.Tooltip]:
+    """The four scores of a reader, as both charts' tooltips show them."""
+    return [
+        alt.Tooltip("mmcs:Q", format=".3f"),
+        alt.Tooltip("mcc:Q", format=".3f"),
+        alt.Tooltip("coverage:Q", format=".0%"),
+        alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
+    ]
 
 
 def _v(data: dict[str, Any], reader: str, field: str = "mmcs", **where: Any) -> list[float]:
@@ -107,10 +117,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 "reader:N",
                 "seed:O",
                 "probability:Q",
-                alt.Tooltip("mmcs:Q", format=".3f"),
-                alt.Tooltip("mcc:Q", format=".3f"),
-                alt.Tooltip("coverage:Q", format=".0%"),
-                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
+                *_measure_tooltips(),
             ],
         )
     ).properties(
@@ -149,10 +156,7 @@ def render(data: dict[str, Any]) -> alt.HConcatChart:
                 "host_label:N",
                 "reader:N",
                 "seed:O",
-                alt.Tooltip("mmcs:Q", format=".3f"),
-                alt.Tooltip("mcc:Q", format=".3f"),
-                alt.Tooltip("coverage:Q", format=".0%"),
-                alt.Tooltip("recovered:Q", format=".2f", title="loss recovered"),
+                *_measure_tooltips(),
             ],
         )
     ).properties(

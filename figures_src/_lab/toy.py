@@ -147,15 +147,6 @@ def match_scores(readers: Any, true: Any, threshold: float) -> dict[str, float]:
     }
 
 
-def per_seed(rows: list[dict[str, Any]], field: str, seeds: Sequence[int], **where: Any) -> list:
-    """`field` of the rows matching `where`, one per seed in `seeds` order."""
-    picked = {r["seed"]: r[field] for r in rows if all(r[k] == v for k, v in where.items())}
-    missing = [s for s in seeds if s not in picked]
-    if missing:
-        raise KeyError(f"no row with {where} for seeds {missing}")
-    return [picked[s] for s in seeds]
-
-
 def splice_recovered(
     host: Any, x: Any, recon: Any, instances: Sequence[int]
 ) -> dict[str, list[float]]:
