@@ -129,6 +129,28 @@ def _run_pool(
     return broken + unstarted
 
 
+_FORKSERVER_INTERNALS = ("_stop", "_forkserver_pid")
+
+
+def _process_forkserver(forkserver_module: object) -> object:
+    """The process-wide forkserver the "forkserver" context forks from.
+
+    Restarting it when the environment changed needs its private `_stop` and
+    `_forkserver_pid` (CPython 3.8-3.13 have both; the public API can only start it). A
+    Python without them fails here, loudly and naming the switch, rather than forking
+    workers with a stale environment.
+    """
+    server = getattr(forkserver_module, "_forkserver", None)
+    missing = [a for a in _FORKSERVER_INTERNALS if not hasattr(server, a)]
+    if server is None or missing:
+        raise RuntimeError(
+            f"{PRELOAD_ENV}=1 needs multiprocessing.forkserver's private _forkserver"
+            f"{''.join(f'.{a}' for a in missing)}, which this Python lacks: unset "
+            f"{PRELOAD_ENV} to spawn each worker instead"
+        )
+    return server
+
+
 @contextmanager
 def _pool(workers: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
     """A pool of one-figure workers, and the pid each watches (a worker exits when that
@@ -145,7 +167,7 @@ def _pool(workers: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
     else:
         from multiprocessing import forkserver
 
-        server = forkserver._forkserver  # the process-wide one the context forks from
+        server = _process_forkserver(forkserver)
         if _forkserver_env != dict(os.environ):
             server._stop()
             assert all(os.environ.get(k) == v for k, v in WORKER_ENV.items())
