@@ -68,10 +68,12 @@ test: $(TEST_STAMP) chromium
 	$(PY) -m pytest -m essay
 
 # Library, engine and site (on the small probe site and the fake project), without the
-# essay's build and the browser: tests/library, tests/engine, tests/site.
+# essay's build, the browser and the nine tests marked slow (three train the essay's
+# host recipes on its seeds; the rest serve a site live or build one from scratch
+# twice): about a fifth of the CPU. `make test` runs them all.
 test-fast: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -m "not essay and not browser" $(XDIST)
+	$(PY) -m pytest -m "not essay and not browser and not slow" $(XDIST)
 
 # bench_build and bench_scaling time generated essays (`bench/genproject.py`), so they
 # need no essay figure; `bench/bench_build.py --essay` times the essay itself.
