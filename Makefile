@@ -60,12 +60,14 @@ chromium:
 
 # Two runs, the same tests as one: library, engine and site on two processes (their
 # tests are independent; a module's tests stay on one, sharing its fixtures), then the
-# essay layer alone (its session builds the whole essay once, which every test reads).
+# essay layer, also on two: the first process to need the essay builds it once and both
+# read it (tests/essay/conftest.py); its browser sweeps wait on pages more than they
+# compute, so they are spread one test at a time.
 XDIST := -n 2 --dist loadscope
 test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not essay" $(XDIST)
-	$(PY) -m pytest -m essay
+	$(PY) -m pytest -m essay -n 2 --dist load
 
 # Library, engine and site (on the small probe site and the fake project), without the
 # essay's build, the browser and the nine tests marked slow (three train the essay's

@@ -1,29 +1,78 @@
-"""Essay tests: the real essay, built once per session, and copies of the project."""
+"""Essay tests: the real essay, built once per test run, and copies of the project.
+
+Under pytest-xdist (`make test` runs this layer on two processes: its browser sweeps
+wait on the page more than they compute) the first worker that needs the essay builds
+it into the run's shared folder, under a lock, and every worker reads that one build.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.project import copy_project, mkdocs_env, run_mkdocs, session_dir
+from filelock import FileLock
+from support.project import (
+    EssayBuild,
+    copy_project,
+    developer_figure_cache,
+    mkdocs_env,
+    run_mkdocs,
+    session_dir,
+    session_figure_cache,
+)
+
+
+def _build(folder: Path) -> EssayBuild | str:
+    """A copy of the project built strictly in `folder`; the failure's log if it fails.
+    A fresh clone computes every figure here; its workers spawn, as in the real build
+    (the other layers fork them preloaded)."""
+    cache = folder / "figures-cache"
+    developer = developer_figure_cache()
+    if developer.is_dir():
+        shutil.copytree(developer, cache, ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
+    cache.mkdir(parents=True, exist_ok=True)
+    project = copy_project(folder / "essay")
+    # A hang guard, not a time limit.
+    env = mkdocs_env(cache=cache, spawned_workers=True)
+    result = run_mkdocs(project, env=env, timeout=3600)
+    if result.returncode != 0:
+        return f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    return EssayBuild(project / "site", cache)
 
 
 @pytest.fixture(scope="session")
-def built_site() -> Path:
-    """The real essay (a copy of it), built strictly once per test session: the one
-    full build of the suite. `SYMBIOTE_BUILT_SITE=site` checks a site built already
-    instead (a quick loop while working on the site's front end)."""
+def essay_build(tmp_path_factory: pytest.TempPathFactory) -> EssayBuild:
+    """The one full build of the suite. `SYMBIOTE_BUILT_SITE=site` checks a site built
+    already instead (a quick loop while working on the site's front end)."""
     prebuilt = os.environ.get("SYMBIOTE_BUILT_SITE")
     if prebuilt:
-        return Path(prebuilt).resolve()
-    project = copy_project(session_dir() / "essay")
-    # A fresh clone computes every figure here: a hang guard, not a time limit.
-    # Its workers spawned, as in the real build (the other layers fork them preloaded).
-    result = run_mkdocs(project, env=mkdocs_env(spawned_workers=True), timeout=3600)
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
-    return project / "site"
+        return EssayBuild(Path(prebuilt).resolve(), session_figure_cache())
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        built = _build(session_dir())
+    else:
+        # The parent of a worker's base temp folder is the run's, shared by its workers
+        # (and kept after the run, by pytest's retention of its last few runs).
+        shared = tmp_path_factory.getbasetemp().parent
+        done, failed = shared / "essay.done", shared / "essay.failed"
+        with FileLock(shared / "essay.lock"):
+            if done.exists():
+                built = EssayBuild(shared / "essay" / "site", shared / "figures-cache")
+            elif failed.exists():
+                built = failed.read_text()
+            else:
+                built = _build(shared)
+                (failed if isinstance(built, str) else done).write_text(str(built))
+    if isinstance(built, str):
+        pytest.fail(built)
+    return built
+
+
+@pytest.fixture(scope="session")
+def built_site(essay_build: EssayBuild) -> Path:
+    return essay_build.site
 
 
 @pytest.fixture

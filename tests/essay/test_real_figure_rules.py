@@ -6,10 +6,8 @@ broken figure in engine/test_rules.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from support.project import ROOT, session_figure_cache
+from support.project import ROOT, EssayBuild
 
 from symbiote_core.figures import check as checker
 from symbiote_core.figures.engine.registry import Engine, figure_names
@@ -18,9 +16,9 @@ ENGINE = Engine(root=ROOT)
 NAMES = figure_names(ENGINE)
 
 @pytest.fixture(scope="module")
-def reports(built_site: Path) -> dict[str, checker.Report]:
+def reports(essay_build: EssayBuild) -> dict[str, checker.Report]:
     """Every figure checked against the entries the essay's build wrote."""
-    engine = Engine(root=ROOT, cache_dir=session_figure_cache())
+    engine = Engine(root=ROOT, cache_dir=essay_build.figure_cache)
     return {report.figure: report for report in checker.check(engine)}
 
 

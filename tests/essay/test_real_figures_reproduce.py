@@ -5,19 +5,18 @@ byte. (The check itself, on the fake project: engine/test_verify.py.)"""
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
-from support.project import ROOT, session_figure_cache
+from support.project import ROOT, EssayBuild
 
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.verify import choose, verify
 
 
-def test_a_sample_of_the_real_essay_reproduces(built_site: Path) -> None:
+def test_a_sample_of_the_real_essay_reproduces(essay_build: EssayBuild) -> None:
     """CI's spot-check: a few real figures (those whose recorded compute takes at most
     30 s, drawn by a seed that changes every day) recomputed from scratch, compared
     byte for byte with the entries the session's build used."""
-    engine = Engine(root=ROOT, cache_dir=session_figure_cache())
+    engine = Engine(root=ROOT, cache_dir=essay_build.figure_cache)
     seed = datetime.date.today().toordinal()
     names = choose(engine, sample=2, seed=seed, budget=30.0)
     assert names, "no cached figure within the budget to verify"

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,12 +50,26 @@ def _seeded(name: str, developer: Path) -> Path:
     return cache
 
 
+@dataclass(frozen=True)
+class EssayBuild:
+    """The real essay built strictly: its site, and the figure cache its build filled
+    (the `essay_build` fixture, tests/essay/conftest.py)."""
+
+    site: Path
+    figure_cache: Path
+
+
+def developer_figure_cache() -> Path:
+    """The developer's figure cache (`.cache/figures`, or the folder
+    $SYMBIOTE_FIGURE_CACHE names), which tests only copy."""
+    return _developer_cache("SYMBIOTE_FIGURE_CACHE", ROOT / ".cache" / "figures")
+
+
 @functools.cache
 def session_figure_cache() -> Path:
     """The session's figure cache, seeded from the developer's: entries are verified on
     read and keyed on source, so a copy serves only what fits."""
-    developer = _developer_cache("SYMBIOTE_FIGURE_CACHE", ROOT / ".cache" / "figures")
-    return _seeded("figures", developer)
+    return _seeded("figures", developer_figure_cache())
 
 
 @functools.cache
