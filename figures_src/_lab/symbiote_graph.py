@@ -255,17 +255,28 @@ def recompute_qk(model: Any, fwd: Forward, reader: Reader, u: torch.Tensor) -> t
 
 
 def qk_effects(
-    model: Any, fwd: Forward, deltas: torch.Tensor, u: torch.Tensor, chunk: int = 32
+    model: Any,
+    fwd: Forward,
+    deltas: torch.Tensor,
+    u: torch.Tensor,
+    chunk: int = 32,
+    decoder: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """`(I, X, H, 2)`: how much the metric falls when each of X terms of the residual
     stream, `deltas` `(I, B, T, X, D)`, is removed from one layer-1 head's queries or
     keys alone, its pattern recomputed exactly and everything else left as it was.
-    Terms are taken `chunk` at a time (the recomputed scores are `(I, B, X, T, T)`)."""
+
+    With `decoder` `(I, X, D)`, `deltas` `(I, B, T, X)` are the coefficients of rank-one
+    terms `coef[..., x] * decoder[:, x]` (a latent's activation times its decoder row),
+    never built at full size: their projections onto q or k are the coefficients times
+    the decoder row's projection. Terms are taken `chunk` at a time (the recomputed
+    scores are `(I, B, X, T, T)`); the metric's fall is the clean pattern minus the
+    recomputed one, dotted with the value path's readout (one matrix product)."""
     W_QKV = model.blocks[1].attn.W_QKV.detach().double()
     W_O = model.blocks[1].attn.W_O.detach().double()
-    n_inst, _B, T, H, dh = fwd.q.shape
+    n_inst, B, T, H, dh = fwd.q.shape
     D = H * dh
-    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    hidden = ~torch.ones(T, T, dtype=torch.bool).tril()
     out = torch.zeros(n_inst, deltas.shape[3], H, 2, dtype=torch.float64)
     for j in range(H):
         cols = [slice(p * D + j * dh, p * D + (j + 1) * dh) for p in range(2)]
@@ -273,19 +284,28 @@ def qk_effects(
             "ibkd,ibqd->ibqk",
             torch.einsum("ibkc,icd->ibkd", fwd.v[:, :, :, j], W_O[:, j * dh : (j + 1) * dh]),
             u,
+        ).reshape(n_inst, B, T * T, 1)
+        A = fwd.pattern[:, :, j, None]  # (I, B, 1, q, k)
+        clean = (fwd.q[:, :, None, :, j], fwd.k[:, :, None, :, j])  # (I, B, 1, T, dh)
+        projected = (
+            [torch.einsum("ixd,idc->ixc", decoder, W_QKV[:, :, c]) for c in cols]
+            if decoder is not None
+            else None
         )
-        A = fwd.pattern[:, :, j]
         for start in range(0, deltas.shape[3], chunk):
-            part = deltas[:, :, :, start : start + chunk]  # (I, B, T, x, D)
-            for p, (q, k) in enumerate(((True, False), (False, True))):
-                delta = torch.einsum("ibtsd,idc->ibtsc", part, W_QKV[:, :, cols[p]])
-                qs = fwd.q[:, :, :, j, None] - (delta if q else 0)  # (I, B, T, x, dh)
-                ks = fwd.k[:, :, :, j, None] - (delta if k else 0)
-                scores = torch.einsum("ibqsc,ibksc->ibsqk", qs, ks) / math.sqrt(dh)
-                patched = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
-                out[:, start : start + chunk, j, p] = (
-                    (A[:, :, None] - patched) * vu[:, :, None]
-                ).sum(dim=(1, 3, 4))
+            part = deltas[:, :, :, start : start + chunk]
+            for p in range(2):
+                if projected is None:  # (I, B, x, T, dh)
+                    delta = torch.einsum("ibtsd,idc->ibstc", part, W_QKV[:, :, cols[p]])
+                else:
+                    rows = projected[p][:, None, start : start + chunk, None]  # (I, 1, x, 1, dh)
+                    delta = part.permute(0, 1, 3, 2)[..., None] * rows
+                qs = clean[0] - delta if p == 0 else clean[0]
+                ks = clean[1] - delta if p == 1 else clean[1]
+                scores = (qs @ ks.transpose(-1, -2)) / math.sqrt(dh)  # (I, B, x, q, k)
+                patched = scores.masked_fill_(hidden, float("-inf")).softmax(dim=-1)
+                fall = (A - patched).reshape(n_inst, B, -1, T * T) @ vu  # (I, B, x, 1)
+                out[:, start : start + chunk, j, p] = fall.sum(dim=(1, 3))
     return out
 
 
@@ -317,8 +337,7 @@ def latent_truth(
         p: torch.einsum("ibtl,ild,ibtd->il", centred, decoder, paths[p])
         for p in [0] + [3 * j + 3 for j in range(H)]
     }
-    deltas = centred[..., None] * decoder[:, None, None]  # (I, B, T, L, D)
-    qk = qk_effects(model, fwd, deltas, u)  # (I, L, H, 2)
+    qk = qk_effects(model, fwd, centred, u, decoder=decoder)  # (I, L, H, 2)
     columns = [linear[0]]
     for j in range(H):
         columns += [qk[:, :, j, 0], qk[:, :, j, 1], linear[3 * j + 3]]
