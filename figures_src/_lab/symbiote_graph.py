@@ -270,13 +270,13 @@ def qk_effects(
     terms `coef[..., x] * decoder[:, x]` (a latent's activation times its decoder row),
     never built at full size: their projections onto q or k are the coefficients times
     the decoder row's projection. Terms are taken `chunk` at a time (the recomputed
-    scores are `(I, B, X, T, T)`); the metric's fall is the clean pattern minus the
+    scores are `(I, B, T, x, T)`); the metric's fall is the clean pattern minus the
     recomputed one, dotted with the value path's readout (one matrix product)."""
     W_QKV = model.blocks[1].attn.W_QKV.detach().double()
     W_O = model.blocks[1].attn.W_O.detach().double()
     n_inst, B, T, H, dh = fwd.q.shape
     D = H * dh
-    hidden = ~torch.ones(T, T, dtype=torch.bool).tril()
+    hidden = ~torch.ones(T, T, dtype=torch.bool).tril()[:, None]  # (q, 1, k)
     out = torch.zeros(n_inst, deltas.shape[3], H, 2, dtype=torch.float64)
     for j in range(H):
         cols = [slice(p * D + j * dh, p * D + (j + 1) * dh) for p in range(2)]
@@ -284,9 +284,9 @@ def qk_effects(
             "ibkd,ibqd->ibqk",
             torch.einsum("ibkc,icd->ibkd", fwd.v[:, :, :, j], W_O[:, j * dh : (j + 1) * dh]),
             u,
-        ).reshape(n_inst, B, T * T, 1)
-        A = fwd.pattern[:, :, j, None]  # (I, B, 1, q, k)
-        clean = (fwd.q[:, :, None, :, j], fwd.k[:, :, None, :, j])  # (I, B, 1, T, dh)
+        ).reshape(n_inst, B, T, T, 1)
+        A = fwd.pattern[:, :, j, :, None]  # (I, B, q, 1, k)
+        q, k = fwd.q[:, :, :, j], fwd.k[:, :, :, j]  # (I, B, T, dh)
         projected = (
             [torch.einsum("ixd,idc->ixc", decoder, W_QKV[:, :, c]) for c in cols]
             if decoder is not None
@@ -295,17 +295,23 @@ def qk_effects(
         for start in range(0, deltas.shape[3], chunk):
             part = deltas[:, :, :, start : start + chunk]
             for p in range(2):
-                if projected is None:  # (I, B, x, T, dh)
-                    delta = torch.einsum("ibtsd,idc->ibstc", part, W_QKV[:, :, cols[p]])
+                if projected is None:  # (I, B, T, x, dh)
+                    delta = torch.einsum("ibtsd,idc->ibtsc", part, W_QKV[:, :, cols[p]])
                 else:
-                    rows = projected[p][:, None, start : start + chunk, None]  # (I, 1, x, 1, dh)
-                    delta = part.permute(0, 1, 3, 2)[..., None] * rows
-                qs = clean[0] - delta if p == 0 else clean[0]
-                ks = clean[1] - delta if p == 1 else clean[1]
-                scores = (qs @ ks.transpose(-1, -2)) / math.sqrt(dh)  # (I, B, x, q, k)
+                    delta = part[..., None] * projected[p][:, None, None, start : start + chunk]
+                x = delta.shape[3]
+                # Scores laid out (I, B, q, x, k), so that one product per (instance,
+                # sequence) gives every term's scores and the softmax runs along k.
+                if p == 0:
+                    qs = (q[:, :, :, None] - delta).reshape(n_inst, B, T * x, dh)
+                    scores = (qs @ k.transpose(-1, -2)).view(n_inst, B, T, x, T)
+                else:
+                    ks = (k[:, :, :, None] - delta).transpose(2, 3).reshape(n_inst, B, x * T, dh)
+                    scores = (q @ ks.transpose(-1, -2)).view(n_inst, B, T, x, T)
+                scores.div_(math.sqrt(dh))
                 patched = scores.masked_fill_(hidden, float("-inf")).softmax(dim=-1)
-                fall = (A - patched).reshape(n_inst, B, -1, T * T) @ vu  # (I, B, x, 1)
-                out[:, start : start + chunk, j, p] = fall.sum(dim=(1, 3))
+                fall = (A - patched) @ vu  # (I, B, q, x, 1)
+                out[:, start : start + chunk, j, p] = fall.sum(dim=(1, 2, 4))
     return out
 
 
