@@ -197,8 +197,9 @@ def _latent_grain(
     first = graph.attribute(model, fwd, reader, u, per_latent=True)["latent"].sum(1)  # (I, L, P)
     # The same attribution with queries and keys recomputed through the softmax, latent by
     # latent (the QK fix the head-level graph uses).
-    terms = torch.einsum("ibtsl,ild->ibtld", reader.terms, reader.decoder)
-    qk = graph.qk_effects(model, fwd, terms, u)  # (I, L, H, 2)
+    # A latent's term is its activation's source shares, summed, times its decoder row.
+    coef = reader.terms.sum(3)  # (I, B, T, L)
+    qk = graph.qk_effects(model, fwd, coef, u, decoder=reader.decoder)  # (I, L, H, 2)
     fixed = first.clone()
     for j in range(model.cfg.n_heads):
         fixed[..., 1 + 3 * j], fixed[..., 2 + 3 * j] = qk[:, :, j, 0], qk[:, :, j, 1]

@@ -255,17 +255,28 @@ def recompute_qk(model: Any, fwd: Forward, reader: Reader, u: torch.Tensor) -> t
 
 
 def qk_effects(
-    model: Any, fwd: Forward, deltas: torch.Tensor, u: torch.Tensor, chunk: int = 32
+    model: Any,
+    fwd: Forward,
+    deltas: torch.Tensor,
+    u: torch.Tensor,
+    chunk: int = 32,
+    decoder: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """`(I, X, H, 2)`: how much the metric falls when each of X terms of the residual
     stream, `deltas` `(I, B, T, X, D)`, is removed from one layer-1 head's queries or
     keys alone, its pattern recomputed exactly and everything else left as it was.
-    Terms are taken `chunk` at a time (the recomputed scores are `(I, B, X, T, T)`)."""
+
+    With `decoder` `(I, X, D)`, `deltas` `(I, B, T, X)` are the coefficients of rank-one
+    terms `coef[..., x] * decoder[:, x]` (a latent's activation times its decoder row),
+    never built at full size: their projections onto q or k are the coefficients times
+    the decoder row's projection. Terms are taken `chunk` at a time (the recomputed
+    scores are `(I, B, T, x, T)`); the metric's fall is the clean pattern minus the
+    recomputed one, dotted with the value path's readout (one matrix product)."""
     W_QKV = model.blocks[1].attn.W_QKV.detach().double()
     W_O = model.blocks[1].attn.W_O.detach().double()
-    n_inst, _B, T, H, dh = fwd.q.shape
+    n_inst, B, T, H, dh = fwd.q.shape
     D = H * dh
-    causal = torch.ones(T, T, dtype=torch.bool).tril()
+    hidden = ~torch.ones(T, T, dtype=torch.bool).tril()[:, None]  # (q, 1, k)
     out = torch.zeros(n_inst, deltas.shape[3], H, 2, dtype=torch.float64)
     for j in range(H):
         cols = [slice(p * D + j * dh, p * D + (j + 1) * dh) for p in range(2)]
@@ -273,19 +284,34 @@ def qk_effects(
             "ibkd,ibqd->ibqk",
             torch.einsum("ibkc,icd->ibkd", fwd.v[:, :, :, j], W_O[:, j * dh : (j + 1) * dh]),
             u,
+        ).reshape(n_inst, B, T, T, 1)
+        A = fwd.pattern[:, :, j, :, None]  # (I, B, q, 1, k)
+        q, k = fwd.q[:, :, :, j], fwd.k[:, :, :, j]  # (I, B, T, dh)
+        projected = (
+            [torch.einsum("ixd,idc->ixc", decoder, W_QKV[:, :, c]) for c in cols]
+            if decoder is not None
+            else None
         )
-        A = fwd.pattern[:, :, j]
         for start in range(0, deltas.shape[3], chunk):
-            part = deltas[:, :, :, start : start + chunk]  # (I, B, T, x, D)
-            for p, (q, k) in enumerate(((True, False), (False, True))):
-                delta = torch.einsum("ibtsd,idc->ibtsc", part, W_QKV[:, :, cols[p]])
-                qs = fwd.q[:, :, :, j, None] - (delta if q else 0)  # (I, B, T, x, dh)
-                ks = fwd.k[:, :, :, j, None] - (delta if k else 0)
-                scores = torch.einsum("ibqsc,ibksc->ibsqk", qs, ks) / math.sqrt(dh)
-                patched = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1)
-                out[:, start : start + chunk, j, p] = (
-                    (A[:, :, None] - patched) * vu[:, :, None]
-                ).sum(dim=(1, 3, 4))
+            part = deltas[:, :, :, start : start + chunk]
+            for p in range(2):
+                if projected is None:  # (I, B, T, x, dh)
+                    delta = torch.einsum("ibtsd,idc->ibtsc", part, W_QKV[:, :, cols[p]])
+                else:
+                    delta = part[..., None] * projected[p][:, None, None, start : start + chunk]
+                x = delta.shape[3]
+                # Scores laid out (I, B, q, x, k), so that one product per (instance,
+                # sequence) gives every term's scores and the softmax runs along k.
+                if p == 0:
+                    qs = (q[:, :, :, None] - delta).reshape(n_inst, B, T * x, dh)
+                    scores = (qs @ k.transpose(-1, -2)).view(n_inst, B, T, x, T)
+                else:
+                    ks = (k[:, :, :, None] - delta).transpose(2, 3).reshape(n_inst, B, x * T, dh)
+                    scores = (q @ ks.transpose(-1, -2)).view(n_inst, B, T, x, T)
+                scores.div_(math.sqrt(dh))
+                patched = scores.masked_fill_(hidden, float("-inf")).softmax(dim=-1)
+                fall = (A - patched) @ vu  # (I, B, q, x, 1)
+                out[:, start : start + chunk, j, p] = fall.sum(dim=(1, 2, 4))
     return out
 
 
@@ -317,8 +343,7 @@ def latent_truth(
         p: torch.einsum("ibtl,ild,ibtd->il", centred, decoder, paths[p])
         for p in [0] + [3 * j + 3 for j in range(H)]
     }
-    deltas = centred[..., None] * decoder[:, None, None]  # (I, B, T, L, D)
-    qk = qk_effects(model, fwd, deltas, u)  # (I, L, H, 2)
+    qk = qk_effects(model, fwd, centred, u, decoder=decoder)  # (I, L, H, 2)
     columns = [linear[0]]
     for j in range(H):
         columns += [qk[:, :, j, 0], qk[:, :, j, 1], linear[3 * j + 3]]

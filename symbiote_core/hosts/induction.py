@@ -172,41 +172,62 @@ def make_sequences(
     cfg: InductionConfig, batch: int, generator: torch.Generator | None = None
 ) -> Batch:
     """Draw `batch` sequences for ONE instance (fields without the instance axis)."""
-    T = cfg.seq_len
-    # Distinct tokens per row: the first T of a random permutation of the vocabulary.
-    tokens = torch.rand(batch, cfg.vocab_size, generator=generator).argsort(dim=-1)[:, :T]
+    return _assemble(cfg, _draw(cfg, batch, generator))
+
+
+def _draw(
+    cfg: InductionConfig, batch: int, generator: torch.Generator | None
+) -> tuple[torch.Tensor, ...]:
+    """The random numbers of `batch` sequences, in the order one generator draws them:
+    a permutation key per vocabulary token, the span L, the start, and for "shuffled"
+    the order of the second copy."""
+    keys = torch.rand(batch, cfg.vocab_size, generator=generator)
     span = torch.randint(cfg.min_span, cfg.max_span + 1, (batch,), generator=generator)
+    start = torch.rand(batch, generator=generator)
+    if cfg.repeat != "shuffled":
+        return keys, span, start
+    # Drawn after everything "copy" draws, so the "copy" data of a seed stay put.
+    return keys, span, start, torch.rand(batch, cfg.max_span, generator=generator)
+
+
+def _assemble(cfg: InductionConfig, draws: tuple[torch.Tensor, ...]) -> Batch:
+    """Sequences from `_draw`'s numbers, row by row (any leading axes: one instance, or
+    the instances of `make_batch` stacked, which then cost one call, not one each)."""
+    T = cfg.seq_len
+    keys, span, unit = draws[:3]
+    # Distinct tokens per row: the first T of a random permutation of the vocabulary.
+    tokens = keys.argsort(dim=-1)[..., :T]
     # start uniform in [0, T - 2L]: a float draw keeps one call for rows of different L.
-    start = (torch.rand(batch, generator=generator) * (T - 2 * span + 1)).floor().long()
+    start = (unit * (T - 2 * span + 1)).floor().long()
     pos = torch.arange(T)  # (seq,)
-    offset = pos[None, :] - start[:, None]  # (batch, seq) position relative to the span
-    second = (offset >= span[:, None]) & (offset < 2 * span[:, None])
+    offset = pos - start[..., None]  # (..., batch, seq) position relative to the span
+    second = (offset >= span[..., None]) & (offset < 2 * span[..., None])
     # Copy: position start + L + j takes the token at start + j.
-    source = torch.where(second, pos[None, :] - span[:, None], pos[None, :])
+    source = torch.where(second, pos - span[..., None], pos)
     if cfg.repeat == "shuffled":
         # Position start + L + j takes the token at start + perm[j], perm a random order
-        # of 0..L-1 per row (drawn after everything "copy" draws, so its data stay put).
-        keys = torch.rand(batch, cfg.max_span, generator=generator)
-        keys = keys.masked_fill(torch.arange(cfg.max_span)[None] >= span[:, None], 2.0)
-        perm = keys.argsort(dim=-1)  # (batch, max_span): first L entries order 0..L-1
-        j = (offset - span[:, None]).clamp(0, cfg.max_span - 1)  # (batch, seq)
-        shuffled = start[:, None] + perm.gather(1, j)
+        # of 0..L-1 per row.
+        order = draws[3].masked_fill(torch.arange(cfg.max_span) >= span[..., None], 2.0)
+        perm = order.argsort(dim=-1)  # (..., batch, max_span): first L entries order 0..L-1
+        j = (offset - span[..., None]).clamp(0, cfg.max_span - 1)  # (..., batch, seq)
+        shuffled = start[..., None] + perm.gather(-1, j)
         source = torch.where(second, shuffled, source)
-    tokens = tokens.gather(1, source)
-    target_mask = (offset >= span[:, None]) & (offset < 2 * span[:, None] - 1)
+    tokens = tokens.gather(-1, source)
+    target_mask = (offset >= span[..., None]) & (offset < 2 * span[..., None] - 1)
     return Batch(tokens, start, span, target_mask)
 
 
 def make_batch(
     cfg: InductionConfig, batch: int, generators: Sequence[torch.Generator | None]
 ) -> Batch:
-    """`batch` sequences per instance, instance i drawn from `generators[i]`."""
+    """`batch` sequences per instance, instance i drawn from `generators[i]` (exactly
+    what `make_sequences` draws from it; the rows are then built for all at once)."""
     if len(generators) != cfg.n_instances:
         raise ValueError(
             f"make_batch: {len(generators)} generators for {cfg.n_instances} instances"
         )
-    parts = [make_sequences(cfg, batch, g) for g in generators]
-    return Batch(*(torch.stack(field) for field in zip(*parts, strict=True)))
+    parts = [_draw(cfg, batch, g) for g in generators]
+    return _assemble(cfg, tuple(torch.stack(field) for field in zip(*parts, strict=True)))
 
 
 DATA_STREAM = 1_000_003
