@@ -44,14 +44,14 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._lab import toy
-    from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
+    from figures_src._lab import toy, toy_hosts
+    from symbiote_core.hosts.toy import ToyModel, toy_activations
     from symbiote_core.metrics import fvu, mean_max_cosine, random_directions
     from symbiote_core.symbiotes.topk import TopKConfig, TopKSAE
 
     seeds = list(p.seeds)
     cfg = toy.host_config(p)
-    trained, _ = train_toy(cfg)
+    trained = toy_hosts.trained(cfg)  # the same hosts as steering_dose_response's
     # The untrained host is each trained host's own starting point: the same seeds give
     # the same initial weights, so the pair differs only by training.
     untrained = ToyModel(cfg, generator=cfg.generators()).eval()

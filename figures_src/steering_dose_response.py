@@ -110,17 +110,17 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._lab import toy
-    from symbiote_core.hosts.toy import ToyModel, toy_activations, train_toy
+    from figures_src._lab import toy, toy_hosts
+    from symbiote_core.hosts.toy import ToyModel, toy_activations
 
     seeds, n_inst = list(p.seeds), len(p.seeds)
     cfg = toy.host_config(p)
     relu_cfg = toy.host_config(p, hidden_activation="relu")
     hosts = {
-        "trained": train_toy(cfg)[0],
+        "trained": toy_hosts.trained(cfg),
         "untrained": ToyModel(cfg, generator=cfg.generators()).eval(),
         "untrained, second draw": ToyModel(cfg, generator=toy.streams(seeds, SECOND_DRAW)),
-        "privileged basis": train_toy(relu_cfg)[0],
+        "privileged basis": toy_hosts.trained(relu_cfg),
     }
     hosts["untrained, second draw"].eval()
     shuffled = _shuffled_outputs(p, _train_shuffled(cfg))

@@ -70,7 +70,7 @@ class Params:
 def compute(p: Params) -> dict[str, Any]:
     import torch
 
-    from figures_src._lab import toy
+    from figures_src._lab import toy, toy_hosts
     from symbiote_core.hosts.toy import toy_activations, train_toy
     from symbiote_core.metrics import random_directions
 
@@ -89,7 +89,8 @@ def compute(p: Params) -> dict[str, Any]:
             feature_probability=[q for q, _ in sweep],
         )
     )
-    relu, _ = train_toy(toy.host_config(p, seeds=seeds, hidden_activation="relu"))
+    # The same ReLU hosts as steering_dose_response's privileged basis: trained once.
+    relu = toy_hosts.trained(toy.host_config(p, seeds=seeds, hidden_activation="relu"))
     hosts = {"linear": linear, "relu": relu}
     acts = {
         "linear": toy_activations(

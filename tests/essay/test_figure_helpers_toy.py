@@ -7,7 +7,7 @@ import dataclasses
 
 import torch
 
-from figures_src._lab import toy
+from figures_src._lab import toy, toy_hosts
 from figures_src._lab.steering_runs import _pick, _steer
 from symbiote_core.hosts.toy import ToyConfig, ToyModel, train_toy
 from symbiote_core.interventions import Intervention, add, intervene
@@ -53,6 +53,24 @@ def test_a_seed_gives_the_same_host_whichever_seeds_train_beside_it() -> None:
     alone, _ = train_toy(dataclasses.replace(base, n_instances=1, instance_seeds=[3]))
     torch.testing.assert_close(batched.W[1], alone.W[0], rtol=1e-4, atol=1e-5)
     assert not torch.allclose(batched.W[0], batched.W[1])
+
+
+def test_shared_toy_hosts_are_train_toys_hosts_exactly() -> None:
+    # Outside a build the artifact is computed in place; either way the figure gets the
+    # weights and buffers train_toy produced, in eval mode, and the global stream is
+    # left alone (building the model draws from seeded generators).
+    cfg = ToyConfig(n_features=20, d_hidden=5, steps=30, n_instances=2, instance_seeds=[3, 4])
+    torch.manual_seed(0)
+    shared = toy_hosts.trained(cfg)
+    after = torch.rand(1)
+    torch.manual_seed(0)
+    trained, _ = train_toy(cfg)
+    assert torch.equal(after, torch.rand(1))
+    assert not shared.training
+    for (name, a), (_, b) in zip(
+        shared.state_dict().items(), trained.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
 
 
 def test_match_scores_coverage_is_capped_by_the_number_of_readers() -> None:
