@@ -215,18 +215,28 @@ def compute(p: Params) -> dict[str, Any]:
             return torch.relu(pre.view(n, -1, m))
 
         full = hidden(a, b)  # (n, pairs, d_mlp)
-        logits = torch.baddbmm(h.unembed.b_U[:, None], full, h.unembed.W_U)
-        loss = torch.nn.functional.cross_entropy(
-            logits.transpose(1, 2), answers[train_idx], reduction="none"
-        ).mean(1)
+        # The L1 baseline's neuron sum rides along the unembedding as one more output
+        # column: its gradient then joins the logits' in one matmul, where a separate sum
+        # cost a full-batch add in the backward pass.
+        W = torch.cat([h.unembed.W_U, ones], -1)  # (n, d_mlp, p + 1)
+        out = torch.baddbmm(torch.cat([h.unembed.b_U, zero], -1)[:, None], full, W)
+        loss = (
+            torch.nn.functional.cross_entropy(
+                out[..., :P].reshape(-1, P), targets, reduction="none"
+            )
+            .view(n, -1)
+            .mean(1)
+        )
         # The L1 baseline, weighted relative to the task loss like the coupling.
-        size = full.sum(-1).mean(1)  # (n,): the neurons are non-negative
+        size = out[..., P].mean(1)  # (n,): the neurons are non-negative
         loss = loss + l1 * (loss / size.clamp_min(1e-12)).detach() * size
         # The symbiote's rows are recomputed, not sliced from the full batch: slicing
         # costs a full-batch zero tensor in the backward pass.
         rows = torch.randperm(a.shape[1], generator=generator)[: p.symbiote_batch]
         return loss, hidden(a[:, rows], b[:, rows]).transpose(0, 1)  # (batch, n, m)
 
+    ones, zero = torch.ones(n, m, 1), torch.zeros(n, 1)
+    targets = answers[train_idx].flatten()
     accuracy: dict[int, list[float]] = {}
 
     def observe(step: int, h: ModAddModel) -> None:
@@ -260,10 +270,14 @@ def compute(p: Params) -> dict[str, Any]:
         cotrained_fvu = normalised_error(ours, symbiote.inner(ours).recon).tolist()
     # Then, on the frozen hosts, a fresh reader per host and the co-trained one's catch-up:
     # one batched run, the fresh readers its first n instances.
-    readers = _grow_readers(acts, symbiote.inner, seeds, p)
+    # Catch-up only where the FVUs are compared: the coupled hosts up to the interior
+    # coupling (the first ones); past it the hosts are at chance and near silent.
+    n_caught = sum(f == COUPLED and lv <= MID for _, f, lv in instances)
+    assert all(lv <= MID for _, _, lv in instances[:n_caught])
+    readers = _grow_readers(acts, symbiote.inner, seeds, p, n_caught)
     with torch.no_grad():
-        read = readers(torch.cat([acts, ours], 1))  # recon (p*p, n + c, d), latents
-        symbiote_fvu = normalised_error(ours, read.recon[:, n:]).tolist()
+        read = readers(torch.cat([acts, ours[:, :n_caught]], 1))  # recon (p*p, n + c, d)
+        symbiote_fvu = normalised_error(ours[:, :n_caught], read.recon[:, n:]).tolist()
     rows = []
     for i, (seed, family, level) in enumerate(instances):
         row = {"seed": seed, "family": family, "level": level} | _measure(
@@ -273,14 +287,16 @@ def compute(p: Params) -> dict[str, Any]:
         # The co-trained dictionary's FVU, and its ratio to the fresh one's: only on the
         # coupled hosts (the others have none) and where both are defined.
         has = i < n_coupled and row["reader_fvu"] is not None
-        ours_fvu = symbiote_fvu[i] if has else None
+        ours_fvu = symbiote_fvu[i] if has and i < n_caught else None
         before = cotrained_fvu[i] if has else None
         defined = has and row["reader_fvu"] > 0
         rows.append(
             row
             | {
                 "symbiote_fvu": None if ours_fvu is None else round(ours_fvu, 5),
-                "fvu_ratio": round(ours_fvu / row["reader_fvu"], 4) if defined else None,
+                "fvu_ratio": round(ours_fvu / row["reader_fvu"], 4)
+                if defined and ours_fvu is not None
+                else None,
                 "cotrained_fvu": None if before is None else round(before, 5),
                 "cotrained_ratio": round(before / row["reader_fvu"], 4) if defined else None,
                 "grok_step": next(
@@ -304,20 +320,23 @@ def compute(p: Params) -> dict[str, Any]:
     }
 
 
-def _grow_readers(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Params) -> Any:
+def _grow_readers(
+    acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Params, count: int | None = None
+) -> Any:
     """Fresh TopK dictionaries on the frozen hosts' neurons over every pair (one per host,
     `acts` `(p*p, n, d)`), and the co-trained dictionaries' catch-up, trained as one
     batched dictionary (`cotrain.catch_up`): its first n instances are the fresh readers,
-    each seeded by its host's seed and centred on its data, the rest start as `cotrained`
-    (which reads the first c hosts) left co-training. One recipe, one run, the same pairs
-    per step for both."""
+    each seeded by its host's seed and centred on its data, the rest start as the first
+    `count` instances of `cotrained` (which reads the first hosts; all of them when None)
+    left co-training. One recipe, one run, the same pairs per step for both."""
     import torch
 
     from figures_src._lab.symbiosis_dense import DenseTopKSAE
     from symbiote_core.cotrain import catch_up
     from symbiote_core.symbiotes.topk import TopKConfig
 
-    n, d, c = acts.shape[1], acts.shape[-1], cotrained.n_instances
+    n, d = acts.shape[1], acts.shape[-1]
+    c = cotrained.n_instances if count is None else count
 
     def dictionary(count: int, instance_seeds: list[int] | None = None) -> Any:
         return DenseTopKSAE(
@@ -334,7 +353,7 @@ def _grow_readers(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Param
     fresh.init_from_data(acts)
     both = dictionary(n + c)
     start = cotrained.state_dict()
-    both.load_state_dict({k: torch.cat([v, start[k]]) for k, v in fresh.state_dict().items()})
+    both.load_state_dict({k: torch.cat([v, start[k][:c]]) for k, v in fresh.state_dict().items()})
     catch_up(
         both,
         torch.cat([acts, acts[:, :c]], 1),

@@ -38,6 +38,28 @@ def test_dense_topk_has_the_sparse_loss_and_gradients() -> None:
     assert torch.allclose(sparse(x).recon, dense(x).recon, atol=1e-6)
 
 
+def test_dense_topk_auxk_matches_the_library_loss() -> None:
+    # With dead latents in some instances (one all dead), the hand-written gradients
+    # match autograd's through `Dictionary.loss` (AuxK included), and the counters agree.
+    from symbiote_core.symbiotes.sae import Dictionary
+
+    sparse, dense, x = _pair(n=4)
+    for model in (sparse, dense):
+        model.init_from_data(x)
+        model.examples_since_fired[1, ::3] = 10**6
+        model.examples_since_fired[3] = 10**6
+    (loss_r, parts_r), (loss_d, parts_d) = Dictionary.loss(sparse, x), dense.loss(x)
+    assert torch.allclose(loss_r, loss_d, rtol=1e-5)
+    assert torch.allclose(parts_r["aux"], parts_d["aux"], rtol=1e-5)
+    assert parts_d["aux"][1] > 0 and parts_d["aux"][0] == 0
+    loss_r.backward()
+    loss_d.backward()
+    for name, p in sparse.named_parameters():
+        q = dict(dense.named_parameters())[name]
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-6), name
+    assert torch.equal(sparse.examples_since_fired, dense.examples_since_fired)
+
+
 def test_first_instances_reads_only_its_instances() -> None:
     _, dense, x = _pair(n=2)
     wrapped = FirstInstances(dense, 2)
