@@ -12,9 +12,12 @@ over the fresh reader's, per host:
 - retie: its encoder reset to its decoder's transpose (the tied start of a fresh reader),
   encoder bias 0, decoder bias the frozen host's mean: the atoms are kept;
 - recentre: only the decoder bias moved to the frozen host's mean;
-- retie+resample: both.
+- retie+resample: both;
+- renorm: its encoder's columns scaled to unit norm (their biases with them), decoder
+  bias the frozen host's mean: the encoder's directions are kept, its scale reset;
+- renorm+resample: both.
 
-Usage: .venv/bin/python bench/tune_symbiosis_reader.py OUT.json
+Usage: .venv/bin/python bench/tune_symbiosis_reader.py OUT.json [VARIANT ...]
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from symbiote_core.cotrain import catch_up, normalised_error
 from symbiote_core.runtime import make_deterministic
 from symbiote_core.symbiotes.topk import TopKConfig
 
-VARIANTS = ("plain", "resample", "retie", "recentre", "retie+resample")
+VARIANTS = ["plain", "resample", "retie", "recentre", "retie+resample", "renorm", "renorm+resample"]
 TUNING = (0, 1, 2, 3, 4)
 
 
@@ -40,7 +43,7 @@ class _Done(Exception):
     pass
 
 
-def _variants(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Any) -> Any:
+def _variants(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Any, _: Any = None) -> Any:
     d = acts.shape[-1]
     c = sum(1 for lv in p.couplings if lv <= fig.MID) * len(p.seeds)  # hosts that learn
     x = acts[:, :c]
@@ -67,7 +70,11 @@ def _variants(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Any) -> A
         if "retie" in name:
             s["W_enc"] = s["W_dec"].transpose(1, 2).contiguous()
             s["b_enc"] = torch.zeros_like(s["b_enc"])
-        if "retie" in name or name == "recentre":
+        if name.startswith("renorm"):
+            norm = s["W_enc"].norm(dim=1).clamp_min(1e-8)  # (c, d_sae)
+            s["W_enc"] = s["W_enc"] / norm[:, None]
+            s["b_enc"] = s["b_enc"] / norm
+        if "retie" in name or "renorm" in name or name == "recentre":
             s["b_dec"] = mean.clone()
         if "resample" in name:
             s["W_enc"] = torch.where(dead[:, None, :], init["W_enc"], s["W_enc"])
@@ -97,7 +104,9 @@ def _variants(acts: torch.Tensor, cotrained: Any, seeds: list[int], p: Any) -> A
     )
 
 
-def main(out: str) -> None:
+def main(out: str, variants: list[str]) -> None:
+    if variants:
+        VARIANTS[:] = variants
     p = dataclasses.replace(
         fig.PARAMS,
         seeds=TUNING,
@@ -122,4 +131,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])

@@ -98,15 +98,23 @@ def test_a_silent_host_has_finite_or_undefined_measures() -> None:
 def test_readers_batch_fresh_dictionaries_with_the_cotrained_ones() -> None:
     # With no steps, the batched readers are the fresh dictionaries (seeded by their
     # hosts' seeds, centred on their data) followed by the co-trained ones, unchanged.
-    p = dataclasses.replace(fig.PARAMS, reader_steps=0, symbiote_size=16, symbiote_k=4)
+    p = dataclasses.replace(
+        fig.PARAMS, reader_steps=0, symbiote_size=16, symbiote_k=4, catch_up_start="as_left"
+    )
     acts = torch.relu(torch.randn(50, 3, 8, generator=torch.Generator().manual_seed(2)))
     cotrained = DenseTopKSAE(TopKConfig(d_in=8, d_sae=16, n_instances=2, k=4, seed=7))
     both = fig._grow_readers(acts, cotrained, [5, 6, 5], p)
-    fresh = DenseTopKSAE(
-        TopKConfig(d_in=8, d_sae=16, n_instances=3, k=4, instance_seeds=(5, 6, 5))
-    )
+    fresh = DenseTopKSAE(TopKConfig(d_in=8, d_sae=16, n_instances=3, k=4, instance_seeds=(5, 6, 5)))
     fresh.init_from_data(acts)
     for name, value in both.state_dict().items():
         assert torch.equal(value[:3], fresh.state_dict()[name]), name
         assert torch.equal(value[3:], cotrained.state_dict()[name]), name
     assert torch.equal(both.W_dec[0], both.W_dec[2])  # one seed, one start
+    # Re-tied, the co-trained ones keep their atoms; their encoders restart tied to them.
+    retied = fig._grow_readers(
+        acts, cotrained, [5, 6, 5], dataclasses.replace(p, catch_up_start="retie")
+    )
+    assert torch.equal(retied.W_dec[3:], cotrained.W_dec)
+    assert torch.equal(retied.W_enc[3:], cotrained.W_dec.transpose(1, 2))
+    assert torch.equal(retied.b_enc[3:], torch.zeros(2, 16))
+    assert torch.allclose(retied.b_dec[3:], acts[:, :2].mean(0))
