@@ -52,7 +52,11 @@ def choose(
 ) -> list[str]:
     """Cached figures to verify: all of `names` (default every figure) that are cached,
     those whose recorded compute time is at most `budget` seconds, then `sample` of them
-    drawn with `random.Random(seed)`, in name order."""
+    drawn with `random.Random(seed)`, in name order.
+
+    The budget bounds a figure's own compute only: a figure that loaded a shared
+    artifact another figure produced recorded only the load, and verifying it produces
+    the artifact again."""
     candidates = []
     for name in resolve_names(engine, names):
         entry = load_entry(engine, name)
