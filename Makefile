@@ -58,23 +58,16 @@ chromium:
 	  echo "Installing Debian chromium for the browser tests (about a minute)..."; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# Two runs side by side, the same tests as one: the essay layer on two processes (the
-# first to need the essay builds it once and both read it, tests/essay/conftest.py; its
-# browser sweeps wait on pages more than they compute, so they are spread one test at a
-# time), and beside it library, engine and site on two (their tests are independent; a
-# module's tests stay on one, sharing its fixtures). Run one after the other they kept
-# the 2 cores 70 % busy: the essay's build ends on its longest figure alone, and its
-# browser tests wait. The second run's log is printed when both are done.
+# Two runs, the same tests as one: library, engine and site on two processes (their
+# tests are independent; a module's tests stay on one, sharing its fixtures), then the
+# essay layer, also on two: the first process to need the essay builds it once and both
+# read it (tests/essay/conftest.py); its browser sweeps wait on pages more than they
+# compute, so they are spread one test at a time.
 XDIST := -n 2 --dist loadscope
 test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
-	@mkdir -p test-artifacts
-	@$(PY) -m pytest -m "not essay" $(XDIST) > test-artifacts/layers.log 2>&1 & layers=$$!; \
-	$(PY) -m pytest -m essay -n 2 --dist load; essay=$$?; \
-	wait $$layers; layers=$$?; \
-	echo "== library, engine and site (run beside the essay layer): test-artifacts/layers.log"; \
-	cat test-artifacts/layers.log; \
-	exit $$(( essay || layers ))
+	$(PY) -m pytest -m "not essay" $(XDIST)
+	$(PY) -m pytest -m essay -n 2 --dist load
 
 # Library, engine and site (on the small probe site and the fake project), without the
 # essay's build, the browser and the nine tests marked slow (three train the essay's
