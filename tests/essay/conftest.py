@@ -8,7 +8,6 @@ it into the run's shared folder, under a lock, and every worker reads that one b
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,20 +19,16 @@ from support.project import (
     developer_figure_cache,
     mkdocs_env,
     run_mkdocs,
+    seeded_cache,
     session_dir,
     session_figure_cache,
 )
 
 
-def _build(folder: Path) -> EssayBuild | str:
-    """A copy of the project built strictly in `folder`; the failure's log if it fails.
-    A fresh clone computes every figure here; its workers spawn, as in the real build
-    (the other layers fork them preloaded)."""
-    cache = folder / "figures-cache"
-    developer = developer_figure_cache()
-    if developer.is_dir():
-        shutil.copytree(developer, cache, ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
-    cache.mkdir(parents=True, exist_ok=True)
+def _build(folder: Path, cache: Path) -> EssayBuild | str:
+    """A copy of the project built strictly in `folder`, its figures in `cache`; the
+    failure's log if it fails. A fresh clone computes every figure here; its workers
+    spawn, as in the real build (the other layers fork them preloaded)."""
     project = copy_project(folder / "essay")
     # A hang guard, not a time limit.
     env = mkdocs_env(cache=cache, spawned_workers=True)
@@ -51,7 +46,7 @@ def essay_build(tmp_path_factory: pytest.TempPathFactory) -> EssayBuild:
     if prebuilt:
         return EssayBuild(Path(prebuilt).resolve(), session_figure_cache())
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        built = _build(session_dir())
+        built = _build(session_dir(), session_figure_cache())
     else:
         # The parent of a worker's base temp folder is the run's, shared by its workers
         # (and kept after the run, by pytest's retention of its last few runs).
@@ -63,7 +58,8 @@ def essay_build(tmp_path_factory: pytest.TempPathFactory) -> EssayBuild:
             elif failed.exists():
                 built = failed.read_text()
             else:
-                built = _build(shared)
+                cache = seeded_cache(shared / "figures-cache", developer_figure_cache())
+                built = _build(shared, cache)
                 (failed if isinstance(built, str) else done).write_text(str(built))
     if isinstance(built, str):
         pytest.fail(built)

@@ -41,13 +41,17 @@ def _developer_cache(variable: str, default: Path) -> Path:
     return default
 
 
-def _seeded(name: str, developer: Path) -> Path:
-    """A session cache folder seeded with a copy of `developer` (read, never written)."""
-    cache = session_dir() / name
+def seeded_cache(cache: Path, developer: Path) -> Path:
+    """`cache`, a new folder, seeded with a copy of `developer` (read, never written)."""
     if developer.is_dir():
         shutil.copytree(developer, cache, ignore=shutil.ignore_patterns("locks", "tmp", "logs"))
     cache.mkdir(parents=True, exist_ok=True)
     return cache
+
+
+def _seeded(name: str, developer: Path) -> Path:
+    """A session cache folder seeded with a copy of `developer`."""
+    return seeded_cache(session_dir() / name, developer)
 
 
 @dataclass(frozen=True)
