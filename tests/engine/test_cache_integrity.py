@@ -197,6 +197,30 @@ def test_the_pinned_environment_pins_the_numerics_torch_uses() -> None:
     assert out[1] == "1"
 
 
+def test_the_pinned_environment_puts_mkl_in_the_branch_it_names() -> None:
+    """MKL runs the reproducibility branch PINNED_ENV names, on this machine's CPU.
+
+    MKL accepts a branch it does not honour without an error: asked for AVX2 on an AMD
+    CPU it runs its own path and says so only in its verbose log ("CNR:AUTO"), which gave
+    an AMD machine other hosts than an Intel one. The log is where this looks.
+    """
+    import subprocess
+    import sys
+
+    import torch
+
+    if "mkl" not in torch.__config__.show().lower():
+        pytest.skip("this torch does not use MKL")
+    probe = "import torch; torch.ones(64, 64) @ torch.ones(64, 64)"
+    env = {**os.environ, **worker_module.WORKER_ENV, "MKL_VERBOSE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    calls = [line for line in out.splitlines() if "GEMM" in line]
+    assert calls, out[-2000:]
+    assert all(f"CNR:{worker_module.PINNED_ENV['MKL_CBWR']}" in line for line in calls), calls
+
+
 # ------------------------------------------------------------------ orphaned workers
 
 

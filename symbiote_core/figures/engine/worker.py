@@ -55,13 +55,18 @@ PINNED_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
-    # The instruction set the numerics use, pinned to AVX2 (on every x86-64 server of the
-    # last decade): left free, torch's own kernels and MKL pick AVX-512 where the CPU has
-    # it, so rounding, and with it every trained host, depended on the machine. Grokking
-    # is chaotic enough that two CPUs gave the same commit different hosts, and claims
-    # near their thresholds different verdicts. MKL_CBWR is MKL's reproducibility mode.
+    # The instruction set the numerics use. Left free, torch's own kernels and MKL pick
+    # AVX-512 where the CPU has it, so rounding, and with it every trained host, depended
+    # on the machine: grokking is chaotic enough that two CPUs gave the same commit
+    # different hosts, and claims near their thresholds different verdicts. torch's
+    # kernels are pinned to AVX2 (every x86-64 server of the last decade), the same code
+    # on any vendor's CPU. MKL's reproducibility mode (CNR) is COMPATIBLE: MKL honours an
+    # AVX2 branch on Intel CPUs only and silently runs its own path on AMD ones (its
+    # verbose log says "CNR:AUTO" there), which trained other hosts than an Intel CPU
+    # did; COMPATIBLE (SSE2 code) is the branch MKL documents as giving the same results
+    # on Intel and Intel-compatible CPUs. Its GEMMs are slower (about 1.8x on ours).
     "ATEN_CPU_CAPABILITY": "avx2",
-    "MKL_CBWR": "AVX2",
+    "MKL_CBWR": "COMPATIBLE",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
 }
 """What a figure's bytes may depend on: checked in every worker before it computes."""
