@@ -454,7 +454,7 @@ FIGURE = Figure(
             "recovered",
             "L1",
             "l1",
-            stated="fails",  # seeds 5-9: ahead on average, by less than the margin on three
+            stated="fails",  # seeds 5-9: ahead on average, by less than the margin on some seeds
         ),
         _vs_baseline(
             "beats_narrow_at_equal_loss",
