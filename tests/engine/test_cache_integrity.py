@@ -221,6 +221,26 @@ def test_the_pinned_environment_puts_mkl_in_the_branch_it_names() -> None:
     assert all(f"CNR:{worker_module.PINNED_ENV['MKL_CBWR']}" in line for line in calls), calls
 
 
+def test_the_pinned_environment_pins_numpys_kernels() -> None:
+    """numpy's ufuncs dispatch no AVX-512 level and OpenBLAS runs its Haswell kernels,
+    whatever the CPU has beyond them (on a CPU without AVX2 numpy falls back lower)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import numpy as np; from numpy._core._multiarray_umath import __cpu_features__ as f; "
+        "print(sorted(k for k, on in f.items() if on and k.startswith(('X86_V4', 'AVX512')))); "
+        "a = np.ones((64, 64)); a @ a"
+    )
+    env = {**os.environ, **worker_module.WORKER_ENV, "OPENBLAS_VERBOSE": "2"}
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", probe], env=env, capture_output=True, text=True,
+        check=True,
+    )
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    assert f"Core: {worker_module.PINNED_ENV['OPENBLAS_CORETYPE']}" in result.stderr, result.stderr
+
+
 # ------------------------------------------------------------------ orphaned workers
 
 

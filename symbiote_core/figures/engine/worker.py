@@ -68,6 +68,11 @@ PINNED_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "COMPATIBLE",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
+    # numpy and scipy pick their own kernels by CPU too: OpenBLAS its Haswell (AVX2)
+    # ones, which it also runs on AMD's Zen, and numpy's ufuncs their AVX2 level, with the
+    # AVX-512 levels numpy would dispatch to turned off.
+    "OPENBLAS_CORETYPE": "Haswell",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
 }
 """What a figure's bytes may depend on: checked in every worker before it computes."""
 
