@@ -413,7 +413,6 @@ FIGURE = Figure(
                 "something to read",
                 values={"probe_other_r2_median": "key_frequencies_probe_other_r2_median"},
             ),
-            stated="fails",
         ),
         Claim(
             name="doubles_partly_readable",
