@@ -488,7 +488,6 @@ FIGURE = Figure(
                 description="the number of latents above the threshold",
                 values={"best_previous_token": "n_previous_token_latents"},
             ),
-            stated="fails",
         ),
         Claim(
             name="previous_token_latents_need_the_circuit",
@@ -503,7 +502,6 @@ FIGURE = Figure(
                 "best previous-token latent",
                 values={"best_previous_token": "control_best_previous_token"},
             ),
-            stated="fails",
         ),
         Claim(
             name="graph_precision",
@@ -570,7 +568,6 @@ FIGURE = Figure(
                 "queries instead",
                 values={"prev_k_share": "prev_q_share", "random_k_share": "random_q_share"},
             ),
-            stated="fails",
         ),
     ),
 )
