@@ -555,7 +555,8 @@ MARGINS = {"test_loss": 1.3, "reader_recovered": 0.022}
 """A difference counts when it exceeds these: the largest difference between the
 uncoupled and the null host of one seed on the tuning seeds 0-4, rounded up to two
 significant digits, the toy figure's criterion. Measured for the present reader and
-numerics (MKL's COMPATIBLE branch) by the figure's own compute on the tuning seeds,
+numerics (MKL's COMPATIBLE branch) by the figure's own compute on the tuning seeds
+(`bench/tune_symbiosis_margins.py`),
 uncoupled and null hosts only: held-out loss differs by 0.74-1.27 nats (so 1.3), loss
 recovered by 0.002-0.021 (so 0.022). This run came after the evaluation seeds' values had
 been seen; the criterion did not change, only the numbers it was applied to. The margins
