@@ -25,6 +25,8 @@ and so do the tests that check what a fresh interpreter guarantees (`spawned_wor
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,17 @@ TESTS = Path(__file__).resolve().parent
 PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"  # symbiote_core.figures.engine.pool.PRELOAD_ENV
 
 os.environ.setdefault(PRELOAD_ENV, "1")  # before any session fixture builds; =0: spawn all
+SHARED_ENV = "SYMBIOTE_TESTS_SHARED"  # support.project.SHARED_ENV
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run's shared folder (`support.project.shared_dir`), made by the process that
+    starts the xdist workers (or the only one), before it starts them: they inherit its
+    name, so what one builds for all (the probe site's seed) is built once per run."""
+    if not hasattr(config, "workerinput"):
+        folder = tempfile.mkdtemp(prefix="symbiote-tests-shared-")
+        os.environ[SHARED_ENV] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

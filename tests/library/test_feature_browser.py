@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel
 
 from symbiote_core.browser import (
     decoder_rows,
@@ -28,6 +27,9 @@ VOCAB, CONTEXTS, POSITIONS, SITE = 40, 6, 16, "transformer.h.0"
 
 @pytest.fixture(scope="module")
 def setting() -> dict:
+    # imported here, not while collecting: transformers costs every xdist worker 2.5 s
+    from transformers import GPT2Config, GPT2LMHeadModel
+
     make_deterministic(0)
     cfg = GPT2Config(n_layer=2, n_head=2, n_embd=32, n_positions=32, vocab_size=VOCAB)
     model = GPT2LMHeadModel(cfg).eval()

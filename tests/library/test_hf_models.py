@@ -5,9 +5,10 @@ shared layer read and written call by call, each checked against the model's own
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 import torch
-from transformers import AlbertConfig, AlbertModel, GPT2Config, GPT2LMHeadModel
 
 from symbiote_core.interventions import Intervention, add, intervene, replace
 from symbiote_core.runtime import make_deterministic
@@ -16,9 +17,16 @@ from symbiote_core.sites import collect
 VOCAB = 50
 ALBERT_LAYER = "encoder.albert_layer_groups.0.albert_layers.0"
 
+# The fixtures import transformers: at module level it cost every xdist worker 2.5 s of
+# collection, whichever worker runs these tests.
+if TYPE_CHECKING:
+    from transformers import AlbertModel, GPT2LMHeadModel
+
 
 @pytest.fixture(scope="module")
 def gpt2() -> GPT2LMHeadModel:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
     make_deterministic(0)
     cfg = GPT2Config(
         n_layer=2, n_head=2, n_embd=32, n_positions=32, vocab_size=VOCAB,
@@ -29,6 +37,8 @@ def gpt2() -> GPT2LMHeadModel:
 
 @pytest.fixture(scope="module")
 def albert() -> AlbertModel:
+    from transformers import AlbertConfig, AlbertModel
+
     make_deterministic(0)
     cfg = AlbertConfig(
         vocab_size=VOCAB, embedding_size=16, hidden_size=32, num_hidden_layers=3,

@@ -36,9 +36,10 @@ def break_notebook(project: Path) -> int:
 def test_a_corrupt_notebook_cache_entry_is_reported_once_and_rebuilt(
     mini_project: Callable[..., Path], tmp_path: Path
 ) -> None:
+    # The private caches are copies of the seed build's (`mini_env`), whose build of this
+    # same default probe site wrote the notebook's entry: no build of our own is needed
+    # first. The third build reading that file back as "cached" shows it was this site's.
     project, env = mini_project(), mini_env(tmp_path)
-    first = run_mkdocs(project, env=env)
-    assert first.returncode == 0, first.stdout + first.stderr
     (entry,) = notebook_entries(tmp_path)
     entry.write_bytes(entry.read_bytes()[:100])  # what a full disk left behind
     second = run_mkdocs(project, env=env)

@@ -3,12 +3,13 @@ assets) around one cheap probe figure and one tiny notebook; a build takes secon
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import re
 import shutil
 from pathlib import Path
 
-from support.project import ROOT, mkdocs_env, run_mkdocs, session_dir
+from support.project import ROOT, mkdocs_env, run_mkdocs, session_dir, shared_dir
 
 MINI_FIGURE = '''"""A probe figure for the site tests: cheap, and every text field is a parameter."""
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ def make_mini_project(target: Path, text: str = "Probe", caption: str = "A *prob
     (target / "essay" / "notebooks" / "lab.py").write_text(MINI_NOTEBOOK)
     (target / "essay" / "index.md").write_text(MINI_INDEX)
     # The Vega bundle the seed build wrote (site/vendor.py makes one per project: 3 s).
-    vendor = session_dir() / "mini-seed" / "project" / ".cache" / "vendor"
+    vendor = _seed_folder() / "project" / ".cache" / "vendor"
     if vendor.is_dir():
         shutil.copytree(vendor, target / ".cache" / "vendor")
     return target
@@ -148,13 +149,27 @@ def _env(folder: Path) -> dict[str, str]:
     return env
 
 
+def _seed_folder() -> Path:
+    return shared_dir() / "mini-seed"
+
+
 @functools.cache
 def _seed() -> Path:
-    """Caches holding the default probe site's figure and notebook, from one build."""
-    folder = session_dir() / "mini-seed"
-    project = make_mini_project(folder / "project")
-    result = run_mkdocs(project, env=_env(folder))
-    if result.returncode != 0:
-        raise RuntimeError(f"the probe site does not build:\n{result.stdout}\n{result.stderr}")
-    (folder / "notebooks").mkdir(exist_ok=True)
+    """Caches holding the default probe site's figure and notebook, from one build per
+    test run: the first xdist worker to need them builds them into the run's shared
+    folder while the other waits on the lock, then both copy them (only ever read)."""
+    folder = _seed_folder()
+    done = folder / "built"
+    with (shared_dir() / "mini-seed.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if done.is_file():
+            return folder
+        shutil.rmtree(folder, ignore_errors=True)  # a build that failed part-way
+        project = make_mini_project(folder / "project")
+        result = run_mkdocs(project, env=_env(folder))
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"the probe site does not build:\n{result.stdout}\n{result.stderr}")
+        (folder / "notebooks").mkdir(exist_ok=True)
+        done.touch()
     return folder

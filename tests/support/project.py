@@ -32,6 +32,17 @@ def session_dir() -> Path:
     return folder
 
 
+SHARED_ENV = "SYMBIOTE_TESTS_SHARED"
+
+
+def shared_dir() -> Path:
+    """A folder every process of this test run shares (tests/conftest.py makes it before
+    the xdist workers start, and removes it when the run ends); this session's private
+    folder where no such run made one."""
+    named = os.environ.get(SHARED_ENV, "")
+    return Path(named) if named and Path(named).is_dir() else session_dir()
+
+
 def _developer_cache(variable: str, default: Path) -> Path:
     """The developer's cache folder: `$variable` when it names a local folder (a worktree
     sharing another checkout's cache), else `default` in this checkout."""
