@@ -22,6 +22,7 @@ from support.project import (
     seeded_cache,
     session_dir,
     session_figure_cache,
+    shared_dir,
 )
 
 
@@ -39,7 +40,7 @@ def _build(folder: Path, cache: Path) -> EssayBuild | str:
 
 
 @pytest.fixture(scope="session")
-def essay_build(tmp_path_factory: pytest.TempPathFactory) -> EssayBuild:
+def essay_build() -> EssayBuild:
     """The one full build of the suite. `SYMBIOTE_BUILT_SITE=site` checks a site built
     already instead (a quick loop while working on the site's front end)."""
     prebuilt = os.environ.get("SYMBIOTE_BUILT_SITE")
@@ -48,9 +49,7 @@ def essay_build(tmp_path_factory: pytest.TempPathFactory) -> EssayBuild:
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         built = _build(session_dir(), session_figure_cache())
     else:
-        # The parent of a worker's base temp folder is the run's, shared by its workers
-        # (and kept after the run, by pytest's retention of its last few runs).
-        shared = tmp_path_factory.getbasetemp().parent
+        shared = shared_dir()
         done, failed = shared / "essay.done", shared / "essay.failed"
         with FileLock(shared / "essay.lock"):
             if done.exists():

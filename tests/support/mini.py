@@ -3,11 +3,12 @@ assets) around one cheap probe figure and one tiny notebook; a build takes secon
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import re
 import shutil
 from pathlib import Path
+
+from filelock import FileLock
 
 from support.project import ROOT, mkdocs_env, run_mkdocs, session_dir, shared_dir
 
@@ -160,8 +161,7 @@ def _seed() -> Path:
     folder while the other waits on the lock, then both copy them (only ever read)."""
     folder = _seed_folder()
     done = folder / "built"
-    with (shared_dir() / "mini-seed.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with FileLock(shared_dir() / "mini-seed.lock"):
         if done.is_file():
             return folder
         shutil.rmtree(folder, ignore_errors=True)  # a build that failed part-way
