@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -178,20 +179,23 @@ def test_a_worker_refuses_to_run_without_the_pinned_environment(
     assert "PYTHONHASHSEED" not in os.environ  # restored for the calling process
 
 
+def _in_worker_env(probe: str, *flags: str, **extra: str) -> subprocess.CompletedProcess:
+    """`probe` run by a fresh interpreter in a worker's environment (plus `extra`)."""
+    env = {**os.environ, **worker_module.WORKER_ENV, **extra}
+    return subprocess.run(
+        [sys.executable, *flags, "-c", probe], env=env, capture_output=True, text=True,
+        check=True,
+    )
+
+
 def test_the_pinned_environment_pins_the_numerics_torch_uses() -> None:
     """A worker's torch runs the instruction set PINNED_ENV names, whatever the CPU has
     beyond it: the same commit then trains the same hosts on another machine."""
-    import subprocess
-    import sys
-
     probe = (
         "import torch; print(torch.backends.cpu.get_cpu_capability()); "
         "print(torch.get_num_threads())"
     )
-    env = {**os.environ, **worker_module.WORKER_ENV}
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
+    out = _in_worker_env(probe).stdout.split()
     pinned = worker_module.PINNED_ENV["ATEN_CPU_CAPABILITY"].upper()
     assert out[0] in (pinned, "DEFAULT"), out  # DEFAULT: a CPU without it falls back
     assert out[1] == "1"
@@ -204,18 +208,12 @@ def test_the_pinned_environment_puts_mkl_in_the_branch_it_names() -> None:
     CPU it runs its own path and says so only in its verbose log ("CNR:AUTO"), which gave
     an AMD machine other hosts than an Intel one. The log is where this looks.
     """
-    import subprocess
-    import sys
-
     import torch
 
     if "mkl" not in torch.__config__.show().lower():
         pytest.skip("this torch does not use MKL")
     probe = "import torch; torch.ones(64, 64) @ torch.ones(64, 64)"
-    env = {**os.environ, **worker_module.WORKER_ENV, "MKL_VERBOSE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    ).stdout
+    out = _in_worker_env(probe, MKL_VERBOSE="1").stdout
     calls = [line for line in out.splitlines() if "GEMM" in line]
     assert calls, out[-2000:]
     assert all(f"CNR:{worker_module.PINNED_ENV['MKL_CBWR']}" in line for line in calls), calls
@@ -224,19 +222,13 @@ def test_the_pinned_environment_puts_mkl_in_the_branch_it_names() -> None:
 def test_the_pinned_environment_pins_numpys_kernels() -> None:
     """numpy's ufuncs dispatch no AVX-512 level and OpenBLAS runs its Haswell kernels,
     whatever the CPU has beyond them (on a CPU without AVX2 numpy falls back lower)."""
-    import subprocess
-    import sys
-
     probe = (
         "import numpy as np; from numpy._core._multiarray_umath import __cpu_features__ as f; "
         "print(sorted(k for k, on in f.items() if on and k.startswith(('X86_V4', 'AVX512')))); "
         "a = np.ones((64, 64)); a @ a"
     )
-    env = {**os.environ, **worker_module.WORKER_ENV, "OPENBLAS_VERBOSE": "2"}
-    result = subprocess.run(
-        [sys.executable, "-W", "error", "-c", probe], env=env, capture_output=True, text=True,
-        check=True,
-    )
+    # -W error: numpy warns, and carries on, when it cannot disable a feature it is told to.
+    result = _in_worker_env(probe, "-W", "error", OPENBLAS_VERBOSE="2")
     assert result.stdout.splitlines()[-1] == "[]", result.stdout
     assert f"Core: {worker_module.PINNED_ENV['OPENBLAS_CORETYPE']}" in result.stderr, result.stderr
 
