@@ -25,6 +25,9 @@ if any(os.environ.get(k) != v for k, v in PINNED_ENV.items()):
 
 # Imported after the numerics are pinned (torch reads them when it loads).
 import figures_src.symbiosis_modadd as fig
+from symbiote_core.runtime import route_gemm_to_openblas
+
+route_gemm_to_openblas()  # as a figure worker does
 
 TUNING = (0, 1, 2, 3, 4)
 MEASURES = ("test_loss", "reader_recovered")

@@ -32,7 +32,7 @@ import torch
 import figures_src.symbiosis_modadd as fig
 from figures_src._lab.symbiosis_dense import DenseTopKSAE
 from symbiote_core.cotrain import catch_up, normalised_error
-from symbiote_core.runtime import make_deterministic
+from symbiote_core.runtime import make_deterministic, route_gemm_to_openblas
 from symbiote_core.symbiotes.topk import TopKConfig
 
 VARIANTS = ["plain", "resample", "retie", "recentre", "retie+resample", "renorm", "renorm+resample"]
@@ -115,6 +115,7 @@ def main(out: str, variants: list[str]) -> None:
         widths=(),
     )
     make_deterministic(p.seeds[0])
+    route_gemm_to_openblas()  # as a figure worker does
     fig._grow_readers = _variants  # type: ignore[assignment]
     try:
         fig.compute(p)

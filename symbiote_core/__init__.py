@@ -27,7 +27,7 @@ def _export(module: str, *names: str, alias: dict[str, str] | None = None) -> No
         _EXPORTS[public] = (module, attr)
 
 
-_export("symbiote_core.runtime", "make_deterministic")
+_export("symbiote_core.runtime", "make_deterministic", "route_gemm_to_openblas")
 _export("symbiote_core.sites", "Site", "parse_site", "resolve", "hooks", "collect", "stream")
 _export(
     "symbiote_core.interventions",

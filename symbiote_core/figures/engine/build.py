@@ -10,7 +10,8 @@ Inside its worker a figure is built under its file lock (`cache.figure_lock`):
    the entry while we waited for the lock, report "cached";
 2. import project packages from `engine.root` (not from another checkout the worker
    happened to find first) through `imports.RecordingFinder`, which records the sha256
-   of the bytes each module is compiled from; `make_deterministic(0)`, import the figure
+   of the bytes each module is compiled from; `make_deterministic(0)` and
+   `route_gemm_to_openblas()`, import the figure
    module, then `make_deterministic(params.seed or 0, threads=1)`;
 3. reuse the data entry if its `data_key` matches, else run `compute(params)` and store
    its JSON (so a render bug, once fixed, costs no recompute); while compute runs, the

@@ -57,10 +57,11 @@ from symbiote_core.figures.engine.memo import is_file
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.sides import data_tree, strip_docstrings
 
-ENGINE_FORMAT = 5
+ENGINE_FORMAT = 6
 """2: per-seed values, claims over seeds with a null; 3: meta.json checksum; 4: workers'
 numerics pinned to one instruction set (`worker.PINNED_ENV`); 5: MKL's COMPATIBLE branch,
-the one it honours on every vendor's CPU."""
+the one it honours on every vendor's CPU; 6: matrix products by OpenBLAS's Haswell
+kernels (`runtime.route_gemm_to_openblas`)."""
 """Bump when the engine changes what it writes or how a worker computes or renders."""
 CLAIMS_FORMAT = 2  # 2: live nulls, controls, separation, tuning seeds in the entry
 """Bump when the engine changes how claims are evaluated or what a rendered entry stores

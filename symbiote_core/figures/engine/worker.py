@@ -64,7 +64,9 @@ PINNED_ENV = {
     # AVX2 branch on Intel CPUs only and silently runs its own path on AMD ones (its
     # verbose log says "CNR:AUTO" there), which trained other hosts than an Intel CPU
     # did; COMPATIBLE (SSE2 code) is the branch MKL documents as giving the same results
-    # on Intel and Intel-compatible CPUs. Its GEMMs are slower (about 1.8x on ours).
+    # on Intel and Intel-compatible CPUs. It is slow, so the worker sends the matrix
+    # products (nearly all the compute) to OpenBLAS (`runtime.route_gemm_to_openblas`),
+    # and what is left to MKL (LAPACK, matrix-vector products) runs COMPATIBLE.
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "COMPATIBLE",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
@@ -249,9 +251,10 @@ def make(
     _use_project_sources(engine)
     finder = imports.install(engine)  # from here on, project code runs from recorded bytes
     # torch is imported here, in the worker, never by the engine in the calling process.
-    from symbiote_core.runtime import make_deterministic
+    from symbiote_core.runtime import make_deterministic, route_gemm_to_openblas
 
     make_deterministic(0, threads=1)  # covers RNG use at import time too
+    route_gemm_to_openblas()  # the same products on every vendor's CPU (PINNED_ENV)
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
     stage.now = "importing its module"
