@@ -568,6 +568,7 @@ FIGURE = Figure(
                 "queries instead",
                 values={"prev_k_share": "prev_q_share", "random_k_share": "random_q_share"},
             ),
+            stated="fails",
         ),
     ),
 )
