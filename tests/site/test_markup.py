@@ -199,6 +199,14 @@ def test_claim_stated_as_failed_is_marked_quietly_unless_it_holds() -> None:
     fig.meta = {**META, "claims": [stated.evaluate(VALUES).to_json()]}
     out = renderer(fig=fig).render("{{ claim: fig.gone }}")
     assert "sym-claim--reported" in out and "it fails, as the text says" in out
+    # Stated as failed, one that cannot fail is marked with its own verdict, not "fails".
+    trivial = Claim(name="gone", statement="Score is positive.", left="score", op=">",
+                    right=-1.0, control="c", why="w", stated="fails",
+                    null=Null(description="chance", values={"score": "chance"}))
+    fig.meta = {**META, "claims": [trivial.evaluate(VALUES).to_json()]}
+    out = renderer(fig=fig).render("{{ claim: fig.gone }}")
+    assert "sym-claim--reported" in out and "cannot fail, as stated" in out
+    assert "it cannot fail (a null holds too), as the text says" in out
     holding = Claim(name="gone", statement="Score is high.", left="score", op=">", right=0.5,
                     control="c", why="w", stated="fails",
                     null=Null(description="chance", values={"score": "chance"}))

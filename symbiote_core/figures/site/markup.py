@@ -218,7 +218,22 @@ _CLAIM_MARKS = {
         "Checked claim: NOT SEPARATED (its weakest seed does not clear its strongest null seed)",
     ),
 }
-_REPORTED_MARK = ("reported", "✗ fails, as stated", "Checked claim: it fails, as the text says")
+_REPORTED_MARKS = {
+    "fails": ("reported", "✗ fails, as stated", "Checked claim: it fails, as the text says"),
+    "cannot fail": (
+        "reported",
+        "✗ cannot fail, as stated",
+        "Checked claim: it cannot fail (a null holds too), as the text says",
+    ),
+    "not separated": (
+        "reported",
+        "✗ not separated, as stated",
+        "Checked claim: it is not separated (its weakest seed does not clear its strongest "
+        "null seed), as the text says",
+    ),
+}
+"""A claim the text states as failed, marked quietly with the verdict it got: the text
+says it does not hold, the mark says why."""
 _HOLDS_AGAINST_TEXT = (
     "fails",
     "✗ HOLDS, against the text",
@@ -230,7 +245,9 @@ def claim_mark(claim: Mapping[str, Any]) -> tuple[str, str, str]:
     """(CSS status, mark, words) of a claim: what the verdict says, and whether the text
     states it (a claim stated as failed is marked quietly when it fails, loudly if not)."""
     if claim.get("stated", "holds") == "fails":
-        return _HOLDS_AGAINST_TEXT if claim["verdict"] == "holds" else _REPORTED_MARK
+        if claim["verdict"] == "holds":
+            return _HOLDS_AGAINST_TEXT
+        return _REPORTED_MARKS[claim["verdict"]]
     return _CLAIM_MARKS[claim["verdict"]]
 
 
