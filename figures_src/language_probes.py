@@ -204,8 +204,9 @@ PARAMS = Params()
 
 _CLAIMED = ("string", "comment", "depth", "indent", "kind", "position", "seen")
 _FAILED = ("depth", "indent", "position", "seen")
-"""Claims that failed on the evaluation seeds (the first build of the section): kept on
-the record as failed, their criterion unchanged."""
+"""Claims that did not hold on the evaluation seeds in the first build of the section:
+kept on the record as not holding, their criterion unchanged (indentation has since come
+to clear its margin on every seed, but so does the twin: it cannot fail)."""
 
 ALT = (
     "Seven small panels, one per label, each with the balanced accuracy of linear probes at four "
