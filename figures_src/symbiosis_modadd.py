@@ -782,7 +782,7 @@ FIGURE = Figure(
             "At the interior coupling the host's held-out loss is higher than uncoupled.",
             "test_loss",
             rising=True,
-            stated="fails",  # seeds 5-9: higher where the host grokked late or never, lower on others
+            stated="fails",  # seeds 5-9: higher on one (the latest to grok), lower on four
         ),
         _vs_uncoupled(
             "reader_more_faithful",
