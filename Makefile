@@ -85,6 +85,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/bench_seeds_modadd.py
 	$(PY) bench/bench_seeds_induction.py
 	$(PY) bench/bench_bytelm.py
+	$(PY) bench/bench_gemm_routing.py
 	$(PY) bench/bench_worker_malloc.py
 	if [ -d site ]; then $(PY) bench/bench_page_timings.py; else echo "bench_page_timings: no site/ (make build first)"; fi
 	bash bench/run.sh
