@@ -79,7 +79,10 @@ def frequency_power(acts: torch.Tensor, p: int) -> torch.Tensor:
         power = torch.cat([sq[:1], sq[1:].view(K, 2, -1).sum(dim=1)])  # (K+1, n)
         return power.T
     if acts.ndim == 3 and acts.shape[:2] == (p, p):
-        coef = torch.einsum("ia,jb,abn->ijn", basis, basis, acts)  # (p, p, n)
+        # One axis at a time: as one einsum, torch contracts the two bases first, into a
+        # p**4 outer product (4 s at p = 113, against milliseconds).
+        along_a = torch.einsum("ia,abn->ibn", basis, acts)
+        coef = torch.einsum("jb,ibn->ijn", basis, along_a)  # (p, p, n)
         sq = coef.pow(2)
         power = [sq[0, 0]]
         for k in range(1, K + 1):

@@ -339,8 +339,11 @@ def latent_truth(
     keys are recomputed through the softmax (`qk_effects`)."""
     paths = path_readouts(model, fwd, u)  # first order for q and k: only v and direct used
     H = fwd.q.shape[3]
+    # Each path's readout projected on the atoms first (one product), then weighted by
+    # the codes: torch contracts a three-operand einsum left to right, through an
+    # (I, B, T, L, D) intermediate that cost 60 times as much.
     linear = {
-        p: torch.einsum("ibtl,ild,ibtd->il", centred, decoder, paths[p])
+        p: (centred * torch.einsum("ibtd,ild->ibtl", paths[p], decoder)).sum(dim=(1, 2))
         for p in [0] + [3 * j + 3 for j in range(H)]
     }
     qk = qk_effects(model, fwd, centred, u, decoder=decoder)  # (I, L, H, 2)
