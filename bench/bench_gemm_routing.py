@@ -15,6 +15,7 @@ seconds of each run and the ratio of the best of each. It times training steps o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -32,13 +33,11 @@ from symbiote_core.hosts.bytelm import ByteLMConfig, train_bytelm
 
 
 def host_config(steps: int) -> ByteLMConfig:
+    """The language section's host recipe (`_lab.language_host.host_config`), cut to `steps`."""
     from figures_src._lab.language_host import HostParams
+    from figures_src._lab.language_host import host_config as section_config
 
-    h = HostParams()
-    return ByteLMConfig(
-        seeds=(5, 6, 7, 8, 9), n_layers=h.n_layers, d_model=h.d_model, n_heads=h.n_heads,
-        context=h.context, steps=steps, batch_size=h.batch_size,
-    )  # fmt: skip
+    return section_config(dataclasses.replace(HostParams(), steps=steps), (5, 6, 7, 8, 9))
 
 
 def cpu_seconds(cfg: ByteLMConfig, stream: torch.Tensor) -> tuple[float, float]:
