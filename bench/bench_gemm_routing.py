@@ -16,20 +16,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import sys
 import time
 
-from symbiote_core.figures.engine.worker import PINNED_ENV
+from symbiote_core.figures.engine.worker import restart_with_pinned_env
 
-if any(os.environ.get(k) != v for k, v in PINNED_ENV.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_ENV})
+restart_with_pinned_env()
 
 # Imported after the numerics are pinned (torch reads them when it loads).
-import torch
+import torch  # noqa: E402
 
-from symbiote_core import runtime
-from symbiote_core.hosts.bytelm import ByteLMConfig, train_bytelm
+from symbiote_core import runtime  # noqa: E402
+from symbiote_core.hosts.bytelm import ByteLMConfig, train_bytelm  # noqa: E402
 
 
 def host_config(steps: int) -> ByteLMConfig:

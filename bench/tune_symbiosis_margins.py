@@ -15,17 +15,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import sys
 
-from symbiote_core.figures.engine.worker import PINNED_ENV
+from symbiote_core.figures.engine.worker import restart_with_pinned_env
 
-if any(os.environ.get(k) != v for k, v in PINNED_ENV.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_ENV})
+restart_with_pinned_env()
 
 # Imported after the numerics are pinned (torch reads them when it loads).
-import figures_src.symbiosis_modadd as fig
-from symbiote_core.runtime import route_gemm_to_openblas
+import figures_src.symbiosis_modadd as fig  # noqa: E402
+from symbiote_core.runtime import route_gemm_to_openblas  # noqa: E402
 
 route_gemm_to_openblas()  # as a figure worker does
 

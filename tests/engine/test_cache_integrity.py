@@ -179,6 +179,23 @@ def test_a_worker_refuses_to_run_without_the_pinned_environment(
     assert "PYTHONHASHSEED" not in os.environ  # restored for the calling process
 
 
+def test_a_script_restarts_itself_under_the_pinned_environment(tmp_path: Path) -> None:
+    """`restart_with_pinned_env`, what the tuning and bench scripts call first."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import os, sys\n"
+        "from symbiote_core.figures.engine.worker import PINNED_ENV, restart_with_pinned_env\n"
+        "restart_with_pinned_env()\n"
+        "print(all(os.environ.get(k) == v for k, v in PINNED_ENV.items()), sys.argv[1:])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in worker_module.PINNED_ENV}
+    result = subprocess.run(
+        [sys.executable, str(script), "--flag"], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    assert result.stdout.strip() == "True ['--flag']", result.stdout + result.stderr
+
+
 def _in_worker_env(probe: str, *flags: str, **extra: str) -> subprocess.CompletedProcess:
     """`probe` run by a fresh interpreter in a worker's environment (plus `extra`)."""
     env = {**os.environ, **worker_module.WORKER_ENV, **extra}

@@ -78,6 +78,14 @@ PINNED_ENV = {
 }
 """What a figure's bytes may depend on: checked in every worker before it computes."""
 
+def restart_with_pinned_env() -> None:
+    """Restart this script (`os.execve`) under `PINNED_ENV` unless it runs under it
+    already: for scripts that run figure compute outside a worker (tuning runs, benches).
+    Call it before torch is imported: torch reads the variables when it loads."""
+    if any(os.environ.get(k) != v for k, v in PINNED_ENV.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_ENV})
+
+
 WORKER_ENV = {
     **PINNED_ENV,
     # glibc serves every allocation over 32 MiB with a fresh mmap, so each large tensor
