@@ -16,10 +16,10 @@ from the path), so `-m` picks a layer without a list of files:
 Helpers are in `support/`; fixtures in the conftest of the layer that uses them.
 
 Figure workers fork from a forkserver that imported torch and Altair once
-(`SYMBIOTE_WORKER_PRELOAD`, engine/pool.py), in this process and in every CLI and MkDocs
-process a test starts: most of the engine and site tests' time was workers importing
-them. The real build spawns each worker; the essay's build does (`support/project.py`),
-and so do the tests that check what a fresh interpreter guarantees (`spawned_workers`).
+(`SYMBIOTE_WORKER_PRELOAD`, engine/pool.py), as in the real build, in this process and in
+every CLI and MkDocs process a test starts (set explicitly here, so a Python that lacks
+what it needs fails instead of silently spawning). The tests that check what a fresh
+interpreter guarantees spawn theirs (`spawned_workers`).
 """
 
 from __future__ import annotations
@@ -75,9 +75,9 @@ def browser():
 
 @pytest.fixture
 def spawned_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Figure workers spawned as the real build starts them (a fresh interpreter each),
+    """Figure workers spawned, each a fresh interpreter (`SYMBIOTE_WORKER_PRELOAD=0`),
     for a test of what that guarantees: a pinned hash seed, seeding, dying with the CLI."""
-    monkeypatch.delenv(PRELOAD_ENV)
+    monkeypatch.setenv(PRELOAD_ENV, "0")
 
 
 @pytest.fixture

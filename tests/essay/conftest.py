@@ -28,11 +28,12 @@ from support.project import (
 
 def _build(folder: Path, cache: Path) -> EssayBuild | str:
     """A copy of the project built strictly in `folder`, its figures in `cache`; the
-    failure's log if it fails. A fresh clone computes every figure here; its workers
-    spawn, as in the real build (the other layers fork them preloaded)."""
+    failure's log if it fails. A fresh clone computes every figure here, with workers
+    started as in the real build."""
     project = copy_project(folder / "essay")
     # A hang guard, not a time limit.
-    env = mkdocs_env(cache=cache, spawned_workers=True)
+    env = mkdocs_env(cache=cache)
+    env.pop("SYMBIOTE_WORKER_PRELOAD", None)  # the real build's default
     result = run_mkdocs(project, env=env, timeout=3600)
     if result.returncode != 0:
         return f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"

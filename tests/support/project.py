@@ -96,12 +96,8 @@ def session_notebook_cache() -> Path:
     return _seeded("notebooks", developer)
 
 
-def mkdocs_env(cache: Path | None = None, spawned_workers: bool = False) -> dict[str, str]:
-    """`spawned_workers`: spawn each figure worker as the real build does, instead of
-    forking it from a preloaded forkserver (tests/conftest.py)."""
+def mkdocs_env(cache: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", PYTHONUNBUFFERED="1")
-    if spawned_workers:
-        env.pop("SYMBIOTE_WORKER_PRELOAD", None)
     # Copies of the project share the session's figure cache: their keys are the same
     # wherever a file is unchanged, so only what a test edits is recomputed.
     env["SYMBIOTE_FIGURE_CACHE"] = str(cache or session_figure_cache())

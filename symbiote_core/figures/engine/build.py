@@ -1,9 +1,10 @@
 """Plan and build figures: cheap key checks here, compute and render in worker processes.
 
 `plan` reads sources and the cache and imports nothing (the MkDocs process calls it on
-every rebuild). `build` hands every figure whose entry is missing to a fresh `spawn`
-worker process, one process per figure: a fresh interpreter sees edited source, and
-no global state (RNGs, caches filled at import) leaks from one figure into the next.
+every rebuild). `build` hands every figure whose entry is missing to a fresh worker
+process, one process per figure, forked from a server that has imported only
+third-party modules (`pool.py`): it imports the project from the edited source, and no
+global state (RNGs, caches filled at import) leaks from one figure into the next.
 Inside its worker a figure is built under its file lock (`cache.figure_lock`):
 
 1. recompute the keys from the source about to be imported; if another builder wrote
@@ -24,8 +25,9 @@ figure instead of caching a result that later edits would not invalidate), and e
 hashed file must have been executed from exactly the bytes that were hashed (an edit
 saved mid-build fails the figure instead of storing new output under the old key).
 
-Workers are spawned with `PYTHONHASHSEED=0` and one BLAS/OpenMP thread (set in the
-environment before the spawn: a running interpreter cannot change its hash seed), and
+Workers start with `PYTHONHASHSEED=0` and one BLAS/OpenMP thread (set in the
+environment before their server starts: a running interpreter cannot change its hash
+seed), and
 refuse to run otherwise, so iterating over a set of strings is reproducible too. Each
 worker watches its parent and exits when the parent dies (a killed CLI leaves no worker
 behind to write an entry later). A worker's

@@ -1,14 +1,19 @@
-"""The local pool: stale figures run in fresh `spawn` processes, one per figure.
+"""The local pool: stale figures run in fresh processes, one per figure.
 
 Longest first and figures sharing an artifact apart (`schedule.py`); a worker that dies
 outright breaks the pool, and the figures it took down are retried alone, so only the
 culprit fails.
 
-For the test suite only, `SYMBIOTE_WORKER_PRELOAD=1` forks each worker from a
-`forkserver` that has imported torch, Altair and vl-convert once (`PRELOAD`): still one
-fresh process per figure, with the same pinned environment and checks, but without 3-4 s
-of third-party imports per figure (the fake projects' builds were most of the tests'
-time). No project module is preloaded: a worker imports the project from its sources.
+Each worker is forked from a `forkserver` that has imported torch, numpy, Altair and
+vl-convert once (`PRELOAD`): still one fresh process per figure, started from an
+interpreter that has run no figure, with the same pinned environment and checks, but
+without 2-3 CPU-s of third-party imports per figure (about 50 CPU-s of the essay's
+build, and most of the fake projects' builds in the tests). No project module is
+preloaded: a worker imports the project from its sources. The forkserver is started
+under the pinned environment (`worker_environment`), so its hash seed, thread counts,
+instruction sets and allocator settings are the workers'. `SYMBIOTE_WORKER_PRELOAD=0`
+spawns each worker from a fresh interpreter instead, as does a Python without the
+private forkserver state this relies on.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from symbiote_core.figures.engine.worker import (
 )
 
 PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"
+"""Unset or "1": fork workers from the preloading forkserver; "0": spawn each one."""
 PRELOAD = ("torch", "numpy", "altair", "vl_convert")
 """Third-party modules the forkserver imports for the workers it forks (never project
 code: a worker must import that from the sources its keys hashed)."""
@@ -145,10 +151,25 @@ def _process_forkserver(forkserver_module: object) -> object:
     if server is None or missing:
         raise RuntimeError(
             f"{PRELOAD_ENV}=1 needs multiprocessing.forkserver's private _forkserver"
-            f"{''.join(f'.{a}' for a in missing)}, which this Python lacks: unset "
-            f"{PRELOAD_ENV} to spawn each worker instead"
+            f"{''.join(f'.{a}' for a in missing)}, which this Python lacks: set "
+            f"{PRELOAD_ENV}=0 to spawn each worker instead"
         )
     return server
+
+
+def _preloads() -> bool:
+    """Whether workers fork from the preloading forkserver: by default where this Python
+    has the private state it needs (else they spawn, slower but the same); asked for
+    explicitly (`PRELOAD_ENV=1`), a Python without it fails loudly instead."""
+    from multiprocessing import forkserver
+
+    setting = os.environ.get(PRELOAD_ENV)
+    if setting == "0":
+        return False
+    if setting == "1":
+        return True
+    server = getattr(forkserver, "_forkserver", None)
+    return server is not None and all(hasattr(server, a) for a in _FORKSERVER_INTERNALS)
 
 
 @contextmanager
@@ -156,13 +177,12 @@ def _pool(workers: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
     """A pool of one-figure workers, and the pid each watches (a worker exits when that
     process does). Enter inside `worker_environment()`.
 
-    Spawned by default. With `PRELOAD_ENV` set, forked from this process's forkserver,
-    which exits with this process (and its workers with it) and is restarted whenever
-    the environment changed since it started (workers inherit its environment, not the
-    pool's).
+    Forked from this process's forkserver (see `_preloads`), which exits with this
+    process (and its workers with it) and is restarted whenever the environment changed
+    since it started (workers inherit its environment, not the pool's); else spawned.
     """
     global _forkserver_env
-    if os.environ.get(PRELOAD_ENV) != "1":
+    if not _preloads():
         context, parent = multiprocessing.get_context("spawn"), os.getpid()
     else:
         from multiprocessing import forkserver

@@ -1,7 +1,7 @@
 """One figure built inside a fresh worker process: keys, compute, evaluate, render, store.
 
 See `build.py` for the steps and the guarantees; this module is what runs in the worker
-(a local `spawn` process or a fresh interpreter on a Dask worker's machine).
+(a fresh local process, see `pool.py`, or a fresh interpreter on a Dask worker's machine).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ WORKER_ENV = {
     "MALLOC_MMAP_MAX_": "0",
     "MALLOC_TRIM_THRESHOLD_": str(1 << 40),
 }
-"""Set for every worker before it is spawned (they inherit the environment)."""
+"""Set for every worker before it starts (they inherit the environment)."""
 
 
 _ENV_LOCK = threading.Lock()
