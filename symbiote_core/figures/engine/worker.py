@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
+import gc
 import hashlib
 import importlib
 import json
@@ -303,6 +304,10 @@ def make(
         # Shared intermediates (hosts several figures train alike) come from the
         # artifact cache, keyed on the bytes this figure's keys hashed.
         artifacts.activate(engine, name, keys.digests, finder)
+        # What the imports made (torch's, Altair's objects) lives as long as this one-
+        # figure process: frozen, the collector stops walking it on every full pass
+        # (measured: a third to a half of the collector's time, 1-3 % of a figure's).
+        gc.freeze()
         # What compute runs must be what the data key covers. (At import, the FIGURE
         # call's text, values and claims arguments may run presentation helpers; the
         # data key covers every module-level statement they could leave state in.)
