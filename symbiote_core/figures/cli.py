@@ -165,7 +165,10 @@ def _parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("--sample", type=int, help="check N of them, drawn at random")
     verify_cmd.add_argument("--seed", type=int, default=0, help="the sample's RNG seed")
     verify_cmd.add_argument(
-        "--budget", type=float, help="only figures whose recorded compute took at most S seconds"
+        "--budget",
+        type=float,
+        help="only figures whose recompute (the artifacts it produces again included) "
+        "takes at most S seconds",
     )
     verify_cmd.add_argument("--jobs", type=int, default=None, help="worker processes")
     release_cmd = commands.add_parser(

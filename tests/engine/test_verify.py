@@ -7,6 +7,7 @@ from __future__ import annotations
 from support.engine import cli_args
 
 from symbiote_core.figures import cli
+from symbiote_core.figures.engine import artifacts
 from symbiote_core.figures.engine.build import build
 from symbiote_core.figures.engine.registry import Engine
 from symbiote_core.figures.engine.verify import choose, verify
@@ -74,3 +75,21 @@ def test_the_command_fails_when_a_figure_does_not_reproduce(fake_project) -> Non
     base = cli_args(engine, "verify")
     assert cli.main([*base, "alpha"]) == 0
     assert cli.main([*base, "drifting"]) == 1
+
+
+def store_artifact(engine: Engine, name: str, producer: str, seconds: float, created: str) -> None:
+    key = f"{name}-{created}".replace(":", "")
+    meta = {"name": name, "key": key, "producer": producer, "seconds": seconds, "created": created}
+    artifacts._write(engine, name, key, b"", b"{}", meta)
+
+
+def test_the_budget_counts_the_artifacts_a_figure_would_produce_again(fake_project) -> None:
+    # alpha imports lib.curves, beta does not: only alpha's recompute includes producing
+    # what lib.curves produced, at the newest entry's cost (an older one took longer).
+    engine = project(fake_project)
+    build(engine, ["alpha", "beta"])
+    assert choose(engine, ["alpha", "beta"], budget=100.0) == ["alpha", "beta"]
+    store_artifact(engine, "hosts", "lib.curves.train", 900.0, "2026-01-01T00:00:00+00:00")
+    store_artifact(engine, "hosts", "lib.curves.train", 150.0, "2026-02-01T00:00:00+00:00")
+    assert choose(engine, ["alpha", "beta"], budget=100.0) == ["beta"]
+    assert choose(engine, ["alpha", "beta"], budget=200.0) == ["alpha", "beta"]

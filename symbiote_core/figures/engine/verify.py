@@ -9,8 +9,9 @@ trained hosts are recomputed too), and compares the new `data.json` byte for byt
 every value and claim verdict, with the cached entry. Any difference is a bug to report.
 
 The sample is drawn with a seeded RNG (the same seed picks the same figures), optionally
-only among figures whose recorded compute time fits a budget, so CI can check a few
-every run at a bounded cost.
+only among figures whose recompute fits a budget, so CI can check a few every run at a
+bounded cost: a figure's recorded compute time plus that of the shared artifacts it
+would produce again (`recompute_seconds`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import tempfile
 from dataclasses import dataclass
 from typing import Literal
 
+from symbiote_core.figures.engine.artifacts import LEVEL
 from symbiote_core.figures.engine.build import build, load_entry
-from symbiote_core.figures.engine.cache import FigureEntry
+from symbiote_core.figures.engine.cache import CorruptEntryError, FigureEntry, read_stored_entry
 from symbiote_core.figures.engine.registry import Engine, resolve_names
+from symbiote_core.figures.engine.storage import storage_for
 from symbiote_core.figures.engine.tasks import EventCallback
 
 Outcome = Literal["identical", "differs", "not cached", "failed"]
@@ -51,23 +54,60 @@ def choose(
     budget: float | None = None,
 ) -> list[str]:
     """Cached figures to verify: all of `names` (default every figure) that are cached,
-    those whose recorded compute time is at most `budget` seconds, then `sample` of them
-    drawn with `random.Random(seed)`, in name order.
-
-    The budget bounds a figure's own compute only: a figure that loaded a shared
-    artifact another figure produced recorded only the load, and verifying it produces
-    the artifact again."""
+    those whose recompute would take at most `budget` seconds (`recompute_seconds`), then
+    `sample` of them drawn with `random.Random(seed)`, in name order."""
+    produced = artifact_seconds(engine) if budget is not None else {}
     candidates = []
     for name in resolve_names(engine, names):
         entry = load_entry(engine, name)
         if entry is None:
             continue
-        if budget is not None and float(entry.meta.compute_seconds) > budget:
+        if budget is not None and recompute_seconds(entry, produced) > budget:
             continue
         candidates.append(name)
     if sample is not None and sample < len(candidates):
         candidates = sorted(random.Random(seed).sample(candidates, sample))
     return candidates
+
+
+def artifact_seconds(engine: Engine) -> dict[str, float]:
+    """Producer module file (relative, as in an entry's `deps`) -> seconds its newest
+    cached artifact took to produce, summed over the artifacts that module produces."""
+    store = storage_for(engine)
+    newest: dict[str, tuple[str, str, float]] = {}  # artifact name -> (created, file, s)
+    for name in store.listdir(LEVEL):
+        for key in store.listdir(f"{LEVEL}/{name}"):
+            try:
+                found = read_stored_entry(store, f"{LEVEL}/{name}/{key}", ())
+            except CorruptEntryError:
+                continue  # its figure's next build reports it
+            if found is None:
+                continue
+            meta = found[0]
+            module = str(meta.get("producer", "")).rpartition(".")[0]
+            stamp = (str(meta.get("created", "")), module, float(meta.get("seconds", 0.0)))
+            newest[name] = max(newest.get(name, stamp), stamp)
+    seconds: dict[str, float] = {}
+    for _, module, spent in newest.values():
+        for file in _module_files(module):
+            seconds[file] = seconds.get(file, 0.0) + spent
+    return seconds
+
+
+def _module_files(module: str) -> tuple[str, str]:
+    """The two files a dotted module name can be: `a/b.py` or `a/b/__init__.py`."""
+    path = module.replace(".", "/")
+    return f"{path}.py", f"{path}/__init__.py"
+
+
+def recompute_seconds(entry: FigureEntry, produced: dict[str, float]) -> float:
+    """What verifying `entry` costs: its recorded compute (which counted only the load of
+    an artifact another figure had produced) plus every artifact produced by a module it
+    imports (from scratch, verifying produces them again). An over-estimate where a
+    figure imports such a module without loading all it produces."""
+    own = float(entry.meta.compute_seconds or 0.0)
+    files = {entry.meta.module, *entry.meta.deps}
+    return own + sum(spent for file, spent in produced.items() if file in files)
 
 
 def verify(
