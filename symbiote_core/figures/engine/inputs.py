@@ -196,12 +196,14 @@ def _package_files(entry: Declared, stats: Stats, probes: set[Path]) -> list[Inp
     version = f"{dist.metadata['Name']}=={dist.version}"
     found = []
     for record in listed:
-        where = Path(str(dist.locate_file(record)))
-        if record.name == "RECORD":
-            probes.add(where)  # another version installed: another RECORD
-        if not fnmatch.fnmatchcase(record.as_posix(), entry.pattern):
+        # Matched before it is located: torch lists some 15,000 files.
+        matches = fnmatch.fnmatchcase(record.as_posix(), entry.pattern)
+        if not matches and record.name != "RECORD":
             continue
-        probes.add(where)
+        where = Path(str(dist.locate_file(record)))
+        probes.add(where)  # RECORD: another version installed has another RECORD
+        if not matches:
+            continue
         if not is_file(stats(where)):
             raise DeclarationError(f"inputs: {entry.label()}: {where} is missing")
         found.append(
