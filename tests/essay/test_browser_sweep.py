@@ -4,7 +4,8 @@ One sweep per colour scheme and width loads every page once and makes every chec
 that load (`check_page`): charts render offline with no console error and no request
 leaving 127.0.0.1; the page's weight before its charts open (light, desktop); axe-core
 finds nothing serious (desktop); chart text is legible (both widths); legend keys follow
-the theme (desktop). Then single-page checks of what a reader does: flip the theme,
+the theme (desktop); on a phone (a mobile, touch context), every chart shows whole in its
+column, unscaled, uncut and drawn once, and no page scrolls sideways. Then single-page checks of what a reader does: flip the theme,
 follow a cross-reference or a citation, tap on a phone, drive the explorable figure,
 whose in-page host must agree with PyTorch. Screenshots land in test-artifacts/.
 (A script injected into figure text never running: site/test_browser_injection.py.)
@@ -174,6 +175,41 @@ class Findings:
     keys_seen: int = 0
     wrong_keys: list[str] = field(default_factory=list)
     faint_keys: list[str] = field(default_factory=list)
+    fitted: int = 0
+    unfit: list[str] = field(default_factory=list)
+
+
+_FIGURE_FIT = """() => [...document.querySelectorAll('.sym-chart')].map(el => {
+  const svg = el.querySelector('svg.marks');
+  const fig = el.closest('figure');
+  return {figure: fig ? fig.id : '(notebook chart)', box: el.clientWidth, scroll: el.scrollWidth,
+          svg: svg ? svg.getBoundingClientRect().width : -1,
+          natural: svg ? parseFloat(svg.getAttribute('width')) : -1,
+          draws: el._symDraws || 0, failed: el.classList.contains('sym-chart--failed'),
+          cut: [...el.querySelectorAll('svg text')].map(t => t.textContent).filter(t => t.includes('\u2026'))};
+})"""
+
+
+def check_fit(page, rel: str, found: Findings) -> None:
+    """At phone width every chart shows whole in its column: no sideways scrolling, never
+    scaled down (its text keeps its size), no label cut short with an ellipsis, and drawn
+    once (laid out to fit before drawing, not redrawn until it fits)."""
+    for f in page.evaluate(_FIGURE_FIT):
+        found.fitted += 1
+        where = f"{rel}#{f['figure']}"
+        if f["failed"]:
+            found.unfit.append(f"{where}: not drawn")
+        if f["scroll"] > f["box"] + 1:
+            found.unfit.append(f"{where}: {f['scroll']} px wide in a {f['box']} px column")
+        if f["natural"] > 0 and f["svg"] < f["natural"] - 1:
+            found.unfit.append(f"{where}: scaled to {f['svg']:.0f} of {f['natural']:.0f} px")
+        if f["draws"] != 1:
+            found.unfit.append(f"{where}: drawn {f['draws']} times")
+        if f["cut"]:
+            found.unfit.append(f"{where}: labels cut short: {f['cut'][:3]}")
+    overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+    if overflow > 1:
+        found.unfit.append(f"{rel}: the page scrolls {overflow} px sideways")
 
 
 def check_page(session: Session, url: str, rel: str, scheme: str, width: int,
@@ -218,6 +254,8 @@ def check_page(session: Session, url: str, rel: str, scheme: str, width: int,
                 found.small.append(f"{rel}#{t['figure']}: {t['text']!r} {t['size']:.1f}px")
             if t["contrast"] < 4.5:
                 found.faint.append(f"{rel}#{t['figure']}: {t['text']!r} {t['contrast']:.2f}:1")
+    if width == PHONE:
+        check_fit(page, rel, found)
     if width == DESKTOP:
         found.charts += charts
         if charts:
@@ -243,9 +281,13 @@ def test_every_page_in_one_sweep(
     browser, built_site: Path, site_url: str, scheme: str, width: int
 ) -> None:
     """Each page loaded once: renders offline, weight, accessibility, legible chart text
-    (at least 11 px, 4.5:1), legend keys in theme colours at 3:1 (WCAG 1.4.11)."""
+    (at least 11 px, 4.5:1), legend keys in theme colours at 3:1 (WCAG 1.4.11), charts
+    that fit a phone (`check_fit`)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    session = Session(browser, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    phone = {"is_mobile": True, "has_touch": True} if width == PHONE else {}
+    session = Session(
+        browser, viewport={"width": width, "height": 900}, color_scheme=scheme, **phone
+    )
     found = Findings()
     pages = site_pages(built_site)
     assert {"", "superposition/", "claims/", "notebooks/superposition_lab/"} <= set(pages)
@@ -258,9 +300,11 @@ def test_every_page_in_one_sweep(
     assert found.text_seen > 50, "no chart text found: did the charts render?"
     assert found.small == [], f"chart text below 11 px ({len(found.small)}): {found.small[:10]}"
     assert found.faint == [], f"chart text below 4.5:1 ({len(found.faint)}): {found.faint[:10]}"
-    if width != DESKTOP:
-        return
     figures = len(list((built_site / "figures").iterdir()))
+    if width == PHONE:
+        assert found.fitted >= figures, "a figure was not found"
+        assert found.unfit == [], "\n".join(found.unfit)
+        return
     assert found.charts >= figures + 1, "every figure and the notebook chart should render"
     assert found.axe == {}, "axe-core, serious or critical:\n" + "\n".join(
         f"{page}: {item}" for page, items in found.axe.items() for item in items
