@@ -24,9 +24,11 @@ and so do the tests that check what a fresh interpreter guarantees (`spawned_wor
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,35 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="symbiote-tests-shared-")
         os.environ[SHARED_ENV] = folder
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+# pytest names the running test and phase in this variable. The pool restarts its
+# forkserver (a torch and Altair import, about 2 CPU-s) whenever os.environ differs from
+# the one it started under, so this alone cost a restart in every test that builds in
+# process. Tests and fixtures run without it; it is put back after each.
+CURRENT_TEST_ENV = "PYTEST_CURRENT_TEST"
+
+
+@contextlib.contextmanager
+def _without_current_test_variable() -> Iterator[None]:
+    named = os.environ.pop(CURRENT_TEST_ENV, None)
+    try:
+        yield
+    finally:
+        if named is not None:
+            os.environ[CURRENT_TEST_ENV] = named
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[object]:
+    with _without_current_test_variable():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    with _without_current_test_variable():
+        return (yield)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
