@@ -25,7 +25,9 @@ and so do the tests that check what a fresh interpreter guarantees (`spawned_wor
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -82,9 +84,47 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureR
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        layer = Path(item.path).resolve().relative_to(TESTS).parts[0]
-        if layer in LAYERS:
-            item.add_marker(layer)
+        if _layer(item) in LAYERS:
+            item.add_marker(_layer(item))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # xdist hands out tests in this order: the site's builds (seconds each) first,
+        # the library's many small tests last, so the processes finish together.
+        items.sort(key=lambda item: SPREAD_ORDER.get(_layer(item), len(SPREAD_ORDER)))
+
+
+SPREAD_ORDER = {"site": 0, "engine": 1, "library": 2}
+
+
+def _layer(item: pytest.Item) -> str:
+    return Path(item.path).resolve().relative_to(TESTS).parts[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` (the Makefile's): each test on its own, except that a module
+    defining a module-scoped fixture (a trained host, a built project) runs on one
+    process, which builds it once. A whole module pinned to one process, as
+    `loadscope` does, left the other idle at the end of the run.
+
+    xdist's own loadgroup reads `xdist_group` marks through the test ids, which
+    pytest 9.2 no longer lets it change (pytest-xdist#1386): it spreads every test."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleFixtureGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if _defines_a_module_fixture(config.rootpath / module) else nodeid
+
+    return ModuleFixtureGroups(config, log)
+
+
+_MODULE_FIXTURE = re.compile(r"@pytest\.fixture\([^)]*scope=[\"'](?:package|module|class)[\"']")
+
+
+@functools.cache
+def _defines_a_module_fixture(module: Path) -> bool:
+    return module.is_file() and _MODULE_FIXTURE.search(module.read_text()) is not None
 
 
 @pytest.fixture(scope="session")
