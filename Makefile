@@ -59,11 +59,12 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Two runs, the same tests as one: library, engine and site on two processes (their
-# tests are independent; a module's tests stay on one, sharing its fixtures), then the
+# tests are independent and spread one at a time, except that the tests sharing a
+# module-scoped fixture stay on one process: tests/conftest.py groups them), then the
 # essay layer, also on two: the first process to need the essay builds it once and both
 # read it (tests/essay/conftest.py); its browser sweeps wait on pages more than they
 # compute, so they are spread one test at a time.
-XDIST := -n 2 --dist loadscope
+XDIST := -n 2 --dist loadgroup
 test: $(TEST_STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not essay" $(XDIST)

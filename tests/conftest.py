@@ -24,9 +24,13 @@ interpreter guarantees spawn theirs (`spawned_workers`).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,11 +53,78 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
+# pytest names the running test and phase in this variable. The pool restarts its
+# forkserver (a torch and Altair import, about 2 CPU-s) whenever os.environ differs from
+# the one it started under, so this alone cost a restart in every test that builds in
+# process. Tests and fixtures run without it; it is put back after each.
+CURRENT_TEST_ENV = "PYTEST_CURRENT_TEST"
+
+
+@contextlib.contextmanager
+def _without_current_test_variable() -> Iterator[None]:
+    named = os.environ.pop(CURRENT_TEST_ENV, None)
+    try:
+        yield
+    finally:
+        if named is not None:
+            os.environ[CURRENT_TEST_ENV] = named
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[object]:
+    with _without_current_test_variable():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    with _without_current_test_variable():
+        return (yield)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        layer = Path(item.path).resolve().relative_to(TESTS).parts[0]
-        if layer in LAYERS:
-            item.add_marker(layer)
+        if _layer(item) in LAYERS:
+            item.add_marker(_layer(item))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # xdist hands out tests in this order: the site's builds (seconds each) first,
+        # the library's many small tests last, so the processes finish together.
+        items.sort(key=lambda item: SPREAD_ORDER.get(_layer(item), len(SPREAD_ORDER)))
+
+
+SPREAD_ORDER = {"site": 0, "engine": 1, "library": 2}
+
+
+def _layer(item: pytest.Item) -> str:
+    return Path(item.path).resolve().relative_to(TESTS).parts[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` (the Makefile's): each test on its own, except that a module
+    defining a module-scoped fixture (a trained host, a built project) runs on one
+    process, which builds it once. A whole module pinned to one process, as
+    `loadscope` does, left the other idle at the end of the run.
+
+    xdist's own loadgroup reads `xdist_group` marks through the test ids, which
+    pytest 9.2 no longer lets it change (pytest-xdist#1386): it spreads every test."""
+    if config.getoption("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleFixtureGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if _defines_a_module_fixture(config.rootpath / module) else nodeid
+
+    return ModuleFixtureGroups(config, log)
+
+
+_MODULE_FIXTURE = re.compile(r"@pytest\.fixture\([^)]*scope=[\"'](?:package|module|class)[\"']")
+
+
+@functools.cache
+def _defines_a_module_fixture(module: Path) -> bool:
+    return module.is_file() and _MODULE_FIXTURE.search(module.read_text()) is not None
 
 
 @pytest.fixture(scope="session")
