@@ -39,11 +39,9 @@ from symbiote_core.figures.engine.worker import (
 
 PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"
 """Unset or "1": fork workers from the preloading forkserver; "0": spawn each one."""
-PRELOAD = ("torch", "torch._dynamo", "numpy", "altair", "vl_convert")
+PRELOAD = ("torch", "numpy", "altair", "vl_convert")
 """Third-party modules the forkserver imports for the workers it forks (never project
-code: a worker must import that from the sources its keys hashed). `torch._dynamo`:
-torch's optimizers import it on their first step (about 1 CPU-s in every worker that
-trains)."""
+code: a worker must import that from the sources its keys hashed)."""
 
 _forkserver_env: dict[str, str] | None = None
 """`os.environ` when this process's forkserver started (its workers inherit that)."""
