@@ -25,19 +25,17 @@ NAME` (`--env` prints the variables as `export` lines).
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
-from symbiote_core.figures.engine.worker import WORKER_ENV
+from symbiote_core.figures.engine.worker import WORKER_ENV, restart_with_pinned_env
 
 if "--env" in sys.argv[1:]:
     print("\n".join(f"export {k}={shlex.quote(v)}" for k, v in WORKER_ENV.items()))
     sys.exit(0)
-if any(os.environ.get(k) != v for k, v in WORKER_ENV.items()):
-    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **WORKER_ENV})
+restart_with_pinned_env(WORKER_ENV)
 
 
 def newest_data(cache: Path, name: str) -> Path | None:

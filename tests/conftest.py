@@ -84,8 +84,9 @@ def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureR
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _layer(item) in LAYERS:
-            item.add_marker(_layer(item))
+        layer = _layer(item)
+        if layer in LAYERS:
+            item.add_marker(layer)
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # xdist hands out tests in this order: the site's builds (seconds each) first,
         # the library's many small tests last, so the processes finish together.

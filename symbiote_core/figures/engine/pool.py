@@ -146,15 +146,20 @@ def _process_forkserver(forkserver_module: object) -> object:
     Python without them fails here, loudly and naming the switch, rather than forking
     workers with a stale environment.
     """
-    server = getattr(forkserver_module, "_forkserver", None)
-    missing = [a for a in _FORKSERVER_INTERNALS if not hasattr(server, a)]
-    if server is None or missing:
+    missing = _missing_internals(forkserver_module)
+    if missing:
         raise RuntimeError(
             f"{PRELOAD_ENV}=1 needs multiprocessing.forkserver's private _forkserver"
             f"{''.join(f'.{a}' for a in missing)}, which this Python lacks: set "
             f"{PRELOAD_ENV}=0 to spawn each worker instead"
         )
-    return server
+    return forkserver_module._forkserver  # type: ignore[attr-defined]
+
+
+def _missing_internals(forkserver_module: object) -> list[str]:
+    """The private forkserver attributes (`_FORKSERVER_INTERNALS`) this Python lacks."""
+    server = getattr(forkserver_module, "_forkserver", None)
+    return [a for a in _FORKSERVER_INTERNALS if not hasattr(server, a)]
 
 
 def _preloads() -> bool:
@@ -168,8 +173,7 @@ def _preloads() -> bool:
         return False
     if setting == "1":
         return True
-    server = getattr(forkserver, "_forkserver", None)
-    return server is not None and all(hasattr(server, a) for a in _FORKSERVER_INTERNALS)
+    return not _missing_internals(forkserver)
 
 
 @contextmanager

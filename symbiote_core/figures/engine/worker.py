@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,12 +79,14 @@ PINNED_ENV = {
 }
 """What a figure's bytes may depend on: checked in every worker before it computes."""
 
-def restart_with_pinned_env() -> None:
-    """Restart this script (`os.execve`) under `PINNED_ENV` unless it runs under it
-    already: for scripts that run figure compute outside a worker (tuning runs, benches).
-    Call it before torch is imported: torch reads the variables when it loads."""
-    if any(os.environ.get(k) != v for k, v in PINNED_ENV.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **PINNED_ENV})
+
+def restart_with_pinned_env(env: Mapping[str, str] = PINNED_ENV) -> None:
+    """Restart this script (`os.execve`) under `env` (`PINNED_ENV`, or `WORKER_ENV` to
+    run as a worker does) unless it runs under it already: for scripts that run figure
+    compute outside a worker (tuning runs, benches, profiles). Call it before torch is
+    imported: torch reads the variables when it loads."""
+    if any(os.environ.get(k) != v for k, v in env.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **env})
 
 
 WORKER_ENV = {
