@@ -4,11 +4,12 @@ Longest first and figures sharing an artifact apart (`schedule.py`); a worker th
 outright breaks the pool, and the figures it took down are retried alone, so only the
 culprit fails.
 
-Each worker is forked from a `forkserver` that has imported torch, numpy, Altair and
-vl-convert once (`PRELOAD`): still one fresh process per figure, started from an
-interpreter that has run no figure, with the same pinned environment and checks, but
-without 2-3 CPU-s of third-party imports per figure (about 50 CPU-s of the essay's
-build, and most of the fake projects' builds in the tests). No project module is
+Each worker is forked from a `forkserver` that has imported numpy, Altair, vl-convert
+and, when a figure of the build imports it, torch once (`PRELOAD`): still one fresh
+process per figure, started from an interpreter that has run no figure, with the same
+pinned environment and checks, but without 2-3 CPU-s of third-party imports per figure
+(about 50 CPU-s of the essay's build). Figures whose sources import no torch (the fake
+projects' in the tests) pay for no torch at all. No project module is
 preloaded: a worker imports the project from its sources. The forkserver is started
 under the pinned environment (`worker_environment`), so its hash seed, thread counts,
 instruction sets and allocator settings are the workers'. `SYMBIOTE_WORKER_PRELOAD=0`
@@ -28,7 +29,12 @@ from contextlib import contextmanager
 
 from symbiote_core.figures.engine.deps import SourceCache, dependency_sources
 from symbiote_core.figures.engine.registry import Engine
-from symbiote_core.figures.engine.schedule import Schedule, expected_seconds, uses_artifacts
+from symbiote_core.figures.engine.schedule import (
+    Schedule,
+    expected_seconds,
+    imports_torch,
+    uses_artifacts,
+)
 from symbiote_core.figures.engine.tasks import EventCallback, Outcome, Task
 from symbiote_core.figures.engine.worker import (
     WORKER_ENV,
@@ -39,27 +45,34 @@ from symbiote_core.figures.engine.worker import (
 
 PRELOAD_ENV = "SYMBIOTE_WORKER_PRELOAD"
 """Unset or "1": fork workers from the preloading forkserver; "0": spawn each one."""
-PRELOAD = ("torch", "numpy", "altair", "vl_convert")
+PRELOAD = ("numpy", "altair", "vl_convert")
 """Third-party modules the forkserver imports for the workers it forks (never project
-code: a worker must import that from the sources its keys hashed)."""
+code: a worker must import that from the sources its keys hashed); torch too, when a
+figure of the build imports it (`Schedule.torch_free`)."""
 
-_forkserver_env: dict[str, str] | None = None
-"""`os.environ` when this process's forkserver started (its workers inherit that)."""
+_forkserver_state: tuple[dict[str, str], tuple[str, ...]] | None = None
+"""`os.environ` when this process's forkserver started (its workers inherit that), and
+what it preloaded."""
 
 
 def schedule_for(engine: Engine, names: list[str], sources: SourceCache) -> Schedule:
-    """Longest first, figures sharing an artifact apart (see `schedule.py`)."""
-    groups = {}
+    """Longest first, figures sharing an artifact apart (see `schedule.py`); which
+    figures need no torch."""
+    groups, torch_free = {}, set()
     for name in names:
         try:
             module = sources.module(engine.module_name(name))
             found = [module, *dependency_sources(engine, engine.module_name(name), sources)]
         except Exception:  # only an order: a figure that cannot be read fails in its worker
-            found = []
+            found = [None]
         groups[name] = frozenset(
             engine.relative(s.path) for s in found if s is not None and uses_artifacts(s)
         )
-    return Schedule(seconds=expected_seconds(engine, names), groups=groups)
+        if not any(s is None or imports_torch(s) for s in found):
+            torch_free.add(name)
+    return Schedule(
+        seconds=expected_seconds(engine, names), groups=groups, torch_free=frozenset(torch_free)
+    )
 
 
 def run_workers(
@@ -99,13 +112,16 @@ def _run_pool(
     broken: list[str] = []  # running when a worker died: the culprit is among them
     pending = schedule.order(names) if schedule.seconds else list(names)
     running: dict[Future[Outcome], str] = {}
-    with worker_environment(), _pool(workers) as (pool, parent):
+    torch = any(name not in schedule.torch_free for name in names)
+    with worker_environment(), _pool(workers, torch) as (pool, parent):
         while pending or running:
             # Submit only as many as can run, so "start" means started, not queued.
             while pending and len(running) < workers:
                 name = pending.pop(schedule.pick(pending, running.values()))
                 try:
-                    future = pool.submit(work, Task(engine, name, force, git, parent))
+                    pin_torch = name not in schedule.torch_free
+                    task = Task(engine, name, force, git, parent, pin_torch=pin_torch)
+                    future = pool.submit(work, task)
                 except BrokenProcessPool:
                     unstarted += [name, *pending]
                     pending.clear()
@@ -177,26 +193,29 @@ def _preloads() -> bool:
 
 
 @contextmanager
-def _pool(workers: int) -> Iterator[tuple[ProcessPoolExecutor, int]]:
+def _pool(workers: int, torch: bool = True) -> Iterator[tuple[ProcessPoolExecutor, int]]:
     """A pool of one-figure workers, and the pid each watches (a worker exits when that
     process does). Enter inside `worker_environment()`.
 
     Forked from this process's forkserver (see `_preloads`), which exits with this
     process (and its workers with it) and is restarted whenever the environment changed
-    since it started (workers inherit its environment, not the pool's); else spawned.
+    since it started (workers inherit its environment, not the pool's) or when `torch` is
+    wanted and it did not preload it; else spawned.
     """
-    global _forkserver_env
+    global _forkserver_state
     if not _preloads():
         context, parent = multiprocessing.get_context("spawn"), os.getpid()
     else:
         from multiprocessing import forkserver
 
         server = _process_forkserver(forkserver)
-        if _forkserver_env != dict(os.environ):
+        preload = ("torch", *PRELOAD) if torch else PRELOAD
+        env, preloaded = _forkserver_state or ({}, ())
+        if env != dict(os.environ) or not set(preload) <= set(preloaded):
             server._stop()
             assert all(os.environ.get(k) == v for k, v in WORKER_ENV.items())
-            forkserver.set_forkserver_preload(list(PRELOAD))
-            _forkserver_env = dict(os.environ)
+            forkserver.set_forkserver_preload(list(preload))
+            _forkserver_state = dict(os.environ), preload
         forkserver.ensure_running()  # (again after it died)
         context, parent = multiprocessing.get_context("forkserver"), server._forkserver_pid
     with ProcessPoolExecutor(workers, mp_context=context, max_tasks_per_child=1) as pool:

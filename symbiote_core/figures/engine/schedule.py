@@ -99,6 +99,14 @@ def hints_json(engine: Engine, names: Sequence[str]) -> str:
     return json.dumps(body, indent=2, sort_keys=True) + "\n"
 
 
+def imports_torch(source: ModuleSource) -> bool:
+    """Whether the module imports torch (anywhere in it); a file that does not parse
+    might."""
+    if source.tree is None:
+        return True
+    return any(effect[1].partition(".")[0] == "torch" for effect in (*source.eager, *source.lazy))
+
+
 def uses_artifacts(source: ModuleSource) -> bool:
     """Whether the module imports the artifact cache (anywhere in it)."""
     for effect in (*source.eager, *source.lazy):
@@ -116,6 +124,9 @@ class Schedule:
     seconds: Mapping[str, float] = field(default_factory=dict)
     groups: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Figure -> its artifact modules (see the module docstring)."""
+    torch_free: frozenset[str] = frozenset()
+    """Figures none of whose sources import torch: their workers skip torch's import and
+    pinning (`Task.pin_torch`), 2 CPU-s each (unknown figures pin it)."""
     settled: set[str] = field(default_factory=set)
     """Artifact modules of which some figure has finished in this build."""
 

@@ -32,6 +32,10 @@ class Task:
     git: str
     parent: int
     """pid of the process that started the worker: the worker dies with it."""
+    pin_torch: bool = True
+    """Import torch and pin it (threads, deterministic kernels, seeds, OpenBLAS products)
+    before the figure runs; False only for a figure none of whose sources import torch
+    (the worker refuses to store one that loaded it after all)."""
     expected_key: str | None = None
     """The key the client planned (Dask runs): a worker whose sources give another key
     fails the figure rather than write an entry nobody asked for."""

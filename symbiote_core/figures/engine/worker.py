@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -261,11 +262,14 @@ def make(
     stage.now = "preparing its worker (seeding, importing torch)"
     _use_project_sources(engine)
     finder = imports.install(engine)  # from here on, project code runs from recorded bytes
-    # torch is imported here, in the worker, never by the engine in the calling process.
-    from symbiote_core.runtime import make_deterministic, route_gemm_to_openblas
+    # torch is imported here, in the worker, never by the engine in the calling process;
+    # pinned whenever it is loaded (a forkserver preloaded it for another figure).
+    pin_torch = task.pin_torch or "torch" in sys.modules
+    _seed(0, pin_torch)  # covers RNG use at import time too
+    if pin_torch:
+        from symbiote_core.runtime import route_gemm_to_openblas
 
-    make_deterministic(0, threads=1)  # covers RNG use at import time too
-    route_gemm_to_openblas()  # the same products on every vendor's CPU (PINNED_ENV)
+        route_gemm_to_openblas()  # the same products on every vendor's CPU (PINNED_ENV)
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
     stage.now = "importing its module"
@@ -286,7 +290,7 @@ def make(
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
-    make_deterministic(seeds[0] if seeds else 0, threads=1)
+    _seed(seeds[0] if seeds else 0, pin_torch)
     params = _plain(dataclasses.asdict(figure.params))
     common: dict[str, Any] = {
         "name": name,
@@ -322,6 +326,7 @@ def make(
         compute_seconds = time.perf_counter() - started
         stage.now = "checking what compute imported, ran and read"
         _check_reads(guard, keys)
+        _check_torch_pinned(pin_torch, f"figure {name!r} ({module})")
         _check_loaded_sources(engine, keys, engine_loaded, "data")
         _check_ran(engine, keys, finder)
         imports.check_imported(engine, name, keys.digests, finder)
@@ -354,6 +359,7 @@ def make(
 
     stage.now = "checking what render imported and read"
     _check_reads(guard, keys)
+    _check_torch_pinned(pin_torch, f"figure {name!r} ({module})")
     _check_loaded_sources(engine, keys, engine_loaded, "render")
     imports.check_imported(engine, name, keys.digests, finder)
     stage.now = "writing its cache entry"
@@ -446,6 +452,31 @@ def _use_project_sources(engine: Engine) -> None:
             if is_library(engine, name):
                 del sys.modules[name]
     importlib.invalidate_caches()
+
+
+def _seed(seed: int, torch: bool) -> None:
+    """Seed every RNG (`symbiote_core.runtime.make_deterministic`, which also pins torch's
+    threads and kernels); without `torch`, the same seeds without importing torch."""
+    if torch:
+        from symbiote_core.runtime import make_deterministic
+
+        make_deterministic(seed, threads=1)
+        return
+    import numpy as np  # preloaded
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def _check_torch_pinned(pinned: bool, figure: str) -> None:
+    """Refuse to store what torch computed unpinned: a figure none of whose sources import
+    torch (`Task.pin_torch`) that loaded it after all (through another library)."""
+    if not pinned and "torch" in sys.modules:
+        raise FigureError(
+            f"{figure} loaded torch, but none of its project sources imports it, so its "
+            "worker did not pin torch's threads, kernels and seeds: add `import torch` to "
+            "the figure module"
+        )
 
 
 def _check_loaded_sources(engine: Engine, keys: FigureKeys, exempt: set[str], layer: Layer) -> None:
