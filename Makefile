@@ -71,9 +71,10 @@ test: $(TEST_STAMP) chromium
 	$(PY) -m pytest -m essay -n 2 --dist load
 
 # Library, engine and site (on the small probe site and the fake project), without the
-# essay's build, the browser and the nine tests marked slow (three train the essay's
-# host recipes on its seeds; the rest serve a site live or build one from scratch
-# twice): about a fifth of the CPU. `make test` runs them all.
+# essay's build, the browser and the ten tests marked slow (three train the essay's
+# host recipes on its seeds; the rest serve a site live, build one from scratch twice,
+# or record releases and rebuild their sites): about a fifth of the CPU. `make test`
+# runs them all.
 test-fast: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not essay and not browser and not slow" $(XDIST)

@@ -46,6 +46,7 @@ def cli_args(root: Path) -> list[str]:
     return ["--root", str(root), "--cache-dir", str(mini_cache())]
 
 
+@pytest.mark.slow  # four site builds in two git histories: `make test` runs it
 def test_releases_record_builds_and_the_site_shows_and_freezes_them(mini_project) -> None:
     root = mini_project(text="First")
     (root / ".gitignore").write_text("/site/\n.cache/\n")
