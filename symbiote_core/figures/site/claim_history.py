@@ -265,9 +265,17 @@ def parse_module(source: str) -> tuple[dict[str, Setting], frozenset[str], tuple
         tree = ast.parse(source)
     except SyntaxError:
         return {}, frozenset(), ()
-    claims = _claim_calls(tree)
+    # One walk of the module (and one of its functions, for each node's enclosing
+    # top-level function), shared by every question below: a history parses hundreds of
+    # revisions, and walking the tree once per claim made that seconds a build.
+    nodes = list(ast.walk(tree))
+    calls: dict[str | None, list[ast.Call]] = {}
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            calls.setdefault(_called(node), []).append(node)
+    claims = calls.get("Claim", [])
     inside = {id(n) for call in claims for n in ast.walk(call)}
-    outside = [n for n in ast.walk(tree) if id(n) not in inside]
+    outside = [n for n in nodes if id(n) not in inside]
     strings = frozenset(
         n.value for n in outside if isinstance(n, ast.Constant) and isinstance(n.value, str)
     )
@@ -276,19 +284,23 @@ def parse_module(source: str) -> tuple[dict[str, Setting], frozenset[str], tuple
     )
     env = _module_constants(tree)
     functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    owners: dict[int, ast.FunctionDef] = {}
+    for top in tree.body:
+        if isinstance(top, ast.FunctionDef):
+            for node in ast.walk(top):
+                owners.setdefault(id(node), top)
     settings: dict[str, Setting] = {}
     for call in claims:
-        owner = _enclosing_function(tree, call)
+        owner = owners.get(id(call))
         if owner is None:
             _add(settings, call, env)
             continue
         # A helper that builds claims: evaluate it at every call with static arguments.
-        for use in ast.walk(tree):
-            if isinstance(use, ast.Call) and _called(use) == owner.name:
-                local = _bind(owner, use, env)
-                if local is not None:
-                    _run_locals(functions[owner.name], local)
-                    _add(settings, call, local)
+        for use in calls.get(owner.name, ()):
+            local = _bind(owner, use, env)
+            if local is not None:
+                _run_locals(functions[owner.name], local)
+                _add(settings, call, local)
     return settings, strings, patterns
 
 
@@ -297,22 +309,11 @@ def _pattern(node: ast.JoinedStr) -> str:
     return re.sub(r"(\.\*)+", ".*", "".join(parts))
 
 
-def _claim_calls(tree: ast.AST) -> list[ast.Call]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _called(n) == "Claim"]
-
-
 def _called(call: ast.Call) -> str | None:
     if isinstance(call.func, ast.Name):
         return call.func.id
     if isinstance(call.func, ast.Attribute):
         return call.func.attr
-    return None
-
-
-def _enclosing_function(tree: ast.Module, call: ast.Call) -> ast.FunctionDef | None:
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and any(n is call for n in ast.walk(node)):
-            return node
     return None
 
 
