@@ -17,11 +17,23 @@ publishes its browser at `browser/<figure>/`.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Mapping
+from typing import Any
 
-from symbiote_core.browser.effects import decoder_rows, steering_effects
-from symbiote_core.browser.summary import Example, LabelMatch, Latent, summarise
-from symbiote_core.browser.write import browser_files, from_payload, to_payload, write_browser
+from symbiote_core.browser.latents import Example, LabelMatch, Latent
+
+# Exported lazily (PEP 562), like `symbiote_core`'s names: the site publishes a browser
+# through `write` without importing torch, which `summary` and `effects` need.
+_EXPORTS = {
+    "decoder_rows": "symbiote_core.browser.effects",
+    "steering_effects": "symbiote_core.browser.effects",
+    "summarise": "symbiote_core.browser.summary",
+    "browser_files": "symbiote_core.browser.write",
+    "from_payload": "symbiote_core.browser.write",
+    "to_payload": "symbiote_core.browser.write",
+    "write_browser": "symbiote_core.browser.write",
+}
 
 __all__ = [
     "Example",
@@ -41,3 +53,11 @@ __all__ = [
 def with_effect(latent: Latent, effect: Mapping[str, object] | None) -> Latent:
     """`latent` with its steering effect attached (unchanged when `effect` is None)."""
     return latent if effect is None else dataclasses.replace(latent, effect=effect)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # cache: later lookups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

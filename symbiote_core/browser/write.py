@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from symbiote_core.browser.summary import Example, LabelMatch, Latent
+from symbiote_core.browser.latents import Example, LabelMatch, Latent
 
 ASSETS = ("browser.js", "browser.css")
 

@@ -156,3 +156,17 @@ def test_the_browser_works_offline_from_disk(browser, tmp_path: Path, setting: d
         context.close()
     assert not errors
     assert all(url.startswith("file://") for url in requests)
+
+
+def test_publishing_a_browser_imports_no_torch() -> None:
+    # The site publishes a figure's browser (`write`) in the MkDocs process, which must
+    # not pay torch's import (2-3 s a build) for it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from symbiote_core.browser import Latent, from_payload, browser_files; "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

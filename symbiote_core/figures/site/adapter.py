@@ -311,7 +311,7 @@ class EssaySite:
         payload = json.loads(raw).get("feature_browser")
         if not isinstance(payload, dict):
             return
-        from symbiote_core.browser import browser_files, from_payload
+        from symbiote_core.browser.write import browser_files, from_payload  # no torch
 
         pages = browser_files(
             from_payload(payload),
