@@ -48,10 +48,11 @@ MATRYOSHKA = "symbiote_core/symbiotes/matryoshka.py"
 
 
 def all_keys(engine: Engine) -> dict[str, object]:
-    from symbiote_core.figures.engine import memo
+    """Every figure's keys, as a build plans them: through the process's memo, which must
+    see each edit by the file's signature (every edit here follows a second or more of
+    planning, so no two writes share a timestamp)."""
     from symbiote_core.figures.engine.deps import SourceCache
 
-    memo.clear_all()
     sources = SourceCache(engine)
     return {name: figure_keys(engine, name, sources) for name in figure_names(engine)}
 

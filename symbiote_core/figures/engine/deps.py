@@ -166,6 +166,23 @@ class ModuleSource:
     """Names bound at top level: asking for them never reaches `__getattr__`."""
     aliases: dict[str, set[str]] = field(default_factory=dict)
     """`from m import name as alias` anywhere in the module: alias -> names."""
+    sides: dict[bool, tuple[ast.Module | None, ModuleSource]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    """`compute_side`'s answers, kept with the parse they come from (`memo.SOURCES`
+    reuses both until the file changes): a plan after an edit elsewhere (`mkdocs serve`)
+    does not cut every figure's compute side again."""
+
+    def compute_side(self, engine: Engine, imported: bool) -> tuple[ast.Module | None, ModuleSource]:
+        """This figure module's compute side (`sides.data_tree`) and its parse (itself
+        when the module does not parse or has no compute side)."""
+        if imported not in self.sides:
+            tree = data_tree(self.tree, imported=imported)
+            parsed = self if tree is None else parse_module(
+                engine, self.name, self.path, self.source, tree
+            )
+            self.sides[imported] = (tree, parsed)
+        return self.sides[imported]
 
     @property
     def eager(self) -> list[Effect]:
@@ -210,16 +227,8 @@ class SourceCache:
     def compute_side(self, name: str) -> ModuleSource | None:
         """Figure module `name` without its `FIGURE` call's `render` argument
         (`sides.py`), for the data key of another figure that imports it."""
-        key = f"{name} (compute side)"
-        if key not in self._modules:
-            module = self.module(name)
-            side = None if module is None else data_tree(module.tree, imported=True)
-            self._modules[key] = (
-                module
-                if module is None or side is None
-                else parse_module(self.engine, name, module.path, module.source, side)
-            )
-        return self._modules[key]
+        module = self.module(name)
+        return None if module is None else module.compute_side(self.engine, imported=True)[1]
 
     def file(self, name: str, probes: set[Path] | None = None) -> Path | None:
         """`module_file` through this plan's stats; the paths it checks go to `probes`."""

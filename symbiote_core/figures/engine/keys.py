@@ -50,12 +50,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from symbiote_core.figures.engine import memo
-from symbiote_core.figures.engine.deps import SourceCache, closure, parse_module
+from symbiote_core.figures.engine.deps import SourceCache, closure
 from symbiote_core.figures.engine.inputs import Inputs
 from symbiote_core.figures.engine.inputs import resolve as resolve_inputs
 from symbiote_core.figures.engine.memo import is_file
 from symbiote_core.figures.engine.registry import Engine
-from symbiote_core.figures.engine.sides import data_tree, strip_docstrings
+from symbiote_core.figures.engine.sides import strip_docstrings
 
 ENGINE_FORMAT = 6
 """2: per-seed values, claims over seeds with a null; 3: meta.json checksum; 4: workers'
@@ -132,12 +132,7 @@ def figure_keys(
     module = sources.module(module_name)
     if module is None:
         raise FileNotFoundError(f"figure module {engine.module_path(name)} does not exist")
-    compute_side = data_tree(module.tree)
-    data_root = (
-        module
-        if compute_side is None
-        else parse_module(engine, module_name, module.path, module.source, compute_side)
-    )
+    compute_side, data_root = module.compute_side(engine, imported=False)
     data = closure(engine, module_name, sources, probes, root=data_root, layer="data")
     full = closure(engine, module_name, sources, probes, layer="render")
     inputs = resolve_inputs(engine, module.tree, sources.stats, probes)
