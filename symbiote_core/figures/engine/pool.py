@@ -9,12 +9,12 @@ and, when a figure of the build imports it, torch once (`PRELOAD`): still one fr
 process per figure, started from an interpreter that has run no figure, with the same
 pinned environment and checks, but without 2-3 CPU-s of third-party imports per figure
 (about 50 CPU-s of the essay's build). Figures whose sources import no torch (the fake
-projects' in the tests) pay for no torch at all. No project module is
-preloaded: a worker imports the project from its sources. The forkserver is started
-under the pinned environment (`worker_environment`), so its hash seed, thread counts,
-instruction sets and allocator settings are the workers'. `SYMBIOTE_WORKER_PRELOAD=0`
-spawns each worker from a fresh interpreter instead, as does a Python without the
-private forkserver state this relies on.
+projects' in the tests) pay for no torch at all. No project module is preloaded: a
+worker imports the project from its sources. The forkserver is started under the pinned
+environment (`worker_environment`), so its hash seed, thread counts, instruction sets
+and allocator settings are the workers'. `SYMBIOTE_WORKER_PRELOAD=0` spawns each
+worker from a fresh interpreter instead, as does a Python without the private
+forkserver state this relies on.
 """
 
 from __future__ import annotations
