@@ -56,14 +56,13 @@ def main() -> None:
     from symbiote_core.figures.engine import artifacts
     from symbiote_core.figures.engine.cache import dumps
     from symbiote_core.figures.engine.registry import Engine, load_figure
-    from symbiote_core.runtime import make_deterministic, route_gemm_to_openblas
+    from symbiote_core.figures.engine.worker import pin_numerics, seed_rngs
 
     engine = Engine.discover()
-    make_deterministic(0, threads=1)
-    route_gemm_to_openblas()
+    pin_numerics(torch=True)  # as `worker.make` (every essay figure imports torch)
     figure = load_figure(args.name, engine)
     seeds = figure.seeds()
-    make_deterministic(seeds[0] if seeds else 0, threads=1)  # as `worker.make`
+    seed_rngs(seeds[0] if seeds else 0, torch=True)
     artifacts.activate(engine, args.name)
     profile = None
     if args.cprofile:

@@ -63,8 +63,8 @@ def schedule_for(engine: Engine, names: list[str], sources: SourceCache) -> Sche
         try:
             module = sources.module(engine.module_name(name))
             found = [module, *dependency_sources(engine, engine.module_name(name), sources)]
-        except Exception:  # only an order: a figure that cannot be read fails in its worker
-            found = [None]
+        except Exception:  # a figure that cannot be read fails in its worker; here it
+            found = [None]  # joins no artifact group and pins torch (None: unknown)
         groups[name] = frozenset(
             engine.relative(s.path) for s in found if s is not None and uses_artifacts(s)
         )

@@ -265,11 +265,7 @@ def make(
     # torch is imported here, in the worker, never by the engine in the calling process;
     # pinned whenever it is loaded (a forkserver preloaded it for another figure).
     pin_torch = task.pin_torch or "torch" in sys.modules
-    _seed(0, pin_torch)  # covers RNG use at import time too
-    if pin_torch:
-        from symbiote_core.runtime import route_gemm_to_openblas
-
-        route_gemm_to_openblas()  # the same products on every vendor's CPU (PINNED_ENV)
+    pin_numerics(pin_torch)
     engine_loaded = {m for m in sys.modules if is_tracked(engine, m)}
     guard = reads.guard_for(engine, name, (f.path for f in keys.inputs.files))
     stage.now = "importing its module"
@@ -290,7 +286,7 @@ def make(
     seeds = figure.seeds()
     # Figure code seeds each of its RNGs from `seeds`; the process-wide seed only
     # covers RNG use that code did not seed itself.
-    _seed(seeds[0] if seeds else 0, pin_torch)
+    seed_rngs(seeds[0] if seeds else 0, pin_torch)
     params = _plain(dataclasses.asdict(figure.params))
     common: dict[str, Any] = {
         "name": name,
@@ -454,7 +450,19 @@ def _use_project_sources(engine: Engine) -> None:
     importlib.invalidate_caches()
 
 
-def _seed(seed: int, torch: bool) -> None:
+def pin_numerics(torch: bool) -> None:
+    """What a worker does before it imports a figure (and `bench/profile_figure.py` as
+    it does): every RNG seeded with 0, which covers RNG use at import time; with `torch`,
+    torch pinned and its matrix products routed to OpenBLAS, the same products on every
+    vendor's CPU (`PINNED_ENV`)."""
+    seed_rngs(0, torch)
+    if torch:
+        from symbiote_core.runtime import route_gemm_to_openblas
+
+        route_gemm_to_openblas()
+
+
+def seed_rngs(seed: int, torch: bool) -> None:
     """Seed every RNG (`symbiote_core.runtime.make_deterministic`, which also pins torch's
     threads and kernels); without `torch`, the same seeds without importing torch."""
     if torch:
